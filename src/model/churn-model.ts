@@ -1,0 +1,44 @@
+/**
+ * What serving needs from a trained model, whatever is inside the artifact. The model module
+ * (gbdt.ts, score.ts, model-io.ts) implements it; server/, monitor/ and simulate/ only see this.
+ */
+
+import type { ColumnarTable } from '../data/columnar-table.js';
+import type { RawFeatures } from '../data/customer-schema.js';
+import type { ReferenceProfile } from './reference-profile-types.js';
+
+export interface ValidationMetrics {
+  readonly rows: number;
+  readonly rocAuc: number;
+  readonly logLoss: number;
+  readonly brier: number;
+  readonly averagePrecision: number;
+  readonly accuracy: number;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly confusion: { readonly tp: number; readonly fp: number; readonly tn: number; readonly fn: number };
+}
+
+export interface ModelInfo {
+  /** `<UTC timestamp>-<short content hash>`, e.g. `20261127T031500Z-3fa9c2d1`. */
+  readonly version: string;
+  /** ISO 8601 UTC. */
+  readonly trainedAt: string;
+  /** Churn is predicted when the calibrated probability is >= threshold. */
+  readonly threshold: number;
+  /** How the threshold was chosen, e.g. `max-f1-on-validation`. */
+  readonly thresholdRule: string;
+  readonly validation: ValidationMetrics;
+}
+
+export interface ChurnModel {
+  readonly info: ModelInfo;
+  readonly profile: ReferenceProfile;
+  /** Calibrated churn probability for one record; missing and unseen values are scored, never rejected. */
+  scoreRecord(features: RawFeatures): number;
+  /** Calibrated probabilities for many records (no per-row allocation). */
+  scoreRecords(records: readonly RawFeatures[]): Float64Array;
+  /** Calibrated probabilities for a columnar table read from CSV. */
+  scoreTable(table: ColumnarTable): Float64Array;
+}

@@ -1,0 +1,97 @@
+/**
+ * The prediction log and the feedback that arrives for it later. One contract, two backends:
+ * SQLite (embedded default) and PostgreSQL (shared by several API replicas). The shared contract test
+ * suite in prediction-store.contract.ts runs against both.
+ *
+ * Join rule (documented in docs/feedback.md): feedback names a `predictionId`, or a `userId`, in which
+ * case it joins the latest prediction for that user made at or before `observedAt`. A prediction holds
+ * at most one label: repeating the same label is a no-op (`duplicate`); a different label for an already
+ * labelled prediction is refused as `conflict` and the first label stands. Feedback that matches no
+ * prediction yet is kept as `pending` and joined by `joinPending()` once the prediction is known.
+ */
+import type { RawFeatures } from '../data/customer-schema.js';
+
+export interface PredictionRecord {
+  /** Server-assigned id returned to the client as `prediction_id`. */
+  readonly id: string;
+  /** When the prediction was made, ms since the epoch. */
+  readonly createdAt: number;
+  readonly userId: string | null;
+  readonly modelVersion: string;
+  /** The features as scored (canonical names; null for missing). */
+  readonly features: RawFeatures;
+  /** Calibrated churn probability. */
+  readonly score: number;
+  /** 0/1 at the model's threshold. */
+  readonly predictedClass: 0 | 1;
+}
+
+export interface FeedbackInput {
+  readonly predictionId?: string | undefined;
+  readonly userId?: string | undefined;
+  readonly label: 0 | 1;
+  /** When the outcome was observed, ms since the epoch (defaults to receipt time). */
+  readonly observedAt: number;
+  /** When the server received it, ms since the epoch. */
+  readonly receivedAt: number;
+}
+
+export type FeedbackStatus = 'joined' | 'pending' | 'duplicate' | 'conflict';
+
+/** What happened to one feedback item; a join carries what the metrics need (class, score, delay). */
+export interface FeedbackOutcome {
+  readonly status: FeedbackStatus;
+  readonly feedbackId: string;
+  readonly label: 0 | 1;
+  readonly prediction?: {
+    readonly id: string;
+    readonly createdAt: number;
+    readonly modelVersion: string;
+    readonly score: number;
+    readonly predictedClass: 0 | 1;
+  };
+  /** observedAt - prediction.createdAt in ms, for joined feedback. */
+  readonly labelDelayMs?: number;
+}
+
+/** A prediction row as the monitor reads it back, with its label when one has joined. */
+export interface LoggedPrediction extends PredictionRecord {
+  readonly label: 0 | 1 | null;
+  readonly labelObservedAt: number | null;
+}
+
+export interface PredictionQuery {
+  /** Inclusive lower bound on createdAt (ms). */
+  readonly from?: number;
+  /** Exclusive upper bound on createdAt (ms). */
+  readonly to?: number;
+  /** Only the newest `limit` predictions in the range. */
+  readonly limit?: number;
+  readonly modelVersion?: string;
+}
+
+export interface FeedbackCounts {
+  readonly joined: number;
+  readonly pending: number;
+  readonly duplicate: number;
+  readonly conflict: number;
+}
+
+export interface PredictionStore {
+  /** The backend's name for logs and /readyz: `sqlite` or `postgres`. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; safe to call on every start and from several replicas. */
+  migrate(): Promise<void>;
+  /** Inserts a batch in one transaction (multi-row insert or COPY). */
+  insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
+  /** Stores feedback and joins what it can; one outcome per input, in input order. */
+  recordFeedback(items: readonly FeedbackInput[]): Promise<FeedbackOutcome[]>;
+  /** Retries pending feedback against predictions that arrived since; returns the new joins. */
+  joinPending(): Promise<FeedbackOutcome[]>;
+  /** Predictions in time order (oldest first) with their labels, streamed in pages. */
+  readPredictions(query?: PredictionQuery): AsyncIterable<LoggedPrediction[]>;
+  countFeedback(): Promise<FeedbackCounts>;
+  /** Throws when the store cannot be written; used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The `shared/` folder the team keeps beside the checkout (oracles, real sample rows). Overridable with
+ * CHURNWATCH_SHARED_DIR. Returns undefined when absent: outside the workplace tests fall back to the
+ * vendored copies in test/fixtures/ (oracles) or skip (the real rows, which are not ours to ship).
+ */
+export function sharedDir(): string | undefined {
+  const dir = process.env.CHURNWATCH_SHARED_DIR ?? join(repoRoot, '..', 'shared');
+  return existsSync(dir) ? dir : undefined;
+}
+
+/** Path of an oracle file: shared/oracles/<name> when present, else the vendored test/fixtures/oracles/<name>. */
+export function oraclePath(name: string): string {
+  const shared = sharedDir();
+  const fromShared = shared ? join(shared, 'oracles', name) : undefined;
+  if (fromShared && existsSync(fromShared)) return fromShared;
+  return join(repoRoot, 'test', 'fixtures', 'oracles', name);
+}
+
+/** The real Expresso sample rows, when shared/ is beside the checkout (always in CI). */
+export function realSamplePath(): string | undefined {
+  const shared = sharedDir();
+  const path = shared ? join(shared, 'data', 'expresso-sample.csv') : undefined;
+  return path && existsSync(path) ? path : undefined;
+}
