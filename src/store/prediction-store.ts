@@ -9,6 +9,7 @@
  * labelled prediction is refused as `conflict` and the first label stands. Feedback that matches no
  * prediction yet is kept as `pending` and joined by `joinPending()` once the prediction is known.
  */
+import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/customer-schema.js';
 
 export interface PredictionRecord {
@@ -68,6 +69,31 @@ export interface PredictionQuery {
   /** Only the newest `limit` predictions in the range. */
   readonly limit?: number;
   readonly modelVersion?: string;
+  /** Rows per page (addition for the store): readPredictions defaults to 1,000, readColumns to 50,000. */
+  readonly pageSize?: number;
+}
+
+/**
+ * Addition for the monitor: the predictions of a query as typed columns, oldest first, so millions of
+ * rows cost a few arrays instead of millions of objects. Row i of every array is the same prediction.
+ */
+export interface PredictionColumns {
+  readonly rowCount: number;
+  /** ms since the epoch. */
+  readonly createdAt: Float64Array;
+  readonly score: Float64Array;
+  readonly predictedClass: Uint8Array;
+  /** 0/1 for a joined label, -1 where none has joined yet ("no label" is never "no churn"). */
+  readonly label: Int8Array;
+  /** ms since the epoch; NaN where no label has joined. */
+  readonly labelObservedAt: Float64Array;
+  /** Model version per row as codes into a dictionary (name `model_version`). */
+  readonly modelVersion: CategoricalColumn;
+  /**
+   * The 17 features, keyed by canonical name (customer-schema.ts), in ColumnarTable shapes: numeric
+   * columns NaN for missing, categorical columns codes with -1 for missing. No ids or target.
+   */
+  readonly features: ColumnarTable;
 }
 
 export interface FeedbackCounts {
@@ -82,14 +108,26 @@ export interface PredictionStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Creates or upgrades the schema; safe to call on every start and from several replicas. */
   migrate(): Promise<void>;
-  /** Inserts a batch in one transaction (multi-row insert or COPY). */
+  /**
+   * Inserts a batch in one transaction (multi-row insert or COPY). A record whose id is already stored
+   * is skipped, so a batch retried after an ambiguous failure (commit done, answer lost) is harmless.
+   */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
   /** Stores feedback and joins what it can; one outcome per input, in input order. */
   recordFeedback(items: readonly FeedbackInput[]): Promise<FeedbackOutcome[]>;
-  /** Retries pending feedback against predictions that arrived since; returns the new joins. */
+  /**
+   * Retries pending feedback against predictions that arrived since. Returns one outcome per feedback
+   * item that left `pending`: mostly `joined`, but `duplicate`/`conflict` when its prediction was
+   * labelled meanwhile (filter on status to count joins). Items still unmatched stay pending, unreported.
+   */
   joinPending(): Promise<FeedbackOutcome[]>;
   /** Predictions in time order (oldest first) with their labels, streamed in pages. */
   readPredictions(query?: PredictionQuery): AsyncIterable<LoggedPrediction[]>;
+  /**
+   * Addition for the monitor: the same rows as readPredictions (same query, same order) as typed
+   * columns. Reads in pages and yields to the event loop between them, so a server stays responsive.
+   */
+  readColumns(query?: PredictionQuery): Promise<PredictionColumns>;
   countFeedback(): Promise<FeedbackCounts>;
   /** Throws when the store cannot be written; used by /readyz. */
   ping(): Promise<void>;

@@ -1,0 +1,212 @@
+/**
+ * Store speed: insert rate on SQLite (2M predictions in batches of 1,000) and feedback rate (1.5M
+ * labels), then readColumns of everything (goal <= 3 s, so the monitor's chunked analysis fits in 5 s),
+ * and the insert rate on PostgreSQL (200k rows). Baselines measured in the same run: one transaction per
+ * prediction (what batching avoids) and readPredictions objects (what readColumns avoids).
+ * Sizes: STORE_BENCH_ROWS (default 2,000,000), STORE_BENCH_PG_ROWS (default 200,000; 0 skips PostgreSQL).
+ * Usage: node --import tsx bench/store.bench.ts
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { FEATURES, type RawFeatures } from '../src/data/customer-schema.js';
+import { createPostgresStore } from '../src/store/postgres/postgres-store.js';
+import type { FeedbackInput, PredictionRecord, PredictionStore } from '../src/store/prediction-store.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const ROWS = Number(process.env.STORE_BENCH_ROWS ?? 2_000_000);
+const LABELS = Math.round(ROWS * 0.75);
+const PG_ROWS = Number(process.env.STORE_BENCH_PG_ROWS ?? 200_000);
+const BATCH = 1_000;
+const PG_URL =
+  process.env.CHURNWATCH_TEST_POSTGRES_URL ??
+  `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
+
+let seed = 12345;
+function rng(): number {
+  seed = (seed * 1103515245 + 12345) >>> 0;
+  return seed / 4294967296;
+}
+const REGIONS = ['DAKAR', 'THIES', 'SAINT-LOUIS', 'LOUGA', 'KAOLACK', 'DIOURBEL', 'TAMBACOUNDA', 'KAFFRINE'];
+const TENURES = ['K > 24 month', 'I 18-21 month', 'H 15-18 month', 'G 12-15 month'];
+const PACKS = [
+  'All-net 500F=2000F;5d',
+  'On net 200F=Unlimited _call24H',
+  'Data:490F=1GB,7d',
+  'Mixt 250F=Unlimited_call24H',
+];
+
+function record(i: number): PredictionRecord {
+  const features: RawFeatures = {};
+  for (const f of FEATURES) {
+    if (rng() < 0.3) continue;
+    if (f.kind === 'numeric') features[f.name] = Math.round(rng() * 100_000) / 10;
+    else if (f.name === 'REGION') features[f.name] = REGIONS[Math.floor(rng() * REGIONS.length)]!;
+    else if (f.name === 'TENURE') features[f.name] = TENURES[Math.floor(rng() * TENURES.length)]!;
+    else if (f.name === 'MRG') features[f.name] = 'NO';
+    else features[f.name] = PACKS[Math.floor(rng() * PACKS.length)]!;
+  }
+  const score = rng();
+  return {
+    id: `p${i.toString(36).padStart(8, '0')}`,
+    createdAt: 1_700_000_000_000 + i * 100,
+    userId: `u${i % 400_000}`,
+    modelVersion: i < ROWS / 2 ? '20261127T031500Z-aaaa' : '20261201T031500Z-bbbb',
+    features,
+    score,
+    predictedClass: score >= 0.5 ? 1 : 0,
+  };
+}
+
+async function insertAll(store: PredictionStore, n: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < n; i += BATCH) {
+    const batch: PredictionRecord[] = [];
+    for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(record(j));
+    await store.insertPredictions(batch);
+  }
+  return (performance.now() - started) / 1000;
+}
+
+const results: Record<string, number | string> = { rows: ROWS, labels: LABELS, pgRows: PG_ROWS, cores: 2 };
+const table: [string, string][] = [];
+const dir = mkdtempSync(join(tmpdir(), 'churnwatch-bench-'));
+try {
+  // Baseline: one transaction per prediction, on a small sample.
+  const naive = createSqliteStore({ path: join(dir, 'naive.db') });
+  await naive.migrate();
+  const naiveRows = 5_000;
+  const naiveStart = performance.now();
+  for (let i = 0; i < naiveRows; i++) await naive.insertPredictions([record(i)]);
+  const naiveRate = naiveRows / ((performance.now() - naiveStart) / 1000);
+  await naive.close();
+
+  const store = createSqliteStore({ path: join(dir, 'bench.db') });
+  await store.migrate();
+  const insertSeconds = await insertAll(store, ROWS);
+  const insertRate = ROWS / insertSeconds;
+
+  const feedbackStart = performance.now();
+  for (let i = 0; i < LABELS; i += BATCH) {
+    const items: FeedbackInput[] = [];
+    for (let j = i; j < Math.min(LABELS, i + BATCH); j++) {
+      // Labels for 3 of every 4 predictions: by id mostly, every 10th by user id.
+      const p = Math.floor((j * 4) / 3);
+      const createdAt = 1_700_000_000_000 + p * 100;
+      items.push(
+        j % 10 === 0
+          ? {
+              userId: `u${p % 400_000}`,
+              label: (p % 5 === 0 ? 1 : 0) as 0 | 1,
+              observedAt: createdAt + 50,
+              receivedAt: createdAt + 60,
+            }
+          : {
+              predictionId: `p${p.toString(36).padStart(8, '0')}`,
+              label: (p % 5 === 0 ? 1 : 0) as 0 | 1,
+              observedAt: createdAt + 50,
+              receivedAt: createdAt + 60,
+            },
+      );
+    }
+    await store.recordFeedback(items);
+  }
+  const feedbackRate = LABELS / ((performance.now() - feedbackStart) / 1000);
+  const counts = await store.countFeedback();
+
+  const readStart = performance.now();
+  const columns = await store.readColumns();
+  const readSeconds = (performance.now() - readStart) / 1000;
+  const labelled = columns.label.reduce((n, l) => n + (l === -1 ? 0 : 1), 0);
+
+  // Baseline: objects, on the newest 200k rows, against readColumns of the same rows.
+  const sample = Math.min(200_000, ROWS);
+  const objStart = performance.now();
+  let objRows = 0;
+  for await (const page of store.readPredictions({ limit: sample })) objRows += page.length;
+  const objSeconds = (performance.now() - objStart) / 1000;
+  const colStart = performance.now();
+  const sampleColumns = await store.readColumns({ limit: sample });
+  const colSeconds = (performance.now() - colStart) / 1000;
+  await store.close();
+  if (objRows !== sample || sampleColumns.rowCount !== sample) throw new Error('sample reads disagree');
+
+  Object.assign(results, {
+    sqliteNaiveInsertRowsPerSecond: Math.round(naiveRate),
+    sqliteInsertRowsPerSecond: Math.round(insertRate),
+    sqliteInsertSeconds: insertSeconds,
+    batchedOverNaive: insertRate / naiveRate,
+    sqliteFeedbackPerSecond: Math.round(feedbackRate),
+    joined: counts.joined,
+    readColumnsRows: columns.rowCount,
+    readColumnsLabelled: labelled,
+    readColumnsSeconds: readSeconds,
+    readColumnsGoalSeconds: 3,
+    readColumnsOverObjects: objSeconds / colSeconds,
+  });
+  table.push(
+    ['SQLite insert, 1 transaction per row (baseline)', `${Math.round(naiveRate).toLocaleString()} rows/s`],
+    [
+      `SQLite insertPredictions, batches of ${BATCH}`,
+      `${Math.round(insertRate).toLocaleString()} rows/s (${(insertRate / naiveRate).toFixed(0)}x)`,
+    ],
+    [
+      `SQLite recordFeedback, ${LABELS.toLocaleString()} labels`,
+      `${Math.round(feedbackRate).toLocaleString()} items/s (${counts.joined.toLocaleString()} joined)`,
+    ],
+    [
+      `SQLite readColumns, ${columns.rowCount.toLocaleString()} rows (${labelled.toLocaleString()} labelled)`,
+      `${readSeconds.toFixed(2)} s (goal <= 3 s)`,
+    ],
+    [
+      `readColumns vs readPredictions objects, ${sample.toLocaleString()} rows`,
+      `${(objSeconds / colSeconds).toFixed(1)}x faster`,
+    ],
+  );
+
+  if (PG_ROWS > 0) {
+    const schema = `cw_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    try {
+      const pgStore = createPostgresStore({ connectionString: PG_URL, poolSize: 4, schema });
+      await pgStore.migrate();
+      const pgSeconds = await insertAll(pgStore, PG_ROWS);
+      const pgReadStart = performance.now();
+      const pgColumns = await pgStore.readColumns();
+      const pgReadSeconds = (performance.now() - pgReadStart) / 1000;
+      await pgStore.close();
+      Object.assign(results, {
+        postgresInsertRowsPerSecond: Math.round(PG_ROWS / pgSeconds),
+        postgresReadColumnsSeconds: pgReadSeconds,
+      });
+      table.push(
+        [
+          `PostgreSQL insertPredictions, ${PG_ROWS.toLocaleString()} rows`,
+          `${Math.round(PG_ROWS / pgSeconds).toLocaleString()} rows/s`,
+        ],
+        [
+          `PostgreSQL readColumns, ${pgColumns.rowCount.toLocaleString()} rows`,
+          `${pgReadSeconds.toFixed(2)} s`,
+        ],
+      );
+    } finally {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const width = Math.max(...table.map(([k]) => k.length));
+for (const [k, v] of table) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+process.stdout.write('(2 cores shared with other work: figures are indicative)\n');
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'store.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`figures written to ${out}\n`);

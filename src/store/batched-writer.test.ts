@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { withTempDir } from '../../test/helpers/temp-dir.js';
+import { createBatchedWriter } from './batched-writer.js';
+import { prediction, readAll } from './prediction-store.contract.js';
+import { createSqliteStore } from './sqlite/sqlite-store.js';
+
+const records = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => prediction(`${prefix}${i}`, 1000 + i));
+
+describe('createBatchedWriter (on a real SQLite store)', () => {
+  it('writes every acknowledged record in batches of at most maxBatch, by close()', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const flushed: number[] = [];
+    const writer = createBatchedWriter(store, {
+      maxBatch: 400,
+      onFlush: (n, s) => {
+        assert.ok(s >= 0);
+        flushed.push(n);
+      },
+    });
+    for (let k = 0; k < 5; k++) assert.equal(writer.enqueue(records(`k${k}-`, 300)), true);
+    await writer.flush();
+    assert.equal(writer.size, 0);
+    assert.equal((await readAll(store)).length, 1500);
+    assert.ok(flushed.every((n) => n <= 400));
+    assert.equal(
+      flushed.reduce((a, b) => a + b, 0),
+      1500,
+    );
+    assert.equal(writer.enqueue(records('late-', 7)), true);
+    await writer.close();
+    assert.equal((await readAll(store)).length, 1507, 'close() flushes what was queued');
+    assert.equal(writer.enqueue(records('closed-', 1)), false, 'a closed writer refuses');
+    await store.close();
+  });
+
+  it('refuses a batch that does not fit, all or nothing', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const writer = createBatchedWriter(store, { maxQueue: 10, flushIntervalMs: 60_000 });
+    assert.equal(writer.enqueue(records('a', 8)), true);
+    assert.equal(writer.enqueue(records('b', 3)), false);
+    assert.equal(writer.size, 8);
+    assert.equal(writer.enqueue(records('c', 2)), true);
+    assert.equal(writer.size, 10);
+    await writer.close();
+    assert.deepEqual(
+      (await readAll(store)).map((r) => r.id).sort(),
+      [...records('a', 8), ...records('c', 2)].map((r) => r.id).sort(),
+    );
+    await store.close();
+  });
+
+  it('keeps records while the database is locked by another process, then drains', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'outage.db');
+      const store = createSqliteStore({ path, busyTimeoutMs: 5 });
+      await store.migrate();
+      const errors: unknown[] = [];
+      const writer = createBatchedWriter(store, {
+        maxQueue: 50,
+        maxBatch: 8,
+        flushIntervalMs: 1,
+        retryBaseMs: 5,
+        retryMaxMs: 20,
+        onError: (e) => errors.push(e),
+      });
+      const locker = new Database(path);
+      locker.exec('BEGIN IMMEDIATE');
+      try {
+        assert.equal(writer.enqueue(records('o', 40)), true);
+        while (errors.length < 3) await new Promise((r) => setTimeout(r, 5));
+        assert.match(String(errors[0]), /locked|busy/i);
+        assert.equal(writer.size, 40, 'nothing written, nothing dropped');
+        assert.equal(writer.enqueue(records('x', 11)), false, 'full while the store is down');
+      } finally {
+        locker.exec('ROLLBACK');
+        locker.close();
+      }
+      await writer.flush();
+      assert.equal(writer.size, 0);
+      assert.deepEqual(
+        (await readAll(store)).map((r) => r.id),
+        records('o', 40).map((r) => r.id),
+        'all of them, in order',
+      );
+      await writer.close();
+      await store.close();
+    }));
+});

@@ -1,0 +1,136 @@
+/**
+ * A bounded queue in front of insertPredictions, so the API never runs one transaction per request:
+ * records are written in batches of up to `maxBatch` every `flushIntervalMs`. A failed write is retried
+ * with exponential backoff and the records stay queued, never dropped; while the store is down the
+ * queue fills and enqueue() answers false (the API then answers 503), and when the store is back the
+ * queue drains. close() waits until everything acknowledged is written.
+ */
+import type { PredictionRecord, PredictionStore } from './prediction-store.js';
+
+export interface BatchedWriterOptions {
+  /** Records held at most (queued plus in flight); beyond that enqueue refuses. Default 10,000. */
+  readonly maxQueue?: number;
+  /** How long the first record of a batch waits for others, ms. Default 5. */
+  readonly flushIntervalMs?: number;
+  /** Records per insertPredictions call. Default 1,000. */
+  readonly maxBatch?: number;
+  /** First retry delay after a failed write, ms, doubled per failure. Default 50. */
+  readonly retryBaseMs?: number;
+  /** Longest retry delay, ms. Default 5,000. */
+  readonly retryMaxMs?: number;
+  /** After each successful write: records written and seconds it took (for a histogram). */
+  readonly onFlush?: (records: number, seconds: number) => void;
+  /** After each failed write (it will be retried). */
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface BatchedWriter {
+  /** Queues all records, or none and returns false when they do not fit (the caller answers 503). */
+  enqueue(records: readonly PredictionRecord[]): boolean;
+  /** Resolves once the queue is empty (waits through retries while the store is down). */
+  flush(): Promise<void>;
+  /** Refuses new records, then flushes everything queued. */
+  close(): Promise<void>;
+  /** Records queued or in flight. */
+  readonly size: number;
+}
+
+export function createBatchedWriter(
+  store: Pick<PredictionStore, 'insertPredictions'>,
+  options: BatchedWriterOptions = {},
+): BatchedWriter {
+  const maxQueue = options.maxQueue ?? 10_000;
+  const flushIntervalMs = options.flushIntervalMs ?? 5;
+  const maxBatch = options.maxBatch ?? 1_000;
+  const retryBaseMs = options.retryBaseMs ?? 50;
+  const retryMaxMs = options.retryMaxMs ?? 5_000;
+  for (const [name, value] of Object.entries({ maxQueue, maxBatch })) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`batched writer ${name} must be a positive integer`);
+  }
+
+  let queue: PredictionRecord[] = [];
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let draining: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+
+  function schedule(delayMs: number): void {
+    if (draining || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      draining = drain().finally(() => {
+        draining = undefined;
+        // Records enqueued during the last write start the next round.
+        if (queue.length > 0) schedule(flushIntervalMs);
+      });
+    }, delayMs);
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      // flush()/close() cut a backoff short: they want the retry now.
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  async function drain(): Promise<void> {
+    let failures = 0;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      const started = performance.now();
+      try {
+        await store.insertPredictions(batch);
+      } catch (error) {
+        failures++;
+        options.onError?.(error);
+        await sleep(Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1)));
+        wake = undefined;
+        continue;
+      }
+      failures = 0;
+      // Only now are they out of the queue: a failed write leaves them at its head, in order.
+      queue = queue.slice(batch.length);
+      options.onFlush?.(batch.length, (performance.now() - started) / 1000);
+    }
+  }
+
+  async function flush(): Promise<void> {
+    for (;;) {
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      if (!draining && queue.length > 0) {
+        draining = drain().finally(() => {
+          draining = undefined;
+        });
+      }
+      if (!draining) return;
+      wake?.();
+      await draining;
+    }
+  }
+
+  return {
+    enqueue(records) {
+      if (closed || queue.length + records.length > maxQueue) return false;
+      if (records.length === 0) return true;
+      for (const record of records) queue.push(record);
+      schedule(flushIntervalMs);
+      return true;
+    },
+    flush,
+    async close() {
+      closed = true;
+      await flush();
+    },
+    get size() {
+      return queue.length;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Numbered schema migrations for both backends. Each runs once, in order, and is recorded in
+ * schema_migrations; a migration is never edited after release, a change is a new number.
+ * Timestamps are ms since the epoch (INTEGER in SQLite, DOUBLE PRECISION in PostgreSQL) so they read
+ * back as plain JS numbers without date parsing; the label of a prediction lives on its row (label,
+ * label_observed_at) so the monitor reads predictions and labels in one scan, without a join.
+ */
+import { CATEGORICAL_FEATURE_COLUMNS, NUMERIC_FEATURE_COLUMNS } from './store-columns.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+function predictionsTable(real: string, time: string): string {
+  const features = [
+    ...NUMERIC_FEATURE_COLUMNS.map((c) => `  ${c.column} ${real}`),
+    ...CATEGORICAL_FEATURE_COLUMNS.map((c) => `  ${c.column} TEXT`),
+  ].join(',\n');
+  return `CREATE TABLE predictions (
+  id TEXT PRIMARY KEY,
+  created_at ${time} NOT NULL,
+  user_id TEXT,
+  model_version TEXT NOT NULL,
+  score ${real} NOT NULL,
+  predicted_class SMALLINT NOT NULL CHECK (predicted_class IN (0, 1)),
+${features},
+  label SMALLINT CHECK (label IN (0, 1)),
+  label_observed_at ${time},
+  label_feedback_id TEXT
+);
+CREATE INDEX predictions_user_created ON predictions (user_id, created_at);
+CREATE INDEX predictions_created ON predictions (created_at, id);`;
+}
+
+function feedbackTable(time: string): string {
+  return `CREATE TABLE feedback (
+  id TEXT PRIMARY KEY,
+  prediction_id TEXT,
+  user_id TEXT,
+  label SMALLINT NOT NULL CHECK (label IN (0, 1)),
+  observed_at ${time} NOT NULL,
+  received_at ${time} NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('joined', 'pending', 'duplicate', 'conflict')),
+  joined_prediction_id TEXT
+);
+CREATE INDEX feedback_pending ON feedback (received_at, id) WHERE status = 'pending';
+CREATE INDEX feedback_status ON feedback (status);`;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'predictions and feedback',
+    sqlite: `${predictionsTable('REAL', 'INTEGER')}\n${feedbackTable('INTEGER')}`,
+    postgres: `${predictionsTable('DOUBLE PRECISION', 'DOUBLE PRECISION')}\n${feedbackTable('DOUBLE PRECISION')}`,
+  },
+];
+
+export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+)`;

@@ -1,0 +1,55 @@
+/**
+ * Opens the store a URL names: `sqlite:<path>` (e.g. `sqlite:data/churnwatch.db`), `sqlite::memory:`,
+ * or `postgres://…` / `postgresql://…`. The caller runs migrate() before use.
+ */
+import { ChurnwatchError } from '../errors.js';
+import { createPostgresStore } from './postgres/postgres-store.js';
+import type { PredictionStore } from './prediction-store.js';
+import { redactUrl } from './redact-url.js';
+import { createSqliteStore } from './sqlite/sqlite-store.js';
+
+export const DEFAULT_STORE_URL = 'sqlite:data/churnwatch.db';
+
+export interface OpenStoreOptions {
+  /** PostgreSQL pool size (default 10). */
+  readonly poolSize?: number;
+  /** PostgreSQL schema (search_path). */
+  readonly schema?: string;
+  /** SQLite busy timeout, ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+export function openStore(url: string, options: OpenStoreOptions = {}): PredictionStore {
+  if (url.startsWith('sqlite:')) {
+    // `sqlite:///abs/path` and `sqlite://rel` are accepted too, as other tools write them.
+    const rest = url.slice('sqlite:'.length);
+    const path = rest.startsWith('//') ? rest.slice(2) : rest;
+    if (path === '') {
+      throw new ChurnwatchError('CW_STORE_URL_INVALID', `store URL "${url}" names no SQLite file`, {
+        hint: 'write sqlite:data/churnwatch.db, sqlite:/absolute/path.db or sqlite::memory:',
+      });
+    }
+    return createSqliteStore({
+      path,
+      ...(options.busyTimeoutMs ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+    });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return createPostgresStore({
+      connectionString: url,
+      ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+      ...(options.schema ? { schema: options.schema } : {}),
+    });
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+  const shown = redactUrl(url);
+  throw new ChurnwatchError(
+    'CW_STORE_URL_INVALID',
+    scheme
+      ? `store URL "${shown}" has unsupported scheme "${scheme}:"`
+      : `store URL "${shown}" has no scheme`,
+    {
+      hint: 'use sqlite:data/churnwatch.db, sqlite::memory: or postgres://user@host:5432/db (CHURNWATCH_STORE_URL)',
+    },
+  );
+}

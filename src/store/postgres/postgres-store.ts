@@ -1,0 +1,437 @@
+/**
+ * The shared backend: PostgreSQL via `pg`, for several API replicas and the `monitor` role. Writes are
+ * set-based (one INSERT … SELECT FROM unnest(arrays) per batch: 23 parameters whatever the batch size),
+ * feedback joins lock their prediction rows (SELECT … ORDER BY id FOR UPDATE, so two replicas never
+ * deadlock nor double-join), pending feedback is claimed with FOR UPDATE SKIP LOCKED, and migrations
+ * hold an advisory lock so replicas starting together apply each migration once.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { ChurnwatchError } from '../../errors.js';
+import {
+  checkFeedbackInput,
+  decideJoins,
+  type JoinItem,
+  type JoinTarget,
+  toOutcome,
+} from '../feedback-join.js';
+import { rowToLoggedPrediction } from '../logged-prediction.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../migrations.js';
+import { PredictionColumnsBuilder } from '../prediction-columns-builder.js';
+import type {
+  FeedbackCounts,
+  FeedbackInput,
+  FeedbackOutcome,
+  LoggedPrediction,
+  PredictionColumns,
+  PredictionQuery,
+  PredictionRecord,
+  PredictionStore,
+} from '../prediction-store.js';
+import {
+  checkQuery,
+  DEFAULT_COLUMN_PAGE,
+  DEFAULT_OBJECT_PAGE,
+  JOIN_PENDING_PAGE,
+  yieldToEventLoop,
+} from '../query-range.js';
+import { redactUrl } from '../redact-url.js';
+import {
+  FEATURE_COLUMNS,
+  INSERT_COLUMNS,
+  insertParameters,
+  READ_COLUMNS,
+  READ_ID,
+} from '../store-columns.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:5432/db`; libpq environment variables (PGHOST, PGUSER…) fill the gaps. */
+  readonly connectionString: string;
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+  /** Schema for the tables (sets search_path); default the server's search_path, normally `public`. */
+  readonly schema?: string;
+}
+
+const INSERT_TYPES = [
+  'text',
+  'float8',
+  'text',
+  'text',
+  'float8',
+  'int2',
+  ...FEATURE_COLUMNS.map((c) => (c.kind === 'numeric' ? 'float8' : 'text')),
+];
+
+const INSERT_SQL = `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')})
+SELECT * FROM unnest(${INSERT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+ON CONFLICT (id) DO NOTHING`;
+
+// A named prediction that is not stored yet stays pending (no fallback to the user's older prediction).
+const RESOLVE_SQL = `SELECT CASE WHEN i.prediction_id IS NOT NULL
+    THEN (SELECT p.id FROM predictions p WHERE p.id = i.prediction_id)
+    ELSE (SELECT p.id FROM predictions p WHERE p.user_id = i.user_id AND p.created_at <= i.observed_at
+          ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
+  END AS target
+FROM unnest($1::text[], $2::text[], $3::float8[]) WITH ORDINALITY AS i(prediction_id, user_id, observed_at, ord)
+ORDER BY i.ord`;
+
+const LOCK_SQL = `SELECT id, created_at, model_version, score, predicted_class, label FROM predictions
+WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
+
+const SET_LABELS_SQL = `UPDATE predictions AS p
+SET label = u.label, label_observed_at = u.observed_at, label_feedback_id = u.feedback_id
+FROM unnest($1::text[], $2::int2[], $3::float8[], $4::text[]) AS u(id, label, observed_at, feedback_id)
+WHERE p.id = u.id AND p.label IS NULL`;
+
+const INSERT_FEEDBACK_SQL = `INSERT INTO feedback
+  (id, prediction_id, user_id, label, observed_at, received_at, status, joined_prediction_id)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int2[], $5::float8[], $6::float8[], $7::text[], $8::text[])`;
+
+const PENDING_PAGE_SQL = `SELECT id, prediction_id, user_id, label, observed_at, received_at FROM feedback
+WHERE status = 'pending' AND (received_at, id) > ($1, $2)
+ORDER BY received_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`;
+
+const RESOLVE_PENDING_SQL = `UPDATE feedback AS f SET status = u.status, joined_prediction_id = u.prediction_id
+FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, status, prediction_id)
+WHERE f.id = u.id AND f.status = 'pending'`;
+
+interface PendingRow {
+  id: string;
+  prediction_id: string | null;
+  user_id: string | null;
+  label: number;
+  observed_at: number;
+  received_at: number;
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function unavailable(connectionString: string, error: unknown): ChurnwatchError {
+  return new ChurnwatchError(
+    'CW_STORE_UNAVAILABLE',
+    `cannot reach PostgreSQL at ${redactUrl(connectionString)}: ${(error as Error).message}`,
+    {
+      hint: 'check that PostgreSQL is running and that the URL, user and database are right (CHURNWATCH_STORE_URL)',
+      cause: error,
+    },
+  );
+}
+
+export function createPostgresStore(options: PostgresStoreOptions): PredictionStore {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    ...(options.schema ? { options: `-c search_path=${quoteIdentifier(options.schema)}` } : {}),
+  });
+  // An idle connection dropped by the server emits here; without a listener it would crash the process.
+  // The next query gets a fresh connection or a visible error, so nothing is lost by ignoring it.
+  pool.on('error', () => {});
+
+  async function connect(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      throw unavailable(options.connectionString, error);
+    }
+  }
+
+  async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Resolves and locks each item's prediction; undefined where none matches yet. */
+  async function lockTargets(
+    client: pg.PoolClient,
+    keys: readonly { predictionId: string | null; userId: string | null; observedAt: number }[],
+  ): Promise<(JoinTarget | undefined)[]> {
+    const resolved = await client.query<{ target: string | null }>(RESOLVE_SQL, [
+      keys.map((k) => k.predictionId),
+      keys.map((k) => (k.predictionId ? null : k.userId)),
+      keys.map((k) => k.observedAt),
+    ]);
+    const ids = [...new Set(resolved.rows.map((r) => r.target).filter((t): t is string => t !== null))];
+    const byId = new Map<string, JoinTarget>();
+    if (ids.length > 0) {
+      const locked = await client.query(LOCK_SQL, [ids]);
+      for (const r of locked.rows) {
+        byId.set(r.id, {
+          id: r.id,
+          createdAt: r.created_at,
+          modelVersion: r.model_version,
+          score: r.score,
+          predictedClass: r.predicted_class,
+          label: r.label,
+        });
+      }
+    }
+    return resolved.rows.map((r) => (r.target === null ? undefined : byId.get(r.target)));
+  }
+
+  async function setLabels(
+    client: pg.PoolClient,
+    joins: readonly { predictionId: string; label: 0 | 1; observedAt: number; feedbackId: string }[],
+  ): Promise<void> {
+    if (joins.length === 0) return;
+    const result = await client.query(SET_LABELS_SQL, [
+      joins.map((j) => j.predictionId),
+      joins.map((j) => j.label),
+      joins.map((j) => j.observedAt),
+      joins.map((j) => j.feedbackId),
+    ]);
+    // The rows are locked and were unlabelled when read, so every update must land.
+    if (result.rowCount !== joins.length) {
+      throw new Error(
+        `feedback join updated ${result.rowCount} of ${joins.length} predictions; retry the batch`,
+      );
+    }
+  }
+
+  function rangeOf(query: PredictionQuery, params: unknown[]): string[] {
+    const where: string[] = [];
+    if (query.from !== undefined) where.push(`created_at >= $${params.push(query.from)}`);
+    if (query.to !== undefined) where.push(`created_at < $${params.push(query.to)}`);
+    if (query.modelVersion !== undefined) where.push(`model_version = $${params.push(query.modelVersion)}`);
+    return where;
+  }
+
+  async function* pages(query: PredictionQuery, defaultPage: number): AsyncGenerator<unknown[][]> {
+    checkQuery(query);
+    if (query.limit === 0) return;
+    const pageSize = query.pageSize ?? defaultPage;
+    const params: unknown[] = [];
+    const where = rangeOf(query, params);
+    if (query.limit !== undefined) {
+      const start = await pool.query({
+        text: `SELECT created_at, id FROM predictions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+               ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET $${params.length + 1}`,
+        values: [...params, query.limit - 1],
+        rowMode: 'array',
+      });
+      const key = start.rows[0] as [number, string] | undefined;
+      if (key) where.push(`(created_at, id) >= ($${params.push(key[0])}, $${params.push(key[1])})`);
+    }
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    let after: [number, string] | undefined;
+    for (;;) {
+      const values = [...params];
+      const conditions = [...where];
+      if (after) conditions.push(`(created_at, id) > ($${values.push(after[0])}, $${values.push(after[1])})`);
+      const result = await pool.query({
+        text: `SELECT ${READ_COLUMNS.join(', ')} FROM predictions
+               ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+               ORDER BY created_at, id LIMIT $${values.push(Math.min(pageSize, remaining))}`,
+        values,
+        rowMode: 'array',
+      });
+      const rows = result.rows as unknown[][];
+      if (rows.length === 0) return;
+      remaining -= rows.length;
+      yield rows;
+      if (rows.length < pageSize || remaining <= 0) return;
+      const last = rows.at(-1)!;
+      after = [last[0] as number, last[READ_ID] as string];
+    }
+  }
+
+  return {
+    kind: 'postgres',
+
+    async migrate() {
+      await inTransaction(async (client) => {
+        // Replicas starting together queue here; the first applies, the others then find nothing to do.
+        await client.query(
+          `SELECT pg_advisory_xact_lock(hashtext('churnwatch:migrate:' || current_schema()))`,
+        );
+        await client.query(SCHEMA_MIGRATIONS_TABLE);
+        const done = new Set(
+          (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+            (r) => r.version,
+          ),
+        );
+        for (const m of MIGRATIONS) {
+          if (done.has(m.version)) continue;
+          await client.query(m.postgres);
+          await client.query(
+            'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+            [m.version, m.name, new Date().toISOString()],
+          );
+        }
+      });
+    },
+
+    async insertPredictions(records: readonly PredictionRecord[]) {
+      if (records.length === 0) return;
+      const columns: (string | number | null)[][] = INSERT_COLUMNS.map(() => new Array(records.length));
+      records.forEach((record, r) => {
+        insertParameters(record).forEach((value, c) => {
+          columns[c]![r] = value;
+        });
+      });
+      const client = await connect();
+      try {
+        await client.query(INSERT_SQL, columns);
+      } finally {
+        client.release();
+      }
+    },
+
+    async recordFeedback(items: readonly FeedbackInput[]) {
+      items.forEach(checkFeedbackInput);
+      if (items.length === 0) return [];
+      return inTransaction(async (client) => {
+        const joinItems: JoinItem[] = items.map((item) => ({
+          feedbackId: randomUUID(),
+          label: item.label,
+          observedAt: item.observedAt,
+        }));
+        const targets = await lockTargets(
+          client,
+          items.map((item) => ({
+            predictionId: item.predictionId || null,
+            userId: item.userId || null,
+            observedAt: item.observedAt,
+          })),
+        );
+        const decisions = decideJoins(joinItems, targets);
+        await setLabels(
+          client,
+          decisions.flatMap((d, i) =>
+            d.status === 'joined'
+              ? [
+                  {
+                    predictionId: d.target!.id,
+                    label: items[i]!.label,
+                    observedAt: items[i]!.observedAt,
+                    feedbackId: joinItems[i]!.feedbackId,
+                  },
+                ]
+              : [],
+          ),
+        );
+        await client.query(INSERT_FEEDBACK_SQL, [
+          joinItems.map((j) => j.feedbackId),
+          items.map((item) => item.predictionId || null),
+          items.map((item) => item.userId || null),
+          items.map((item) => item.label),
+          items.map((item) => item.observedAt),
+          items.map((item) => item.receivedAt),
+          decisions.map((d) => d.status),
+          decisions.map((d) => d.target?.id ?? null),
+        ]);
+        return joinItems.map((j, i) => toOutcome(j, decisions[i]!));
+      });
+    },
+
+    async joinPending() {
+      const outcomes: FeedbackOutcome[] = [];
+      let after: [number, string] = [Number.NEGATIVE_INFINITY, ''];
+      for (;;) {
+        const page = await inTransaction(async (client) => {
+          const claimed = await client.query<PendingRow>(PENDING_PAGE_SQL, [...after, JOIN_PENDING_PAGE]);
+          const rows = claimed.rows;
+          if (rows.length === 0) return { rows, outcomes: [] as FeedbackOutcome[] };
+          const joinItems: JoinItem[] = rows.map((r) => ({
+            feedbackId: r.id,
+            label: r.label as 0 | 1,
+            observedAt: r.observed_at,
+          }));
+          const targets = await lockTargets(
+            client,
+            rows.map((r) => ({
+              predictionId: r.prediction_id,
+              userId: r.user_id,
+              observedAt: r.observed_at,
+            })),
+          );
+          const decisions = decideJoins(joinItems, targets);
+          const resolved = rows.flatMap((_row, i) => (decisions[i]!.status === 'pending' ? [] : [i]));
+          await setLabels(
+            client,
+            resolved
+              .filter((i) => decisions[i]!.status === 'joined')
+              .map((i) => ({
+                predictionId: decisions[i]!.target!.id,
+                label: joinItems[i]!.label,
+                observedAt: joinItems[i]!.observedAt,
+                feedbackId: joinItems[i]!.feedbackId,
+              })),
+          );
+          if (resolved.length > 0) {
+            await client.query(RESOLVE_PENDING_SQL, [
+              resolved.map((i) => rows[i]!.id),
+              resolved.map((i) => decisions[i]!.status),
+              resolved.map((i) => decisions[i]!.target!.id),
+            ]);
+          }
+          return { rows, outcomes: resolved.map((i) => toOutcome(joinItems[i]!, decisions[i]!)) };
+        });
+        outcomes.push(...page.outcomes);
+        const last = page.rows.at(-1);
+        if (!last || page.rows.length < JOIN_PENDING_PAGE) return outcomes;
+        after = [last.received_at, last.id];
+        await yieldToEventLoop();
+      }
+    },
+
+    async *readPredictions(query: PredictionQuery = {}): AsyncIterable<LoggedPrediction[]> {
+      for await (const rows of pages(query, DEFAULT_OBJECT_PAGE)) yield rows.map(rowToLoggedPrediction);
+    },
+
+    async readColumns(query: PredictionQuery = {}): Promise<PredictionColumns> {
+      checkQuery(query);
+      const params: unknown[] = [];
+      const where = rangeOf(query, params);
+      const counted = await pool.query<{ n: number }>(
+        `SELECT count(*)::float8 AS n FROM predictions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+        params,
+      );
+      const count = counted.rows[0]?.n ?? 0;
+      const builder = new PredictionColumnsBuilder(Math.min(count, query.limit ?? count));
+      for await (const rows of pages(query, DEFAULT_COLUMN_PAGE)) builder.addRows(rows);
+      return builder.finish();
+    },
+
+    async countFeedback(): Promise<FeedbackCounts> {
+      const counts = { joined: 0, pending: 0, duplicate: 0, conflict: 0 };
+      const result = await pool.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::float8 AS n FROM feedback GROUP BY status',
+      );
+      for (const { status, n } of result.rows) counts[status as keyof FeedbackCounts] = n;
+      return counts;
+    },
+
+    async ping() {
+      const client = await connect();
+      try {
+        const result = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
+        if (result.rows[0]?.recovery) throw new Error('PostgreSQL is a read-only standby');
+        await client.query('SELECT 1 FROM predictions LIMIT 0');
+      } catch (error) {
+        throw unavailable(options.connectionString, error);
+      } finally {
+        client.release();
+      }
+    },
+
+    async close() {
+      if (!pool.ended) await pool.end();
+    },
+  };
+}

@@ -1,0 +1,358 @@
+/**
+ * The one test suite every PredictionStore backend must pass (Hono's runTest({ newRouter }) pattern):
+ * test/integration/store-sqlite.test.ts and store-postgres.test.ts call it with a factory that returns
+ * a fresh, empty, migrated store. Expected values are written out here, never read back from the store.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FEATURES, NUMERIC_FEATURES, type RawFeatures } from '../data/customer-schema.js';
+import type { LoggedPrediction, PredictionRecord, PredictionStore } from './prediction-store.js';
+
+/** A small seeded generator so the suite is the same on every run and backend. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const TRICKY_PACK = 'Jeu 2F=\t4,"On-net" 1000F; ünïcødé 日本 🚀 \\ end';
+
+export function fullFeatures(i: number): RawFeatures {
+  const features: RawFeatures = {};
+  NUMERIC_FEATURES.forEach((name, f) => {
+    features[name] = i * 10.25 + f + 0.1 + 0.2;
+  });
+  features.REGION = 'DAKAR';
+  features.TENURE = 'K > 24 month';
+  features.MRG = 'NO';
+  features.TOP_PACK = TRICKY_PACK;
+  return features;
+}
+
+export function prediction(
+  id: string,
+  createdAt: number,
+  extra: Partial<PredictionRecord> = {},
+): PredictionRecord {
+  return {
+    id,
+    createdAt,
+    userId: `user-${id}`,
+    modelVersion: 'v1',
+    features: fullFeatures(createdAt % 97),
+    score: 0.25,
+    predictedClass: 0,
+    ...extra,
+  };
+}
+
+/** Every feature key present, null where the record had none: how the store returns features. */
+function withAllFeatures(features: RawFeatures): RawFeatures {
+  return Object.fromEntries(FEATURES.map((f) => [f.name, features[f.name] ?? null]));
+}
+
+function logged(
+  record: PredictionRecord,
+  label: 0 | 1 | null = null,
+  labelObservedAt: number | null = null,
+): LoggedPrediction {
+  return { ...record, features: withAllFeatures(record.features), label, labelObservedAt };
+}
+
+export async function readAll(store: PredictionStore, query = {}): Promise<LoggedPrediction[]> {
+  const out: LoggedPrediction[] = [];
+  for await (const page of store.readPredictions(query)) out.push(...page);
+  return out;
+}
+
+function byKey(features: RawFeatures): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(features).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function normalise(rows: LoggedPrediction[]): unknown[] {
+  return rows.map((r) => ({ ...r, features: byKey(r.features) }));
+}
+
+export function describePredictionStore(name: string, createStore: () => Promise<PredictionStore>): void {
+  describe(`PredictionStore contract: ${name}`, () => {
+    async function withStore(fn: (store: PredictionStore) => Promise<void>): Promise<void> {
+      const store = await createStore();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    }
+
+    it('migrates idempotently and answers ping', () =>
+      withStore(async (store) => {
+        await store.migrate();
+        await store.migrate();
+        await store.ping();
+        assert.deepEqual(await store.countFeedback(), { joined: 0, pending: 0, duplicate: 0, conflict: 0 });
+      }));
+
+    it('reads back every column, nulls and awkward text, in time order', () =>
+      withStore(async (store) => {
+        const full = prediction('p-full', 3000, {
+          score: 0.123456789012345,
+          predictedClass: 1,
+          modelVersion: 'v2',
+        });
+        const sparse = prediction('p-sparse', 1000, {
+          userId: null,
+          features: { MONTANT: 0, REGION: null, TOP_PACK: '' },
+        });
+        const missingAll = prediction('p-none', 2000, { features: {} });
+        await store.insertPredictions([full, sparse, missingAll]);
+        const rows = await readAll(store);
+        assert.deepEqual(normalise(rows), normalise([logged(sparse), logged(missingAll), logged(full)]));
+        assert.equal(rows[2]!.features.TOP_PACK, TRICKY_PACK);
+        assert.equal(rows[2]!.features.MONTANT, fullFeatures(3000 % 97).MONTANT);
+        assert.equal(rows[0]!.features.TOP_PACK, '', 'an empty string is a value, not a missing one');
+        assert.equal(rows[0]!.features.MONTANT, 0);
+      }));
+
+    it('skips ids it already has, so a retried batch is harmless', () =>
+      withStore(async (store) => {
+        const a = prediction('a', 1000);
+        await store.insertPredictions([a]);
+        await store.insertPredictions([{ ...a, score: 0.9 }, prediction('b', 2000)]);
+        const rows = await readAll(store);
+        assert.deepEqual(
+          rows.map((r) => [r.id, r.score]),
+          [
+            ['a', 0.25],
+            ['b', 0.25],
+          ],
+        );
+      }));
+
+    it('rejects a numeric feature that is not a number, naming the prediction and field', () =>
+      withStore(async (store) => {
+        await assert.rejects(
+          store.insertPredictions([prediction('bad', 1000, { features: { MONTANT: 'lots' } })]),
+          /prediction bad: feature MONTANT/,
+        );
+        assert.equal((await readAll(store)).length, 0, 'the failed batch wrote nothing');
+      }));
+
+    it('joins feedback by prediction id, with the delay and what the metrics need', () =>
+      withStore(async (store) => {
+        await store.insertPredictions([
+          prediction('p1', 1000, { score: 0.8, predictedClass: 1, modelVersion: 'v7' }),
+        ]);
+        const [outcome] = await store.recordFeedback([
+          { predictionId: 'p1', label: 1, observedAt: 4000, receivedAt: 5000 },
+        ]);
+        assert.equal(outcome?.status, 'joined');
+        assert.equal(outcome.label, 1);
+        assert.equal(outcome.labelDelayMs, 3000);
+        assert.deepEqual(outcome.prediction, {
+          id: 'p1',
+          createdAt: 1000,
+          modelVersion: 'v7',
+          score: 0.8,
+          predictedClass: 1,
+        });
+        const [row] = await readAll(store);
+        assert.equal(row?.label, 1);
+        assert.equal(row.labelObservedAt, 4000);
+      }));
+
+    it('joins feedback by user id to the latest prediction at or before observedAt, never a later one', () =>
+      withStore(async (store) => {
+        await store.insertPredictions([
+          prediction('u-1', 1000, { userId: 'u' }),
+          prediction('u-3', 3000, { userId: 'u' }),
+          prediction('u-2', 2000, { userId: 'u' }),
+          prediction('other', 2400, { userId: 'someone-else' }),
+        ]);
+        const [later, exact, early] = await store.recordFeedback([
+          { userId: 'u', label: 1, observedAt: 2500, receivedAt: 9000 },
+          { userId: 'u', label: 0, observedAt: 1000, receivedAt: 9000 },
+          { userId: 'u', label: 0, observedAt: 999, receivedAt: 9000 },
+        ]);
+        assert.equal(later?.status, 'joined');
+        assert.equal(later.prediction?.id, 'u-2');
+        assert.equal(exact?.status, 'joined');
+        assert.equal(exact.prediction?.id, 'u-1', 'created_at equal to observedAt counts as before');
+        assert.equal(early?.status, 'pending', 'no prediction before 999 yet');
+        const labels = Object.fromEntries((await readAll(store)).map((r) => [r.id, r.label]));
+        assert.deepEqual(labels, { 'u-1': 0, 'u-2': 1, other: null, 'u-3': null });
+      }));
+
+    it('keeps unmatched feedback pending and joins it once the prediction arrives', () =>
+      withStore(async (store) => {
+        const outcomes = await store.recordFeedback([
+          { predictionId: 'late', label: 1, observedAt: 5000, receivedAt: 5000 },
+          { userId: 'late-user', label: 0, observedAt: 5000, receivedAt: 5001 },
+          { predictionId: 'never', label: 0, observedAt: 5000, receivedAt: 5002 },
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['pending', 'pending', 'pending'],
+        );
+        assert.deepEqual(await store.joinPending(), [], 'nothing to join yet');
+        // The named prediction is not replaced by an older one for the same user.
+        await store.insertPredictions([
+          prediction('late', 1000, { userId: 'late-user' }),
+          prediction('after', 6000, { userId: 'late-user' }),
+        ]);
+        const joined = await store.joinPending();
+        assert.deepEqual(
+          joined.map((o) => [o.status, o.prediction?.id, o.label, o.labelDelayMs]),
+          [
+            ['joined', 'late', 1, 4000],
+            // The user's feedback resolves to the same prediction, now labelled 1: its 0 is a conflict.
+            ['conflict', 'late', 0, undefined],
+          ],
+        );
+        assert.deepEqual(await store.countFeedback(), { joined: 1, pending: 1, duplicate: 0, conflict: 1 });
+        assert.deepEqual(await store.joinPending(), [], 'a second pass finds nothing new');
+        const rows = await readAll(store);
+        assert.deepEqual(
+          rows.map((r) => [r.id, r.label, r.labelObservedAt]),
+          [
+            ['late', 1, 5000],
+            ['after', null, null],
+          ],
+        );
+      }));
+
+    it('treats the same label again as a duplicate and a different one as a conflict; the first stands', () =>
+      withStore(async (store) => {
+        await store.insertPredictions([prediction('p', 1000), prediction('q', 1000)]);
+        const first = await store.recordFeedback([
+          { predictionId: 'p', label: 1, observedAt: 2000, receivedAt: 2000 },
+        ]);
+        const again = await store.recordFeedback([
+          { predictionId: 'p', label: 1, observedAt: 3000, receivedAt: 3000 },
+          { predictionId: 'p', label: 0, observedAt: 4000, receivedAt: 4000 },
+          // In one batch: the first item joins, the next ones see its label.
+          { predictionId: 'q', label: 0, observedAt: 2000, receivedAt: 4000 },
+          { predictionId: 'q', label: 1, observedAt: 2000, receivedAt: 4000 },
+          { predictionId: 'q', label: 0, observedAt: 2000, receivedAt: 4000 },
+        ]);
+        assert.deepEqual(
+          [...first, ...again].map((o) => o.status),
+          ['joined', 'duplicate', 'conflict', 'joined', 'conflict', 'duplicate'],
+        );
+        assert.equal(again[1]?.prediction?.id, 'p');
+        assert.equal(again[1].labelDelayMs, undefined);
+        assert.equal(new Set([...first, ...again].map((o) => o.feedbackId)).size, 6, 'every attempt is kept');
+        assert.deepEqual(await store.countFeedback(), { joined: 2, pending: 0, duplicate: 2, conflict: 2 });
+        const rows = await readAll(store);
+        assert.deepEqual(
+          rows.map((r) => [r.id, r.label, r.labelObservedAt]),
+          [
+            ['p', 1, 2000],
+            ['q', 0, 2000],
+          ],
+        );
+      }));
+
+    it('rejects feedback that names neither a prediction nor a user', () =>
+      withStore(async (store) => {
+        await assert.rejects(
+          store.recordFeedback([{ label: 1, observedAt: 1, receivedAt: 1 }]),
+          /feedback 0: needs a predictionId or a userId/,
+        );
+      }));
+
+    it('readColumns equals readPredictions for every kind of query, across pages', () =>
+      withStore(async (store) => {
+        const rng = seeded(42);
+        const records: PredictionRecord[] = [];
+        for (let i = 0; i < 240; i++) {
+          const features: RawFeatures = {};
+          for (const f of FEATURES) {
+            if (rng() < 0.15) continue;
+            features[f.name] =
+              f.kind === 'numeric' ? Math.round(rng() * 1e6) / 100 : `cat-${Math.floor(rng() * 5)}`;
+          }
+          records.push({
+            id: `r${String(i).padStart(4, '0')}`,
+            // Ties on created_at exercise the (created_at, id) keyset.
+            createdAt: 1_000_000 + Math.floor(i / 3) * 1000,
+            userId: `u${i % 50}`,
+            modelVersion: i % 4 === 0 ? 'v2' : 'v1',
+            features,
+            score: rng(),
+            predictedClass: rng() < 0.3 ? 1 : 0,
+          });
+        }
+        const shuffled = [...records].sort(() => rng() - 0.5);
+        for (let i = 0; i < shuffled.length; i += 50)
+          await store.insertPredictions(shuffled.slice(i, i + 50));
+        await store.recordFeedback(
+          records
+            .filter((_, i) => i % 3 === 0)
+            .map((r, k) => ({
+              predictionId: r.id,
+              label: (k % 2) as 0 | 1,
+              observedAt: r.createdAt + 500,
+              receivedAt: r.createdAt + 600,
+            })),
+        );
+        const queries = [
+          {},
+          { pageSize: 7 },
+          { from: 1_010_000, to: 1_050_000, pageSize: 11 },
+          { limit: 25, pageSize: 4 },
+          { modelVersion: 'v2', limit: 10 },
+          { limit: 0 },
+        ];
+        for (const query of queries) {
+          const rows = await readAll(store, query);
+          const columns = await store.readColumns(query);
+          assert.equal(columns.rowCount, rows.length, JSON.stringify(query));
+          rows.forEach((row, i) => {
+            assert.equal(columns.createdAt[i], row.createdAt);
+            assert.equal(columns.score[i], row.score);
+            assert.equal(columns.predictedClass[i], row.predictedClass);
+            assert.equal(columns.label[i], row.label ?? -1);
+            assert.ok(Object.is(columns.labelObservedAt[i], row.labelObservedAt ?? Number.NaN));
+            assert.equal(columns.modelVersion.dictionary[columns.modelVersion.codes[i]!], row.modelVersion);
+            for (const f of FEATURES) {
+              const column = columns.features.columns.get(f.name);
+              const expected = row.features[f.name] ?? null;
+              if (column?.kind === 'numeric')
+                assert.ok(Object.is(column.values[i], expected ?? Number.NaN), f.name);
+              else if (column?.kind === 'categorical') {
+                const code = column.codes[i]!;
+                assert.equal(code === -1 ? null : column.dictionary[code], expected, f.name);
+              } else assert.fail(`no column ${f.name}`);
+            }
+          });
+          // And both agree with what was written, in (created_at, id) order.
+          const expectedIds = records
+            .filter(
+              (r) =>
+                (query as { modelVersion?: string }).modelVersion === undefined ||
+                r.modelVersion === (query as { modelVersion?: string }).modelVersion,
+            )
+            .filter(
+              (r) =>
+                r.createdAt >= ((query as { from?: number }).from ?? -Infinity) &&
+                r.createdAt < ((query as { to?: number }).to ?? Infinity),
+            )
+            .map((r) => r.id);
+          const limit = (query as { limit?: number }).limit;
+          assert.deepEqual(
+            rows.map((r) => r.id),
+            limit === undefined ? expectedIds : expectedIds.slice(Math.max(0, expectedIds.length - limit)),
+            JSON.stringify(query),
+          );
+        }
+        const all = await store.readColumns();
+        assert.equal(all.features.rowCount, 240);
+        assert.equal(Array.from(all.label).filter((l) => l !== -1).length, 80);
+      }));
+  });
+}

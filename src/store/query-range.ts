@@ -1,0 +1,25 @@
+/** Shared validation of a PredictionQuery and the page sizes both backends use. */
+import type { PredictionQuery } from './prediction-store.js';
+
+export const DEFAULT_OBJECT_PAGE = 1_000;
+export const DEFAULT_COLUMN_PAGE = 50_000;
+export const JOIN_PENDING_PAGE = 1_000;
+
+export function checkQuery(query: PredictionQuery): void {
+  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) {
+    throw new RangeError('query limit must be a non-negative integer');
+  }
+  if (query.pageSize !== undefined && (!Number.isInteger(query.pageSize) || query.pageSize < 1)) {
+    throw new RangeError('query pageSize must be a positive integer');
+  }
+  for (const key of ['from', 'to'] as const) {
+    const value = query[key];
+    if (value !== undefined && !Number.isFinite(value))
+      throw new RangeError(`query ${key} must be a finite number`);
+  }
+}
+
+/** Lets the event loop run between pages, so a long read never starves a server's requests. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
