@@ -1,0 +1,530 @@
+/**
+ * The Prometheus recording and alerting rules, as data. Drift, performance and churn rates are
+ * computed here from counters that every replica exports (see ARCHITECTURE.md: counters sum across
+ * replicas), so the numbers are right for any number of `serve` processes and any window.
+ *
+ * Conventions (the project's, see shared/oracles/README.md): shares are floored at 1e-4;
+ * PSI = Σ (cur − ref)·ln(cur/ref) on the floored shares; Jensen-Shannon is the base-2 distance
+ * (SciPy's `jensenshannon(base=2)`, which renormalises its inputs) on the same floored shares.
+ */
+import { increaseAcrossReplicas, metric, oneAcrossReplicas, REPLICA_LABELS, selector } from './promql.js';
+
+export interface RuleOptions {
+  /** Monitoring windows to record (PromQL durations); the first is the one alerts use unless `alertWindow` says otherwise. */
+  readonly windows: readonly string[];
+  readonly alertWindow: string;
+  /** Drift and missing-value alerts wait for this many rows in the alert window (thresholds are calibrated for full windows). */
+  readonly minWindowRows: number;
+  /** Realized-performance alerts wait for this many labeled rows in the alert window. */
+  readonly minLabeledRows: number;
+  /** Floor applied to every share before PSI and Jensen-Shannon (the project convention). */
+  readonly shareFloor: number;
+  /** Used when the monitor exports no calibrated churnwatch_drift_threshold for a feature. */
+  readonly defaultPsiThreshold: number;
+  readonly defaultJensenShannonThreshold: number;
+  /** Alert when realized or estimated accuracy/F1 is this much (absolute) below its validation value. */
+  readonly performanceMargin: number;
+  /** Alert when a feature's missing share exceeds its reference share by this much (absolute). */
+  readonly missingShareMargin: number;
+  /** Labels are "not arriving" when predictions flow but no feedback joined over this duration. */
+  readonly labelsExpectedWithin: string;
+  readonly pendingFeedbackMax: number;
+  readonly httpErrorRatioMax: number;
+  readonly latencyP99MaxSeconds: number;
+  readonly trainingMaxAgeSeconds: number;
+  /** Scrape job names from prometheus.yml. */
+  readonly apiJob: string;
+  readonly pushgatewayJob: string;
+  /** Where the runbook lives; each alert links to `<runbookUrl>#<alert name in lower case>`. */
+  readonly runbookUrl: string;
+}
+
+export const DEFAULT_RULE_OPTIONS: RuleOptions = Object.freeze({
+  windows: Object.freeze(['1h', '5m']),
+  alertWindow: '1h',
+  minWindowRows: 500,
+  minLabeledRows: 200,
+  shareFloor: 1e-4,
+  defaultPsiThreshold: 0.25,
+  defaultJensenShannonThreshold: 0.1,
+  performanceMargin: 0.1,
+  missingShareMargin: 0.1,
+  labelsExpectedWithin: '1d',
+  pendingFeedbackMax: 100,
+  httpErrorRatioMax: 0.05,
+  latencyP99MaxSeconds: 0.5,
+  trainingMaxAgeSeconds: 7 * 86400,
+  apiJob: 'churnwatch-api',
+  pushgatewayJob: 'pushgateway',
+  runbookUrl: 'https://github.com/churnwatch/churnwatch/blob/main/docs/runbook.md',
+});
+
+/** The HTTP service rules use a fixed short window: they describe the service now, not the data. */
+export const HTTP_WINDOW = '5m';
+export const LATENCY_QUANTILES = ['0.5', '0.95', '0.99'] as const;
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface AlertingRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: {
+    readonly summary: string;
+    readonly description: string;
+    readonly runbook_url: string;
+  };
+}
+
+export interface RuleGroup<R> {
+  readonly name: string;
+  readonly rules: readonly R[];
+}
+
+/** Recorded series names, by window. Dashboards use these, so they are exported. */
+export const recorded = {
+  featureRows: (w: string) => `churnwatch:feature_rows:${w}`,
+  featureBinRatio: (w: string) => `churnwatch:feature_bin_ratio:${w}`,
+  featureReferenceBinRatio: (w: string) => `churnwatch:feature_reference_bin_ratio:${w}`,
+  featureBinRatioNormalized: (w: string) => `churnwatch:feature_bin_ratio_normalized:${w}`,
+  featureReferenceBinRatioNormalized: (w: string) => `churnwatch:feature_reference_bin_ratio_normalized:${w}`,
+  featurePsi: (w: string) => `churnwatch:feature_psi:${w}`,
+  featureJensenShannon: (w: string) => `churnwatch:feature_jensen_shannon:${w}`,
+  featureDriftScore: (w: string) => `churnwatch:feature_drift_score:${w}`,
+  featureDriftThreshold: (w: string) => `churnwatch:feature_drift_threshold:${w}`,
+  featureDriftStatus: (w: string) => `churnwatch:feature_drift_status:${w}`,
+  featureMissingRatio: (w: string) => `churnwatch:feature_missing_ratio:${w}`,
+  featureOutOfRangeRatio: (w: string) => `churnwatch:feature_out_of_range_ratio:${w}`,
+  featureUnseenRatio: (w: string) => `churnwatch:feature_unseen_ratio:${w}`,
+  scoreRows: (w: string) => `churnwatch:score_rows:${w}`,
+  scoreBinRatio: (w: string) => `churnwatch:score_bin_ratio:${w}`,
+  scoreReferenceBinRatio: (w: string) => `churnwatch:score_reference_bin_ratio:${w}`,
+  scoreBinRatioNormalized: (w: string) => `churnwatch:score_bin_ratio_normalized:${w}`,
+  scoreReferenceBinRatioNormalized: (w: string) => `churnwatch:score_reference_bin_ratio_normalized:${w}`,
+  scorePsi: (w: string) => `churnwatch:score_psi:${w}`,
+  scoreJensenShannon: (w: string) => `churnwatch:score_jensen_shannon:${w}`,
+  scoreDriftThreshold: (w: string) => `churnwatch:score_drift_threshold:${w}`,
+  confusion: (w: string) => `churnwatch:confusion:${w}`,
+  confusionRows: (w: string) => `churnwatch:confusion_rows:${w}`,
+  modelPerformance: (w: string) => `churnwatch:model_performance:${w}`,
+  churnRate: (w: string) => `churnwatch:churn_rate:${w}`,
+  labelDelay: (w: string) => `churnwatch:label_delay_seconds:${w}`,
+  httpRequestRate: `churnwatch:http_requests:rate${HTTP_WINDOW}`,
+  httpErrorRatio: `churnwatch:http_error_ratio:${HTTP_WINDOW}`,
+  httpLatency: `churnwatch:http_latency_seconds:${HTTP_WINDOW}`,
+  httpRouteLatency: `churnwatch:http_route_latency_seconds:${HTTP_WINDOW}`,
+} as const;
+
+/** 2·ln 2: the Jensen-Shannon sum uses natural logs and halves, and PromQL's ln() takes no scalar. */
+const TWO_LN_2 = String(2 * Math.LN2);
+
+/**
+ * Rules for one binned distribution (a feature's, or the score's) over one window: rows, the
+ * current share per bin completed with the reference's bins (a bin with no traffic has share 0, not
+ * no series), the reference share completed the other way, their floored and renormalised forms,
+ * PSI and the Jensen-Shannon distance. `keys` are the labels that identify one distribution.
+ */
+function distributionRules(
+  w: string,
+  keys: readonly string[],
+  counter: string,
+  reference: string,
+  names: {
+    rows: string;
+    cur: string;
+    ref: string;
+    curNorm: string;
+    refNorm: string;
+    psi: string;
+    js: string;
+  },
+  floor: number,
+): RecordingRule[] {
+  const on = keys.join(', ');
+  const onBin = [...keys, 'bin'].join(', ');
+  const refShare = oneAcrossReplicas(reference);
+  // Only distributions that have traffic in the window and a reference to compare with.
+  const live = `(${names.rows} > 0 and on(${on}) ${oneAcrossReplicas(reference, ['bin'])})`;
+  const floored = (s: string) => `clamp_min(${s}, ${floor})`;
+  const normalized = (s: string) =>
+    `${floored(s)}\n/ ignoring(bin) group_left()\nsum without(bin) (${floored(s)})`;
+  return [
+    { record: names.rows, expr: increaseAcrossReplicas(counter, w, ['bin']) },
+    {
+      record: names.cur,
+      expr: [
+        '(',
+        `  ${increaseAcrossReplicas(counter, w)}`,
+        `  / ignoring(bin) group_left() ${live}`,
+        ')',
+        `or on(${onBin})`,
+        `(0 * ${refShare} and on(${on}) ${live})`,
+      ].join('\n'),
+    },
+    {
+      record: names.ref,
+      expr: [`(${refShare} and on(${on}) ${live})`, `or on(${onBin})`, `(0 * ${names.cur})`].join('\n'),
+    },
+    { record: names.curNorm, expr: normalized(names.cur) },
+    { record: names.refNorm, expr: normalized(names.ref) },
+    {
+      record: names.psi,
+      expr: [
+        'sum without(bin) (',
+        `  (${floored(names.cur)} - on(${onBin}) ${floored(names.ref)})`,
+        `  * on(${onBin})`,
+        `  ln(${floored(names.cur)} / on(${onBin}) ${floored(names.ref)})`,
+        ')',
+      ].join('\n'),
+    },
+    {
+      record: names.js,
+      expr: [
+        'sqrt(clamp_min(',
+        '  sum without(bin) (',
+        `      ${names.curNorm} * on(${onBin}) ln(2 * ${names.curNorm} / on(${onBin}) (${names.curNorm} + on(${onBin}) ${names.refNorm}))`,
+        `    + on(${onBin})`,
+        `      ${names.refNorm} * on(${onBin}) ln(2 * ${names.refNorm} / on(${onBin}) (${names.refNorm} + on(${onBin}) ${names.curNorm}))`,
+        `  ) / ${TWO_LN_2},`,
+        '  0',
+        '))',
+      ].join('\n'),
+    },
+  ];
+}
+
+function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
+  const r = recorded;
+  const thresholds = (method: string, fallback: number, score: string): RecordingRule => ({
+    record: r.featureDriftThreshold(w),
+    labels: { method },
+    expr: [
+      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature: '!score' }), ['method']),
+      'or on(model_version, feature)',
+      `(0 * ${score} + ${fallback})`,
+    ].join('\n'),
+  });
+  const binShare = (bins: string) => `sum without(bin) (${selector(r.featureBinRatio(w), { bin: bins })})`;
+  return [
+    ...distributionRules(
+      w,
+      ['model_version', 'feature'],
+      metric('featureValues'),
+      metric('featureReferenceShare'),
+      {
+        rows: r.featureRows(w),
+        cur: r.featureBinRatio(w),
+        ref: r.featureReferenceBinRatio(w),
+        curNorm: r.featureBinRatioNormalized(w),
+        refNorm: r.featureReferenceBinRatioNormalized(w),
+        psi: r.featurePsi(w),
+        js: r.featureJensenShannon(w),
+      },
+      o.shareFloor,
+    ),
+    { record: r.featureDriftScore(w), labels: { method: 'psi' }, expr: r.featurePsi(w) },
+    { record: r.featureDriftScore(w), labels: { method: 'jensen_shannon' }, expr: r.featureJensenShannon(w) },
+    thresholds('psi', o.defaultPsiThreshold, r.featurePsi(w)),
+    thresholds('jensen_shannon', o.defaultJensenShannonThreshold, r.featureJensenShannon(w)),
+    {
+      record: r.featureDriftStatus(w),
+      expr: `${r.featureDriftScore(w)} > bool on(model_version, feature, method) ${r.featureDriftThreshold(w)}`,
+    },
+    { record: r.featureMissingRatio(w), expr: binShare('missing') },
+    { record: r.featureOutOfRangeRatio(w), expr: binShare('~below|above') },
+    { record: r.featureUnseenRatio(w), expr: binShare('unseen') },
+  ];
+}
+
+function scoreDriftRules(w: string, o: RuleOptions): RecordingRule[] {
+  const r = recorded;
+  const thresholds = (method: string, fallback: number, score: string): RecordingRule => ({
+    record: r.scoreDriftThreshold(w),
+    labels: { method },
+    expr: [
+      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature: 'score' }), [
+        'method',
+        'feature',
+      ]),
+      'or on(model_version)',
+      `(0 * ${score} + ${fallback})`,
+    ].join('\n'),
+  });
+  return [
+    ...distributionRules(
+      w,
+      ['model_version'],
+      metric('scoreValues'),
+      metric('scoreReferenceShare'),
+      {
+        rows: r.scoreRows(w),
+        cur: r.scoreBinRatio(w),
+        ref: r.scoreReferenceBinRatio(w),
+        curNorm: r.scoreBinRatioNormalized(w),
+        refNorm: r.scoreReferenceBinRatioNormalized(w),
+        psi: r.scorePsi(w),
+        js: r.scoreJensenShannon(w),
+      },
+      o.shareFloor,
+    ),
+    thresholds('psi', o.defaultPsiThreshold, r.scorePsi(w)),
+    thresholds('jensen_shannon', o.defaultJensenShannonThreshold, r.scoreJensenShannon(w)),
+  ];
+}
+
+function performanceRules(w: string): RecordingRule[] {
+  const r = recorded;
+  const c = r.confusion(w);
+  const rows = r.confusionRows(w);
+  // A count of some outcomes, 0 (not absent) when none of them has happened yet.
+  const count = (outcomes: string) =>
+    `(sum without(outcome) (${selector(c, { outcome: outcomes })}) or 0 * ${rows})`;
+  const ratio = (numerator: string, denominator: string) => `${numerator}\n/ (${denominator} > 0)`;
+  const predictions = metric('predictions');
+  return [
+    { record: c, labels: { kind: 'realized' }, expr: increaseAcrossReplicas(metric('realizedConfusion'), w) },
+    {
+      record: c,
+      labels: { kind: 'estimated' },
+      expr: increaseAcrossReplicas(metric('expectedConfusion'), w),
+    },
+    { record: rows, expr: `sum without(outcome) (${c})` },
+    { record: r.modelPerformance(w), labels: { metric: 'accuracy' }, expr: ratio(count('~tp|tn'), rows) },
+    {
+      record: r.modelPerformance(w),
+      labels: { metric: 'precision' },
+      expr: ratio(count('tp'), count('~tp|fp')),
+    },
+    {
+      record: r.modelPerformance(w),
+      labels: { metric: 'recall' },
+      expr: ratio(count('tp'), count('~tp|fn')),
+    },
+    {
+      record: r.modelPerformance(w),
+      labels: { metric: 'f1' },
+      expr: ratio(`2 * ${count('tp')}`, `(2 * ${count('tp')} + ${count('~fp|fn')})`),
+    },
+    {
+      record: r.churnRate(w),
+      labels: { kind: 'predicted' },
+      expr: ratio(
+        `(${increaseAcrossReplicas(selector(predictions, { predicted_class: '1' }), w, ['predicted_class'])} or 0 * ${increaseAcrossReplicas(predictions, w, ['predicted_class'])})`,
+        increaseAcrossReplicas(predictions, w, ['predicted_class']),
+      ),
+    },
+    {
+      record: r.churnRate(w),
+      labels: { kind: 'actual' },
+      expr: ratio(count('~tp|fn'), selector(rows, { kind: 'realized' })),
+    },
+    {
+      record: r.churnRate(w),
+      labels: { kind: 'expected' },
+      expr: ratio(count('~tp|fn'), selector(rows, { kind: 'estimated' })),
+    },
+    ...['0.5', '0.9'].map((q) => ({
+      record: r.labelDelay(w),
+      labels: { quantile: q },
+      expr: `histogram_quantile(${q}, sum without(${REPLICA_LABELS}) (rate(${metric('labelDelay', '_bucket')}[${w}])))`,
+    })),
+  ];
+}
+
+function httpRules(): RecordingRule[] {
+  const r = recorded;
+  const requests = metric('httpRequests');
+  const rate = (s: string) => `sum(rate(${s}[${HTTP_WINDOW}]))`;
+  const bucket = metric('httpRequestDuration', '_bucket');
+  return [
+    {
+      record: r.httpRequestRate,
+      expr: `sum without(${REPLICA_LABELS}) (rate(${requests}[${HTTP_WINDOW}]))`,
+    },
+    {
+      record: r.httpErrorRatio,
+      expr: `(${rate(selector(requests, { status_code: '~5..' }))} or 0 * ${rate(requests)})\n/ (${rate(requests)} > 0)`,
+    },
+    ...LATENCY_QUANTILES.map((q) => ({
+      record: r.httpLatency,
+      labels: { quantile: q },
+      expr: `histogram_quantile(${q}, sum by(le) (rate(${bucket}[${HTTP_WINDOW}])))`,
+    })),
+    ...LATENCY_QUANTILES.map((q) => ({
+      record: r.httpRouteLatency,
+      labels: { quantile: q },
+      expr: `histogram_quantile(${q}, sum by(le, route) (rate(${bucket}[${HTTP_WINDOW}])))`,
+    })),
+  ];
+}
+
+export function recordingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS): RuleGroup<RecordingRule>[] {
+  const groups: RuleGroup<RecordingRule>[] = [];
+  // One group per window: rules in a group run in order, so later rules read earlier ones at the same instant.
+  for (const w of options.windows) {
+    groups.push({ name: `churnwatch-feature-drift-${w}`, rules: featureDriftRules(w, options) });
+    groups.push({ name: `churnwatch-prediction-drift-${w}`, rules: scoreDriftRules(w, options) });
+    groups.push({ name: `churnwatch-performance-${w}`, rules: performanceRules(w) });
+  }
+  groups.push({ name: 'churnwatch-http', rules: httpRules() });
+  return groups;
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 1000) / 10}%`;
+}
+
+export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS): RuleGroup<AlertingRule>[] {
+  const o = options;
+  const w = o.alertWindow;
+  const r = recorded;
+  const runbook = (alert: string) => `${o.runbookUrl}#${alert.toLowerCase()}`;
+  const alert = (
+    name: string,
+    severity: 'critical' | 'warning' | 'info',
+    forDuration: string,
+    expr: string,
+    summary: string,
+    description: string,
+  ): AlertingRule => ({
+    alert: name,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description, runbook_url: runbook(name) },
+  });
+  const validation = oneAcrossReplicas(selector(metric('modelValidation'), { metric: '~accuracy|f1' }));
+  const rules: AlertingRule[] = [
+    alert(
+      'ChurnwatchFeatureDrift',
+      'warning',
+      '15m',
+      [
+        `(${selector(r.featureDriftScore(w), { method: 'psi' })} > on(model_version, feature, method) ${r.featureDriftThreshold(w)})`,
+        `and on(model_version, feature) ${r.featureRows(w)} >= ${o.minWindowRows}`,
+      ].join('\n'),
+      'Feature {{ $labels.feature }} drifted (PSI {{ $value | printf "%.3f" }})',
+      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (the calibrated churnwatch_drift_threshold, or ${o.defaultPsiThreshold} when none is exported).`,
+    ),
+    alert(
+      'ChurnwatchPredictionDrift',
+      'warning',
+      '15m',
+      [
+        `${r.scorePsi(w)} > on(model_version) ${selector(r.scoreDriftThreshold(w), { method: 'psi' })}`,
+        `and on(model_version) ${r.scoreRows(w)} >= ${o.minWindowRows}`,
+      ].join('\n'),
+      'Churn score distribution drifted (PSI {{ $value | printf "%.3f" }})',
+      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated, or ${o.defaultPsiThreshold}).`,
+    ),
+    alert(
+      'ChurnwatchRealizedPerformanceLow',
+      'critical',
+      '30m',
+      [
+        `${selector(r.modelPerformance(w), { kind: 'realized', metric: '~accuracy|f1' })}`,
+        `< on(model_version, metric) (${validation} - ${o.performanceMargin})`,
+        `and on(model_version) ${selector(r.confusionRows(w), { kind: 'realized' })} >= ${o.minLabeledRows}`,
+      ].join('\n'),
+      'Realized {{ $labels.metric }} of model {{ $labels.model_version }} fell to {{ $value | printf "%.3f" }}',
+      `From the labels joined over the last ${w}, the {{ $labels.metric }} of model {{ $labels.model_version }} is {{ $value | printf "%.3f" }}, more than ${o.performanceMargin} below its validation value at training time.`,
+    ),
+    alert(
+      'ChurnwatchEstimatedPerformanceLow',
+      'warning',
+      '30m',
+      [
+        `${selector(r.modelPerformance(w), { kind: 'estimated', metric: '~accuracy|f1' })}`,
+        `< on(model_version, metric) (${validation} - ${o.performanceMargin})`,
+        `and on(model_version) ${selector(r.confusionRows(w), { kind: 'estimated' })} >= ${o.minWindowRows}`,
+      ].join('\n'),
+      'Estimated {{ $labels.metric }} of model {{ $labels.model_version }} fell to {{ $value | printf "%.3f" }}',
+      `Estimated from calibrated scores (CBPE) over the last ${w}, the {{ $labels.metric }} of model {{ $labels.model_version }} is {{ $value | printf "%.3f" }}, more than ${o.performanceMargin} below its validation value. No labels are needed for this estimate; it assumes the relation between features and churn has not changed.`,
+    ),
+    alert(
+      'ChurnwatchLabelsNotArriving',
+      'warning',
+      '30m',
+      [
+        `sum(increase(${metric('predictions')}[${w}])) > 0`,
+        `unless sum(increase(${selector(metric('feedback'), { status: 'joined' })}[${o.labelsExpectedWithin}])) > 0`,
+      ].join('\n'),
+      `Predictions flow but no label has joined for ${o.labelsExpectedWithin}`,
+      `{{ $value | printf "%.0f" }} predictions were served over the last ${w}, but no feedback joined a prediction over the last ${o.labelsExpectedWithin}: realized performance cannot be measured.`,
+    ),
+    alert(
+      'ChurnwatchFeedbackPendingGrowing',
+      'warning',
+      '30m',
+      [
+        `${oneAcrossReplicas(metric('feedbackPending'))} > ${o.pendingFeedbackMax}`,
+        `and ${oneAcrossReplicas(`delta(${metric('feedbackPending')}[${w}])`)} > 0`,
+      ].join('\n'),
+      '{{ $value | printf "%.0f" }} feedback items wait for their prediction',
+      `{{ $value | printf "%.0f" }} feedback items are stored but not joined to a prediction, and the number grew over the last ${w}.`,
+    ),
+    alert(
+      'ChurnwatchMissingValueSpike',
+      'warning',
+      '15m',
+      [
+        `${r.featureMissingRatio(w)}`,
+        `> on(model_version, feature) (${oneAcrossReplicas(selector(metric('featureReferenceShare'), { bin: 'missing' }), ['bin'])} + ${o.missingShareMargin})`,
+        `and on(model_version, feature) ${r.featureRows(w)} >= ${o.minWindowRows}`,
+      ].join('\n'),
+      'Missing values of {{ $labels.feature }} rose to {{ $value | humanizePercentage }}',
+      `{{ $value | humanizePercentage }} of the values of feature {{ $labels.feature }} were missing over the last ${w}, more than ${percent(o.missingShareMargin)} above their share in the training data of model {{ $labels.model_version }}.`,
+    ),
+    alert(
+      'ChurnwatchHighErrorRatio',
+      'critical',
+      '5m',
+      `${r.httpErrorRatio} > ${o.httpErrorRatioMax}`,
+      'API error ratio is {{ $value | humanizePercentage }}',
+      `{{ $value | humanizePercentage }} of the API requests over the last ${HTTP_WINDOW} answered 5xx (the limit is ${percent(o.httpErrorRatioMax)}).`,
+    ),
+    alert(
+      'ChurnwatchHighLatency',
+      'warning',
+      '10m',
+      `${selector(r.httpRouteLatency, { quantile: '0.99' })} > ${o.latencyP99MaxSeconds}`,
+      'p99 latency of {{ $labels.route }} is {{ $value | humanizeDuration }}',
+      `The 99th percentile latency of route {{ $labels.route }} over the last ${HTTP_WINDOW} is {{ $value | humanizeDuration }} (the limit is ${o.latencyP99MaxSeconds}s).`,
+    ),
+    alert(
+      'ChurnwatchApiDown',
+      'critical',
+      '1m',
+      `up{job="${o.apiJob}"} == 0`,
+      'The churnwatch API {{ $labels.instance }} is down',
+      'Prometheus cannot scrape the churnwatch API at {{ $labels.instance }}: no predictions are served or monitored from it.',
+    ),
+    alert(
+      'ChurnwatchPushgatewayDown',
+      'warning',
+      '5m',
+      `up{job="${o.pushgatewayJob}"} == 0`,
+      'The Pushgateway {{ $labels.instance }} is down',
+      'Prometheus cannot scrape the Pushgateway at {{ $labels.instance }}: training metrics (class balance, reference histograms, validation metrics) are not visible.',
+    ),
+    alert(
+      'ChurnwatchTrainingMetricsStale',
+      'info',
+      '1h',
+      `time() - max(${metric('trainingLastSuccess')}) > ${o.trainingMaxAgeSeconds}`,
+      'The last training run finished {{ $value | humanizeDuration }} ago',
+      `The newest churnwatch_training_last_success_timestamp_seconds on the Pushgateway is {{ $value | humanizeDuration }} old (the limit is ${o.trainingMaxAgeSeconds / 86400} days): retrain, or check that training pushes its metrics.`,
+    ),
+  ];
+  return [{ name: 'churnwatch-alerts', rules }];
+}
+
+/** Every alert name, for the runbook and the promtool tests. */
+export function alertNames(options: RuleOptions = DEFAULT_RULE_OPTIONS): string[] {
+  return alertingRuleGroups(options).flatMap((g) => g.rules.map((rule) => rule.alert));
+}
