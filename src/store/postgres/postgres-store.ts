@@ -129,6 +129,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
   // An idle connection dropped by the server emits here; without a listener it would crash the process.
   // The next query gets a fresh connection or a visible error, so nothing is lost by ignoring it.
   pool.on('error', () => {});
+  // A connection that breaks while checked out emits on the client itself; the query in flight rejects
+  // with the same error, so the listener only keeps the process alive.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
 
   async function connect(): Promise<pg.PoolClient> {
     try {

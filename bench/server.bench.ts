@@ -1,0 +1,274 @@
+/**
+ * Serving benchmark: one server process (a child), the load generator in other processes (wrk for
+ * throughput, autocannon for the fixed-rate run), both on this machine. Measures
+ *   - POST /predict, one record, with request logging (pino at info) and every metric   goal >= 15,000 req/s
+ *   - a bare Fastify route with the same logger in the same run                         goal: predict >= 0.5x bare
+ *   - p99 latency of POST /predict at a fixed 5,000 req/s                                goal <= 10 ms
+ *   - POST /predict with batches of 1,000 records                                        goal >= 300,000 records/s
+ *   - GET /metrics p99 with all series present                                          goal <= 20 ms
+ *   - server peak RSS                                                                   goal <= 300 MB
+ * Usage: node --import tsx bench/server.bench.ts   (CHURNWATCH_BENCH_SECONDS=10 by default)
+ * The load generator shares the cores with the server: figures are a floor, not the server's ceiling.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { loadModel } from '../src/model/model-io.js';
+import { buildApp } from '../src/server/build-app.js';
+import { createBatchedWriter } from '../src/store/batched-writer.js';
+import { openStore } from '../src/store/open-store.js';
+import { customerRequests } from '../test/helpers/server-harness.js';
+import { trainSmallModel } from '../test/helpers/train-small-model.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = join(benchDir, '..');
+const seconds = Number(process.env.CHURNWATCH_BENCH_SECONDS ?? 10);
+
+// ---------------------------------------------------------------- child: the server under test
+async function serveChild(kind: string, port: number, modelDir: string, dbPath: string): Promise<void> {
+  // Logging as `serve` does it: async pino at info on stderr (the parent sends it to a file).
+  const logger = pino(
+    { name: 'bench', level: 'info' },
+    pino.destination({ fd: 2, sync: false, minLength: 4096 }),
+  );
+  if (kind === 'bare') {
+    const app = Fastify({ loggerInstance: logger });
+    app.post('/predict', async (request) => ({ ok: true, echo: typeof request.body }));
+    await app.listen({ port, host: '127.0.0.1' });
+    return;
+  }
+  const store = openStore(`sqlite:${dbPath}`);
+  await store.migrate();
+  const app = await buildApp({
+    store,
+    model: await loadModel(modelDir),
+    loadModel,
+    createWriter: createBatchedWriter,
+    logger,
+    config: { batchLimit: 1000, bodyLimit: 8 * 1024 * 1024, maxQueue: 200_000 },
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  process.on('SIGTERM', () => {
+    void app.close().then(() => store.close().then(() => process.exit(0)));
+  });
+}
+
+// ---------------------------------------------------------------- parent: load and measure
+async function startServer(kind: string, port: number, modelDir: string, dbPath: string, logFile: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', kind, String(port), modelDir, dbPath],
+    { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      if (res.status === 200) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`server ${kind} did not start:\n${log.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child,
+    lines: () => log.split('\n').length,
+    async stop() {
+      writeFileSync(logFile, log);
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+function peakRssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** wrk with a POST body; returns requests/s and latency percentiles (ms). */
+function wrk(url: string, body: string, connections: number, dir: string) {
+  const script = join(dir, `post-${connections}.lua`);
+  const bodyFile = join(dir, `body-${connections}.json`);
+  writeFileSync(bodyFile, body);
+  writeFileSync(
+    script,
+    `local f = io.open("${bodyFile}", "r")\nwrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  const result = spawnSync(
+    '/usr/bin/wrk',
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) throw new Error(`wrk failed: ${result.stderr}`);
+  const out = result.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const pct = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) return Number.NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  return { rps, non2xx, p50: pct('50'), p99: pct('99') };
+}
+
+/** autocannon at a fixed overall rate (another process); returns latency percentiles in ms. */
+function autocannonFixedRate(url: string, body: string, rate: number) {
+  const result = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'autocannon', 'autocannon.js'),
+      '--json',
+      '-c',
+      '50',
+      '-d',
+      String(seconds),
+      '-R',
+      String(rate),
+      '-m',
+      'POST',
+      '-H',
+      'content-type=application/json',
+      '-b',
+      body,
+      url,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (result.status !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
+  const json = JSON.parse(result.stdout) as {
+    latency: { p50: number; p99: number };
+    requests: { average: number };
+    non2xx: number;
+  };
+  return { p50: json.latency.p50, p99: json.latency.p99, rps: json.requests.average, non2xx: json.non2xx };
+}
+
+async function metricsLatency(
+  url: string,
+  n: number,
+): Promise<{ p50: number; p99: number; bytes: number; series: number }> {
+  const times: number[] = [];
+  let text = '';
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    text = await (await fetch(url)).text();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
+  const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+  return { p50: q(0.5), p99: q(0.99), bytes: text.length, series };
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'churnwatch-bench-'));
+  try {
+    const modelDir = join(await trainSmallModel(), 'latest');
+    const single = JSON.stringify(customerRequests(1, 5)[0]);
+    const batch = JSON.stringify({ records: customerRequests(1000, 6) });
+    const port = 18000 + Math.floor(Math.random() * 1000);
+
+    const bare = await startServer('bare', port, modelDir, join(work, 'bare.db'), join(work, 'bare.log'));
+    const bareRun = wrk(`http://127.0.0.1:${port}/predict`, single, 32, work);
+    await bare.stop();
+
+    const full = await startServer('full', port + 1, modelDir, join(work, 'full.db'), join(work, 'full.log'));
+    const base = `http://127.0.0.1:${port + 1}`;
+    const predictRun = wrk(`${base}/predict`, single, 32, work);
+    const fixed = autocannonFixedRate(`${base}/predict`, single, 5000);
+    const batchRun = wrk(`${base}/predict`, batch, 4, work);
+    const metrics = await metricsLatency(`${base}/metrics`, 200);
+    const rss = peakRssMb(full.child);
+    const logLines = full.lines();
+    await full.stop();
+
+    const figures = {
+      machine_note: 'load generator and server share the same (busy) cores; figures are a floor',
+      seconds_per_run: seconds,
+      predict_single_rps: Math.round(predictRun.rps),
+      predict_single_p99_ms: predictRun.p99,
+      predict_non2xx: predictRun.non2xx,
+      bare_fastify_rps: Math.round(bareRun.rps),
+      predict_vs_bare_ratio: predictRun.rps / bareRun.rps,
+      fixed_rate_target_rps: 5000,
+      fixed_rate_achieved_rps: Math.round(fixed.rps),
+      fixed_rate_p50_ms: fixed.p50,
+      fixed_rate_p99_ms: fixed.p99,
+      batch_1000_requests_per_s: batchRun.rps,
+      batch_1000_records_per_s: Math.round(batchRun.rps * 1000),
+      batch_non2xx: batchRun.non2xx,
+      metrics_p50_ms: metrics.p50,
+      metrics_p99_ms: metrics.p99,
+      metrics_series: metrics.series,
+      metrics_bytes: metrics.bytes,
+      server_peak_rss_mb: Math.round(rss),
+      server_log_lines: logLines,
+    };
+    const goals: [string, string, boolean][] = [
+      [
+        'predict single req/s',
+        `${figures.predict_single_rps} (goal >= 15000)`,
+        figures.predict_single_rps >= 15000,
+      ],
+      [
+        'predict / bare Fastify',
+        `${figures.predict_vs_bare_ratio.toFixed(2)} (bare ${figures.bare_fastify_rps}; goal >= 0.5)`,
+        figures.predict_vs_bare_ratio >= 0.5,
+      ],
+      [
+        'p99 at 5000 req/s',
+        `${figures.fixed_rate_p99_ms} ms (achieved ${figures.fixed_rate_achieved_rps}/s; goal <= 10)`,
+        figures.fixed_rate_p99_ms <= 10,
+      ],
+      [
+        'batch 1000 records/s',
+        `${figures.batch_1000_records_per_s} (goal >= 300000)`,
+        figures.batch_1000_records_per_s >= 300_000,
+      ],
+      [
+        'GET /metrics p99',
+        `${figures.metrics_p99_ms.toFixed(2)} ms, ${figures.metrics_series} series (goal <= 20)`,
+        figures.metrics_p99_ms <= 20,
+      ],
+      [
+        'server peak RSS',
+        `${figures.server_peak_rss_mb} MB (goal <= 300)`,
+        figures.server_peak_rss_mb <= 300,
+      ],
+    ];
+    process.stdout.write('\nserver benchmark\n');
+    for (const [name, value, ok] of goals)
+      process.stdout.write(`  ${ok ? 'ok  ' : 'MISS'}  ${name.padEnd(24)} ${value}\n`);
+    mkdirSync(join(benchDir, 'results'), { recursive: true });
+    writeFileSync(
+      join(benchDir, 'results', 'server.json'),
+      `${JSON.stringify({ ...figures, goals: goals.map(([n, v, ok]) => ({ name: n, value: v, ok })) }, null, 2)}\n`,
+    );
+    process.stdout.write(`figures in bench/results/server.json\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') {
+  const [, , , kind, port, modelDir, dbPath] = process.argv;
+  await serveChild(kind!, Number(port), modelDir!, dbPath!);
+} else {
+  await main();
+}

@@ -1,0 +1,164 @@
+/**
+ * `churnwatch serve`: loads the model, opens the store, serves the HTTP API until SIGTERM/SIGINT,
+ * then shuts down gracefully (stop accepting, finish requests, flush the prediction log, close the store).
+ */
+import type { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { ChurnwatchError } from '../../errors.js';
+import { loadModel } from '../../model/model-io.js';
+import { createLiveMonitor } from '../../monitor/live-monitor.js';
+import { buildApp } from '../../server/build-app.js';
+import { resolveServeConfig, type ServeConfig, type ServeFlags } from '../../server/config.js';
+import type { PredictionObserver } from '../../server/prediction-observer.js';
+import { createBatchedWriter } from '../../store/batched-writer.js';
+import { openStore } from '../../store/open-store.js';
+import { redactUrl } from '../../store/redact-url.js';
+
+export interface ServeOptions extends ServeFlags {
+  /** Environment to read CHURNWATCH_* settings from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logger?: Logger;
+  readonly observer?: PredictionObserver;
+  /** Run the in-process monitor (default true; false or env CHURNWATCH_MONITOR=false for multi-replica mode). */
+  readonly monitor?: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly config: ServeConfig;
+  readonly app: FastifyInstance;
+  /** Graceful stop: drain requests, flush the log, close the store. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The server's logger: asynchronous pino on stderr, so per-request lines do not block the event loop. */
+function createServerLogger(level: string): Logger {
+  return pino({ name: 'churnwatch-serve', level }, pino.destination({ fd: 2, sync: false, minLength: 4096 }));
+}
+
+export async function runServe(options: ServeOptions = {}): Promise<RunningServer> {
+  const config = resolveServeConfig(options, options.env ?? process.env);
+  const logger = options.logger ?? createServerLogger(config.logLevel);
+  let model: Awaited<ReturnType<typeof loadModel>>;
+  try {
+    model = await loadModel(config.modelPath);
+  } catch (error) {
+    throw new ChurnwatchError(
+      'CW_SERVE_NO_MODEL',
+      `cannot load the model at ${config.modelPath}: ${(error as Error).message}`,
+      {
+        hint: 'train one first (churnwatch train --data data/train.csv) or point --model at a models/<version> directory',
+        cause: error,
+      },
+    );
+  }
+  const store = openStore(config.storeUrl);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  const env = options.env ?? process.env;
+  const monitorOn = options.monitor ?? env.CHURNWATCH_MONITOR !== 'false';
+  const observer = options.observer ?? (monitorOn ? createLiveMonitor() : undefined);
+  const app = await buildApp({
+    store,
+    model,
+    loadModel,
+    createWriter: createBatchedWriter,
+    config,
+    logger,
+    ...(observer ? { observer } : {}),
+  });
+  let url: string;
+  try {
+    url = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw new ChurnwatchError(
+      'CW_SERVE_LISTEN',
+      `cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`,
+      {
+        hint: 'choose another --port (or CHURNWATCH_PORT), or stop the process that holds it',
+        cause: error,
+      },
+    );
+  }
+  logger.info(
+    {
+      url,
+      model: model.info.version,
+      store: redactUrl(config.storeUrl),
+      admin: config.adminToken !== undefined,
+    },
+    'serving',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    config,
+    app,
+    close() {
+      closing ??= (async () => {
+        try {
+          await app.close();
+        } finally {
+          await store.close();
+          logger.info('stopped');
+          logger.flush?.();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve predictions, feedback and /metrics over HTTP until SIGTERM or SIGINT.')
+    .option('--port <port>', 'TCP port (env CHURNWATCH_PORT, default 8000)')
+    .option('--host <host>', 'interface to listen on (env CHURNWATCH_HOST, default 0.0.0.0)')
+    .option('--model <dir>', 'model directory or models/latest (env CHURNWATCH_MODEL, default models/latest)')
+    .option(
+      '--store <url>',
+      'sqlite:path or postgres://… (env CHURNWATCH_STORE_URL, default sqlite:data/churnwatch.db)',
+    )
+    .option('--batch-limit <n>', 'most records per request (env CHURNWATCH_BATCH_LIMIT, default 1000)')
+    .option('--body-limit <size>', 'largest request body, e.g. 4mb (env CHURNWATCH_BODY_LIMIT, default 4mb)')
+    .option(
+      '--admin-token <token>',
+      'Bearer token for POST /admin/reload (env CHURNWATCH_ADMIN_TOKEN; unset: route disabled)',
+    )
+    .option('--log-level <level>', 'pino level (env CHURNWATCH_LOG_LEVEL, default info)')
+    .option('--no-monitor', 'no in-process monitor (multi-replica mode: run one `churnwatch monitor serve`)')
+    .action(async (flags: Record<string, string | undefined> & { monitor?: boolean }) => {
+      const server = await runServe({
+        port: flags.port,
+        host: flags.host,
+        modelPath: flags.model,
+        storeUrl: flags.store,
+        batchLimit: flags.batchLimit,
+        bodyLimit: flags.bodyLimit,
+        adminToken: flags.adminToken,
+        logLevel: flags.logLevel,
+        ...(flags.monitor === false ? { monitor: false } : {}),
+      });
+      process.stdout.write(
+        `churnwatch serving ${server.config.modelPath} at ${server.url} (docs: ${server.url}/docs)\n`,
+      );
+      await new Promise<void>((resolve, reject) => {
+        const stop = (signal: NodeJS.Signals) => {
+          server.app.log.info({ signal }, 'shutting down');
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          server.close().then(resolve, reject);
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}

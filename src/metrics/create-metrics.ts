@@ -1,0 +1,349 @@
+/**
+ * The API process's live metrics, registered on an explicit Registry with the names, types, labels
+ * and buckets of catalogue.ts (the dashboards and rules are generated from the same catalogue).
+ *
+ * The hot path (one call per scored record) only increments typed arrays: bin lookups are precomputed
+ * once per model, and the counts move into prom-client's counters in their collect() hooks, i.e. at
+ * scrape time. Label values come from the reference profile, never from user input, so the series
+ * count is bounded by (features x bins) per model version.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { FEATURES, type FeatureName, type RawFeatures } from '../data/customer-schema.js';
+import type { ChurnModel, ValidationMetrics } from '../model/churn-model.js';
+import { categoricalBinIndexer, type NumericBinning, numericBinIndex } from '../model/reference-bins.js';
+import type { FeedbackOutcome } from '../store/prediction-store.js';
+import { BucketedHistogram, type HistogramSlot } from './bucketed-histogram.js';
+import { METRICS } from './catalogue.js';
+
+/** Records what one loaded model scores; create one per model with `ServerMetrics.useModel`. */
+export interface ModelRecorder {
+  readonly version: string;
+  /** Counts one scored record: feature bins, score bin, class, expected confusion, histograms. */
+  record(features: RawFeatures, score: number, predictedClass: 0 | 1): void;
+}
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  /** Precomputes the bin lookups of a model and points the model gauges at it. */
+  useModel(model: ChurnModel): ModelRecorder;
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void;
+  /**
+   * Feedback outcomes. `received` = true for items of a POST /feedback (they count in
+   * churnwatch_feedback_total); false for late joins found by joinPending (counted once, at receipt).
+   */
+  observeFeedback(outcomes: readonly FeedbackOutcome[], received: boolean): void;
+  observeReload(result: 'success' | 'failure'): void;
+  observeStoreFlush(seconds: number): void;
+  observeStoreWriteError(): void;
+  /** Sources read at scrape time for point-in-time gauges. */
+  setSources(sources: { queueLength?: () => number; pendingFeedback?: () => Promise<number> }): void;
+}
+
+export interface CreateMetricsOptions {
+  registry?: Registry;
+  /** prom-client's process metrics (CPU, memory, event loop); default true. */
+  defaultMetrics?: boolean;
+  /** The store backend for the `store` label. */
+  storeKind: string;
+}
+
+const VALIDATION_LABELS: readonly [keyof ValidationMetrics, string][] = [
+  ['rocAuc', 'roc_auc'],
+  ['logLoss', 'log_loss'],
+  ['brier', 'brier'],
+  ['averagePrecision', 'average_precision'],
+  ['accuracy', 'accuracy'],
+  ['precision', 'precision'],
+  ['recall', 'recall'],
+  ['f1', 'f1'],
+];
+
+const NON_CONFORMING_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/** Outcome order in the confusion arrays. */
+const OUTCOMES = ['tp', 'fp', 'tn', 'fn'] as const;
+
+interface CountSet {
+  readonly labels: readonly Record<string, string>[];
+  readonly totals: Float64Array;
+  readonly flushed: Float64Array;
+}
+
+function countSet(labels: Record<string, string>[]): CountSet {
+  return { labels, totals: new Float64Array(labels.length), flushed: new Float64Array(labels.length) };
+}
+
+/** Moves what was counted since the last scrape into a prom-client counter. */
+function flushInto(counter: Counter<string>, set: CountSet): void {
+  for (let i = 0; i < set.labels.length; i++) {
+    const delta = set.totals[i]! - set.flushed[i]!;
+    if (delta > 0) {
+      counter.inc(set.labels[i]!, delta);
+      set.flushed[i] = set.totals[i]!;
+    }
+  }
+}
+
+interface ModelState {
+  readonly version: string;
+  readonly featureBins: CountSet;
+  readonly scoreBins: CountSet;
+  readonly classes: CountSet;
+  readonly expected: CountSet;
+}
+
+interface LabelledCount {
+  readonly labels: Record<string, string>;
+  pending: number;
+}
+
+export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client exports these gauges with a `_total` suffix, which `promtool check metrics` rejects
+    // (only counters end in _total); they add nothing the event-loop and memory metrics do not show.
+    for (const name of NON_CONFORMING_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
+  const storeLabels = { store: options.storeKind };
+  const states: ModelState[] = [];
+  let sources: { queueLength?: () => number; pendingFeedback?: () => Promise<number> } = {};
+
+  const counter = (
+    spec: { name: string; help: string; labelNames: readonly string[] },
+    collect?: (this: Counter<string>) => void,
+  ) =>
+    new Counter({
+      name: spec.name,
+      help: spec.help,
+      labelNames: [...spec.labelNames],
+      registers: [registry],
+      ...(collect ? { collect } : {}),
+    });
+  const gauge = (
+    spec: { name: string; help: string; labelNames: readonly string[] },
+    collect?: (this: Gauge<string>) => void | Promise<void>,
+  ) =>
+    new Gauge({
+      name: spec.name,
+      help: spec.help,
+      labelNames: [...spec.labelNames],
+      registers: [registry],
+      ...(collect ? { collect } : {}),
+    });
+  const histogram = (spec: {
+    name: string;
+    help: string;
+    labelNames: readonly string[];
+    buckets: readonly number[];
+  }) =>
+    new Histogram({
+      name: spec.name,
+      help: spec.help,
+      labelNames: [...spec.labelNames],
+      buckets: [...spec.buckets],
+      registers: [registry],
+    });
+
+  // HTTP: one Map lookup per request; flushed at scrape.
+  const httpCounts = new Map<string, LabelledCount>();
+  counter(METRICS.httpRequests, function () {
+    for (const entry of httpCounts.values()) {
+      if (entry.pending > 0) {
+        this.inc(entry.labels, entry.pending);
+        entry.pending = 0;
+      }
+    }
+  });
+  const httpDuration = new BucketedHistogram(METRICS.httpRequestDuration).registerOn(registry);
+  const httpSlots = new Map<string, { count: LabelledCount; slot: HistogramSlot }>();
+
+  const modelInfo = gauge(METRICS.modelInfo);
+  const modelThreshold = gauge(METRICS.modelThreshold);
+  const modelValidation = gauge(METRICS.modelValidation);
+  const modelReloads = counter(METRICS.modelReloads);
+  for (const result of ['success', 'failure']) modelReloads.inc({ result }, 0);
+
+  const predictionsCounter = counter(METRICS.predictions, function () {
+    for (const s of states) flushInto(this, s.classes);
+  });
+  const scoreHistogram = new BucketedHistogram(METRICS.predictionScore).registerOn(registry);
+  const scoreValuesCounter = counter(METRICS.scoreValues, function () {
+    for (const s of states) flushInto(this, s.scoreBins);
+  });
+  const scoreReference = gauge(METRICS.scoreReferenceShare);
+  const expectedCounter = counter(METRICS.expectedConfusion, function () {
+    for (const s of states) flushInto(this, s.expected);
+  });
+  const featureValuesCounter = counter(METRICS.featureValues, function () {
+    for (const s of states) flushInto(this, s.featureBins);
+  });
+  const featureReference = gauge(METRICS.featureReferenceShare);
+  const montantHistogram = new BucketedHistogram(METRICS.montantValue).registerOn(registry);
+
+  const feedback = counter(METRICS.feedback);
+  for (const actual of ['0', '1'])
+    for (const status of ['joined', 'pending', 'duplicate', 'conflict'])
+      feedback.inc({ actual_class: actual, status }, 0);
+  gauge(METRICS.feedbackPending, async function () {
+    if (!sources.pendingFeedback) return;
+    try {
+      this.set(await sources.pendingFeedback());
+    } catch {
+      // The store is down: keep the last value; /readyz reports the outage.
+    }
+  });
+  const labelDelay = histogram(METRICS.labelDelay);
+  const realized = counter(METRICS.realizedConfusion);
+
+  gauge(METRICS.storeQueueLength, function () {
+    if (sources.queueLength) this.set(sources.queueLength());
+  });
+  const flushDuration = histogram(METRICS.storeFlushDuration);
+  const writeErrors = counter(METRICS.storeWriteErrors);
+  writeErrors.inc(storeLabels, 0);
+
+  function useModel(model: ChurnModel): ModelRecorder {
+    const version = model.info.version;
+    const profile = model.profile;
+    const mv = { model_version: version };
+
+    // Model gauges describe the model served now: replace the previous model's series.
+    modelInfo.reset();
+    modelInfo.set({ model_version: version, trained_at: model.info.trainedAt }, 1);
+    modelThreshold.reset();
+    modelThreshold.set(mv, model.info.threshold);
+    modelValidation.reset();
+    for (const [key, metric] of VALIDATION_LABELS) {
+      const value = model.info.validation[key];
+      if (typeof value === 'number' && Number.isFinite(value)) modelValidation.set({ ...mv, metric }, value);
+    }
+    scoreReference.reset();
+    featureReference.reset();
+
+    const existing = states.find((s) => s.version === version);
+    // Feature order: the schema's, restricted to what the profile bins.
+    const binned = FEATURES.filter((f) => profile.features[f.name] !== undefined);
+    const featureLabels: Record<string, string>[] = [];
+    const lookups: ((features: RawFeatures) => number)[] = [];
+    for (const f of binned) {
+      const fp = profile.features[f.name]!;
+      const offset = featureLabels.length;
+      for (const [i, bin] of fp.labels.entries()) {
+        featureLabels.push({ ...mv, feature: f.name, bin });
+        featureReference.set({ ...mv, feature: f.name, bin }, fp.shares[i] ?? 0);
+      }
+      const name: FeatureName = f.name;
+      if (fp.kind === 'numeric') {
+        const b: NumericBinning = fp;
+        lookups.push((x) => {
+          const v = x[name];
+          return offset + numericBinIndex(b, typeof v === 'number' ? v : null);
+        });
+      } else {
+        const indexer = categoricalBinIndexer(fp);
+        lookups.push((x) => {
+          const v = x[name];
+          return offset + indexer(typeof v === 'string' ? v : null);
+        });
+      }
+    }
+    const scoreBinning = profile.score;
+    for (const [i, bin] of scoreBinning.labels.entries())
+      scoreReference.set({ ...mv, bin }, scoreBinning.shares[i] ?? 0);
+
+    const state: ModelState = existing ?? {
+      version,
+      featureBins: countSet(featureLabels),
+      scoreBins: countSet(scoreBinning.labels.map((bin) => ({ ...mv, bin }))),
+      classes: countSet([
+        { ...mv, predicted_class: '0' },
+        { ...mv, predicted_class: '1' },
+      ]),
+      expected: countSet(OUTCOMES.map((outcome) => ({ ...mv, outcome }))),
+    };
+    if (!existing) {
+      states.push(state);
+      // Export every bin from the start (value 0): rate() and PSI rules need the series to exist.
+      const initial: [Counter<string>, CountSet][] = [
+        [featureValuesCounter, state.featureBins],
+        [scoreValuesCounter, state.scoreBins],
+        [predictionsCounter, state.classes],
+        [expectedCounter, state.expected],
+      ];
+      for (const [c, set] of initial) for (const labels of set.labels) c.inc(labels, 0);
+    }
+    const featureTotals = state.featureBins.totals;
+    const scoreTotals = state.scoreBins.totals;
+    const classTotals = state.classes.totals;
+    const expected = state.expected.totals;
+    const scoreSlot = scoreHistogram.slot(mv);
+    const montantSlot = montantHistogram.slot(mv);
+    const lookupCount = lookups.length;
+
+    return {
+      version,
+      record(features, score, predictedClass) {
+        for (let i = 0; i < lookupCount; i++) featureTotals[lookups[i]!(features)]! += 1;
+        scoreTotals[numericBinIndex(scoreBinning, score)]! += 1;
+        classTotals[predictedClass]! += 1;
+        // CBPE: a calibrated p says how likely this prediction is right.
+        if (predictedClass === 1) {
+          expected[0]! += score;
+          expected[1]! += 1 - score;
+        } else {
+          expected[3]! += score;
+          expected[2]! += 1 - score;
+        }
+        scoreSlot.observe(score);
+        const montant = features.MONTANT;
+        if (typeof montant === 'number') montantSlot.observe(montant);
+      },
+    };
+  }
+
+  return {
+    registry,
+    useModel,
+    observeHttp(method, route, statusCode, seconds) {
+      const key = `${method} ${route} ${statusCode}`;
+      let entry = httpSlots.get(key);
+      if (!entry) {
+        const labels = { method, route, status_code: String(statusCode) };
+        const count = { labels, pending: 0 };
+        httpCounts.set(key, count);
+        entry = { count, slot: httpDuration.slot(labels) };
+        httpSlots.set(key, entry);
+      }
+      entry.count.pending += 1;
+      entry.slot.observe(seconds);
+    },
+    observeFeedback(outcomes, received) {
+      for (const o of outcomes) {
+        if (received) feedback.inc({ actual_class: String(o.label), status: o.status });
+        if (o.status !== 'joined' || !o.prediction) continue;
+        const mv = { model_version: o.prediction.modelVersion };
+        const predicted = o.prediction.predictedClass;
+        const outcome = predicted === 1 ? (o.label === 1 ? 'tp' : 'fp') : o.label === 1 ? 'fn' : 'tn';
+        realized.inc({ ...mv, outcome });
+        if (o.labelDelayMs !== undefined) labelDelay.observe(mv, Math.max(0, o.labelDelayMs) / 1000);
+      }
+    },
+    observeReload(result) {
+      modelReloads.inc({ result });
+    },
+    observeStoreFlush(seconds) {
+      flushDuration.observe(storeLabels, seconds);
+    },
+    observeStoreWriteError() {
+      writeErrors.inc(storeLabels);
+    },
+    setSources(next) {
+      sources = { ...sources, ...next };
+    },
+  };
+}

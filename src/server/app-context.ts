@@ -1,0 +1,46 @@
+/**
+ * What the routes share: the model served now (swapped atomically on reload), the store and its
+ * batched writer, the metrics and the optional observer. Routes read `models.current` once per
+ * request, so a reload never changes the model under a request that has started.
+ */
+import type { ModelRecorder, ServerMetrics } from '../metrics/create-metrics.js';
+import type { ChurnModel } from '../model/churn-model.js';
+import type { PredictionRecord, PredictionStore } from '../store/prediction-store.js';
+import type { ServeConfig } from './config.js';
+import type { PredictionObserver } from './prediction-observer.js';
+
+export interface LoadedModel {
+  readonly model: ChurnModel;
+  readonly recorder: ModelRecorder;
+  /** Where it was loaded from, when known. */
+  readonly path: string | undefined;
+  readonly loadedAt: number;
+}
+
+export interface ModelSlot {
+  current: LoadedModel | undefined;
+}
+
+/** The store engineer's batched writer, as the server uses it. */
+export interface PredictionWriter {
+  /** Queues records; false when the queue is full (the request gets 503, nothing queued). */
+  enqueue(records: readonly PredictionRecord[]): boolean;
+  /** Writes everything queued so far. */
+  flush(): Promise<void>;
+  /** Flushes and stops the timer. */
+  close(): Promise<void>;
+  readonly size: number;
+}
+
+export interface AppContext {
+  readonly config: Pick<ServeConfig, 'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath'>;
+  readonly models: ModelSlot;
+  readonly store: PredictionStore;
+  readonly writer: PredictionWriter;
+  readonly metrics: ServerMetrics;
+  readonly observer: PredictionObserver | undefined;
+  readonly clock: () => number;
+  readonly newId: () => string;
+  /** Loads a model, points the metrics at it and swaps it in; serialised. */
+  reload(path?: string): Promise<{ previous: string | undefined; current: LoadedModel }>;
+}

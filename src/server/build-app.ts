@@ -1,0 +1,267 @@
+/**
+ * Builds the HTTP API (never listens: `serve` and the tests decide how to run it). Everything the
+ * app depends on is passed in: the store, the model (or how to load one), a registry, a clock.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { Registry } from 'prom-client';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { createMetrics, type ServerMetrics } from '../metrics/create-metrics.js';
+import type { ChurnModel } from '../model/churn-model.js';
+import type { PredictionStore } from '../store/prediction-store.js';
+import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
+import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
+import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
+import type { PredictionObserver } from './prediction-observer.js';
+import { registerAdminRoute } from './routes/admin-route.js';
+import { registerFeedbackRoute } from './routes/feedback-route.js';
+import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerMetricsRoute } from './routes/metrics-route.js';
+import { registerModelRoute } from './routes/model-route.js';
+import { registerPredictRoute } from './routes/predict-route.js';
+import { ErrorBody } from './schemas/common-schemas.js';
+import {
+  FeedbackItem,
+  FeedbackResponse,
+  FeedbackResult,
+  feedbackBodyDocSchema,
+} from './schemas/feedback-schemas.js';
+import {
+  CustomerRecord,
+  Prediction,
+  PredictResponse,
+  predictBodyDocSchema,
+} from './schemas/predict-schemas.js';
+
+export interface WriterHooks {
+  onFlush(records: number, seconds: number): void;
+  onError(error: unknown): void;
+}
+
+export interface BuildAppOptions {
+  readonly store: PredictionStore;
+  /** The model to serve from the start; without one, /predict and /readyz answer 503 until a reload. */
+  readonly model?: ChurnModel;
+  /** Loads a model artifact directory (the model module's loadModel); needed for /admin/reload. */
+  readonly loadModel?: (path: string) => Promise<ChurnModel>;
+  /** Creates the batched prediction writer over the store (the store module's createBatchedWriter). */
+  readonly createWriter: (
+    store: PredictionStore,
+    options: { maxQueue: number; flushIntervalMs: number; maxBatch: number } & WriterHooks,
+  ) => PredictionWriter;
+  readonly config?: Partial<ServeConfig>;
+  /** A pino logger instance, or false for none (tests). */
+  readonly logger?: FastifyServerOptions['loggerInstance'] | false;
+  /** Fastify's "incoming request"/"request completed" lines; default true. */
+  readonly logRequests?: boolean;
+  readonly observer?: PredictionObserver;
+  readonly registry?: Registry;
+  readonly clock?: () => number;
+  readonly newId?: () => string;
+  /** Serve the OpenAPI page at /docs (default true). */
+  readonly docs?: boolean;
+  /** Periodic join of late feedback (default true; tests may call joinPendingNow()). */
+  readonly periodicJoin?: boolean;
+}
+
+/** Handles the server process needs beyond the routes. */
+export interface ChurnwatchControls {
+  readonly context: AppContext;
+  readonly metrics: ServerMetrics;
+  /** Joins pending feedback now (the periodic job calls this); returns how many joined. */
+  joinPendingNow(): Promise<number>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    churnwatch: ChurnwatchControls;
+  }
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const config: ServeConfig = { ...DEFAULT_SERVE_CONFIG, ...options.config };
+  const logger = options.logger;
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    ...(options.logRequests === false
+      ? { logController: new LogController({ disableRequestLogging: true }) }
+      : {}),
+    bodyLimit: config.bodyLimit,
+    // Requests ids from the client are not trusted; ours are short and sequential.
+    requestIdHeader: false,
+    ajv: {
+      // No coercion ("1" stays a string and is refused), no silent removal of unknown fields.
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        allErrors: false,
+        useDefaults: false,
+        allowUnionTypes: true,
+      },
+    },
+    schemaErrorFormatter,
+    return503OnClosing: true,
+  });
+  // Only JSON bodies: text/plain would otherwise reach the schema as a string and get a 400, not a 415.
+  app.removeContentTypeParser('text/plain');
+
+  const clock = options.clock ?? Date.now;
+  const metrics = createMetrics({
+    storeKind: options.store.kind,
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
+  const writer = options.createWriter(options.store, {
+    maxQueue: config.maxQueue,
+    flushIntervalMs: config.flushIntervalMs,
+    maxBatch: config.maxWriteBatch,
+    onFlush: (_records, seconds) => metrics.observeStoreFlush(seconds),
+    onError: (error) => {
+      metrics.observeStoreWriteError();
+      app.log.error({ err: error }, 'prediction log write failed; the batch will be retried');
+    },
+  });
+  metrics.setSources({
+    queueLength: () => writer.size,
+    pendingFeedback: async () => (await options.store.countFeedback()).pending,
+  });
+
+  const models: { current: LoadedModel | undefined } = { current: undefined };
+  const load = (model: ChurnModel, path: string | undefined): LoadedModel => ({
+    model,
+    recorder: metrics.useModel(model),
+    path,
+    loadedAt: clock(),
+  });
+  if (options.model) models.current = load(options.model, config.modelPath);
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  const context: AppContext = {
+    config,
+    models,
+    store: options.store,
+    writer,
+    metrics,
+    observer: options.observer,
+    clock,
+    newId: options.newId ?? randomUUID,
+    reload(path) {
+      const run = async () => {
+        if (!options.loadModel) throw new Error('this server was built without a model loader');
+        const target = path ?? config.modelPath;
+        let model: ChurnModel;
+        try {
+          model = await options.loadModel(target);
+        } catch (error) {
+          metrics.observeReload('failure');
+          throw error;
+        }
+        const previous = models.current?.model.info.version;
+        // One assignment: requests that already read models.current finish with the old model.
+        const current = load(model, target);
+        models.current = current;
+        metrics.observeReload('success');
+        app.log.info({ previous, current: model.info.version, path: target }, 'model reloaded');
+        return { previous, current };
+      };
+      const result = reloading.then(run, run);
+      reloading = result.catch(() => undefined);
+      return result;
+    },
+  };
+  options.observer?.registerMetrics?.(metrics.registry, () => models.current?.model);
+
+  let joining: Promise<number> | undefined;
+  const joinPendingNow = (): Promise<number> => {
+    joining ??= (async () => {
+      try {
+        await writer.flush();
+        const outcomes = await options.store.joinPending();
+        metrics.observeFeedback(outcomes, false);
+        if (outcomes.length > 0) options.observer?.observeFeedback(outcomes);
+        return outcomes.filter((o) => o.status === 'joined').length;
+      } finally {
+        joining = undefined;
+      }
+    })();
+    return joining;
+  };
+  app.decorate('churnwatch', { context, metrics, joinPendingNow });
+
+  installErrorHandler(app);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeHttp(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  for (const schema of [CustomerRecord, Prediction, FeedbackItem, FeedbackResult, ErrorBody])
+    app.addSchema(schema);
+
+  if (options.docs ?? true) {
+    await app.register(swagger, {
+      openapi: {
+        info: {
+          title: 'churnwatch',
+          description: 'Churn predictions, feedback and monitoring metrics.',
+          version: '0.1.0',
+        },
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      },
+      // The routes validate with if/then/else (precise errors); the document shows the plain union.
+      transform: ({ schema, url }) => {
+        if (url === '/predict') {
+          return {
+            schema: {
+              ...schema,
+              body: predictBodyDocSchema(config.batchLimit),
+              response: { 200: PredictResponse, '4xx': ErrorBody },
+            },
+            url,
+          };
+        }
+        if (url === '/feedback') {
+          return {
+            schema: {
+              ...schema,
+              body: feedbackBodyDocSchema(config.batchLimit),
+              response: { 200: FeedbackResponse, '4xx': ErrorBody },
+            },
+            url,
+          };
+        }
+        return { schema, url };
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
+
+  registerPredictRoute(app, context);
+  registerFeedbackRoute(app, context);
+  registerHealthRoutes(app, context);
+  registerModelRoute(app, context);
+  registerMetricsRoute(app, context);
+  registerAdminRoute(app, context);
+  await app.register(dashboardRoutes);
+
+  let timer: NodeJS.Timeout | undefined;
+  if (options.periodicJoin ?? true) {
+    timer = setInterval(() => {
+      joinPendingNow().catch((error: unknown) =>
+        app.log.warn({ err: error }, 'joining pending feedback failed'),
+      );
+    }, config.joinIntervalMs);
+    timer.unref();
+  }
+  // Graceful stop: Fastify stops accepting and drains requests first, then this flushes the log.
+  app.addHook('onClose', async () => {
+    if (timer) clearInterval(timer);
+    await joining?.catch(() => undefined);
+    await writer.close();
+  });
+  return app;
+}

@@ -1,0 +1,147 @@
+/**
+ * The serve settings: defaults with units in one place, overridden by `CHURNWATCH_*` environment
+ * variables, then by command-line flags; validated, then frozen.
+ */
+import { ChurnwatchError } from '../errors.js';
+
+export interface ServeConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Model artifact directory (or the `models/latest` pointer), re-resolved on reload. */
+  readonly modelPath: string;
+  /** `sqlite:path` or `postgres://…`. */
+  readonly storeUrl: string;
+  /** Most records accepted in one POST /predict or /feedback batch. */
+  readonly batchLimit: number;
+  /** Largest request body in bytes (larger: 413). */
+  readonly bodyLimit: number;
+  /** Bearer token for POST /admin/reload; the route answers 404 when unset. */
+  readonly adminToken: string | undefined;
+  readonly logLevel: string;
+  /** Predictions waiting for the store before /predict answers 503. */
+  readonly maxQueue: number;
+  /** Longest time an acknowledged prediction waits before it is written, in ms. */
+  readonly flushIntervalMs: number;
+  /** Predictions per store transaction. */
+  readonly maxWriteBatch: number;
+  /** Period of the join of late-arriving feedback, in ms. */
+  readonly joinIntervalMs: number;
+}
+
+export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
+  port: 8000,
+  host: '0.0.0.0',
+  modelPath: 'models/latest',
+  storeUrl: 'sqlite:data/churnwatch.db',
+  batchLimit: 1000,
+  bodyLimit: 4 * 1024 * 1024,
+  adminToken: undefined,
+  logLevel: 'info',
+  maxQueue: 50_000,
+  flushIntervalMs: 50,
+  maxWriteBatch: 5000,
+  joinIntervalMs: 5000,
+});
+
+/** Flag values as commander hands them over (strings, or undefined when not given). */
+export type ServeFlags = Partial<Record<keyof ServeConfig, string | undefined>>;
+
+const ENV_NAMES: Record<keyof ServeConfig, string> = {
+  port: 'CHURNWATCH_PORT',
+  host: 'CHURNWATCH_HOST',
+  modelPath: 'CHURNWATCH_MODEL',
+  storeUrl: 'CHURNWATCH_STORE_URL',
+  batchLimit: 'CHURNWATCH_BATCH_LIMIT',
+  bodyLimit: 'CHURNWATCH_BODY_LIMIT',
+  adminToken: 'CHURNWATCH_ADMIN_TOKEN',
+  logLevel: 'CHURNWATCH_LOG_LEVEL',
+  maxQueue: 'CHURNWATCH_MAX_QUEUE',
+  flushIntervalMs: 'CHURNWATCH_FLUSH_INTERVAL_MS',
+  maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
+  joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
+};
+
+export const SERVE_ENV_NAMES: Readonly<Record<keyof ServeConfig, string>> = Object.freeze(ENV_NAMES);
+
+function integer(key: keyof ServeConfig, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ChurnwatchError(
+      'CW_SERVE_BAD_OPTION',
+      `${key} must be an integer from ${min} to ${max}, got "${raw}"`,
+      {
+        hint: `set --${kebab(key)} or ${ENV_NAMES[key]} to a whole number`,
+      },
+    );
+  }
+  return value;
+}
+
+/** Bytes from `1048576`, `512kb`, `4mb` or `1gb` (powers of 1024). */
+export function parseByteSize(raw: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  if (!match) return undefined;
+  const scale = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b').toLowerCase() as 'b'];
+  const bytes = Math.round(Number(match[1]) * scale);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Merges defaults < environment < flags and checks every value. */
+export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = {}): ServeConfig {
+  const pick = (key: keyof ServeConfig): string | undefined => {
+    const flag = flags[key];
+    if (flag !== undefined && flag !== '') return flag;
+    const fromEnv = env[ENV_NAMES[key]];
+    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
+  };
+  const d = DEFAULT_SERVE_CONFIG;
+  const raw = (key: keyof ServeConfig) => pick(key);
+  const bodyLimitRaw = raw('bodyLimit');
+  let bodyLimit = d.bodyLimit;
+  if (bodyLimitRaw !== undefined) {
+    const parsed = parseByteSize(bodyLimitRaw);
+    if (parsed === undefined) {
+      throw new ChurnwatchError(
+        'CW_SERVE_BAD_OPTION',
+        `bodyLimit must be a size such as 4mb, got "${bodyLimitRaw}"`,
+        {
+          hint: 'use a byte count or a number with kb, mb or gb',
+        },
+      );
+    }
+    bodyLimit = parsed;
+  }
+  const num = (key: keyof ServeConfig, min: number, max: number, fallback: number) => {
+    const value = raw(key);
+    return value === undefined ? fallback : integer(key, value, min, max);
+  };
+  const config: ServeConfig = {
+    port: num('port', 0, 65535, d.port),
+    host: raw('host') ?? d.host,
+    modelPath: raw('modelPath') ?? d.modelPath,
+    storeUrl: raw('storeUrl') ?? d.storeUrl,
+    batchLimit: num('batchLimit', 1, 100_000, d.batchLimit),
+    bodyLimit,
+    adminToken: raw('adminToken') ?? d.adminToken,
+    logLevel: raw('logLevel') ?? d.logLevel,
+    maxQueue: num('maxQueue', 1, 10_000_000, d.maxQueue),
+    flushIntervalMs: num('flushIntervalMs', 1, 60_000, d.flushIntervalMs),
+    maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
+    joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
+  };
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (!levels.includes(config.logLevel)) {
+    throw new ChurnwatchError(
+      'CW_SERVE_BAD_OPTION',
+      `logLevel must be one of ${levels.join(', ')}, got "${config.logLevel}"`,
+      {
+        hint: 'set CHURNWATCH_LOG_LEVEL to info, warn or debug',
+      },
+    );
+  }
+  return Object.freeze(config);
+}

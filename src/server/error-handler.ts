@@ -1,0 +1,112 @@
+/**
+ * Every error answer keeps Fastify's body shape {statusCode, code, error, message}. Validation
+ * messages name the field (as a JSON pointer into the body) and the rule; 5xx answers never leak
+ * internals, they are logged instead.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+interface AjvError {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly params: Record<string, unknown>;
+  readonly message?: string;
+}
+
+function where(dataVar: string, instancePath: string): string {
+  return instancePath === '' ? dataVar : `${dataVar}${instancePath}`;
+}
+
+/** One readable sentence for the first Ajv error: which field, which rule. */
+export function formatValidationError(errors: readonly AjvError[], dataVar: string): string {
+  // if/then/else adds a summary error after the real one; the first error is the useful one.
+  const error = errors.find((e) => e.keyword !== 'if') ?? errors[0];
+  if (!error) return `${dataVar} is invalid`;
+  const at = where(dataVar, error.instancePath);
+  const p = error.params;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${at} has unknown field "${String(p.additionalProperty)}"`;
+    case 'required':
+      return `${at} must have field "${String(p.missingProperty)}"`;
+    case 'type':
+      return `${at} must be ${String(p.type).replace(',', ' or ')}`;
+    case 'enum':
+      return `${at} must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'format':
+      return `${at} must be a ${String(p.format)} (ISO 8601 with time zone, e.g. 2024-05-01T12:00:00Z)`;
+    case 'maxItems':
+      return `${at} must have at most ${String(p.limit)} items (the server's batch limit)`;
+    case 'minItems':
+      return `${at} must have at least ${String(p.limit)} item(s)`;
+    default:
+      return `${at} ${error.message ?? 'is invalid'}`;
+  }
+}
+
+export function schemaErrorFormatter(errors: readonly AjvError[], dataVar: string): Error {
+  return new Error(formatValidationError(errors, dataVar));
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600
+        ? error.statusCode
+        : 500;
+    if (status >= 500 && !(error instanceof HttpError)) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.status(500).send({
+        statusCode: 500,
+        code: 'CW_INTERNAL',
+        error: STATUS_TEXT[500],
+        message: 'internal error; the server log has the details',
+      });
+    }
+    if (error instanceof HttpError) reply.headers(error.headers);
+    if (status >= 500) request.log.warn({ code: error.code }, error.message);
+    const code =
+      error.code ?? ('validation' in error && error.validation ? 'FST_ERR_VALIDATION' : 'CW_BAD_REQUEST');
+    return reply.status(status).send({
+      statusCode: status,
+      code,
+      error: STATUS_TEXT[status] ?? 'Error',
+      message: error.message,
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      statusCode: 404,
+      code: 'CW_NOT_FOUND',
+      error: 'Not Found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+}

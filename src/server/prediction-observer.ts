@@ -1,0 +1,17 @@
+/**
+ * The seam through which the in-process monitor sees traffic. The server calls it on the hot path,
+ * after a request has been validated, scored and queued, so an observer must be cheap (append to a
+ * ring buffer, no I/O) and must not throw.
+ */
+import type { Registry } from 'prom-client';
+import type { ChurnModel } from '../model/churn-model.js';
+import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
+
+export interface PredictionObserver {
+  /** Predictions just acknowledged to a client (one call per request, in request order). */
+  observePredictions(records: readonly PredictionRecord[]): void;
+  /** Feedback outcomes from POST /feedback and from the periodic join of pending feedback. */
+  observeFeedback(outcomes: readonly FeedbackOutcome[]): void;
+  /** Called once at startup so the observer can export its own gauges on the server's registry. */
+  registerMetrics?(registry: Registry, getModel: () => ChurnModel | undefined): void;
+}

@@ -1,0 +1,112 @@
+/**
+ * POST /feedback: the observed outcome of earlier predictions, by prediction_id or user_id.
+ * The writer is flushed first so that a prediction acknowledged a moment ago is joinable.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { FeedbackInput } from '../../store/prediction-store.js';
+import type { AppContext } from '../app-context.js';
+import { HttpError } from '../error-handler.js';
+import { ErrorBody } from '../schemas/common-schemas.js';
+import { feedbackBodySchema } from '../schemas/feedback-schemas.js';
+
+interface FeedbackBody {
+  prediction_id?: string;
+  user_id?: string;
+  churn: 0 | 1;
+  observed_at?: string | number;
+}
+
+/** Checks what the schema cannot say and converts to the store's input; throws 400 naming the item. */
+export function toFeedbackInput(item: FeedbackBody, where: string, receivedAt: number): FeedbackInput {
+  if (item.prediction_id === undefined && item.user_id === undefined) {
+    throw new HttpError(400, 'CW_FEEDBACK_NO_KEY', `${where} must have field "prediction_id" or "user_id"`);
+  }
+  let observedAt = receivedAt;
+  if (typeof item.observed_at === 'string') {
+    observedAt = Date.parse(item.observed_at);
+    if (Number.isNaN(observedAt)) {
+      throw new HttpError(
+        400,
+        'CW_FEEDBACK_BAD_TIME',
+        `${where}/observed_at is not a valid ISO 8601 date-time`,
+      );
+    }
+  } else if (typeof item.observed_at === 'number') {
+    if (!Number.isSafeInteger(item.observed_at)) {
+      throw new HttpError(
+        400,
+        'CW_FEEDBACK_BAD_TIME',
+        `${where}/observed_at must be whole epoch milliseconds`,
+      );
+    }
+    observedAt = item.observed_at;
+  }
+  return {
+    predictionId: item.prediction_id,
+    userId: item.user_id,
+    label: item.churn,
+    observedAt,
+    receivedAt,
+  };
+}
+
+/** How long feedback waits for the prediction log to catch up before answering 503. */
+const FLUSH_WAIT_MS = 5000;
+
+async function flushWithin(ctx: AppContext, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ctx.writer.flush(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new HttpError(
+                503,
+                'CW_STORE_BEHIND',
+                `the prediction log did not catch up within ${ms} ms; retry shortly`,
+                {
+                  'retry-after': '5',
+                },
+              ),
+            ),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function registerFeedbackRoute(app: FastifyInstance, ctx: AppContext): void {
+  app.post(
+    '/feedback',
+    {
+      schema: {
+        summary: 'Report what happened to a customer (churn 0/1), one item or { "records": [...] }',
+        tags: ['feedback'],
+        body: feedbackBodySchema(ctx.config.batchLimit),
+        response: { '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as FeedbackBody | { records: FeedbackBody[] };
+      const batch = 'records' in body && Array.isArray(body.records);
+      const items = batch ? (body as { records: FeedbackBody[] }).records : [body as FeedbackBody];
+      const now = ctx.clock();
+      const inputs = items.map((item, i) => toFeedbackInput(item, batch ? `body/records/${i}` : 'body', now));
+      await flushWithin(ctx, FLUSH_WAIT_MS);
+      const outcomes = await ctx.store.recordFeedback(inputs);
+      ctx.metrics.observeFeedback(outcomes, true);
+      ctx.observer?.observeFeedback(outcomes);
+      const results = outcomes.map((o) => ({
+        feedback_id: o.feedbackId,
+        status: o.status,
+        prediction_id: o.prediction?.id ?? null,
+      }));
+      return reply.send(batch ? { results } : results[0]);
+    },
+  );
+}

@@ -1,0 +1,61 @@
+/** GET /healthz (the process answers) and GET /readyz (a model is loaded and the store can be written). */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../app-context.js';
+
+const PING_TIMEOUT_MS = 2000;
+
+async function pingWithTimeout(ping: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+          PING_TIMEOUT_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness: the process answers', tags: ['operations'] } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: a model is loaded and the store answers', tags: ['operations'] } },
+    async (request, reply) => {
+      const loaded = ctx.models.current;
+      if (!loaded) {
+        return reply.status(503).send({
+          statusCode: 503,
+          code: 'CW_NOT_READY',
+          error: 'Service Unavailable',
+          message: 'no model is loaded',
+        });
+      }
+      try {
+        await pingWithTimeout(() => ctx.store.ping());
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        request.log.warn({ store: ctx.store.kind, reason }, 'store not ready');
+        return reply.status(503).send({
+          statusCode: 503,
+          code: 'CW_NOT_READY',
+          error: 'Service Unavailable',
+          message: `the ${ctx.store.kind} store does not answer: ${reason}`,
+        });
+      }
+      return { status: 'ready', model_version: loaded.model.info.version, store: ctx.store.kind };
+    },
+  );
+}

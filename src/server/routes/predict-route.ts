@@ -1,0 +1,133 @@
+/**
+ * POST /predict: validate (schema), canonicalise names, score, queue for the store, count.
+ * A batch is all or nothing: any bad record rejects the whole request before anything is scored
+ * or written, so a client can simply fix and resend it.
+ */
+import type { FastifyInstance } from 'fastify';
+import { FEATURES, type FeatureName, type RawFeatures } from '../../data/customer-schema.js';
+import type { PredictionRecord } from '../../store/prediction-store.js';
+import type { AppContext } from '../app-context.js';
+import { HttpError } from '../error-handler.js';
+import { ErrorBody } from '../schemas/common-schemas.js';
+import { predictBodySchema } from '../schemas/predict-schemas.js';
+
+type InputRecord = Record<string, number | string | null | undefined>;
+
+/** Both spellings of every feature name to its canonical name and its position. */
+const CANONICAL = new Map<string, { name: FeatureName; index: number }>();
+for (const [index, f] of FEATURES.entries()) {
+  CANONICAL.set(f.name, { name: f.name, index });
+  CANONICAL.set(f.name.toLowerCase(), { name: f.name, index });
+}
+
+/** A fresh record with every feature missing; one literal so V8 gives all records one shape. */
+function emptyFeatures(): Record<FeatureName, number | string | null> {
+  return {
+    REGION: null,
+    TENURE: null,
+    MONTANT: null,
+    FREQUENCE_RECH: null,
+    REVENUE: null,
+    ARPU_SEGMENT: null,
+    FREQUENCE: null,
+    DATA_VOLUME: null,
+    ON_NET: null,
+    ORANGE: null,
+    TIGO: null,
+    ZONE1: null,
+    ZONE2: null,
+    MRG: null,
+    REGULARITY: null,
+    TOP_PACK: null,
+    FREQ_TOP_PACK: null,
+  };
+}
+
+/** Canonical features of one validated record; a feature given under both spellings is refused. */
+export function canonicalFeatures(input: InputRecord, where: string): RawFeatures {
+  const out = emptyFeatures();
+  let seen = 0;
+  for (const key in input) {
+    if (key === 'user_id') continue;
+    const target = CANONICAL.get(key);
+    if (!target) continue; // unreachable after validation (unknown fields are refused)
+    const bit = 1 << target.index;
+    if (seen & bit) {
+      throw new HttpError(
+        400,
+        'CW_PREDICT_DUPLICATE_FIELD',
+        `${where} gives ${target.name} twice (as ${target.name} and ${target.name.toLowerCase()}); send one`,
+      );
+    }
+    seen |= bit;
+    out[target.name] = input[key] ?? null;
+  }
+  return out;
+}
+
+export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): void {
+  app.post(
+    '/predict',
+    {
+      schema: {
+        summary: 'Score one customer, or a batch as { "records": [...] }',
+        tags: ['prediction'],
+        body: predictBodySchema(ctx.config.batchLimit),
+        response: { '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as InputRecord | { records: InputRecord[] };
+      const batch = 'records' in body && Array.isArray(body.records);
+      const inputs: InputRecord[] = batch
+        ? (body as { records: InputRecord[] }).records
+        : [body as InputRecord];
+      const features: RawFeatures[] = new Array(inputs.length);
+      for (let i = 0; i < inputs.length; i++) {
+        features[i] = canonicalFeatures(inputs[i]!, batch ? `body/records/${i}` : 'body');
+      }
+      const loaded = ctx.models.current;
+      if (!loaded) throw new HttpError(503, 'CW_NO_MODEL', 'no model is loaded', { 'retry-after': '5' });
+      const { model, recorder } = loaded;
+      const scores =
+        inputs.length === 1
+          ? [model.scoreRecord(features[0]!)]
+          : model.scoreRecords(features as RawFeatures[]);
+      const threshold = model.info.threshold;
+      const version = model.info.version;
+      const now = ctx.clock();
+      const records: PredictionRecord[] = new Array(inputs.length);
+      for (let i = 0; i < inputs.length; i++) {
+        const score = scores[i]!;
+        const userId = inputs[i]!.user_id;
+        records[i] = {
+          id: ctx.newId(),
+          createdAt: now,
+          userId: typeof userId === 'string' ? userId : null,
+          modelVersion: version,
+          features: features[i]!,
+          score,
+          predictedClass: score >= threshold ? 1 : 0,
+        };
+      }
+      if (!ctx.writer.enqueue(records)) {
+        throw new HttpError(
+          503,
+          'CW_STORE_QUEUE_FULL',
+          `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`,
+          { 'retry-after': '1' },
+        );
+      }
+      for (const r of records) recorder.record(r.features, r.score, r.predictedClass);
+      ctx.observer?.observePredictions(records);
+      const out = records.map((r) => ({
+        prediction_id: r.id,
+        user_id: r.userId,
+        churn_probability: r.score,
+        churn: r.predictedClass,
+        model_version: r.modelVersion,
+      }));
+      return reply.send(batch ? { predictions: out } : out[0]);
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/** POST /feedback bodies and answers: the observed outcome of a prediction, by prediction or by user. */
+import { Type } from '@sinclair/typebox';
+
+export const FeedbackItem = Type.Object(
+  {
+    prediction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    churn: Type.Integer({ enum: [0, 1], description: 'What happened: 1 churned, 0 stayed.' }),
+    observed_at: Type.Optional(
+      // format applies to strings only and minimum to numbers only, so one schema covers both forms.
+      Type.Unsafe<string | number>({
+        type: ['string', 'integer'],
+        format: 'date-time',
+        minimum: 0,
+        description:
+          'When the outcome was observed: ISO 8601 with time zone, or epoch milliseconds. Default: now.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    $id: 'FeedbackItem',
+    description:
+      'Needs prediction_id or user_id (user_id joins the latest prediction at or before observed_at).',
+  },
+);
+
+export function feedbackBatchSchema(batchLimit: number) {
+  return Type.Object(
+    { records: Type.Array(Type.Ref(FeedbackItem), { minItems: 1, maxItems: batchLimit }) },
+    { additionalProperties: false },
+  );
+}
+
+export function feedbackBodySchema(batchLimit: number) {
+  return {
+    type: 'object',
+    if: { type: 'object', required: ['records'] },
+    // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a promise.
+    then: feedbackBatchSchema(batchLimit),
+    else: Type.Ref(FeedbackItem),
+  };
+}
+
+export function feedbackBodyDocSchema(batchLimit: number) {
+  return Type.Union([Type.Ref(FeedbackItem), feedbackBatchSchema(batchLimit)]);
+}
+
+export const FeedbackResult = Type.Object(
+  {
+    feedback_id: Type.String(),
+    status: Type.Union([
+      Type.Literal('joined'),
+      Type.Literal('pending'),
+      Type.Literal('duplicate'),
+      Type.Literal('conflict'),
+    ]),
+    prediction_id: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'FeedbackResult' },
+);
+
+export const FeedbackBatchResponse = Type.Object({ results: Type.Array(Type.Ref(FeedbackResult)) });
+export const FeedbackResponse = Type.Union([Type.Ref(FeedbackResult), FeedbackBatchResponse]);
