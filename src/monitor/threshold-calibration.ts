@@ -36,7 +36,7 @@ export interface ThresholdCalibrationOptions {
 }
 
 /**
- * Draws `windows` windows of `windowSize` rows (without replacement inside a window) from `heldOut`,
+ * Draws `windows` windows of `windowSize` rows (rows drawn with replacement, a bootstrap) from `heldOut`,
  * and returns per feature and statistic the `quantile` of the statistic across windows.
  *
  * Cost O(windows · (windowSize · features + KS/Wasserstein sorts)); 200 windows of 1,000 rows × 17
@@ -83,18 +83,12 @@ export function calibrateDriftThresholds(
     }
   };
 
-  const pool = new Uint32Array(heldOut.rowCount);
-  for (let i = 0; i < pool.length; i++) pool[i] = i;
+  // Windows are drawn WITH replacement (a bootstrap of the held-out part): drawn without replacement from
+  // a part barely larger than one window, every window would be nearly the whole part, the spread of the
+  // statistics would collapse and the thresholds would flag ordinary sampling noise as drift.
   const rows = new Uint32Array(windowSize);
   for (let w = 0; w < windows; w++) {
-    // Partial Fisher-Yates: the first windowSize slots become a uniform sample without replacement.
-    for (let i = 0; i < windowSize; i++) {
-      const j = i + Math.floor(rng.next() * (pool.length - i));
-      const tmp = pool[i]!;
-      pool[i] = pool[j]!;
-      pool[j] = tmp;
-      rows[i] = pool[i]!;
-    }
+    for (let i = 0; i < windowSize; i++) rows[i] = Math.floor(rng.next() * heldOut.rowCount);
     const window = windowFromTable(profile, heldOut, rows);
     for (const [name, current] of Object.entries(window.features)) {
       const result = evaluateFeatureDrift(name, profile.features[name]!, current, undefined, policy, true);

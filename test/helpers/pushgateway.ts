@@ -12,7 +12,9 @@ export async function startPushgateway(t: TestContext): Promise<RunningPushgatew
   const binary = requireBinary(t, PUSHGATEWAY);
   if (!binary) return undefined;
   const port = await freePort();
-  const proc = startProcess(binary, [`--web.listen-address=127.0.0.1:${port}`]);
+  // Debian's build persists to /var/lib/prometheus/pushgateway.data by default, which would share (and
+  // reload) pushes between test runs; an empty value keeps each gateway in memory only.
+  const proc = startProcess(binary, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=']);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/ready`, 15000, proc.output);
   return { url, stop: proc.stop };
