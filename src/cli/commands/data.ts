@@ -1,0 +1,249 @@
+/**
+ * `churnwatch data`: get the training data. `download` fetches the real Train.csv (Kaggle, a URL, a
+ * local zip or csv), `generate` writes a synthetic one faithful to the public profile (offline), `split`
+ * cuts a file into a training part and a held-out part for the simulators.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  type DownloadCredentials,
+  type DownloadResult,
+  downloadTrainCsv,
+  KAGGLE_DATASET_URL,
+} from '../../data/download.js';
+import { type SplitResult, splitCsvFile } from '../../data/split.js';
+import { type WriteSyntheticResult, writeSyntheticCsv } from '../../data/synthetic.js';
+import { ChurnwatchError } from '../../errors.js';
+import { createCliLogger } from '../logger.js';
+import { createProgress } from '../progress.js';
+
+export interface DownloadCommandOptions {
+  readonly dest: string;
+  readonly from: string;
+  readonly quiet?: boolean;
+  /** Where to look for credentials (tests pass their own). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly fetch?: typeof fetch;
+}
+
+export interface GenerateCommandOptions {
+  readonly rows: number;
+  readonly seed: number;
+  readonly out: string;
+  readonly quiet?: boolean;
+}
+
+export interface SplitCommandOptions {
+  readonly input: string;
+  readonly trainRows?: number;
+  readonly trainFraction?: number;
+  readonly trainOut: string;
+  readonly holdoutOut: string;
+  readonly quiet?: boolean;
+}
+
+/** Kaggle credentials from KAGGLE_USERNAME/KAGGLE_KEY, else ~/.kaggle/kaggle.json (or $KAGGLE_CONFIG_DIR). */
+export async function kaggleCredentials(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DownloadCredentials | undefined> {
+  if (env.KAGGLE_USERNAME && env.KAGGLE_KEY) return { username: env.KAGGLE_USERNAME, key: env.KAGGLE_KEY };
+  const path = join(env.KAGGLE_CONFIG_DIR ?? join(env.HOME ?? homedir(), '.kaggle'), 'kaggle.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as { username?: unknown; key?: unknown };
+    if (typeof parsed.username === 'string' && typeof parsed.key === 'string') {
+      return { username: parsed.username, key: parsed.key };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new ChurnwatchError(
+    'CW_DATA_KAGGLE_CONFIG',
+    `${path} is not a Kaggle API token ({"username": …, "key": …})`,
+    {
+      hint: 'download a fresh token from kaggle.com → Settings → API, or set KAGGLE_USERNAME and KAGGLE_KEY',
+    },
+  );
+}
+
+export async function runDownload(options: DownloadCommandOptions): Promise<DownloadResult> {
+  const log = createCliLogger('data-download');
+  const isUrl = /^https?:\/\//i.test(options.from);
+  const credentials = isUrl ? await kaggleCredentials(options.env) : undefined;
+  log.info(
+    { source: options.from, dest: options.dest, authenticated: credentials !== undefined },
+    'downloading Train.csv',
+  );
+  let progress: ReturnType<typeof createProgress> | undefined;
+  const result = await downloadTrainCsv({
+    source: options.from,
+    destDir: options.dest,
+    fetch: options.fetch ?? fetch,
+    ...(credentials ? { credentials } : {}),
+    onProgress: (bytes, total) => {
+      progress ??= createProgress('download', total ?? 0, { enabled: !options.quiet, unit: 'bytes' });
+      progress.update(bytes);
+    },
+  });
+  progress?.stop();
+  log.info({ path: result.path, bytes: result.bytes }, 'Train.csv ready');
+  return result;
+}
+
+export async function runGenerate(
+  options: GenerateCommandOptions,
+): Promise<WriteSyntheticResult & { path: string; seconds: number }> {
+  const t0 = performance.now();
+  const progress = createProgress('generate', options.rows, { enabled: !options.quiet });
+  try {
+    const result = await writeSyntheticCsv(options.out, { rows: options.rows, seed: options.seed }, (n) =>
+      progress.update(n),
+    );
+    return { ...result, path: options.out, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    progress.stop();
+  }
+}
+
+export async function runSplit(
+  options: SplitCommandOptions,
+): Promise<SplitResult & { trainOut: string; holdoutOut: string }> {
+  const progress = createProgress('split', 0, { enabled: !options.quiet });
+  try {
+    const result = await splitCsvFile({
+      input: options.input,
+      trainOut: options.trainOut,
+      holdoutOut: options.holdoutOut,
+      ...(options.trainRows !== undefined ? { trainRows: options.trainRows } : {}),
+      ...(options.trainFraction !== undefined ? { trainFraction: options.trainFraction } : {}),
+      onProgress: (n) => progress.update(n),
+    });
+    return { ...result, trainOut: options.trainOut, holdoutOut: options.holdoutOut };
+  } finally {
+    progress.stop();
+  }
+}
+
+function integerOption(name: string, raw: string | undefined, fallback: number, min = 0): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ChurnwatchError('CW_DATA_BAD_OPTION', `${name} must be an integer ≥ ${min}, got "${raw}"`, {
+      hint: `e.g. ${name} 100000`,
+    });
+  }
+  return value;
+}
+
+function print(json: boolean | undefined, result: object, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
+}
+
+export function registerDataCommand(program: Command): void {
+  const data = program
+    .command('data')
+    .description('Get the training data: download, generate or split Train.csv.');
+
+  data
+    .command('download')
+    .description(
+      'Download the real Expresso Train.csv (Kaggle zip, any URL, a local .zip or .csv) to <dest>/train.csv. ' +
+        'Kaggle needs KAGGLE_USERNAME/KAGGLE_KEY or ~/.kaggle/kaggle.json.',
+    )
+    .option('--dest <dir>', 'directory for train.csv (env CHURNWATCH_DATA_DIR, default data/)')
+    .option(
+      '--from <url|file>',
+      `source URL or local file (env CHURNWATCH_DATA_SOURCE, default ${KAGGLE_DATASET_URL})`,
+    )
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { dest?: string; from?: string; quiet?: boolean; json?: boolean }) => {
+      const result = await runDownload({
+        dest: flags.dest ?? process.env.CHURNWATCH_DATA_DIR ?? 'data',
+        from: flags.from ?? process.env.CHURNWATCH_DATA_SOURCE ?? KAGGLE_DATASET_URL,
+        quiet: flags.quiet ?? false,
+      });
+      print(
+        flags.json,
+        result,
+        `${result.path}: ${result.bytes} bytes from ${result.source}${result.zipEntry ? ` (${result.zipEntry})` : ''}`,
+      );
+    });
+
+  data
+    .command('generate')
+    .description(
+      'Write a synthetic Train.csv faithful to the public profile of the real one (offline, deterministic).',
+    )
+    .option('--rows <n>', 'rows to write (env CHURNWATCH_GENERATE_ROWS, default 2154048 as the real file)')
+    .option(
+      '--seed <n>',
+      'random seed; the same seed writes the same bytes (env CHURNWATCH_SEED, default 42)',
+    )
+    .option('--out <file>', 'output CSV (env CHURNWATCH_DATA_FILE, default data/train.csv)')
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: { rows?: string; seed?: string; out?: string; quiet?: boolean; json?: boolean }) => {
+        const result = await runGenerate({
+          rows: integerOption('--rows', flags.rows ?? process.env.CHURNWATCH_GENERATE_ROWS, 2_154_048),
+          seed: integerOption('--seed', flags.seed ?? process.env.CHURNWATCH_SEED, 42),
+          out: flags.out ?? process.env.CHURNWATCH_DATA_FILE ?? 'data/train.csv',
+          quiet: flags.quiet ?? false,
+        });
+        print(
+          flags.json,
+          result,
+          `${result.path}: ${result.rows} rows, churn rate ${result.churnRate.toFixed(4)}, ${result.bytes} bytes in ${result.seconds.toFixed(1)} s`,
+        );
+      },
+    );
+
+  data
+    .command('split')
+    .description(
+      'Split a CSV into a training part (the first rows) and a held-out part (the rest), header in both.',
+    )
+    .option('--input <file>', 'CSV to split (env CHURNWATCH_DATA_FILE, default data/train.csv)')
+    .option('--train-rows <n>', 'rows for training')
+    .option('--train-fraction <f>', 'share of rows for training, e.g. 0.7')
+    .option('--train-out <file>', 'training part', 'data/train-part.csv')
+    .option('--holdout-out <file>', 'held-out part', 'data/holdout.csv')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (flags: {
+        input?: string;
+        trainRows?: string;
+        trainFraction?: string;
+        trainOut: string;
+        holdoutOut: string;
+        quiet?: boolean;
+        json?: boolean;
+      }) => {
+        const fraction = flags.trainFraction === undefined ? undefined : Number(flags.trainFraction);
+        const result = await runSplit({
+          input: flags.input ?? process.env.CHURNWATCH_DATA_FILE ?? 'data/train.csv',
+          ...(flags.trainRows !== undefined
+            ? { trainRows: integerOption('--train-rows', flags.trainRows, 0) }
+            : {}),
+          ...(fraction !== undefined ? { trainFraction: fraction } : {}),
+          trainOut: flags.trainOut,
+          holdoutOut: flags.holdoutOut,
+          quiet: flags.quiet ?? false,
+        });
+        print(
+          flags.json,
+          result,
+          `${result.trainOut}: ${result.trainRows} rows; ${result.holdoutOut}: ${result.holdoutRows} rows (of ${result.totalRows})`,
+        );
+      },
+    );
+}

@@ -1,0 +1,411 @@
+/**
+ * The JSON behind the built-in dashboard: the panels of the Grafana "Churn model monitoring" dashboard,
+ * computed in the service rather than in PromQL. Live figures come from one window analysis (the
+ * in-process monitor's, or the newest window-size rows of the store when no monitor runs); history comes
+ * from the stored log cut into chunks (monitor/chunks.ts). Alert states mirror the Prometheus alert rules
+ * (deploy/prometheus/rules/churnwatch-alerts.yml) on the live window.
+ */
+import type { ChurnModel } from '../model/churn-model.js';
+import type { FeatureProfile } from '../model/reference-profile-types.js';
+import { analyzeChunks, type ChunkSeries, windowDataFromColumns } from '../monitor/chunks.js';
+import { DEFAULT_DRIFT_POLICY } from '../monitor/drift-policy.js';
+import { type AnalysisModel, analyzeWindow, type WindowAnalysis } from '../monitor/window-analysis.js';
+import type { WindowData } from '../monitor/windows.js';
+import type { FeedbackCounts, PredictionColumns } from '../store/prediction-store.js';
+
+/** Time ranges the page offers, in ms. */
+export const DASHBOARD_RANGES: Readonly<Record<string, number>> = Object.freeze({
+  '5m': 5 * 60_000,
+  '15m': 15 * 60_000,
+  '1h': 3_600_000,
+  '6h': 6 * 3_600_000,
+  '24h': 24 * 3_600_000,
+  '7d': 7 * 24 * 3_600_000,
+});
+export const DEFAULT_RANGE = '1h';
+/** Chunks per range: enough points for a readable line, few enough to analyse in milliseconds. */
+const CHUNKS_PER_RANGE = 30;
+/** A performance this far below validation raises the performance alerts (as the Prometheus rules). */
+const PERFORMANCE_MARGIN = 0.1;
+/** Labelled rows needed before realized performance is judged. */
+const MIN_LABELED = 100;
+
+export interface Distribution {
+  readonly labels: readonly string[];
+  readonly reference: readonly number[];
+  /** Shares in the live window; empty when the window is empty. */
+  readonly current: readonly number[];
+}
+
+export interface FeatureRow {
+  feature: string;
+  kind: 'numeric' | 'categorical';
+  method: string;
+  score: number | null;
+  threshold: number | null;
+  pValue: number | null;
+  psi: number | null;
+  drifted: boolean | null;
+  missingShare: number | null;
+  referenceMissingShare: number;
+  outOfRangeShare: number | null;
+  unseenShare: number | null;
+  issues: string[];
+}
+
+export interface AlertState {
+  name: string;
+  state: 'firing' | 'ok' | 'no data';
+  detail: string;
+}
+
+export interface Performance {
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  rocAuc: number | null;
+}
+
+export interface DashboardData {
+  generatedAt: number;
+  range: { name: string; fromMs: number; toMs: number; chunkMs: number };
+  model: {
+    version: string;
+    trainedAt: string;
+    threshold: number;
+    thresholdRule: string;
+    validation: Performance;
+    trainingClasses: { negatives: number; positives: number; churnRate: number };
+    referencePredictedChurnRate: number;
+  };
+  live: {
+    source: 'monitor' | 'store';
+    rows: number;
+    labeled: number;
+    labelCoverage: number;
+    from: number | null;
+    to: number | null;
+    predictedClasses: { '0': number; '1': number };
+    realized: Performance | null;
+    estimated: Performance | null;
+    labelDelay: { medianSeconds: number; p90Seconds: number } | null;
+    datasetDrift: boolean | null;
+    driftShare: number;
+    features: FeatureRow[];
+    score: FeatureRow | null;
+  };
+  distributions: Record<string, Distribution>;
+  series: {
+    /** Chunk starts, seconds since the epoch (uPlot's x unit). */
+    t: number[];
+    rows: number[];
+    realized: Record<'accuracy' | 'precision' | 'recall' | 'f1', (number | null)[]>;
+    estimated: Record<'accuracy' | 'precision' | 'recall' | 'f1', (number | null)[]>;
+    predictedChurnRate: (number | null)[];
+    actualChurnRate: (number | null)[];
+    labelCoverage: (number | null)[];
+    labelDelayMedianSeconds: (number | null)[];
+    scorePsi: (number | null)[];
+    driftShare: (number | null)[];
+    featurePsi: Record<string, (number | null)[]>;
+    missing: Record<string, (number | null)[]>;
+  };
+  scoreThreshold: number;
+  feedback: FeedbackCounts;
+  alerts: AlertState[];
+}
+
+export interface DashboardInput {
+  readonly model: ChurnModel;
+  /** Columns of this model's predictions within the range, oldest first. */
+  readonly columns: PredictionColumns;
+  /** The live window and its analysis, when an in-process monitor runs. */
+  readonly live?: { readonly data: WindowData; readonly analysis: WindowAnalysis } | undefined;
+  readonly feedback: FeedbackCounts;
+  readonly rangeName: string;
+  readonly now: number;
+}
+
+function finite(v: number | undefined | null): number | null {
+  return v === undefined || v === null || !Number.isFinite(v) ? null : v;
+}
+
+function perf(
+  p:
+    | { accuracy: number; precision: number; recall: number; f1: number; rocAuc?: number | null }
+    | undefined
+    | null,
+): Performance | null {
+  if (!p) return null;
+  return {
+    accuracy: p.accuracy,
+    precision: p.precision,
+    recall: p.recall,
+    f1: p.f1,
+    rocAuc: finite(p.rocAuc),
+  };
+}
+
+function shares(counts: ArrayLike<number>): number[] {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  return total === 0 ? [] : Array.from(counts, (c) => c / total);
+}
+
+function distribution(profile: FeatureProfile, counts: ArrayLike<number> | undefined): Distribution {
+  return { labels: profile.labels, reference: profile.shares, current: counts ? shares(counts) : [] };
+}
+
+function chunkMsFor(rangeMs: number): number {
+  // Whole seconds, at least 5 s, so chunks align on round times.
+  return Math.max(5000, Math.round(rangeMs / CHUNKS_PER_RANGE / 1000) * 1000);
+}
+
+/** The newest `n` row indexes of the columns (they are oldest first). */
+function newestRows(columns: PredictionColumns, n: number): Uint32Array {
+  const count = Math.min(n, columns.rowCount);
+  const rows = new Uint32Array(count);
+  for (let k = 0; k < count; k++) rows[k] = columns.rowCount - count + k;
+  return rows;
+}
+
+/** Builds the dashboard JSON. Cost O(rows · features) for the chunks plus one window analysis. */
+export function buildDashboardData(input: DashboardInput): DashboardData {
+  const { model, columns, now } = input;
+  const rangeMs = DASHBOARD_RANGES[input.rangeName] ?? DASHBOARD_RANGES[DEFAULT_RANGE]!;
+  const chunkMs = chunkMsFor(rangeMs);
+  const analysisModel: AnalysisModel = {
+    version: model.info.version,
+    threshold: model.info.threshold,
+    profile: model.profile,
+  };
+  const v = model.info.validation;
+
+  // Live: the monitor's window, else the newest window-size rows of the store.
+  let live = input.live;
+  let source: 'monitor' | 'store' = 'monitor';
+  if (!live) {
+    source = 'store';
+    const size = model.profile.thresholds?.windowSize ?? 1000;
+    const data = windowDataFromColumns(analysisModel, columns, newestRows(columns, size));
+    live = { data, analysis: analyzeWindow(analysisModel, data, DEFAULT_DRIFT_POLICY) };
+  }
+  const a = live.analysis;
+  const d = live.data;
+  let predictedChurn = 0;
+  for (let i = 0; i < d.rows; i++) predictedChurn += d.predictedClass[i]!;
+
+  const qualityOf = new Map(a.quality.map((q) => [q.feature, q]));
+  const row = (r: WindowAnalysis['drift']['features'][number]): FeatureRow => {
+    const q = qualityOf.get(r.feature);
+    const outOfRange =
+      q?.belowRangeShare !== undefined || q?.aboveRangeShare !== undefined
+        ? (q.belowRangeShare ?? 0) + (q.aboveRangeShare ?? 0)
+        : null;
+    return {
+      feature: r.feature,
+      kind: r.kind,
+      method: r.method,
+      score: finite(r.scores[r.method]),
+      threshold: finite(r.thresholds[r.method]),
+      pValue: finite(r.pValues[r.method]),
+      psi: finite(r.scores.psi),
+      drifted: r.drifted,
+      missingShare: q && q.rows > 0 ? q.missingShare : null,
+      referenceMissingShare: q?.referenceMissingShare ?? 0,
+      outOfRangeShare: q && q.rows > 0 ? outOfRange : null,
+      unseenShare: q && q.rows > 0 ? (q.unseenShare ?? null) : null,
+      issues: q?.issues ?? [],
+    };
+  };
+  const features = a.drift.features.map(row);
+
+  const distributions: Record<string, Distribution> = {
+    score: distribution(model.profile.score, d.drift.score?.binCounts),
+  };
+  for (const [name, fp] of Object.entries(model.profile.features)) {
+    distributions[name] = distribution(fp, d.drift.features[name]?.binCounts);
+  }
+
+  // History: chunks of the stored log, plus the churn rates per chunk (same UTC-aligned periods).
+  const chunks: ChunkSeries = analyzeChunks(analysisModel, columns, {
+    chunking: { periodMs: chunkMs },
+    validation: { accuracy: v.accuracy, f1: v.f1 },
+  });
+  const rates = new Map<number, { rows: number; predicted: number; labeled: number; churned: number }>();
+  for (let i = 0; i < columns.rowCount; i++) {
+    const from = Math.floor(columns.createdAt[i]! / chunkMs) * chunkMs;
+    let r = rates.get(from);
+    if (!r) {
+      r = { rows: 0, predicted: 0, labeled: 0, churned: 0 };
+      rates.set(from, r);
+    }
+    r.rows++;
+    r.predicted += columns.predictedClass[i]!;
+    const label = columns.label[i]!;
+    if (label !== -1) {
+      r.labeled++;
+      r.churned += label;
+    }
+  }
+  const metricKeys = ['accuracy', 'precision', 'recall', 'f1'] as const;
+  const series: DashboardData['series'] = {
+    t: [],
+    rows: [],
+    realized: { accuracy: [], precision: [], recall: [], f1: [] },
+    estimated: { accuracy: [], precision: [], recall: [], f1: [] },
+    predictedChurnRate: [],
+    actualChurnRate: [],
+    labelCoverage: [],
+    labelDelayMedianSeconds: [],
+    scorePsi: [],
+    driftShare: [],
+    featurePsi: Object.fromEntries(Object.keys(model.profile.features).map((f) => [f, []])),
+    missing: Object.fromEntries(Object.keys(model.profile.features).map((f) => [f, []])),
+  };
+  for (const c of chunks.chunks) {
+    series.t.push(c.from / 1000);
+    series.rows.push(c.rows);
+    for (const k of metricKeys) {
+      series.realized[k].push(c.realized && c.labeled >= 1 ? finite(c.realized[k]) : null);
+      series.estimated[k].push(c.estimated ? finite(c.estimated[k]) : null);
+    }
+    const r = rates.get(c.from);
+    series.predictedChurnRate.push(r && r.rows > 0 ? r.predicted / r.rows : null);
+    series.actualChurnRate.push(r && r.labeled > 0 ? r.churned / r.labeled : null);
+    series.labelCoverage.push(c.rows > 0 ? c.labelCoverage : null);
+    series.labelDelayMedianSeconds.push(c.labelDelay ? c.labelDelay.medianSeconds : null);
+    series.scorePsi.push(finite(c.scoreDrift?.scores.psi));
+    series.driftShare.push(c.drift.some((x) => x.drifted !== null) ? c.driftShare : null);
+    for (const f of Object.keys(series.featurePsi)) {
+      series.featurePsi[f]!.push(finite(c.drift.find((x) => x.feature === f)?.scores.psi));
+      series.missing[f]!.push(c.rows > 0 ? finite(c.missing[f]) : null);
+    }
+  }
+
+  const scoreThreshold =
+    model.profile.thresholds?.byFeature.score?.psi ?? DEFAULT_DRIFT_POLICY.fallbackThresholds.psi ?? 0.2;
+  const realized = a.labeled >= MIN_LABELED ? perf(a.realized) : null;
+  const estimated = perf(a.estimated);
+  const liveOut: DashboardData['live'] = {
+    source,
+    rows: a.rows,
+    labeled: a.labeled,
+    labelCoverage: a.labelCoverage,
+    from: finite(a.from),
+    to: finite(a.to),
+    predictedClasses: { '0': d.rows - predictedChurn, '1': predictedChurn },
+    realized: perf(a.realized),
+    estimated,
+    labelDelay: a.labelDelay ?? null,
+    datasetDrift: a.drift.datasetDrift,
+    driftShare: a.drift.driftShare,
+    features,
+    score: a.drift.score ? row(a.drift.score) : null,
+  };
+
+  return {
+    generatedAt: now,
+    range: {
+      name: DASHBOARD_RANGES[input.rangeName] ? input.rangeName : DEFAULT_RANGE,
+      fromMs: now - rangeMs,
+      toMs: now,
+      chunkMs,
+    },
+    model: {
+      version: model.info.version,
+      trainedAt: model.info.trainedAt,
+      threshold: model.info.threshold,
+      thresholdRule: model.info.thresholdRule,
+      validation: perf(v)!,
+      trainingClasses: { ...model.profile.classBalance },
+      referencePredictedChurnRate: model.profile.predictedChurnRate,
+    },
+    live: liveOut,
+    distributions,
+    series,
+    scoreThreshold,
+    feedback: input.feedback,
+    alerts: alertStates(liveOut, model, realized, estimated, input.feedback, now),
+  };
+}
+
+function alertStates(
+  live: DashboardData['live'],
+  model: ChurnModel,
+  realized: Performance | null,
+  estimated: Performance | null,
+  feedback: FeedbackCounts,
+  now: number,
+): AlertState[] {
+  const v = model.info.validation;
+  const judged = live.features.some((f) => f.drifted !== null);
+  const drifted = live.features.filter((f) => f.drifted === true).map((f) => f.feature);
+  const lowPerf = (p: Performance | null): string | undefined => {
+    if (!p) return undefined;
+    const low: string[] = [];
+    if (p.accuracy < v.accuracy - PERFORMANCE_MARGIN)
+      low.push(`accuracy ${p.accuracy.toFixed(3)} < ${v.accuracy.toFixed(3)} − ${PERFORMANCE_MARGIN}`);
+    if (p.f1 < v.f1 - PERFORMANCE_MARGIN)
+      low.push(`F1 ${p.f1.toFixed(3)} < ${v.f1.toFixed(3)} − ${PERFORMANCE_MARGIN}`);
+    return low.length > 0 ? low.join(', ') : undefined;
+  };
+  const realizedLow = lowPerf(realized);
+  const estimatedLow = lowPerf(estimated);
+  const missingSpikes = live.features.filter(
+    (f) => f.missingShare !== null && f.missingShare - f.referenceMissingShare > 0.05,
+  );
+  const oldest = live.from ?? now;
+  const waitingForLabels =
+    live.rows >= DEFAULT_DRIFT_POLICY.minWindowRows && live.labeled === 0 && now - oldest > 10 * 60_000;
+  return [
+    {
+      name: 'ChurnwatchFeatureDrift',
+      state: !judged ? 'no data' : drifted.length > 0 ? 'firing' : 'ok',
+      detail:
+        drifted.length > 0
+          ? `drifting: ${drifted.join(', ')}`
+          : judged
+            ? 'no feature drifts'
+            : 'window too small for a verdict',
+    },
+    {
+      name: 'ChurnwatchPredictionDrift',
+      state: live.score?.drifted == null ? 'no data' : live.score.drifted ? 'firing' : 'ok',
+      detail: live.score
+        ? `${live.score.method} ${live.score.score?.toPrecision(3) ?? '–'} (threshold ${live.score.threshold?.toPrecision(3) ?? 'p-value'})`
+        : 'no score profile',
+    },
+    {
+      name: 'ChurnwatchRealizedPerformanceLow',
+      state: realized ? (realizedLow ? 'firing' : 'ok') : 'no data',
+      detail: realized
+        ? (realizedLow ?? 'within 0.1 of validation')
+        : `fewer than ${MIN_LABELED} labelled predictions in the window`,
+    },
+    {
+      name: 'ChurnwatchEstimatedPerformanceLow',
+      state: estimated ? (estimatedLow ? 'firing' : 'ok') : 'no data',
+      detail: estimated ? (estimatedLow ?? 'within 0.1 of validation') : 'no predictions in the window',
+    },
+    {
+      name: 'ChurnwatchLabelsNotArriving',
+      state: live.rows === 0 ? 'no data' : waitingForLabels ? 'firing' : 'ok',
+      detail: `${(100 * live.labelCoverage).toFixed(1)} % of the window labelled, ${feedback.pending} feedback pending`,
+    },
+    {
+      name: 'ChurnwatchMissingValueSpike',
+      state: live.rows === 0 ? 'no data' : missingSpikes.length > 0 ? 'firing' : 'ok',
+      detail:
+        missingSpikes.length > 0
+          ? missingSpikes
+              .map(
+                (f) =>
+                  `${f.feature} ${(100 * f.missingShare!).toFixed(0)} % (training ${(100 * f.referenceMissingShare).toFixed(0)} %)`,
+              )
+              .join(', ')
+          : 'missing shares as in training',
+    },
+  ];
+}

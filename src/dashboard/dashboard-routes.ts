@@ -1,0 +1,164 @@
+/**
+ * The built-in dashboard, for users without Grafana: GET /dashboard (one static page), GET
+ * /dashboard/data.json?range=1h (dashboard-data.ts), and the page's assets, uPlot included, served from
+ * the package itself so the page works offline. Mounted by build-app.ts; it reads the served model, the
+ * store and the in-process monitor through `app.churnwatch`.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyPluginAsync } from 'fastify';
+import type { WindowAnalysis } from '../monitor/window-analysis.js';
+import type { PredictionWindow } from '../monitor/windows.js';
+import type { PredictionObserver } from '../server/prediction-observer.js';
+import { buildDashboardData, DASHBOARD_RANGES, type DashboardData, DEFAULT_RANGE } from './dashboard-data.js';
+
+/** What the dashboard needs from the in-process monitor (monitor/live-monitor.ts provides it). */
+export interface DashboardMonitor {
+  analyze(): Promise<WindowAnalysis | undefined>;
+  currentWindow(): PredictionWindow | undefined;
+}
+
+export interface DashboardOptions {
+  /** The live monitor; default: the server's observer when it is one. */
+  readonly monitor?: DashboardMonitor;
+  /** How long one data.json answer is reused, in ms (default 2000). */
+  readonly cacheMs?: number;
+  /** Most stored predictions read for the history (the newest ones; default 200,000). */
+  readonly maxRows?: number;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The page's own files; from a compiled dist/ they are looked up in the package's src/ copy. */
+const STATIC_DIRS = [join(here, 'static')];
+
+const require = createRequire(import.meta.url);
+const UPLOT_DIR = dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
+
+const ASSETS: Readonly<Record<string, { file: string; type: string; uplot?: boolean }>> = {
+  'dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
+  'dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+  'uPlot.iife.min.js': { file: 'uPlot.iife.min.js', type: 'text/javascript; charset=utf-8', uplot: true },
+  'uPlot.min.css': { file: 'uPlot.min.css', type: 'text/css; charset=utf-8', uplot: true },
+};
+
+async function readStatic(name: string): Promise<Buffer> {
+  let lastError: unknown;
+  for (const dir of STATIC_DIRS) {
+    try {
+      return await readFile(join(dir, name));
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+function isDashboardMonitor(o: PredictionObserver | undefined): o is PredictionObserver & DashboardMonitor {
+  const m = o as Partial<DashboardMonitor> | undefined;
+  return typeof m?.analyze === 'function' && typeof m.currentWindow === 'function';
+}
+
+export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
+  const files = new Map<string, Buffer>();
+  const asset = async (name: string): Promise<Buffer> => {
+    let body = files.get(name);
+    if (!body) {
+      const spec = ASSETS[name];
+      body = spec?.uplot ? await readFile(join(UPLOT_DIR, spec.file)) : await readStatic(spec?.file ?? name);
+      files.set(name, body);
+    }
+    return body;
+  };
+  const cacheMs = options.cacheMs ?? 2000;
+  const maxRows = options.maxRows ?? 200_000;
+  const cache = new Map<string, { at: number; version: string; value: Promise<DashboardData | undefined> }>();
+
+  const compute = async (rangeName: string): Promise<DashboardData | undefined> => {
+    const ctx = app.churnwatch.context;
+    const loaded = ctx.models.current;
+    if (!loaded) return undefined;
+    const model = loaded.model;
+    const now = ctx.clock();
+    const rangeMs = DASHBOARD_RANGES[rangeName]!;
+    const monitor = options.monitor ?? (isDashboardMonitor(ctx.observer) ? ctx.observer : undefined);
+    let live: { data: ReturnType<PredictionWindow['snapshot']>; analysis: WindowAnalysis } | undefined;
+    if (monitor) {
+      const window = monitor.currentWindow();
+      const analysis = await monitor.analyze();
+      if (window && analysis && window.modelVersion === model.info.version)
+        live = { data: window.snapshot(now), analysis };
+    }
+    // Acknowledged predictions reach the log within the flush interval; flush so the page shows them.
+    await ctx.writer.flush();
+    const [columns, feedback] = await Promise.all([
+      ctx.store.readColumns({ from: now - rangeMs, modelVersion: model.info.version, limit: maxRows }),
+      ctx.store.countFeedback(),
+    ]);
+    return buildDashboardData({ model, columns, live, feedback, rangeName, now });
+  };
+
+  app.get('/dashboard', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(await readStatic('index.html')),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/dashboard/assets/:name',
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const name = request.params.name;
+      const spec = ASSETS[name];
+      if (!spec)
+        return reply.code(404).send({
+          statusCode: 404,
+          code: 'CW_NOT_FOUND',
+          error: 'Not Found',
+          message: `no dashboard asset ${name}`,
+        });
+      return reply
+        .type(spec.type)
+        .header('cache-control', 'public, max-age=300')
+        .send(await asset(name));
+    },
+  );
+
+  app.get<{ Querystring: { range?: string } }>(
+    '/dashboard/data.json',
+    {
+      schema: {
+        description: 'The built-in dashboard data: live window, chunked history, alert states.',
+        querystring: {
+          type: 'object',
+          properties: { range: { type: 'string', enum: Object.keys(DASHBOARD_RANGES) } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const rangeName = request.query.range ?? DEFAULT_RANGE;
+      const now = app.churnwatch.context.clock();
+      const version = app.churnwatch.context.models.current?.model.info.version ?? '';
+      let entry = cache.get(rangeName);
+      if (!entry || now - entry.at >= cacheMs || entry.version !== version) {
+        const value = compute(rangeName);
+        entry = { at: now, version, value };
+        cache.set(rangeName, entry);
+        value.catch(() => cache.delete(rangeName));
+      }
+      const data = await entry.value;
+      if (!data) {
+        return reply.code(503).send({
+          statusCode: 503,
+          code: 'CW_NO_MODEL',
+          error: 'Service Unavailable',
+          message: 'no model is loaded yet',
+        });
+      }
+      return reply.header('cache-control', 'no-store').send(data);
+    },
+  );
+};
