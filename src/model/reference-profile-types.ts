@@ -14,6 +14,11 @@ export interface NumericFeatureProfile extends NumericBinning {
   /** Moments of the non-missing values (population std, ddof = 0). */
   readonly mean: number;
   readonly std: number;
+  /**
+   * A seeded uniform sample of the non-missing reference values (at most a few thousand), kept so that
+   * KS and Wasserstein can be computed against the reference without the training file.
+   */
+  readonly sample?: readonly number[];
 }
 
 export interface CategoricalFeatureProfile extends CategoricalBinning {

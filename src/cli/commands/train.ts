@@ -1,0 +1,319 @@
+/**
+ * `churnwatch train`: reads a labelled Expresso CSV, trains the GBDT, writes models/<version>/ (and
+ * models/latest), then pushes the training metrics to the Pushgateway when one is given.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { readCsvTable } from '../../data/csv-reader.js';
+import { createRng } from '../../data/rng.js';
+import { ChurnwatchError } from '../../errors.js';
+import { pushTrainingMetrics } from '../../metrics/push-training-metrics.js';
+import { DEFAULT_GBDT_PARAMS, type GbdtParams, validateGbdtParams } from '../../model/gbdt.js';
+import { type ModelMetadata, saveModelArtifact } from '../../model/model-io.js';
+import type { ReferenceProfile } from '../../model/reference-profile-types.js';
+import { trainChurnModel } from '../../model/train-churn-model.js';
+import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
+import { createCliLogger } from '../logger.js';
+import { createProgress } from '../progress.js';
+
+export interface TrainOptions {
+  readonly data: string;
+  /** Use only the first N rows of the file. */
+  readonly rows?: number;
+  readonly modelsDir: string;
+  readonly pushgatewayUrl?: string;
+  readonly requirePush: boolean;
+  readonly params: GbdtParams;
+  readonly validationShare: number;
+  /** Monitoring window size the drift thresholds are calibrated for. */
+  readonly windowSize: number;
+  readonly quiet: boolean;
+  readonly logger?: Logger;
+  readonly clock?: () => Date;
+}
+
+export interface TrainResult {
+  readonly version: string;
+  readonly dir: string;
+  readonly metadata: ModelMetadata;
+  readonly driftThresholds: boolean;
+  readonly push: { readonly url: string; readonly ok: boolean; readonly error?: string } | undefined;
+}
+
+export const TRAIN_DEFAULTS = Object.freeze({
+  modelsDir: 'models',
+  validationShare: 0.2,
+  windowSize: 1000,
+});
+
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function runTrain(options: TrainOptions): Promise<TrainResult> {
+  const logger = options.logger ?? createCliLogger('churnwatch-train');
+  const clock = options.clock ?? (() => new Date());
+  const started = clock();
+  const t0 = performance.now();
+  const [{ table }, sha256] = await Promise.all([
+    readCsvTable(options.data, {
+      schema: 'expresso',
+      ...(options.rows !== undefined ? { maxRows: options.rows } : {}),
+    }),
+    fileSha256(options.data),
+  ]);
+  logger.info({ file: options.data, rows: table.rowCount, params: options.params }, 'training');
+
+  const progress = createProgress('training', options.params.trees, {
+    enabled: !options.quiet,
+    unit: 'trees',
+  });
+  const trained = await trainChurnModel(table, {
+    params: options.params,
+    validationShare: options.validationShare,
+    onRound: (round) => progress.update(round + 1),
+  });
+  progress.stop();
+
+  let profile: ReferenceProfile = trained.profile;
+  if (trained.validationTable.rowCount >= options.windowSize) {
+    const thresholds = calibrateDriftThresholds(profile, trained.validationTable, {
+      windowSize: options.windowSize,
+      rng: createRng(options.params.seed, 5),
+      scores: trained.validationScores,
+    });
+    profile = { ...profile, thresholds };
+  } else {
+    logger.warn(
+      { validationRows: trained.validationTable.rowCount, windowSize: options.windowSize },
+      'too few validation rows to calibrate drift thresholds for this window size; the profile has none',
+    );
+  }
+  const durationSeconds = (performance.now() - t0) / 1000;
+  const saved = await saveModelArtifact(
+    options.modelsDir,
+    { ...trained, profile },
+    {
+      trainedAt: started,
+      data: { file: options.data, sha256, rows: table.rowCount },
+      params: options.params,
+      durationSeconds,
+    },
+  );
+  logger.info(
+    {
+      version: saved.version,
+      dir: saved.dir,
+      trees: trained.trees,
+      rocAuc: trained.validation.rocAuc,
+      durationSeconds,
+    },
+    'model written',
+  );
+
+  let push: TrainResult['push'];
+  if (options.pushgatewayUrl) {
+    try {
+      await pushTrainingMetrics(options.pushgatewayUrl, {
+        version: saved.version,
+        profile,
+        validation: trained.validation,
+        rows: trained.rows,
+        durationSeconds,
+        completedAt: clock(),
+      });
+      push = { url: options.pushgatewayUrl, ok: true };
+    } catch (error) {
+      const message = (error as Error).message;
+      push = { url: options.pushgatewayUrl, ok: false, error: message };
+      logger.warn(
+        { url: options.pushgatewayUrl, error: message },
+        'could not push training metrics; the model is saved',
+      );
+      if (options.requirePush) {
+        throw new ChurnwatchError(
+          'CW_TRAIN_PUSH_FAILED',
+          `model ${saved.version} was saved, but pushing its metrics to ${options.pushgatewayUrl} failed: ${message}`,
+          { hint: 'start the Pushgateway (port 9091) or drop --require-push', cause: error },
+        );
+      }
+    }
+  } else if (options.requirePush) {
+    throw new ChurnwatchError('CW_TRAIN_PUSH_FAILED', '--require-push was given without a Pushgateway URL', {
+      hint: 'pass --pushgateway http://localhost:9091 or set CHURNWATCH_PUSHGATEWAY_URL',
+    });
+  }
+  return {
+    version: saved.version,
+    dir: saved.dir,
+    metadata: saved.metadata,
+    driftThresholds: profile.thresholds !== undefined,
+    push,
+  };
+}
+
+function parseNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new ChurnwatchError(
+      'CW_TRAIN_OPTION',
+      `${name} must be ${integer ? 'an integer' : 'a number'}, got "${raw}"`,
+      {
+        hint: 'see churnwatch train --help',
+      },
+    );
+  }
+  return value;
+}
+
+/** Flags, then CHURNWATCH_* variables, then defaults; checked and frozen. */
+export function resolveTrainOptions(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): TrainOptions {
+  const str = (flag: string, envName: string) => {
+    const v = flags[flag];
+    return typeof v === 'string' ? v : env[envName];
+  };
+  const num = (flag: string, envName: string, fallback: number, integer = false) =>
+    parseNumber(
+      `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      str(flag, envName),
+      fallback,
+      integer,
+    );
+  const data = str('data', 'CHURNWATCH_DATA');
+  if (!data) {
+    throw new ChurnwatchError('CW_TRAIN_OPTION', 'no training data given', {
+      hint: 'pass --data data/train.csv (or set CHURNWATCH_DATA)',
+    });
+  }
+  const d = DEFAULT_GBDT_PARAMS;
+  const depth = num('depth', 'CHURNWATCH_DEPTH', d.maxDepth, true);
+  const params: GbdtParams = {
+    trees: num('trees', 'CHURNWATCH_TREES', d.trees, true),
+    learningRate: num('learningRate', 'CHURNWATCH_LEARNING_RATE', d.learningRate),
+    maxDepth: depth,
+    maxLeaves: num('maxLeaves', 'CHURNWATCH_MAX_LEAVES', 2 ** depth, true),
+    minChildWeight: num('minChildWeight', 'CHURNWATCH_MIN_CHILD_WEIGHT', d.minChildWeight),
+    lambda: num('lambda', 'CHURNWATCH_LAMBDA', d.lambda),
+    minSplitGain: num('minSplitGain', 'CHURNWATCH_MIN_SPLIT_GAIN', d.minSplitGain),
+    subsample: num('subsample', 'CHURNWATCH_SUBSAMPLE', d.subsample),
+    colsample: num('colsample', 'CHURNWATCH_COLSAMPLE', d.colsample),
+    earlyStoppingRounds: num('earlyStopping', 'CHURNWATCH_EARLY_STOPPING', d.earlyStoppingRounds, true),
+    maxBins: num('maxBins', 'CHURNWATCH_MAX_BINS', d.maxBins, true),
+    seed: num('seed', 'CHURNWATCH_SEED', d.seed, true),
+    threads: num('threads', 'CHURNWATCH_THREADS', Math.min(2, availableParallelism()), true),
+  };
+  const rowsRaw = str('rows', 'CHURNWATCH_ROWS');
+  const options: TrainOptions = {
+    data,
+    ...(rowsRaw !== undefined ? { rows: parseNumber('--rows', rowsRaw, 0, true) } : {}),
+    modelsDir: str('models', 'CHURNWATCH_MODELS_DIR') ?? TRAIN_DEFAULTS.modelsDir,
+    ...(str('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL')
+      ? { pushgatewayUrl: str('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL')! }
+      : {}),
+    requirePush: flags.requirePush === true || env.CHURNWATCH_REQUIRE_PUSH === 'true',
+    params,
+    validationShare: num('validationShare', 'CHURNWATCH_VALIDATION_SHARE', TRAIN_DEFAULTS.validationShare),
+    windowSize: num('windowSize', 'CHURNWATCH_WINDOW_SIZE', TRAIN_DEFAULTS.windowSize, true),
+    quiet: flags.quiet === true,
+  };
+  try {
+    // Range checks live with the trainer; report them as option errors here.
+    validateGbdtParams(params);
+  } catch (error) {
+    throw new ChurnwatchError('CW_TRAIN_OPTION', `invalid training parameter: ${(error as Error).message}`, {
+      hint: 'see churnwatch train --help',
+    });
+  }
+  if (!(options.validationShare > 0 && options.validationShare < 0.9)) {
+    throw new ChurnwatchError('CW_TRAIN_OPTION', '--validation-share must be in (0, 0.9)', {
+      hint: 'e.g. 0.2',
+    });
+  }
+  if (options.rows !== undefined && options.rows < 1) {
+    throw new ChurnwatchError('CW_TRAIN_OPTION', '--rows must be a positive integer', {
+      hint: 'e.g. --rows 300000',
+    });
+  }
+  return Object.freeze(options);
+}
+
+export function registerTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('Train the churn model on a labelled CSV and write models/<version>/ (+ models/latest).')
+    .option('--data <file>', 'labelled Expresso CSV (env CHURNWATCH_DATA)')
+    .option('--rows <n>', 'use only the first N rows (env CHURNWATCH_ROWS)')
+    .option('--models <dir>', 'where artifacts go (env CHURNWATCH_MODELS_DIR, default models)')
+    .option(
+      '--pushgateway <url>',
+      'push training metrics here, e.g. http://localhost:9091 (env CHURNWATCH_PUSHGATEWAY_URL)',
+    )
+    .option('--require-push', 'exit non-zero when the push fails (env CHURNWATCH_REQUIRE_PUSH=true)')
+    .option('--trees <n>', `most boosting rounds (default ${DEFAULT_GBDT_PARAMS.trees})`)
+    .option('--depth <n>', `maximum tree depth (default ${DEFAULT_GBDT_PARAMS.maxDepth})`)
+    .option('--max-leaves <n>', 'maximum leaves per tree (default 2^depth)')
+    .option('--learning-rate <x>', `shrinkage (default ${DEFAULT_GBDT_PARAMS.learningRate})`)
+    .option(
+      '--min-child-weight <x>',
+      `minimum hessian per child (default ${DEFAULT_GBDT_PARAMS.minChildWeight})`,
+    )
+    .option('--lambda <x>', `L2 penalty on leaf weights (default ${DEFAULT_GBDT_PARAMS.lambda})`)
+    .option('--min-split-gain <x>', `minimum gain to split (default ${DEFAULT_GBDT_PARAMS.minSplitGain})`)
+    .option('--subsample <x>', `row share per tree (default ${DEFAULT_GBDT_PARAMS.subsample})`)
+    .option('--colsample <x>', `feature share per tree (default ${DEFAULT_GBDT_PARAMS.colsample})`)
+    .option(
+      '--early-stopping <n>',
+      `rounds without validation improvement before stopping, 0 = off (default ${DEFAULT_GBDT_PARAMS.earlyStoppingRounds})`,
+    )
+    .option(
+      '--max-bins <n>',
+      `histogram bins per feature incl. missing, ≤ 256 (default ${DEFAULT_GBDT_PARAMS.maxBins})`,
+    )
+    .option(
+      '--validation-share <x>',
+      `share held out for early stopping, calibration and metrics (default ${TRAIN_DEFAULTS.validationShare})`,
+    )
+    .option(
+      '--window-size <n>',
+      `monitoring window the drift thresholds are calibrated for (default ${TRAIN_DEFAULTS.windowSize})`,
+    )
+    .option(
+      '--threads <n>',
+      'threads building histograms; the model does not depend on it (env CHURNWATCH_THREADS, default min(2, cores))',
+    )
+    .option(
+      '--seed <n>',
+      `seed for the split and sampling (env CHURNWATCH_SEED, default ${DEFAULT_GBDT_PARAMS.seed})`,
+    )
+    .option('--json', 'print the result as JSON')
+    .option('--quiet', 'no progress bar')
+    .action(async (flags: Record<string, string | boolean | undefined>) => {
+      const result = await runTrain(resolveTrainOptions(flags, process.env));
+      if (flags.json === true) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      const v = result.metadata.validation;
+      const lines = [
+        `model ${result.version} written to ${result.dir}`,
+        `  trees ${result.metadata.trees}, ${result.metadata.rows.train} training rows, ${result.metadata.rows.validation} validation rows, ${result.metadata.durationSeconds.toFixed(1)} s`,
+        `  validation ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${result.metadata.threshold.toFixed(4)}`,
+        `  calibration: ${result.metadata.calibration.calibrator.method}, ECE ${result.metadata.calibration.ece.toFixed(4)}`,
+        `  drift thresholds: ${result.driftThresholds ? 'calibrated' : 'none (too few validation rows)'}`,
+      ];
+      if (result.push)
+        lines.push(
+          `  push to ${result.push.url}: ${result.push.ok ? 'ok' : `failed (${result.push.error})`}`,
+        );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,97 @@
+/**
+ * The ChurnModel of a trained GBDT: encoders turn raw values into what the compiled forest compares
+ * (numbers as they are, categories as their bin rank, NaN for missing or unseen), the forest gives a
+ * margin, the calibrator a probability.
+ */
+import type { ColumnarTable } from '../data/columnar-table.js';
+import type { RawFeatures } from '../data/customer-schema.js';
+import { calibrate, type PlattCalibrator } from './calibration.js';
+import type { ChurnModel, ModelInfo } from './churn-model.js';
+import { type CompiledForest, scoreColumns, scoreVector } from './compiled-forest.js';
+import type { FeatureEncoder } from './feature-encoder.js';
+import type { ReferenceProfile } from './reference-profile-types.js';
+
+export interface ModelParts {
+  readonly encoders: readonly FeatureEncoder[];
+  readonly forest: CompiledForest;
+  readonly calibrator: PlattCalibrator;
+}
+
+/** Raw margins of every row of a table (before calibration). A column the table lacks scores as missing. */
+export function tableMargins(parts: ModelParts, table: ColumnarTable): Float64Array {
+  const n = table.rowCount;
+  const columns = parts.encoders.map((encoder): ArrayLike<number> => {
+    const column = table.columns.get(encoder.name);
+    if (!column) return new Float64Array(n).fill(Number.NaN);
+    if (encoder.kind === 'numeric') {
+      if (column.kind === 'numeric') return column.values;
+      throw new TypeError(`column ${encoder.name} must be numeric`);
+    }
+    if (column.kind !== 'categorical') throw new TypeError(`column ${encoder.name} must be categorical`);
+    const rank = new Map(encoder.categories.map((c, i) => [c, i + 1]));
+    const byCode = Float64Array.from(column.dictionary, (c) => rank.get(c) ?? Number.NaN);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const code = column.codes[i]!;
+      out[i] = code < 0 ? Number.NaN : byCode[code]!;
+    }
+    return out;
+  });
+  const margins = new Float64Array(n);
+  scoreColumns(parts.forest, columns, n, margins);
+  return margins;
+}
+
+export function calibratedScores(parts: ModelParts, margins: Float64Array): Float64Array {
+  const out = new Float64Array(margins.length);
+  for (let i = 0; i < margins.length; i++) out[i] = calibrate(parts.calibrator, margins[i]!);
+  return out;
+}
+
+export function createGbdtChurnModel(
+  parts: ModelParts,
+  info: ModelInfo,
+  profile: ReferenceProfile,
+): ChurnModel {
+  const { encoders, forest, calibrator } = parts;
+  const ranks = encoders.map((e) =>
+    e.kind === 'categorical' ? new Map(e.categories.map((c, i) => [c, i + 1])) : undefined,
+  );
+  const x = new Float64Array(encoders.length);
+
+  const fill = (features: RawFeatures) => {
+    for (let f = 0; f < encoders.length; f++) {
+      const raw = (features as Record<string, number | string | null | undefined>)[encoders[f]!.name];
+      const rank = ranks[f];
+      if (raw === null || raw === undefined || raw === '') x[f] = Number.NaN;
+      else if (rank) x[f] = rank.get(String(raw)) ?? Number.NaN;
+      else if (typeof raw === 'number') x[f] = raw;
+      else {
+        const v = Number(raw);
+        x[f] = Number.isFinite(v) ? v : Number.NaN;
+      }
+    }
+  };
+
+  return {
+    info,
+    profile,
+    scoreRecord(features) {
+      fill(features);
+      return calibrate(calibrator, scoreVector(forest, x));
+    },
+    scoreRecords(records) {
+      const out = new Float64Array(records.length);
+      for (let i = 0; i < records.length; i++) {
+        fill(records[i]!);
+        out[i] = calibrate(calibrator, scoreVector(forest, x));
+      }
+      return out;
+    },
+    scoreTable(table) {
+      const margins = tableMargins(parts, table);
+      for (let i = 0; i < margins.length; i++) margins[i] = calibrate(calibrator, margins[i]!);
+      return margins;
+    },
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The model artifact: a directory `models/<version>/` holding
+ *   model.json     encoders, flattened trees, calibrator, threshold
+ *   profile.json   the reference profile (reference-profile-types.ts)
+ *   metadata.json  version, training time, validation metrics, calibration, data sha256, rows, parameters, duration
+ *   manifest.json  format version and the sha256 of each file above
+ * It is written into a temporary directory and renamed into place, and `models/latest` (a symlink) is
+ * replaced by renaming a new symlink over it, so a reader never sees half an artifact.
+ * The version is `<UTC timestamp>-<first 8 hex of sha256(model.json + profile.json)>`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ChurnwatchError } from '../errors.js';
+import type { PlattCalibrator } from './calibration.js';
+import type { ChurnModel, ModelInfo, ValidationMetrics } from './churn-model.js';
+import { type ForestJson, forestFromJson, forestToJson } from './compiled-forest.js';
+import type { FeatureEncoder } from './feature-encoder.js';
+import type { GbdtParams } from './gbdt.js';
+import { createGbdtChurnModel } from './gbdt-churn-model.js';
+import type { ReferenceProfile } from './reference-profile-types.js';
+import type { CalibrationReport, TrainedChurnModel } from './train-churn-model.js';
+
+export const MODEL_FORMAT_VERSION = 1;
+const ARTIFACT_FILES = ['model.json', 'profile.json', 'metadata.json'] as const;
+
+interface ModelDocument {
+  readonly formatVersion: number;
+  readonly format: 'churnwatch-gbdt';
+  readonly encoders: FeatureEncoder[];
+  readonly forest: ForestJson;
+  readonly calibrator: PlattCalibrator;
+  readonly threshold: number;
+  readonly thresholdRule: string;
+}
+
+export interface ModelMetadata {
+  readonly formatVersion: number;
+  readonly version: string;
+  readonly trainedAt: string;
+  readonly threshold: number;
+  readonly thresholdRule: string;
+  readonly validation: ValidationMetrics;
+  readonly calibration: CalibrationReport;
+  /** sha256 of the whole data file; rows = the rows used (the first --rows rows). */
+  readonly data: { readonly file: string; readonly sha256: string; readonly rows: number };
+  readonly rows: { readonly train: number; readonly validation: number };
+  readonly params: GbdtParams;
+  readonly trees: number;
+  readonly durationSeconds: number;
+  readonly featureImportance: Readonly<Record<string, number>>;
+}
+
+export interface SaveOptions {
+  readonly trainedAt: Date;
+  readonly data: ModelMetadata['data'];
+  readonly params: GbdtParams;
+  readonly durationSeconds: number;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function timestamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Writes the artifact under `modelsDir`, points `modelsDir/latest` at it and returns its version and path. */
+export async function saveModelArtifact(
+  modelsDir: string,
+  trained: TrainedChurnModel,
+  options: SaveOptions,
+): Promise<{ version: string; dir: string; metadata: ModelMetadata }> {
+  const model: ModelDocument = {
+    formatVersion: MODEL_FORMAT_VERSION,
+    format: 'churnwatch-gbdt',
+    encoders: [...trained.parts.encoders],
+    forest: forestToJson(trained.parts.forest),
+    calibrator: trained.parts.calibrator,
+    threshold: trained.threshold,
+    thresholdRule: trained.thresholdRule,
+  };
+  const modelText = `${JSON.stringify(model)}\n`;
+  const profileText = `${JSON.stringify(trained.profile)}\n`;
+  const version = `${timestamp(options.trainedAt)}-${sha256(modelText + profileText).slice(0, 8)}`;
+  const metadata: ModelMetadata = {
+    formatVersion: MODEL_FORMAT_VERSION,
+    version,
+    trainedAt: options.trainedAt.toISOString(),
+    threshold: trained.threshold,
+    thresholdRule: trained.thresholdRule,
+    validation: trained.validation,
+    calibration: trained.calibration,
+    data: options.data,
+    rows: trained.rows,
+    params: options.params,
+    trees: trained.trees,
+    durationSeconds: options.durationSeconds,
+    featureImportance: trained.featureImportance,
+  };
+  const texts: Record<(typeof ARTIFACT_FILES)[number], string> = {
+    'model.json': modelText,
+    'profile.json': profileText,
+    'metadata.json': `${JSON.stringify(metadata, null, 2)}\n`,
+  };
+  const manifest = {
+    formatVersion: MODEL_FORMAT_VERSION,
+    version,
+    files: Object.fromEntries(ARTIFACT_FILES.map((f) => [f, sha256(texts[f])])),
+  };
+  await mkdir(modelsDir, { recursive: true });
+  const suffix = randomBytes(4).toString('hex');
+  const tmp = join(modelsDir, `.tmp-${version}-${suffix}`);
+  await mkdir(tmp);
+  try {
+    for (const f of ARTIFACT_FILES) await writeFile(join(tmp, f), texts[f]);
+    await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const dir = join(modelsDir, version);
+    await rename(tmp, dir);
+    const link = join(modelsDir, `.latest-${suffix}`);
+    await symlink(version, link);
+    await rename(link, join(modelsDir, 'latest'));
+    return { version, dir, metadata };
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+const damaged = (file: string, what: string, cause?: unknown) =>
+  new ChurnwatchError('CW_MODEL_DAMAGED', `model artifact file ${file} ${what}`, {
+    hint: 'retrain with `churnwatch train` or point --model at an intact models/<version> directory',
+    cause,
+  });
+
+async function readJson(dir: string, name: string): Promise<{ text: string; value: unknown }> {
+  const path = join(dir, name);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ChurnwatchError('CW_MODEL_MISSING_FILE', `model artifact file ${path} is missing`, {
+        hint: 'the directory must come from `churnwatch train`; retrain or pass another --model',
+      });
+    }
+    throw error;
+  }
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (error) {
+    throw damaged(path, `is not valid JSON (${(error as Error).message})`, error);
+  }
+}
+
+export interface LoadedArtifact {
+  readonly dir: string;
+  readonly model: ChurnModel;
+  readonly metadata: ModelMetadata;
+}
+
+/** Loads and checks an artifact directory (or the `latest` symlink). Throws ChurnwatchError naming the file at fault. */
+export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifact> {
+  let dir: string;
+  try {
+    dir = await realpath(dirOrLink);
+  } catch {
+    throw new ChurnwatchError('CW_MODEL_NOT_FOUND', `no model at ${dirOrLink}`, {
+      hint: 'train one with `churnwatch train --data FILE` (it writes models/latest)',
+    });
+  }
+  const manifestPath = join(dir, 'manifest.json');
+  const { value: manifest } = await readJson(dir, 'manifest.json');
+  const m = manifest as { formatVersion?: unknown; files?: Record<string, unknown> };
+  if (m.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ChurnwatchError(
+      'CW_MODEL_FORMAT_VERSION',
+      `model artifact ${manifestPath} has format version ${String(m.formatVersion)}; this churnwatch reads version ${MODEL_FORMAT_VERSION}`,
+      { hint: 'retrain the model with this version of churnwatch' },
+    );
+  }
+  const texts: Record<string, unknown> = {};
+  for (const name of ARTIFACT_FILES) {
+    const { text, value } = await readJson(dir, name);
+    const expected = m.files?.[name];
+    if (typeof expected !== 'string') throw damaged(manifestPath, `lists no checksum for ${name}`);
+    if (sha256(text) !== expected)
+      throw damaged(join(dir, name), 'does not match its sha256 in manifest.json');
+    texts[name] = value;
+  }
+  const doc = texts['model.json'] as ModelDocument;
+  const modelPath = join(dir, 'model.json');
+  if (doc.formatVersion !== MODEL_FORMAT_VERSION || doc.format !== 'churnwatch-gbdt') {
+    throw new ChurnwatchError(
+      'CW_MODEL_FORMAT_VERSION',
+      `model artifact ${modelPath} has format ${String(doc.format)} version ${String(doc.formatVersion)}`,
+      { hint: 'retrain the model with this version of churnwatch' },
+    );
+  }
+  let forest: ReturnType<typeof forestFromJson>;
+  try {
+    if (!Array.isArray(doc.encoders) || doc.encoders.length !== doc.forest.featureCount) {
+      throw new TypeError('encoders do not match the forest feature count');
+    }
+    forest = forestFromJson(doc.forest);
+  } catch (error) {
+    throw damaged(modelPath, `is not a valid model (${(error as Error).message})`, error);
+  }
+  const metadata = texts['metadata.json'] as ModelMetadata;
+  const profile = texts['profile.json'] as ReferenceProfile;
+  if (profile.formatVersion !== 1)
+    throw damaged(join(dir, 'profile.json'), 'has an unknown profile format version');
+  const info: ModelInfo = {
+    version: metadata.version ?? basename(dir),
+    trainedAt: metadata.trainedAt,
+    threshold: doc.threshold,
+    thresholdRule: doc.thresholdRule,
+    validation: metadata.validation,
+  };
+  const model = createGbdtChurnModel(
+    { encoders: doc.encoders, forest, calibrator: doc.calibrator },
+    info,
+    profile,
+  );
+  return { dir, model, metadata };
+}
+
+/** Loads a model artifact (see loadModelArtifact). */
+export async function loadModel(dir: string): Promise<ChurnModel> {
+  return (await loadModelArtifact(dir)).model;
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { resolveTrainOptions, runTrain } from '../../src/cli/commands/train.js';
+import { readCsvTable } from '../../src/data/csv-reader.js';
+import { writeSyntheticCsv } from '../../src/data/synthetic.js';
+import { loadModel } from '../../src/model/model-io.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+type CodedError = Error & { code?: string };
+
+const expectError = (code: string, fileName: string) => (error: CodedError) => {
+  assert.equal(error.code, code, error.message);
+  assert.ok(error.message.includes(fileName), `message names ${fileName}: ${error.message}`);
+  return true;
+};
+
+describe('model artifact', () => {
+  it('round-trips scores exactly and says which file of a damaged artifact is wrong', async () => {
+    await withTempDir(async (dir) => {
+      await writeSyntheticCsv(join(dir, 'train.csv'), { rows: 4000, seed: 3 });
+      const options = resolveTrainOptions(
+        {
+          data: join(dir, 'train.csv'),
+          models: join(dir, 'models'),
+          trees: '8',
+          quiet: true,
+          windowSize: '200',
+        },
+        {},
+      );
+      const trained = await runTrain({ ...options, logger: pino({ level: 'silent' }) });
+      const model = await loadModel(trained.dir);
+      const again = await loadModel(join(dir, 'models', 'latest'));
+      const { table } = await readCsvTable(join(dir, 'train.csv'));
+      const scores = model.scoreTable(table);
+      assert.deepEqual(again.scoreTable(table), scores);
+      assert.ok(scores.every((p) => p > 0 && p < 1));
+
+      // One record at a time, from raw values, gives the batch score; an unseen category and a
+      // missing value are scored like missing values, never rejected.
+      const row = {
+        REGION: null,
+        TENURE: 'K > 24 month',
+        MONTANT: 4000,
+        FREQUENCE_RECH: 8,
+        REVENUE: 3999,
+        ARPU_SEGMENT: 1333,
+        FREQUENCE: 9,
+        DATA_VOLUME: null,
+        ON_NET: 12,
+        ORANGE: 40,
+        TIGO: null,
+        ZONE1: null,
+        ZONE2: null,
+        MRG: 'NO',
+        REGULARITY: 40,
+        TOP_PACK: null,
+        FREQ_TOP_PACK: null,
+      } as const;
+      const p = model.scoreRecord(row);
+      assert.ok(p > 0 && p < 1);
+      assert.equal(model.scoreRecord({ ...row, REGION: 'NEVER SEEN' }), p);
+      assert.equal(model.scoreRecord({ ...row, TOP_PACK: 'NEW PACK 2027' }), p);
+      assert.equal(model.scoreRecord({ ...row, MONTANT: '4000' }), p);
+      assert.deepEqual([...model.scoreRecords([row, row])], [p, p]);
+
+      const damaged = async (name: string, edit: (dir: string) => Promise<void>) => {
+        const copy = join(dir, name);
+        await cp(trained.dir, copy, { recursive: true });
+        await edit(copy);
+        return copy;
+      };
+      const badJson = await damaged('bad-json', (d) =>
+        writeFile(join(d, 'model.json'), '{"formatVersion": 1, "enc'),
+      );
+      await assert.rejects(loadModel(badJson), expectError('CW_MODEL_DAMAGED', join(badJson, 'model.json')));
+
+      const edited = await damaged('edited', async (d) => {
+        const doc = JSON.parse(await readFile(join(d, 'model.json'), 'utf8'));
+        doc.threshold = 0.01;
+        await writeFile(join(d, 'model.json'), JSON.stringify(doc));
+      });
+      await assert.rejects(loadModel(edited), expectError('CW_MODEL_DAMAGED', join(edited, 'model.json')));
+
+      const future = await damaged('future', async (d) => {
+        const manifest = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8'));
+        manifest.formatVersion = 99;
+        await writeFile(join(d, 'manifest.json'), JSON.stringify(manifest));
+      });
+      await assert.rejects(loadModel(future), expectError('CW_MODEL_FORMAT_VERSION', 'manifest.json'));
+
+      const missing = await damaged('missing', (d) => rm(join(d, 'profile.json')));
+      await assert.rejects(
+        loadModel(missing),
+        expectError('CW_MODEL_MISSING_FILE', join(missing, 'profile.json')),
+      );
+
+      await assert.rejects(loadModel(join(dir, 'nowhere')), expectError('CW_MODEL_NOT_FOUND', 'nowhere'));
+    });
+  });
+});
