@@ -24,5 +24,7 @@ for (const file of files) {
     process.stdout.write(`${file} failed (exit ${result.status})\n`);
   }
 }
-process.stdout.write(`\n${files.length - failed} benchmarks finished, ${failed} failed; figures in bench/results/\n`);
+process.stdout.write(
+  `\n${files.length - failed} benchmarks finished, ${failed} failed; figures in bench/results/\n`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

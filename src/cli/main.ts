@@ -4,6 +4,15 @@
  * exits. This file is the one place that sets the exit code.
  */
 import { Command } from 'commander';
+import { registerDataCommand } from './commands/data.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerMonitorCommand } from './commands/monitor.js';
+import { registerPredictCommand } from './commands/predict.js';
+import { registerProvisionCommand } from './commands/provision.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerServeCommand } from './commands/serve.js';
+import { registerSimulateCommand } from './commands/simulate.js';
+import { registerTrainCommand } from './commands/train.js';
 import { formatError } from './report-error.js';
 
 const program = new Command()
@@ -12,7 +21,16 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError('(add --help for the options)');
 
-// Subcommands register here, one line each.
+// Subcommands register here, one line each, in data-flow order (as --help lists them).
+registerDataCommand(program);
+registerTrainCommand(program);
+registerPredictCommand(program);
+registerServeCommand(program);
+registerMonitorCommand(program);
+registerReportCommand(program);
+registerSimulateCommand(program);
+registerDemoCommand(program);
+registerProvisionCommand(program);
 
 try {
   await program.parseAsync(process.argv);

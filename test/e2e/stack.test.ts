@@ -61,7 +61,8 @@ const EXPECTED_EMPTY: Readonly<Record<string, string>> = {
   'alert ChurnwatchMissingValueSpike': 'the scenario shifts values, not missingness',
   'alert ChurnwatchHighErrorRatio':
     'no request fails (the error ratio itself must be 0, checked by its recording rule)',
-  'alert ChurnwatchHighLatency': 'a local API answers well under 0.5 s (/metrics is left out of this alert: its latency is the scrape\'s)',
+  'alert ChurnwatchHighLatency':
+    "a local API answers well under 0.5 s (/metrics is left out of this alert: its latency is the scrape's)",
   'alert ChurnwatchApiDown': 'the API is up (up == 1)',
   'alert ChurnwatchPushgatewayDown': 'the Pushgateway is up (up == 1)',
   'alert ChurnwatchTrainingMetricsStale': 'the model was trained seconds ago',
