@@ -1,0 +1,304 @@
+/**
+ * The sliding monitoring window: the last N predictions and/or those of the last T ms, kept as ring
+ * buffers of typed arrays. Each observation costs O(features): its reference bin per feature is looked up
+ * once and added to running bin counts (removed again on eviction), so binned statistics (PSI,
+ * Jensen-Shannon, chi-square, missing shares) need no pass over the rows. Raw numeric values, scores,
+ * classes and labels are kept for what needs them (KS, Wasserstein, ROC AUC, CBPE).
+ *
+ * Labels join by prediction id when feedback arrives; a row without a label is "unknown", never
+ * "no churn". Binning is exactly the server counters' (create-metrics.ts): numbers for numeric features,
+ * strings for categorical ones, anything else counts as missing.
+ */
+import { FEATURES, type RawFeatures } from '../data/customer-schema.js';
+import { type CategoricalBinning, categoricalBinIndexer, numericBinIndex } from '../model/reference-bins.js';
+import type { NumericFeatureProfile, ReferenceProfile } from '../model/reference-profile-types.js';
+import type { DriftWindow, FeatureWindow } from './drift-policy.js';
+
+export interface WindowOptions {
+  /** Most predictions kept: the last `maxRows`. */
+  readonly maxRows: number;
+  /** Predictions older than this many ms (by createdAt, against the clock) leave the window; undefined: no age limit. */
+  readonly maxAgeMs?: number | undefined;
+  /**
+   * Most raw values per feature handed to KS and Wasserstein: a larger window is thinned to an evenly
+   * spaced subsample. The reference side is a sample of a few thousand values, so more current values add
+   * little power while the sort dominates the cost.
+   */
+  readonly rawValueRows: number;
+}
+
+/** The largest window accepted (memory: about 150 bytes per row). */
+export const MAX_WINDOW_ROWS = 2_000_000;
+
+/** Used when the profile carries no calibrated window size. */
+export const DEFAULT_WINDOW_ROWS = 1000;
+export const DEFAULT_RAW_VALUE_ROWS = 20_000;
+
+/**
+ * Defaults: the window size the profile's drift thresholds were calibrated for (so a threshold means
+ * what it was calibrated to mean), else 1,000 rows; no age limit; 20,000 raw values for KS/Wasserstein.
+ */
+export function resolveWindowOptions(
+  profile: Pick<ReferenceProfile, 'thresholds'>,
+  options: Partial<WindowOptions> = {},
+): Readonly<WindowOptions> {
+  const merged = {
+    maxRows: options.maxRows ?? profile.thresholds?.windowSize ?? DEFAULT_WINDOW_ROWS,
+    maxAgeMs: options.maxAgeMs,
+    rawValueRows: options.rawValueRows ?? DEFAULT_RAW_VALUE_ROWS,
+  } satisfies WindowOptions;
+  if (!(Number.isInteger(merged.maxRows) && merged.maxRows >= 1 && merged.maxRows <= MAX_WINDOW_ROWS))
+    throw new RangeError(
+      `window maxRows must be an integer from 1 to ${MAX_WINDOW_ROWS}, got ${merged.maxRows}`,
+    );
+  if (merged.maxAgeMs !== undefined && !(merged.maxAgeMs > 0 && Number.isFinite(merged.maxAgeMs)))
+    throw new RangeError(`window maxAgeMs must be a positive number, got ${merged.maxAgeMs}`);
+  if (!(Number.isInteger(merged.rawValueRows) && merged.rawValueRows >= 1))
+    throw new RangeError(`window rawValueRows must be a positive integer, got ${merged.rawValueRows}`);
+  return Object.freeze(merged);
+}
+
+/** What one prediction brings to the window (a PredictionRecord or a LoggedPrediction fits). */
+export interface WindowObservation {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly modelVersion: string;
+  readonly features: RawFeatures;
+  readonly score: number;
+  readonly predictedClass: 0 | 1;
+}
+
+/**
+ * The rows of a window (or of a chunk of the stored log), oldest first, in the shape the analysis reads.
+ * Arrays are copies: the window may move on while they are analysed.
+ */
+export interface WindowData {
+  readonly modelVersion: string;
+  readonly rows: number;
+  /** createdAt of the oldest and newest rows (NaN when empty). */
+  readonly from: number;
+  readonly to: number;
+  readonly score: Float64Array;
+  readonly predictedClass: Uint8Array;
+  /** 0/1 for a joined label, -1 for none yet. */
+  readonly label: Int8Array;
+  /** observedAt − createdAt of joined labels in ms; NaN where none. */
+  readonly labelDelayMs: Float64Array;
+  /** Bin counts (all rows) and raw values (at most rawValueRows) per feature and for the score. */
+  readonly drift: DriftWindow;
+}
+
+interface NumericSlot {
+  readonly name: string;
+  readonly profile: NumericFeatureProfile;
+  readonly bins: Uint16Array;
+  readonly values: Float64Array;
+  readonly counts: Float64Array;
+}
+
+interface CategoricalSlot {
+  readonly name: string;
+  readonly index: (value: string | null | undefined) => number;
+  readonly bins: Uint16Array;
+  readonly counts: Float64Array;
+}
+
+/** Indexes of an evenly spaced subsample of `take` positions out of `n` (all when n ≤ take). */
+export function evenlySpaced(n: number, take: number): { count: number; at: (k: number) => number } {
+  if (n <= take) return { count: n, at: (k) => k };
+  const stride = n / take;
+  return { count: take, at: (k) => Math.floor(k * stride) };
+}
+
+export class PredictionWindow {
+  readonly modelVersion: string;
+  readonly options: Readonly<WindowOptions>;
+  private readonly capacity: number;
+  private head = 0;
+  private size = 0;
+  private labeledRows = 0;
+  private readonly createdAt: Float64Array;
+  private readonly score: Float64Array;
+  private readonly predictedClass: Uint8Array;
+  private readonly label: Int8Array;
+  private readonly labelDelayMs: Float64Array;
+  private readonly ids: (string | undefined)[];
+  private readonly slotOfId = new Map<string, number>();
+  private readonly numeric: NumericSlot[] = [];
+  private readonly categorical: CategoricalSlot[] = [];
+  private readonly scoreProfile: NumericFeatureProfile;
+  private readonly scoreBins: Uint16Array;
+  private readonly scoreCounts: Float64Array;
+
+  constructor(profile: ReferenceProfile, modelVersion: string, options: Partial<WindowOptions> = {}) {
+    this.modelVersion = modelVersion;
+    this.options = resolveWindowOptions(profile, options);
+    const c = this.options.maxRows;
+    this.capacity = c;
+    this.createdAt = new Float64Array(c);
+    this.score = new Float64Array(c);
+    this.predictedClass = new Uint8Array(c);
+    this.label = new Int8Array(c);
+    this.labelDelayMs = new Float64Array(c);
+    this.ids = new Array<string | undefined>(c);
+    // Schema order restricted to the profiled features, as the server counters do.
+    for (const f of FEATURES) {
+      const fp = profile.features[f.name];
+      if (!fp) continue;
+      if (fp.kind === 'numeric') {
+        this.numeric.push({
+          name: f.name,
+          profile: fp,
+          bins: new Uint16Array(c),
+          values: new Float64Array(c),
+          counts: new Float64Array(fp.labels.length),
+        });
+      } else {
+        this.categorical.push({
+          name: f.name,
+          index: categoricalBinIndexer(fp as CategoricalBinning),
+          bins: new Uint16Array(c),
+          counts: new Float64Array(fp.labels.length),
+        });
+      }
+    }
+    this.scoreProfile = profile.score;
+    this.scoreBins = new Uint16Array(c);
+    this.scoreCounts = new Float64Array(profile.score.labels.length);
+  }
+
+  /** Predictions in the window now. */
+  get rows(): number {
+    return this.size;
+  }
+
+  /** Predictions in the window with a joined label. */
+  get labeled(): number {
+    return this.labeledRows;
+  }
+
+  /** Whether a prediction id is in the window. */
+  has(id: string): boolean {
+    return this.slotOfId.has(id);
+  }
+
+  /** createdAt of the oldest row, NaN when empty. */
+  get oldestCreatedAt(): number {
+    return this.size === 0 ? Number.NaN : this.createdAt[this.head]!;
+  }
+
+  /**
+   * Adds one prediction, evicting the oldest when full. O(features). An id already in the window is
+   * ignored (returns false), so a tailer may re-read overlapping rows.
+   */
+  add(o: WindowObservation): boolean {
+    if (this.slotOfId.has(o.id)) return false;
+    if (this.size === this.capacity) this.evictOldest();
+    const slot = (this.head + this.size) % this.capacity;
+    this.size++;
+    this.createdAt[slot] = o.createdAt;
+    this.score[slot] = o.score;
+    this.predictedClass[slot] = o.predictedClass;
+    this.label[slot] = -1;
+    this.labelDelayMs[slot] = Number.NaN;
+    this.ids[slot] = o.id;
+    this.slotOfId.set(o.id, slot);
+    const features = o.features;
+    for (const s of this.numeric) {
+      const v = features[s.name as keyof RawFeatures];
+      const value = typeof v === 'number' ? v : Number.NaN;
+      const bin = numericBinIndex(s.profile, value);
+      s.values[slot] = value;
+      s.bins[slot] = bin;
+      s.counts[bin]! += 1;
+    }
+    for (const s of this.categorical) {
+      const v = features[s.name as keyof RawFeatures];
+      const bin = s.index(typeof v === 'string' ? v : null);
+      s.bins[slot] = bin;
+      s.counts[bin]! += 1;
+    }
+    const scoreBin = numericBinIndex(this.scoreProfile, o.score);
+    this.scoreBins[slot] = scoreBin;
+    this.scoreCounts[scoreBin]! += 1;
+    return true;
+  }
+
+  /**
+   * Joins a label to a prediction in the window. Returns false when the prediction is not in the window
+   * or already has a label (the first label stands, as in the store). O(1).
+   */
+  setLabel(predictionId: string, label: 0 | 1, delayMs?: number): boolean {
+    const slot = this.slotOfId.get(predictionId);
+    if (slot === undefined || this.label[slot] !== -1) return false;
+    this.label[slot] = label;
+    this.labelDelayMs[slot] = delayMs ?? Number.NaN;
+    this.labeledRows++;
+    return true;
+  }
+
+  /** Drops rows created before `now − maxAgeMs` (no-op without an age limit). O(evicted). */
+  expire(now: number): void {
+    const maxAge = this.options.maxAgeMs;
+    if (maxAge === undefined) return;
+    const cutoff = now - maxAge;
+    while (this.size > 0 && this.createdAt[this.head]! < cutoff) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const slot = this.head;
+    for (const s of this.numeric) s.counts[s.bins[slot]!]! -= 1;
+    for (const s of this.categorical) s.counts[s.bins[slot]!]! -= 1;
+    this.scoreCounts[this.scoreBins[slot]!]! -= 1;
+    if (this.label[slot] !== -1) this.labeledRows--;
+    const id = this.ids[slot];
+    if (id !== undefined) this.slotOfId.delete(id);
+    this.ids[slot] = undefined;
+    this.head = (this.head + 1) % this.capacity;
+    this.size--;
+  }
+
+  /** Copies the window out, oldest first, after expiring old rows when `now` is given. O(rows · features). */
+  snapshot(now?: number): WindowData {
+    if (now !== undefined) this.expire(now);
+    const n = this.size;
+    const c = this.capacity;
+    const at = (k: number) => (this.head + k) % c;
+    const score = new Float64Array(n);
+    const predictedClass = new Uint8Array(n);
+    const label = new Int8Array(n);
+    const labelDelayMs = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const slot = at(k);
+      score[k] = this.score[slot]!;
+      predictedClass[k] = this.predictedClass[slot]!;
+      label[k] = this.label[slot]!;
+      labelDelayMs[k] = this.labelDelayMs[slot]!;
+    }
+    const sample = evenlySpaced(n, this.options.rawValueRows);
+    const rawValues = (source: Float64Array): Float64Array => {
+      const out = new Float64Array(sample.count);
+      for (let k = 0; k < sample.count; k++) out[k] = source[at(sample.at(k))]!;
+      return out;
+    };
+    const features: Record<string, FeatureWindow> = {};
+    for (const s of this.numeric)
+      features[s.name] = { binCounts: s.counts.slice(), values: rawValues(s.values) };
+    for (const s of this.categorical) features[s.name] = { binCounts: s.counts.slice() };
+    return {
+      modelVersion: this.modelVersion,
+      rows: n,
+      from: n === 0 ? Number.NaN : this.createdAt[at(0)]!,
+      to: n === 0 ? Number.NaN : this.createdAt[at(n - 1)]!,
+      score,
+      predictedClass,
+      label,
+      labelDelayMs,
+      drift: {
+        rows: n,
+        features,
+        score: { binCounts: this.scoreCounts.slice(), values: rawValues(this.score) },
+      },
+    };
+  }
+}
