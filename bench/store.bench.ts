@@ -117,10 +117,19 @@ try {
   const feedbackRate = LABELS / ((performance.now() - feedbackStart) / 1000);
   const counts = await store.countFeedback();
 
-  const readStart = performance.now();
-  const columns = await store.readColumns();
-  const readSeconds = (performance.now() - readStart) / 1000;
+  // Three full reads: the cores are shared, so best and median say more than one figure.
+  const readTimes: number[] = [];
+  let columns = await store.readColumns({ limit: 1 });
+  for (let k = 0; k < 3; k++) {
+    const readStart = performance.now();
+    columns = await store.readColumns();
+    readTimes.push((performance.now() - readStart) / 1000);
+  }
+  readTimes.sort((x, y) => x - y);
+  const readSeconds = readTimes[0]!;
+  const readMedian = readTimes[1]!;
   const labelled = columns.label.reduce((n, l) => n + (l === -1 ? 0 : 1), 0);
+  if (columns.rowCount !== ROWS || labelled !== LABELS) throw new Error('readColumns lost rows or labels');
 
   // Baseline: objects, on the newest 200k rows, against readColumns of the same rows.
   const sample = Math.min(200_000, ROWS);
@@ -144,6 +153,7 @@ try {
     readColumnsRows: columns.rowCount,
     readColumnsLabelled: labelled,
     readColumnsSeconds: readSeconds,
+    readColumnsMedianSeconds: readMedian,
     readColumnsGoalSeconds: 3,
     readColumnsOverObjects: objSeconds / colSeconds,
   });
@@ -159,7 +169,7 @@ try {
     ],
     [
       `SQLite readColumns, ${columns.rowCount.toLocaleString()} rows (${labelled.toLocaleString()} labelled)`,
-      `${readSeconds.toFixed(2)} s (goal <= 3 s)`,
+      `best ${readSeconds.toFixed(2)} s, median ${readMedian.toFixed(2)} s of 3 (goal <= 3 s)`,
     ],
     [
       `readColumns vs readPredictions objects, ${sample.toLocaleString()} rows`,

@@ -276,6 +276,8 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
         [expectedCounter, state.expected],
       ];
       for (const [c, set] of initial) for (const labels of set.labels) c.inc(labels, 0);
+      // Realized outcomes too, so increase() sees a label's first join as a step up from 0.
+      for (const outcome of OUTCOMES) realized.inc({ ...mv, outcome }, 0);
     }
     const featureTotals = state.featureBins.totals;
     const scoreTotals = state.scoreBins.totals;

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { INSERT_COLUMNS, insertParameters } from '../../src/store/store-columns.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 describePredictionStore('sqlite :memory:', async () => {
@@ -27,6 +29,27 @@ describePredictionStore('sqlite file (WAL)', async () => {
       await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+// Tiny column blocks, so every contract test also runs across sealed blocks, blocks whose key ranges
+// overlap (shuffled inserts), labels patched into sealed blocks, and the unsealed tail.
+describePredictionStore('sqlite file, column blocks of 7', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'churnwatch-store-'));
+  const store = createSqliteStore({ path: join(dir, 'blocks.db'), blockRows: 7 });
+  await store.migrate();
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describePredictionStore('sqlite :memory:, column blocks of 5', async () => {
+  const store = createSqliteStore({ path: ':memory:', blockRows: 5 });
+  await store.migrate();
+  return store;
 });
 
 describe('sqlite store on disk', () => {
@@ -58,6 +81,50 @@ describe('sqlite store on disk', () => {
         [['joined', 'c']],
       );
       await second.close();
+    }));
+
+  it('upgrades a version-1 database: existing rows become column blocks, reads unchanged', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v1.db');
+      const old = new Database(path);
+      old.exec(SCHEMA_MIGRATIONS_TABLE);
+      old.exec(MIGRATIONS[0]!.sqlite);
+      old.prepare('INSERT INTO schema_migrations VALUES (1, ?, ?)').run(MIGRATIONS[0]!.name, 'then');
+      const insert = old.prepare(
+        `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+      );
+      // 25 rows written out of time order, 8 of them labelled, as version 1 stored them.
+      for (let i = 0; i < 25; i++)
+        insert.run(insertParameters(prediction(`o${i}`, 10_000 - ((i * 7) % 25) * 10)));
+      old.exec('UPDATE predictions SET label = 1, label_observed_at = created_at + 5 WHERE rowid % 3 = 0');
+      old.close();
+
+      const store = createSqliteStore({ path, blockRows: 10 });
+      await store.migrate();
+      const check = new Database(path, { readonly: true });
+      assert.equal(check.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 2);
+      assert.equal(check.prepare('SELECT count(*) FROM predictions WHERE block_id IS NULL').pluck().get(), 5);
+      check.close();
+      const rows = await readAll(store);
+      assert.deepEqual(
+        rows.map((r) => r.createdAt),
+        Array.from({ length: 25 }, (_, k) => 10_000 - (24 - k) * 10),
+      );
+      const columns = await store.readColumns();
+      assert.deepEqual(
+        Array.from(columns.createdAt),
+        rows.map((r) => r.createdAt),
+      );
+      assert.deepEqual(
+        Array.from(columns.label),
+        rows.map((r) => r.label ?? -1),
+      );
+      assert.equal(Array.from(columns.label).filter((l) => l === 1).length, 8);
+      assert.deepEqual(
+        Array.from(columns.labelObservedAt).map((t) => (Number.isNaN(t) ? null : t)),
+        rows.map((r) => r.labelObservedAt),
+      );
+      await store.close();
     }));
 
   it('fails ping while another connection holds the write lock, and recovers', () =>

@@ -272,7 +272,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         );
         for (const m of MIGRATIONS) {
           if (done.has(m.version)) continue;
-          await client.query(m.postgres);
+          if (m.postgres) await client.query(m.postgres);
           await client.query(
             'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
             [m.version, m.name, new Date().toISOString()],

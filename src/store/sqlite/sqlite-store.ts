@@ -18,7 +18,6 @@ import {
 } from '../feedback-join.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../migrations.js';
-import { PredictionColumnsBuilder } from '../prediction-columns-builder.js';
 import type {
   FeedbackCounts,
   FeedbackInput,
@@ -37,12 +36,34 @@ import {
   yieldToEventLoop,
 } from '../query-range.js';
 import { INSERT_COLUMNS, insertParameters, READ_COLUMNS, READ_ID } from '../store-columns.js';
+import { assembleColumns, type RunFilter } from './assemble-columns.js';
+import {
+  type ColumnRun,
+  decodeBlock,
+  decodeLabels,
+  encodeBlock,
+  encodeLabels,
+  runFromRows,
+} from './column-block.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a private in-memory database. */
   readonly path: string;
   /** How long a write waits for another process's lock before failing, ms (default 5,000). */
   readonly busyTimeoutMs?: number;
+  /** Predictions per column block (default 10,000); small values exist for tests. */
+  readonly blockRows?: number;
+}
+
+/** Columns a column block is made from: READ_COLUMNS up to the id, then the rowid to mark them. */
+const SEAL_COLUMNS = [...READ_COLUMNS.slice(0, READ_ID + 1), 'rowid'];
+const SEAL_ROWID = READ_ID + 1;
+
+interface BlockRow {
+  id: number;
+  row_count: number;
+  first_id: string;
+  last_id: string;
 }
 
 interface TargetRow {
@@ -71,6 +92,9 @@ function toTarget(row: TargetRow | undefined): JoinTarget | undefined {
 export function createSqliteStore(options: SqliteStoreOptions): PredictionStore {
   const { path } = options;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const blockRows = options.blockRows ?? 10_000;
+  if (!Number.isInteger(blockRows) || blockRows < 1)
+    throw new RangeError('blockRows must be a positive integer');
   let db: Database.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -121,6 +145,33 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       counts: db.prepare<[], { status: string; n: number }>(
         'SELECT status, COUNT(*) AS n FROM feedback GROUP BY status',
       ),
+      unsealedCount: db
+        .prepare<[number], number>(
+          'SELECT count(*) FROM (SELECT 1 FROM predictions INDEXED BY predictions_unsealed WHERE block_id IS NULL LIMIT ?)',
+        )
+        .pluck(),
+      unsealedRows: db
+        .prepare(
+          `SELECT ${SEAL_COLUMNS.join(', ')} FROM predictions INDEXED BY predictions_unsealed WHERE block_id IS NULL
+           ORDER BY created_at, id LIMIT ?`,
+        )
+        .raw(),
+      insertBlock: db.prepare(
+        `INSERT INTO prediction_blocks
+         (row_count, first_created_at, last_created_at, first_id, last_id, dictionaries, data, ids)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertBlockLabels: db.prepare('INSERT INTO prediction_block_labels (block_id, labels) VALUES (?, ?)'),
+      markSealed: db.prepare('UPDATE predictions SET block_id = ?, block_row = ? WHERE rowid = ?'),
+      blockOf: db
+        .prepare<[string], [number | null, number | null]>(
+          'SELECT block_id, block_row FROM predictions WHERE id = ?',
+        )
+        .raw(),
+      blockLabels: db
+        .prepare<[number], Buffer>('SELECT labels FROM prediction_block_labels WHERE block_id = ?')
+        .pluck(),
+      setBlockLabels: db.prepare('UPDATE prediction_block_labels SET labels = ? WHERE block_id = ?'),
     };
   }
   function statements() {
@@ -128,7 +179,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       try {
         prepared = prepare();
       } catch (error) {
-        if (/no such table/.test((error as Error).message)) {
+        if (/no such (table|column)/.test((error as Error).message)) {
           throw new TypeError(`SQLite store ${path} has no schema yet: call migrate() first`);
         }
         throw error;
@@ -159,10 +210,72 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     return undefined;
   }
 
+  /**
+   * Seals the oldest `blockRows` unsealed predictions (in key order) into a column block, if there are
+   * that many. Runs inside the caller's write transaction. Returns whether a block was written.
+   */
+  function sealBlock(): boolean {
+    const s = statements();
+    if (s.unsealedCount.get(blockRows)! < blockRows) return false;
+    const rows = s.unsealedRows.all(blockRows) as unknown[][];
+    const run = runFromRows(rows);
+    const stored = encodeBlock(run);
+    const first = rows[0]!;
+    const last = rows.at(-1)!;
+    const blockId = Number(
+      s.insertBlock.run(
+        rows.length,
+        first[0],
+        last[0],
+        first[READ_ID],
+        last[READ_ID],
+        stored.dictionaries,
+        stored.data,
+        stored.ids,
+      ).lastInsertRowid,
+    );
+    s.insertBlockLabels.run(blockId, stored.labels);
+    rows.forEach((row, i) => {
+      s.markSealed.run(blockId, i, row[SEAL_ROWID]);
+    });
+    return true;
+  }
+
+  /** Copies joined labels into the blocks holding their predictions, within the join's transaction. */
+  function patchBlockLabels(joins: readonly { predictionId: string; label: 0 | 1; observedAt: number }[]) {
+    const s = statements();
+    const byBlock = new Map<number, { row: number; label: 0 | 1; observedAt: number }[]>();
+    for (const join of joins) {
+      const [blockId, row] = s.blockOf.get(join.predictionId) ?? [null, null];
+      if (blockId === null || row === null) continue;
+      let patches = byBlock.get(blockId);
+      if (!patches) {
+        patches = [];
+        byBlock.set(blockId, patches);
+      }
+      patches.push({ row, label: join.label, observedAt: join.observedAt });
+    }
+    for (const [blockId, patches] of byBlock) {
+      const bytes = s.blockLabels.get(blockId);
+      if (!bytes) throw new Error(`column block ${blockId} has no labels; the store is inconsistent`);
+      const labels = decodeLabels(bytes, bytes.length / 9);
+      for (const p of patches) {
+        labels.label[p.row] = p.label;
+        labels.labelObservedAt[p.row] = p.observedAt;
+      }
+      s.setBlockLabels.run(encodeLabels(labels.label, labels.labelObservedAt), blockId);
+    }
+  }
+
   const insertBatch = db.transaction((rows: (string | number | null)[][]) => {
     const insert = statements().insertPrediction;
     for (const row of rows) insert.run(row);
+    // Seal what this batch completed (normally at most one block), so the unsealed tail that
+    // readColumns reads row by row stays under blockRows.
+    for (let i = 0; i <= Math.ceil(rows.length / blockRows); i++) if (!sealBlock()) break;
   });
+
+  const sealOne = db.transaction(sealBlock);
 
   const recordBatch = db.transaction((items: readonly FeedbackInput[]): FeedbackOutcome[] => {
     const s = statements();
@@ -173,11 +286,13 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     }));
     const targets = items.map((item) => resolveTarget(item.predictionId, item.userId, item.observedAt));
     const decisions = decideJoins(joinItems, targets);
-    return items.map((item, i) => {
+    const joins: { predictionId: string; label: 0 | 1; observedAt: number }[] = [];
+    const outcomes = items.map((item, i) => {
       const joinItem = joinItems[i]!;
       const decision = decisions[i]!;
       if (decision.status === 'joined') {
         s.setLabel.run(item.label, item.observedAt, joinItem.feedbackId, decision.target!.id);
+        joins.push({ predictionId: decision.target!.id, label: item.label, observedAt: item.observedAt });
       }
       s.insertFeedback.run(
         joinItem.feedbackId,
@@ -191,6 +306,8 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       );
       return toOutcome(joinItem, decision);
     });
+    patchBlockLabels(joins);
+    return outcomes;
   });
 
   const joinPage = db.transaction((after: { receivedAt: number; id: string }) => {
@@ -206,21 +323,28 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       rows.map((r) => resolveTarget(r.prediction_id, r.user_id, r.observed_at)),
     );
     const outcomes: FeedbackOutcome[] = [];
+    const joins: { predictionId: string; label: 0 | 1; observedAt: number }[] = [];
     rows.forEach((row, i) => {
       const decision = decisions[i]!;
       if (decision.status === 'pending') return;
       if (decision.status === 'joined') {
         s.setLabel.run(row.label, row.observed_at, row.id, decision.target!.id);
+        joins.push({
+          predictionId: decision.target!.id,
+          label: row.label as 0 | 1,
+          observedAt: row.observed_at,
+        });
       }
       s.resolvePending.run(decision.status, decision.target!.id, row.id);
       outcomes.push(toOutcome(joinItems[i]!, decision));
     });
+    patchBlockLabels(joins);
     const last = rows.at(-1);
     return { outcomes, next: last ? { receivedAt: last.received_at, id: last.id } : undefined };
   });
 
-  /** WHERE clause and parameters for a query's range, and the start key when only the newest `limit` are wanted. */
-  function rangeOf(query: PredictionQuery): { where: string[]; params: (string | number)[] } {
+  /** WHERE conditions and parameters for a query's time range and model version. */
+  function rangeConditions(query: PredictionQuery): { where: string[]; params: (string | number)[] } {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.from !== undefined) {
@@ -235,20 +359,141 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       where.push('model_version = ?');
       params.push(query.modelVersion);
     }
-    if (query.limit !== undefined && query.limit > 0) {
-      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      const start = db
-        .prepare(
-          `SELECT created_at, id FROM predictions ${clause} ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?`,
-        )
-        .raw()
-        .get(...params, query.limit - 1) as [number, string] | undefined;
-      if (start) {
-        where.push('(created_at > ? OR (created_at = ? AND id >= ?))');
-        params.push(start[0], start[0], start[1]);
-      }
+    return { where, params };
+  }
+
+  /** The (created_at, id) key of the oldest of the newest `limit` rows; undefined when there are fewer. */
+  function limitStart(query: PredictionQuery, conn: Database.Database): [number, string] | undefined {
+    if (query.limit === undefined || query.limit <= 0) return undefined;
+    const { where, params } = rangeConditions(query);
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    return conn
+      .prepare(
+        `SELECT created_at, id FROM predictions ${clause} ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?`,
+      )
+      .raw()
+      .get(...params, query.limit - 1) as [number, string] | undefined;
+  }
+
+  /** WHERE conditions for a query, including the start key when only the newest `limit` are wanted. */
+  function rangeOf(query: PredictionQuery): { where: string[]; params: (string | number)[] } {
+    const { where, params } = rangeConditions(query);
+    const start = limitStart(query, db);
+    if (start) {
+      where.push('(created_at > ? OR (created_at = ? AND id >= ?))');
+      params.push(start[0], start[0], start[1]);
     }
     return { where, params };
+  }
+
+  // readColumns reads on its own connection inside one read transaction, so the column blocks and the
+  // unsealed rows come from one snapshot (a block sealed meanwhile is neither missed nor read twice)
+  // while the writer goes on (WAL). ':memory:' has no second connection: there the read is one
+  // synchronous step on the main connection instead.
+  let reader: Database.Database | undefined;
+  let readQueue: Promise<unknown> = Promise.resolve();
+  function readerConnection(): Database.Database {
+    if (path === ':memory:') return db;
+    if (!reader) {
+      reader = new Database(path, { readonly: true, timeout: busyTimeoutMs });
+      reader.pragma('cache_size = -65536');
+    }
+    return reader;
+  }
+
+  async function readColumnsInSnapshot(query: PredictionQuery): Promise<PredictionColumns> {
+    const conn = readerConnection();
+    const mayYield = conn !== db;
+    const pageSize = query.pageSize ?? DEFAULT_COLUMN_PAGE;
+    const runs: ColumnRun[] = [];
+    let filter: RunFilter = { from: query.from, to: query.to, modelVersion: query.modelVersion };
+    conn.exec('BEGIN');
+    try {
+      if (query.limit !== undefined)
+        filter = { ...filter, start: limitStart(query, conn), limit: query.limit };
+      const lower = Math.max(
+        filter.from ?? Number.NEGATIVE_INFINITY,
+        filter.start?.[0] ?? Number.NEGATIVE_INFINITY,
+      );
+      const bounds: string[] = [];
+      const boundParams: number[] = [];
+      if (lower > Number.NEGATIVE_INFINITY) {
+        bounds.push('last_created_at >= ?');
+        boundParams.push(lower);
+      }
+      if (filter.to !== undefined) {
+        bounds.push('first_created_at < ?');
+        boundParams.push(filter.to);
+      }
+      const blocks = conn
+        .prepare<number[], BlockRow>(
+          `SELECT id, row_count, first_id, last_id FROM prediction_blocks
+           ${bounds.length ? `WHERE ${bounds.join(' AND ')}` : ''} ORDER BY first_created_at, id`,
+        )
+        .all(...boundParams);
+      const blockData = conn.prepare<[number], [Buffer, string]>(
+        'SELECT data, dictionaries FROM prediction_blocks WHERE id = ?',
+      );
+      const blockLabels = conn
+        .prepare<[number], Buffer>('SELECT labels FROM prediction_block_labels WHERE block_id = ?')
+        .pluck();
+      const blockIds = conn
+        .prepare<[number], string>('SELECT ids FROM prediction_blocks WHERE id = ?')
+        .pluck();
+      let sinceYield = 0;
+      for (const block of blocks) {
+        const [data, dictionaries] = blockData.raw().get(block.id)!;
+        const labels = blockLabels.get(block.id);
+        if (!labels) throw new Error(`column block ${block.id} has no labels; the store is inconsistent`);
+        runs.push(
+          decodeBlock(
+            block.row_count,
+            { data, labels, dictionaries, firstId: block.first_id, lastId: block.last_id },
+            () => blockIds.get(block.id)!,
+          ),
+        );
+        sinceYield += block.row_count;
+        if (mayYield && sinceYield >= pageSize) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
+      }
+      // Rows not sealed yet (fewer than blockRows, plus any logged late), row by row, in key order.
+      const tailWhere = ['block_id IS NULL'];
+      const tailParams: (string | number)[] = [];
+      if (lower > Number.NEGATIVE_INFINITY) {
+        tailWhere.push('created_at >= ?');
+        tailParams.push(lower);
+      }
+      if (filter.to !== undefined) {
+        tailWhere.push('created_at < ?');
+        tailParams.push(filter.to);
+      }
+      if (filter.modelVersion !== undefined) {
+        tailWhere.push('model_version = ?');
+        tailParams.push(filter.modelVersion);
+      }
+      const tail = conn
+        .prepare(
+          `SELECT ${READ_COLUMNS.slice(0, READ_ID + 1).join(', ')} FROM predictions INDEXED BY predictions_unsealed
+           WHERE ${tailWhere.join(' AND ')} ORDER BY created_at, id`,
+        )
+        .raw();
+      let page: unknown[][] = [];
+      for (const row of tail.iterate(...tailParams) as IterableIterator<unknown[]>) {
+        page.push(row);
+        if (page.length >= pageSize) {
+          runs.push(runFromRows(page));
+          page = [];
+          // The iterator holds the reader connection, which nothing else uses meanwhile (readQueue).
+          if (mayYield) await yieldToEventLoop();
+        }
+      }
+      if (page.length > 0) runs.push(runFromRows(page));
+    } finally {
+      if (conn.inTransaction) conn.exec('COMMIT');
+    }
+    return assembleColumns(runs, filter);
   }
 
   /** Array rows in (created_at, id) order, page by page, by keyset; stops after `limit` rows. */
@@ -311,6 +556,9 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         }
       }).immediate();
       prepared = undefined;
+      // Existing rows (an upgraded database, or rows inserted by an older version) become blocks,
+      // one transaction per block so writers from other processes are never held up for long.
+      while (sealOne.immediate()) await yieldToEventLoop();
     },
 
     async insertPredictions(records: readonly PredictionRecord[]) {
@@ -344,51 +592,11 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     async readColumns(query: PredictionQuery = {}): Promise<PredictionColumns> {
       checkQuery(query);
       statements();
-      if (query.limit === 0) return new PredictionColumnsBuilder(0).finish();
-      const pageSize = query.pageSize ?? DEFAULT_COLUMN_PAGE;
-      const { where, params } = rangeOf(query);
-      const count = db
-        .prepare(`SELECT COUNT(*) FROM predictions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
-        .pluck()
-        .get(...params) as number;
-      const builder = new PredictionColumnsBuilder(Math.min(count, query.limit ?? count));
-      // Handing SQLite rows to JS costs about a microsecond per value; 2M rows x 23 columns would take
-      // far more than the 3 s budget. So each page comes back as one JSON array per column
-      // (json_group_array, exact for doubles), which JSON.parse turns into values several times faster.
-      // A page is the key range (after, end], end found on the (created_at, id) index alone.
-      const afterKey = '(created_at, id) > (?, ?)';
-      const clause = (extra: string[]) => `WHERE ${[...where, ...extra].join(' AND ')}`;
-      const endOfPage = db
-        .prepare(
-          `SELECT created_at, id FROM predictions ${clause([afterKey])} ORDER BY created_at, id LIMIT 1 OFFSET ?`,
-        )
-        .raw();
-      const columns = READ_COLUMNS.slice(0, READ_ID);
-      const pageOf = (extra: string[]) =>
-        db
-          .prepare(
-            `SELECT ${columns.map((c) => `json_group_array(${c})`).join(', ')}
-             FROM (SELECT ${columns.join(', ')} FROM predictions ${clause(extra)} ORDER BY created_at, id)`,
-          )
-          .raw();
-      const middlePage = pageOf([afterKey, '(created_at, id) <= (?, ?)']);
-      const lastPage = pageOf([afterKey]);
-      let remaining = query.limit ?? Number.POSITIVE_INFINITY;
-      let after: [number, string] = [Number.NEGATIVE_INFINITY, ''];
-      while (remaining > 0) {
-        const take = Math.min(pageSize, remaining);
-        const end = endOfPage.get(...params, ...after, take - 1) as [number, string] | undefined;
-        const json = (
-          end ? middlePage.get(...params, ...after, ...end) : lastPage.get(...params, ...after)
-        ) as string[];
-        const page = json.map((text) => JSON.parse(text) as unknown[]);
-        builder.addColumns(page);
-        remaining -= page[0]!.length;
-        if (!end) break;
-        after = end;
-        await yieldToEventLoop();
-      }
-      return builder.finish();
+      if (query.limit === 0) return assembleColumns([]);
+      // One read at a time on the reader connection: each holds a read transaction across yields.
+      const read = readQueue.then(() => readColumnsInSnapshot(query));
+      readQueue = read.catch(() => undefined);
+      return read;
     },
 
     async countFeedback(): Promise<FeedbackCounts> {
@@ -404,6 +612,8 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     },
 
     async close() {
+      await readQueue;
+      if (reader?.open) reader.close();
       if (db.open) db.close();
     },
   };
