@@ -188,3 +188,99 @@ describe('readCsvTable streaming', () => {
     );
   });
 });
+
+describe('readCsvTable on two threads', () => {
+  async function bothWays(text: string, options: { maxErrors?: number; schema?: 'expresso' | 'infer' } = {}) {
+    return withTempDir(async (dir) => {
+      const path = join(dir, 'two.csv');
+      await writeFile(path, text);
+      const settle = async <T>(run: () => Promise<T> | T) => {
+        try {
+          return { ok: await run() };
+        } catch (error) {
+          return { error };
+        }
+      };
+      const parallel = await settle(() => readCsvTable(path, { ...options, threads: 2 }));
+      const single = await settle(() => parseCsvText(text, path, options));
+      return { parallel, single };
+    });
+  }
+
+  function generatedText(rows: number, newline = '\n'): string {
+    let text = `${HEADER}\n`;
+    for (const row of generateCustomerRows({ rows, seed: 11 })) text += `${formatCsvLine(row)}${newline}`;
+    return text;
+  }
+
+  it('gives the same table, dictionary order and ids as one thread', async () => {
+    const { parallel, single } = await bothWays(generatedText(20_000, '\r\n'));
+    assert.ok(parallel.ok && single.ok);
+    const a = parallel.ok.table;
+    const b = single.ok.table;
+    assert.equal(a.rowCount, 20_000);
+    assert.deepEqual(a.ids, b.ids);
+    assert.deepEqual(a.target, b.target);
+    for (const [name, column] of b.columns) assert.deepEqual(a.columns.get(name), column, name);
+  });
+
+  it('names the true row and line of bad rows in the second part, and counts maxErrors over both', async () => {
+    const lines = generatedText(12_000).trimEnd().split('\n');
+    // Bad rows near the start and the end: the end ones are parsed by the worker. A blank line and a
+    // quoted line break in between shift line numbers away from row numbers.
+    lines[5] = lines[5]!.replace(/,(0|1)$/, ',7');
+    lines[100] = `${lines[100]}\n`;
+    lines[200] = lines[200]!.replace(/,NO,/, ',"N\nO",');
+    lines[11_000] = lines[11_000]!.replace(/,NO,/, ',NO,x,');
+    lines[11_500] = lines[11_500]!.replace(/,(0|1)$/, ',');
+    const text = `${lines.join('\n')}\n`;
+    const { parallel, single } = await bothWays(text, { maxErrors: 3 });
+    assert.ok(parallel.ok && single.ok);
+    assert.deepEqual(parallel.ok.errors, single.ok.errors);
+    assert.deepEqual(
+      parallel.ok.errors.map((e) => [e.row, e.line]),
+      [
+        [5, 6],
+        [11_000, 11_003],
+        [11_500, 11_503],
+      ],
+    );
+    assert.equal(parallel.ok.skippedRows, 3);
+    assert.deepEqual(parallel.ok.table.ids, single.ok.table.ids);
+    assert.deepEqual(parallel.ok.table.columns, single.ok.table.columns);
+    // One allowed error fewer: the last bad row (in the worker's part) is the one that throws.
+    const strict = await bothWays(text, { maxErrors: 2 });
+    assert.ok(isChurnwatchError(strict.parallel.error));
+    assert.ok(isChurnwatchError(strict.single.error));
+    assert.equal(strict.parallel.error.message, strict.single.error.message);
+    assert.match(strict.parallel.error.message, /row 11500 \(line 11503\), column CHURN/);
+    // No error allowed: the first bad row, in the calling thread's part, throws.
+    const none = await bothWays(text);
+    assert.ok(isChurnwatchError(none.parallel.error));
+    assert.match(none.parallel.error.message, /row 5 \(line 6\), column CHURN/);
+  });
+
+  it('finishes on one thread when the middle of the file is inside a quoted field', async () => {
+    const lines = generatedText(4_000).trimEnd().split('\n');
+    // A quoted TOP_PACK as long as the rest of the file, full of line breaks, around the middle.
+    const long = `"${'pack line\n'.repeat(50_000)}end"`;
+    lines[2_000] = lines[2_000]!.replace(/,NO,(\d+),[^,]*,/, `,NO,$1,${long},`);
+    const text = `${lines.join('\n')}\n`;
+    const { parallel, single } = await bothWays(text);
+    assert.ok(parallel.ok && single.ok);
+    assert.equal(parallel.ok.table.rowCount, 4_000);
+    assert.deepEqual(parallel.ok.table.columns, single.ok.table.columns);
+    assert.deepEqual(parallel.ok.table.ids, single.ok.table.ids);
+    assert.ok(categoricalColumn(parallel.ok.table, 'TOP_PACK').dictionary.some((v) => v.endsWith('\nend')));
+  });
+
+  it("merges the worker's dictionary for schema 'infer'", async () => {
+    let text = 'a,b\n';
+    for (let i = 0; i < 5_000; i++) text += `${i % 7 === 0 ? '' : i},v${Math.floor((i * 37) % 101)}\n`;
+    text += 'x,late\n';
+    const { parallel, single } = await bothWays(text, { schema: 'infer' });
+    assert.ok(parallel.ok && single.ok);
+    assert.deepEqual(parallel.ok.table.columns, single.ok.table.columns);
+    assert.equal(categoricalColumn(parallel.ok.table, 'a').dictionary.at(-1), 'x');
+  });
+});
