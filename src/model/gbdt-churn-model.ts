@@ -5,6 +5,7 @@
  */
 import type { ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/customer-schema.js';
+import { type BinnedForest, compileBinnedForest, scoreBinnedRows, scoringColumns } from './binned-scoring.js';
 import { calibrate, type PlattCalibrator } from './calibration.js';
 import type { ChurnModel, ModelInfo } from './churn-model.js';
 import { type CompiledForest, scoreColumns, scoreVector } from './compiled-forest.js';
@@ -17,8 +18,32 @@ export interface ModelParts {
   readonly calibrator: PlattCalibrator;
 }
 
-/** Raw margins of every row of a table (before calibration). A column the table lacks scores as missing. */
+const binnedCache = new WeakMap<CompiledForest, BinnedForest | null>();
+
+/** The forest in bin space (compiled once per forest), or undefined when only the reference path is exact. */
+export function binnedForestOf(parts: ModelParts): BinnedForest | undefined {
+  let binned = binnedCache.get(parts.forest);
+  if (binned === undefined) {
+    binned = compileBinnedForest(parts.forest, parts.encoders) ?? null;
+    binnedCache.set(parts.forest, binned);
+  }
+  return binned ?? undefined;
+}
+
+/**
+ * Raw margins of every row of a table (before calibration). A column the table lacks scores as
+ * missing. Uses the bin-space scorer (binned-scoring.ts), bit-identical to referenceTableMargins.
+ */
 export function tableMargins(parts: ModelParts, table: ColumnarTable): Float64Array {
+  const binned = binnedForestOf(parts);
+  if (!binned) return referenceTableMargins(parts, table);
+  const margins = new Float64Array(table.rowCount);
+  scoreBinnedRows(binned, scoringColumns(parts.encoders, table), 0, table.rowCount, margins);
+  return margins;
+}
+
+/** Margins by walking raw thresholds (compiled-forest.ts): the reference the fast paths must equal. */
+export function referenceTableMargins(parts: ModelParts, table: ColumnarTable): Float64Array {
   const n = table.rowCount;
   const columns = parts.encoders.map((encoder): ArrayLike<number> => {
     const column = table.columns.get(encoder.name);
@@ -48,6 +73,13 @@ export function calibratedScores(parts: ModelParts, margins: Float64Array): Floa
   return out;
 }
 
+const partsOfModel = new WeakMap<ChurnModel, ModelParts>();
+
+/** The parts a model made by createGbdtChurnModel was built from (for parallel-scoring.ts). */
+export function modelPartsOf(model: ChurnModel): ModelParts | undefined {
+  return partsOfModel.get(model);
+}
+
 export function createGbdtChurnModel(
   parts: ModelParts,
   info: ModelInfo,
@@ -73,7 +105,7 @@ export function createGbdtChurnModel(
     }
   };
 
-  return {
+  const model: ChurnModel = {
     info,
     profile,
     scoreRecord(features) {
@@ -94,4 +126,6 @@ export function createGbdtChurnModel(
       return margins;
     },
   };
+  partsOfModel.set(model, parts);
+  return model;
 }
