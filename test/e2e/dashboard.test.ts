@@ -114,7 +114,9 @@ test('the built-in dashboard shows every panel with data and MONTANT in red afte
   await page.waitForFunction("document.querySelector('#status')?.textContent?.startsWith('updated')");
 
   const shotDir =
-    process.env.CHURNWATCH_UPDATE_SCREENSHOT === '1' ? join(repoRoot, 'docs', 'images') : join(dir, 'screenshots');
+    process.env.CHURNWATCH_UPDATE_SCREENSHOT === '1'
+      ? join(repoRoot, 'docs', 'images')
+      : join(dir, 'screenshots');
   await mkdir(shotDir, { recursive: true });
   const shot = join(shotDir, 'dashboard.png');
   await page.selectOption('#range', '5m');
