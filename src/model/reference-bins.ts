@@ -11,6 +11,8 @@
  * not among the top), `unseen` (never seen in training). Both kinds end with `missing`.
  */
 
+import { edgeBinIndex } from '../stats/psi.js';
+
 export const BIN_MISSING = 'missing';
 export const BIN_BELOW = 'below';
 export const BIN_ABOVE = 'above';
@@ -94,15 +96,8 @@ export function numericBinIndex(binning: NumericBinning, value: number | null | 
   if (value === null || value === undefined || Number.isNaN(value)) return labels.length - 1;
   if (value < binning.min) return 0;
   if (value > binning.max) return labels.length - 2;
-  // Count edges <= value: a value equal to an edge goes to the bin on its right.
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (edges[mid]! <= value) lo = mid + 1;
-    else hi = mid;
-  }
-  return 1 + lo;
+  // A value equal to an edge goes to the bin on its right; +1 skips `below`.
+  return 1 + edgeBinIndex(edges, value);
 }
 
 /**
