@@ -35,6 +35,13 @@ export interface DriftPolicyOptions {
   readonly fallbackThresholds: Readonly<Partial<Record<DriftStatisticName, number>>>;
   /** Share of judged features that must drift for the dataset to count as drifted. */
   readonly datasetDriftShare: number;
+  /**
+   * Largest n1·n2 for which the KS p-value is exact (SciPy's method); larger windows against the
+   * reference sample use the asymptotic distribution. The exact p-value costs O(n1·n2), which with a
+   * 5,000-value reference sample took ~25 ms per feature at every scrape; the asymptotic one is
+   * within about 1e-3 there.
+   */
+  readonly ksExactMaxProduct: number;
 }
 
 export const DEFAULT_DRIFT_POLICY: Readonly<DriftPolicyOptions> = Object.freeze({
@@ -43,6 +50,7 @@ export const DEFAULT_DRIFT_POLICY: Readonly<DriftPolicyOptions> = Object.freeze(
   alpha: 0.05,
   fallbackThresholds: Object.freeze({ psi: 0.2, jensen_shannon: 0.1, wasserstein_normed: 0.1 }),
   datasetDriftShare: 0.5,
+  ksExactMaxProduct: 1_000_000,
 });
 
 /** Validates and freezes options merged over the defaults. Throws RangeError on a bad value. */
@@ -154,7 +162,7 @@ export function evaluateFeatureDrift(
     if (sample && values && values.length > 0) {
       if (statisticsOnly) scores.ks = ksStatisticSorted(sample, values);
       else {
-        const ks = ksTestSorted(sample, values);
+        const ks = ksTestSorted(sample, values, { exactMaxProduct: options.ksExactMaxProduct });
         scores.ks = ks.statistic;
         pValues.ks = ks.pValue;
       }

@@ -253,7 +253,8 @@ export function buildDriftReport(
   current: ColumnarTable,
   options: ReportOptions = {},
 ): DriftReport {
-  const policy = options.policy ?? DEFAULT_DRIFT_POLICY;
+  // Offline there is time for SciPy's exact KS p-value at every size it uses one.
+  const policy = options.policy ?? { ...DEFAULT_DRIFT_POLICY, ksExactMaxProduct: Number.MAX_SAFE_INTEGER };
   const threshold = options.threshold ?? 0.5;
   const excluded = new Set(
     [options.target, options.score, 'user_id'].filter((c): c is string => c !== undefined),

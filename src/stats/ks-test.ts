@@ -103,13 +103,22 @@ export function ksStatisticSorted(a: ArrayLike<number>, b: ArrayLike<number>): n
 
 /**
  * Two-sample KS test on sorted samples (ascending, no NaN). See `ksTest`.
+ * `exactMaxProduct` caps n1·n2 for the exact p-value (its cost is O(n1·n2)); above it the asymptotic
+ * distribution is used, as SciPy does above 10,000 values. Default: no cap (SciPy's method='auto').
  */
-export function ksTestSorted(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
+export function ksTestSorted(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  options: { readonly exactMaxProduct?: number } = {},
+): KsResult {
   const n1 = a.length;
   const n2 = b.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('ks test requires at least one value in each sample');
   let d = ksStatisticSorted(a, b);
-  if (Math.max(n1, n2) <= KS_MAX_EXACT_N) {
+  if (
+    Math.max(n1, n2) <= KS_MAX_EXACT_N &&
+    n1 * n2 <= (options.exactMaxProduct ?? Number.POSITIVE_INFINITY)
+  ) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
     const h = roundHalfEven(d * lcm);
