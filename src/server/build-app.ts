@@ -2,7 +2,7 @@
  * Builds the HTTP API (never listens: `serve` and the tests decide how to run it). Everything the
  * app depends on is passed in: the store, the model (or how to load one), a registry, a clock.
  */
-import { randomUUID } from 'node:crypto';
+
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -14,6 +14,7 @@ import type { PredictionStore } from '../store/prediction-store.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
 import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
+import { createPredictionIdGenerator } from './prediction-id.js';
 import type { PredictionObserver } from './prediction-observer.js';
 import { registerAdminRoute } from './routes/admin-route.js';
 import { registerFeedbackRoute } from './routes/feedback-route.js';
@@ -145,7 +146,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics,
     observer: options.observer,
     clock,
-    newId: options.newId ?? randomUUID,
+    newId: options.newId ?? createPredictionIdGenerator(),
     reload(path) {
       const run = async () => {
         if (!options.loadModel) throw new Error('this server was built without a model loader');
