@@ -15,6 +15,7 @@
  * same errors with the true row and line numbers, same dictionary order). Measured in bench/data.bench.ts.
  */
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ChurnwatchError } from '../errors.js';
 import { feedFileRange } from './csv-feed.js';
@@ -39,6 +40,11 @@ const CALLER_SHARE_COMPILED = 0.42;
 const CALLER_SHARE_SOURCES = 0.5;
 /** About 108 bytes per Train.csv row: preallocate a little above the final size, trim once at the end. */
 const BYTES_PER_ROW_HINT = 90;
+/**
+ * Files from this size on are read on two threads by default, when the machine has two cores: the
+ * worker's start-up (tens of ms compiled) is repaid many times over (2.15M rows: 2.6 s → 2.1 s).
+ */
+const TWO_THREADS_FROM_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads a CSV file into a columnar table, streaming (memory ≈ the columns, not the file). O(bytes).
@@ -64,7 +70,8 @@ export async function readCsvTable(path: string, options: ReadCsvOptions = {}): 
   try {
     const { size } = await handle.stat();
     const builder = new CsvTableBuilder(path, options, Math.ceil(size / BYTES_PER_ROW_HINT));
-    const threads = options.threads ?? 1;
+    const threads =
+      options.threads ?? (size >= TWO_THREADS_FROM_BYTES && availableParallelism() >= 2 ? 2 : 1);
     if (threads >= 2 && options.maxRows === undefined) {
       const share = partWorkerScript().eval ? CALLER_SHARE_SOURCES : CALLER_SHARE_COMPILED;
       const split = await rowBoundaryAfter(handle, Math.floor(size * share), size);

@@ -41,10 +41,9 @@ export interface ReadCsvOptions {
   onProgress?: (rowsRead: number, bytesRead: number) => void;
   /**
    * readCsvTable only. 1 (default): parse on the calling thread. 2: parse the second half of the file
-   * on a worker thread at the same time (same table, errors and dictionary order). Not the default:
-   * on the shared 2-core benchmark machine, running from TypeScript sources, it was no faster (the
-   * worker's tsx start-up and the id strings, which only the calling thread can make). Ignored with
-   * maxRows.
+   * on a worker thread at the same time (same table, errors and dictionary order). Default: 2 for files
+   * of 64 MiB or more on a machine with two cores or more, else 1 (for small files the worker's start-up
+   * is not repaid). Ignored with maxRows.
    */
   threads?: number;
 }
