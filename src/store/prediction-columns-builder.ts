@@ -24,7 +24,8 @@ function fit<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(array
   return (array.length === n ? array : array.slice(0, n)) as T;
 }
 
-class Dictionary {
+/** Codes for text values in order of first appearance (null/undefined = MISSING_CODE). */
+export class Dictionary {
   readonly values: string[] = [];
   private readonly index = new Map<string, number>();
   code(value: unknown): number {

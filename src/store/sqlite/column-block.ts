@@ -13,7 +13,7 @@
  * 5 Int32 code columns (model_version, 4 categorical features; -1 = missing), 1 Uint8 column
  * (predicted_class). Labels BLOB: Float64 label_observed_at (NaN = none), Int8 label (-1 = none).
  */
-import { MISSING_CODE } from '../../data/columnar-table.js';
+import { Dictionary } from '../prediction-columns-builder.js';
 import {
   CATEGORICAL_FEATURE_COLUMNS,
   NUMERIC_FEATURE_COLUMNS,
@@ -53,22 +53,6 @@ export interface StoredBlock {
   readonly dictionaries: string;
   /** JSON: the prediction ids in row order. */
   readonly ids: string;
-}
-
-class Dictionary {
-  readonly values: string[] = [];
-  private readonly index = new Map<string, number>();
-  code(value: unknown): number {
-    if (value === null || value === undefined) return MISSING_CODE;
-    const key = String(value);
-    let code = this.index.get(key);
-    if (code === undefined) {
-      code = this.values.length;
-      this.values.push(key);
-      this.index.set(key, code);
-    }
-    return code;
-  }
 }
 
 /**
