@@ -7,7 +7,7 @@
  *    and Wasserstein).
  * 2. The live window: observations per second, and one analysis of a 100k-row window against the
  *    baseline of evaluateDrift over windowFromTable on the same rows (the statistics engineer's path).
- * Needs a trained model: MONITOR_BENCH_MODEL (default models/latest).
+ * Model: MONITOR_BENCH_MODEL, else models/latest, else the tests' small model (trained once, cached).
  * Sizes: MONITOR_BENCH_ROWS (default 2,000,000). The machine may be shared: figures are indicative.
  * Usage: node --import tsx bench/monitor.bench.ts
  */
@@ -24,13 +24,17 @@ import { analyzeWindow } from '../src/monitor/window-analysis.js';
 import { PredictionWindow } from '../src/monitor/windows.js';
 import { openStore } from '../src/store/open-store.js';
 import type { FeedbackInput, PredictionRecord } from '../src/store/prediction-store.js';
+import { trainSmallModel } from '../test/helpers/train-small-model.js';
 
 const ROWS = Number(process.env.MONITOR_BENCH_ROWS ?? 2_000_000);
 const LABELS = Math.round(ROWS * 0.75);
 const POOL = 20_000;
 const DAYS = 30;
 const WINDOW = 100_000;
-const modelPath = process.env.MONITOR_BENCH_MODEL ?? 'models/latest';
+// A fresh clone has no models/latest: train the tests' small model then (its size does not matter here).
+const modelPath =
+  process.env.MONITOR_BENCH_MODEL ??
+  (existsSync('models/latest') ? 'models/latest' : join(await trainSmallModel(), 'latest'));
 
 const model = await loadModel(modelPath);
 const analysisModel = {
