@@ -18,6 +18,7 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ChurnwatchError } from '../errors.js';
+import { workerScript } from '../worker-script.js';
 import { feedFileRange } from './csv-feed.js';
 import type { PartWorkerData } from './csv-part-worker.js';
 import {
@@ -185,14 +186,7 @@ async function readInTwoParts(
 }
 
 function partWorkerScript(): { script: string | URL; eval: boolean } {
-  const url = new URL(import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return { script: new URL('./csv-part-worker.js', url), eval: false };
-  // Running from TypeScript sources (tests, tsx): a worker does not inherit a loader registered
-  // in-process, so register tsx inside the worker before importing the TypeScript entry.
-  const target = new URL('./csv-part-worker.ts', url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target)}); })();`;
-  return { script: code, eval: true };
+  return workerScript(import.meta.url, 'csv-part-worker');
 }
 
 /** Parses CSV text already in memory (small inputs, tests). Same rules and errors as readCsvTable. */

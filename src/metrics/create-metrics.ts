@@ -64,6 +64,9 @@ const NON_CONFORMING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ];
 
+/** Longest a scrape waits for the store's count of pending feedback, ms. */
+const PENDING_WAIT_MS = 15;
+
 /** Outcome order in the confusion arrays. */
 const OUTCOMES = ['tp', 'fp', 'tn', 'fn'] as const;
 
@@ -189,13 +192,33 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   for (const actual of ['0', '1'])
     for (const status of ['joined', 'pending', 'duplicate', 'conflict'])
       feedback.inc({ actual_class: actual, status }, 0);
+  // The count comes from the store, which may be busy with a large write: a scrape waits at most
+  // PENDING_WAIT_MS for it and otherwise exports the last count (the refresh finishes in the background).
+  let pendingValue: number | undefined;
+  let pendingRefresh: Promise<void> | undefined;
   gauge(METRICS.feedbackPending, async function () {
-    if (!sources.pendingFeedback) return;
-    try {
-      this.set(await sources.pendingFeedback());
-    } catch {
-      // The store is down: keep the last value; /readyz reports the outage.
-    }
+    const source = sources.pendingFeedback;
+    if (!source) return;
+    pendingRefresh ??= source()
+      .then(
+        (value) => {
+          pendingValue = value;
+        },
+        // The store is down: keep the last value; /readyz reports the outage.
+        () => undefined,
+      )
+      .finally(() => {
+        pendingRefresh = undefined;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      pendingRefresh,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, PENDING_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (pendingValue !== undefined) this.set(pendingValue);
   });
   const labelDelay = histogram(METRICS.labelDelay);
   const realized = counter(METRICS.realizedConfusion);

@@ -1,18 +1,19 @@
 /**
- * A bounded queue in front of insertPredictions, so the API never runs one transaction per request:
+ * A bounded queue in front of the store's insert, so the API never runs one transaction per request:
  * records are written in batches of up to `maxBatch` every `flushIntervalMs`. A failed write is retried
  * with exponential backoff and the records stay queued, never dropped; while the store is down the
  * queue fills and enqueue() answers false (the API then answers 503), and when the store is back the
  * queue drains. close() waits until everything acknowledged is written.
  */
 import type { PredictionRecord, PredictionStore } from './prediction-store.js';
+import { type InsertRow, insertParameters } from './store-columns.js';
 
 export interface BatchedWriterOptions {
   /** Records held at most (queued plus in flight); beyond that enqueue refuses. Default 10,000. */
   readonly maxQueue?: number;
   /** How long the first record of a batch waits for others, ms. Default 5. */
   readonly flushIntervalMs?: number;
-  /** Records per insertPredictions call. Default 1,000. */
+  /** Records per insert call. Default 1,000. */
   readonly maxBatch?: number;
   /** First retry delay after a failed write, ms, doubled per failure. Default 50. */
   readonly retryBaseMs?: number;
@@ -36,7 +37,7 @@ export interface BatchedWriter {
 }
 
 export function createBatchedWriter(
-  store: Pick<PredictionStore, 'insertPredictions'>,
+  store: Pick<PredictionStore, 'insertRows'>,
   options: BatchedWriterOptions = {},
 ): BatchedWriter {
   const maxQueue = options.maxQueue ?? 10_000;
@@ -49,7 +50,8 @@ export function createBatchedWriter(
       throw new RangeError(`batched writer ${name} must be a positive integer`);
   }
 
-  let queue: PredictionRecord[] = [];
+  // Parameter rows, not records: a queue of tens of thousands holds a third of the memory.
+  let queue: InsertRow[] = [];
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let draining: Promise<void> | undefined;
@@ -84,7 +86,7 @@ export function createBatchedWriter(
       const batch = queue.slice(0, maxBatch);
       const started = performance.now();
       try {
-        await store.insertPredictions(batch);
+        await store.insertRows(batch);
       } catch (error) {
         failures++;
         options.onError?.(error);
@@ -120,7 +122,9 @@ export function createBatchedWriter(
     enqueue(records) {
       if (closed || queue.length + records.length > maxQueue) return false;
       if (records.length === 0) return true;
-      for (const record of records) queue.push(record);
+      // Converted (and validated) first, so a bad record throws here and queues nothing.
+      const rows = records.map(insertParameters);
+      for (const row of rows) queue.push(row);
       schedule(flushIntervalMs);
       return true;
     },

@@ -7,6 +7,7 @@ import { createPostgresStore } from './postgres/postgres-store.js';
 import type { PredictionStore } from './prediction-store.js';
 import { redactUrl } from './redact-url.js';
 import { createSqliteStore } from './sqlite/sqlite-store.js';
+import { createThreadedSqliteStore } from './sqlite/threaded-sqlite-store.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:data/churnwatch.db';
 
@@ -17,6 +18,11 @@ export interface OpenStoreOptions {
   readonly schema?: string;
   /** SQLite busy timeout, ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * SQLite files: write on a writer thread (default true), so inserts never block the event loop.
+   * `sqlite::memory:` always writes in-thread (a private in-memory database has one connection).
+   */
+  readonly writerThread?: boolean;
 }
 
 export function openStore(url: string, options: OpenStoreOptions = {}): PredictionStore {
@@ -29,10 +35,13 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Predicti
         hint: 'write sqlite:data/churnwatch.db, sqlite:/absolute/path.db or sqlite::memory:',
       });
     }
-    return createSqliteStore({
+    const sqliteOptions = {
       path,
       ...(options.busyTimeoutMs ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
-    });
+    };
+    return path !== ':memory:' && (options.writerThread ?? true)
+      ? createThreadedSqliteStore(sqliteOptions)
+      : createSqliteStore(sqliteOptions);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return createPostgresStore({

@@ -11,6 +11,7 @@
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/customer-schema.js';
+import type { InsertRow } from './store-columns.js';
 
 export interface PredictionRecord {
   /** Server-assigned id returned to the client as `prediction_id`. */
@@ -113,6 +114,11 @@ export interface PredictionStore {
    * is skipped, so a batch retried after an ambiguous failure (commit done, answer lost) is harmless.
    */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
+  /**
+   * insertPredictions for records already turned into parameters by store-columns.ts `insertParameters`
+   * (the batched writer queues these: a flat array per prediction holds far less memory than a record).
+   */
+  insertRows(rows: readonly InsertRow[]): Promise<void>;
   /** Stores feedback and joins what it can; one outcome per input, in input order. */
   recordFeedback(items: readonly FeedbackInput[]): Promise<FeedbackOutcome[]>;
   /**

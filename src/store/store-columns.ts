@@ -70,8 +70,28 @@ function categoricalValue(record: PredictionRecord, feature: FeatureName): strin
   return typeof value === 'string' ? value : String(value);
 }
 
+/**
+ * A 53-bit hash of a customer id (two 32-bit FNV-1a-style lanes over UTF-16 code units), exact in a
+ * double and so in a SQLite INTEGER. Used only as an index key: equal ids give equal keys; lookups
+ * still compare the id itself.
+ */
+export function userKey(userId: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c;
+  for (let i = 0; i < userId.length; i++) {
+    const c = userId.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) >>> 11);
+}
+
+/** A prediction as its INSERT_COLUMNS parameters: what the batched writer queues and stores write. */
+export type InsertRow = (string | number | null)[];
+
 /** One record as the INSERT_COLUMNS parameter list, validated. */
-export function insertParameters(record: PredictionRecord): (string | number | null)[] {
+export function insertParameters(record: PredictionRecord): InsertRow {
   if (typeof record.id !== 'string' || record.id === '')
     throw new TypeError('prediction id must be a non-empty string');
   if (!Number.isFinite(record.createdAt))
@@ -80,7 +100,7 @@ export function insertParameters(record: PredictionRecord): (string | number | n
   if (record.predictedClass !== 0 && record.predictedClass !== 1) {
     throw new TypeError(`prediction ${record.id}: predictedClass must be 0 or 1`);
   }
-  const row: (string | number | null)[] = [
+  const row: InsertRow = [
     record.id,
     record.createdAt,
     record.userId ?? null,

@@ -17,10 +17,23 @@ describePredictionStore('sqlite :memory:', async () => {
   return store;
 });
 
-describePredictionStore('sqlite file (WAL)', async () => {
+describePredictionStore('sqlite file (WAL), writes on a writer thread', async () => {
   // Each store gets its own file (in a directory openStore must create); closing removes it.
   const dir = await mkdtemp(join(tmpdir(), 'churnwatch-store-'));
   const store = openStore(`sqlite:${join(dir, 'nested', 'churnwatch.db')}`);
+  await store.migrate();
+  return {
+    ...store,
+    close: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describePredictionStore('sqlite file (WAL), writes in-thread', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'churnwatch-store-'));
+  const store = openStore(`sqlite:${join(dir, 'churnwatch.db')}`, { writerThread: false });
   await store.migrate();
   return {
     ...store,

@@ -39,6 +39,7 @@ import { redactUrl } from '../redact-url.js';
 import {
   FEATURE_COLUMNS,
   INSERT_COLUMNS,
+  type InsertRow,
   insertParameters,
   READ_COLUMNS,
   READ_ID,
@@ -255,6 +256,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     }
   }
 
+  /** One multi-row insert (unnest over one array per column), skipping ids already stored. */
+  async function insertRows(rows: readonly InsertRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const columns: (string | number | null)[][] = INSERT_COLUMNS.map(() => new Array(rows.length));
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      for (let c = 0; c < columns.length; c++) columns[c]![r] = row[c]!;
+    }
+    const client = await connect();
+    try {
+      await client.query(INSERT_SQL, columns);
+    } finally {
+      client.release();
+    }
+  }
+
   return {
     kind: 'postgres',
 
@@ -282,20 +299,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     },
 
     async insertPredictions(records: readonly PredictionRecord[]) {
-      if (records.length === 0) return;
-      const columns: (string | number | null)[][] = INSERT_COLUMNS.map(() => new Array(records.length));
-      records.forEach((record, r) => {
-        insertParameters(record).forEach((value, c) => {
-          columns[c]![r] = value;
-        });
-      });
-      const client = await connect();
-      try {
-        await client.query(INSERT_SQL, columns);
-      } finally {
-        client.release();
-      }
+      await insertRows(records.map(insertParameters));
     },
+
+    insertRows,
 
     async recordFeedback(items: readonly FeedbackInput[]) {
       items.forEach(checkFeedbackInput);

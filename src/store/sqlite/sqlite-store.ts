@@ -35,7 +35,17 @@ import {
   JOIN_PENDING_PAGE,
   yieldToEventLoop,
 } from '../query-range.js';
-import { INSERT_COLUMNS, insertParameters, READ_COLUMNS, READ_ID } from '../store-columns.js';
+import {
+  INSERT_COLUMNS,
+  type InsertRow,
+  insertParameters,
+  READ_COLUMNS,
+  READ_ID,
+  userKey,
+} from '../store-columns.js';
+
+const USER_ID_INDEX = INSERT_COLUMNS.indexOf('user_id');
+
 import { assembleColumns, type RunFilter } from './assemble-columns.js';
 import {
   type ColumnRun,
@@ -102,6 +112,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     if (path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('cache_size = -65536');
+    // Migration 3 and every insert compute the user key in SQL, so the key never depends on the caller.
+    db.function('churnwatch_user_key', { deterministic: true }, (id: unknown) =>
+      typeof id === 'string' ? userKey(id) : null,
+    );
   } catch (error) {
     throw new ChurnwatchError(
       'CW_STORE_OPEN_FAILED',
@@ -119,11 +133,12 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const placeholders = INSERT_COLUMNS.map(() => '?').join(', ');
     return {
       insertPrediction: db.prepare(
-        `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}) VALUES (${placeholders})`,
+        `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key) VALUES (${placeholders}, ?)`,
       ),
       byId: db.prepare<[string], TargetRow>(`SELECT ${TARGET_COLUMNS} FROM predictions WHERE id = ?`),
-      byUser: db.prepare<[string, number], TargetRow>(
-        `SELECT ${TARGET_COLUMNS} FROM predictions WHERE user_id = ? AND created_at <= ?
+      byUser: db.prepare<[number, string, number], TargetRow>(
+        `SELECT ${TARGET_COLUMNS} FROM predictions
+         WHERE user_key = ? AND user_id = ? AND created_at <= ?
          ORDER BY created_at DESC, id DESC LIMIT 1`,
       ),
       setLabel: db.prepare(
@@ -206,7 +221,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     // A named prediction that is not stored yet stays pending: falling back to the user's older
     // prediction would label the wrong row while the named one is still in a writer's queue.
     if (predictionId) return toTarget(s.byId.get(predictionId));
-    if (userId) return toTarget(s.byUser.get(userId, observedAt));
+    if (userId) return toTarget(s.byUser.get(userKey(userId), userId, observedAt));
     return undefined;
   }
 
@@ -267,9 +282,16 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     }
   }
 
-  const insertBatch = db.transaction((rows: (string | number | null)[][]) => {
+  const insertBatch = db.transaction((rows: readonly InsertRow[]) => {
     const insert = statements().insertPrediction;
-    for (const row of rows) insert.run(row);
+    // One parameter array for the batch: the row's columns, then its user key (migration 3).
+    const params: (string | number | null)[] = new Array(INSERT_COLUMNS.length + 1);
+    for (const row of rows) {
+      for (let c = 0; c < INSERT_COLUMNS.length; c++) params[c] = row[c]!;
+      const userId = row[USER_ID_INDEX];
+      params[INSERT_COLUMNS.length] = typeof userId === 'string' ? userKey(userId) : null;
+      insert.run(params);
+    }
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.
     for (let i = 0; i <= Math.ceil(rows.length / blockRows); i++) if (!sealBlock()) break;
@@ -564,6 +586,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     async insertPredictions(records: readonly PredictionRecord[]) {
       if (records.length === 0) return;
       insertBatch.immediate(records.map(insertParameters));
+    },
+
+    async insertRows(rows) {
+      if (rows.length > 0) insertBatch.immediate(rows);
     },
 
     async recordFeedback(items: readonly FeedbackInput[]) {

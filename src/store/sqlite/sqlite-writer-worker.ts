@@ -1,0 +1,57 @@
+/**
+ * The SQLite writer thread: owns the one connection that writes (predictions, feedback, joins, pings),
+ * so a batch insert of thousands of rows never stalls the server's event loop. Requests run one at a
+ * time in arrival order, as they would on a single connection.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FeedbackInput } from '../prediction-store.js';
+import type { InsertRow } from '../store-columns.js';
+import { createSqliteStore } from './sqlite-store.js';
+import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-writer-worker must run as a worker thread');
+const store = createSqliteStore(workerData as WriterData);
+
+async function run(request: WriterRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'migrate':
+      return store.migrate();
+    case 'insertRows':
+      return store.insertRows(request.arg as InsertRow[]);
+    case 'recordFeedback':
+      return store.recordFeedback(request.arg as FeedbackInput[]);
+    case 'joinPending':
+      return store.joinPending();
+    case 'countFeedback':
+      return store.countFeedback();
+    case 'ping':
+      return store.ping();
+    case 'close':
+      return store.close();
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (request: WriterRequest) => {
+  queue = queue.then(async () => {
+    let response: WriterResponse;
+    try {
+      response = { id: request.id, ok: true, value: await run(request) };
+    } catch (error) {
+      const e = error as Error & { code?: string; hint?: string };
+      response = {
+        id: request.id,
+        ok: false,
+        error: {
+          name: e.name ?? 'Error',
+          message: e.message ?? String(error),
+          ...(typeof e.code === 'string' ? { code: e.code } : {}),
+          ...(typeof e.hint === 'string' ? { hint: e.hint } : {}),
+        },
+      };
+    }
+    port.postMessage(response);
+    if (request.op === 'close') port.close();
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The SQLite store as the server uses it: every write runs on a writer thread with its own connection
+ * (sqlite-writer-worker.ts), reads (readPredictions, readColumns) run here on the store's reader
+ * connection. better-sqlite3 is synchronous, so on the event loop a 5,000-row insert held every request
+ * for tens of milliseconds; on its own thread it costs the loop only the hand-over of parameter rows.
+ * WAL mode lets the readers here and the writer there work at once. If the writer thread dies, calls
+ * in flight fail with CW_STORE_WRITER_STOPPED and the next call starts a new one.
+ */
+import { Worker } from 'node:worker_threads';
+import { ChurnwatchError } from '../../errors.js';
+import { workerScript } from '../../worker-script.js';
+import type {
+  FeedbackCounts,
+  FeedbackInput,
+  FeedbackOutcome,
+  PredictionRecord,
+  PredictionStore,
+} from '../prediction-store.js';
+import { insertParameters } from '../store-columns.js';
+import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import type {
+  WriterData,
+  WriterErrorData,
+  WriterOperation,
+  WriterRequest,
+  WriterResponse,
+} from './sqlite-writer-protocol.js';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+function rebuildError(data: WriterErrorData): Error {
+  if (data.code?.startsWith('CW_')) {
+    return new ChurnwatchError(data.code, data.message, data.hint ? { hint: data.hint } : {});
+  }
+  const error = data.name === 'TypeError' ? new TypeError(data.message) : new Error(data.message);
+  if (data.code) (error as Error & { code?: string }).code = data.code;
+  return error;
+}
+
+export function createThreadedSqliteStore(options: SqliteStoreOptions): PredictionStore {
+  if (options.path === ':memory:') {
+    throw new RangeError('an in-memory SQLite database cannot be shared with a writer thread');
+  }
+  // Opening here first reports a bad path synchronously, as the in-thread store does.
+  const reader = createSqliteStore(options);
+  const data: WriterData = { ...options };
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let worker: Worker | undefined;
+  let closed = false;
+
+  function failAll(error: Error): void {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  }
+
+  function start(): Worker {
+    const { script, eval: isEval } = workerScript(import.meta.url, 'sqlite-writer-worker');
+    const w = new Worker(script, { eval: isEval, workerData: data });
+    w.on('message', (response: WriterResponse) => {
+      const p = pending.get(response.id);
+      if (!p) return;
+      pending.delete(response.id);
+      if (response.ok) p.resolve(response.value);
+      else p.reject(rebuildError(response.error));
+    });
+    w.on('error', (error) => {
+      if (worker === w) worker = undefined;
+      failAll(
+        new ChurnwatchError(
+          'CW_STORE_WRITER_STOPPED',
+          `the SQLite writer thread for ${options.path} failed: ${error.message}`,
+          { hint: 'the next write starts a new writer thread; check the disk and the file', cause: error },
+        ),
+      );
+    });
+    w.on('exit', (code) => {
+      if (worker === w) worker = undefined;
+      if (pending.size > 0) {
+        failAll(
+          new ChurnwatchError(
+            'CW_STORE_WRITER_STOPPED',
+            `the SQLite writer thread for ${options.path} stopped (exit code ${code})`,
+            { hint: 'the next write starts a new writer thread; check the disk and the file' },
+          ),
+        );
+      }
+    });
+    // An idle writer must not keep the process alive; calls in flight hold it via their promises.
+    w.unref();
+    return w;
+  }
+
+  function call<T>(op: WriterOperation, arg?: unknown): Promise<T> {
+    if (closed && op !== 'close') return Promise.reject(new Error(`SQLite store ${options.path} is closed`));
+    worker ??= start();
+    const id = nextId++;
+    const request: WriterRequest = arg === undefined ? { id, op } : { id, op, arg };
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker!.ref();
+      worker!.postMessage(request);
+    }).finally(() => {
+      if (pending.size === 0) worker?.unref();
+    });
+  }
+
+  return {
+    kind: 'sqlite',
+    migrate: () => call<void>('migrate'),
+    async insertPredictions(records: readonly PredictionRecord[]) {
+      if (records.length === 0) return;
+      // Validated here, so a bad record fails in the caller with its own message.
+      await call<void>('insertRows', records.map(insertParameters));
+    },
+    async insertRows(rows) {
+      if (rows.length > 0) await call<void>('insertRows', rows);
+    },
+    recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
+    joinPending: () => call<FeedbackOutcome[]>('joinPending'),
+    readPredictions: (query) => reader.readPredictions(query),
+    readColumns: (query) => reader.readColumns(query),
+    countFeedback: () => call<FeedbackCounts>('countFeedback'),
+    ping: () => call<void>('ping'),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        if (worker) await call<void>('close');
+      } finally {
+        await worker?.terminate();
+        worker = undefined;
+        await reader.close();
+      }
+    },
+  };
+}
