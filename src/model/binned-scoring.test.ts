@@ -214,6 +214,21 @@ describe('bin-space batch scoring', () => {
     }
   });
 
+  it("reuses the pool's shared buffers across calls, and not while a call holds them", async () => {
+    const big = makeTable(6000, 11, [...TRAIN_CATEGORIES, 'unseen']);
+    const small = makeTable(2500, 12, TRAIN_CATEGORIES);
+    const withoutX3: ColumnarTable = {
+      ...small,
+      columns: new Map([...small.columns].filter(([name]) => name !== 'x3')),
+    };
+    assertSameBits(await pool.margins(parts, big), tableMargins(parts, big), 'first call');
+    // A smaller table after a bigger one, its absent column in a buffer that held values before.
+    assertSameBits(await pool.margins(parts, withoutX3), tableMargins(parts, withoutX3), 'reused buffers');
+    const [a, b] = await Promise.all([pool.margins(parts, big), pool.margins(parts, small)]);
+    assertSameBits(a, tableMargins(parts, big), 'concurrent call 1');
+    assertSameBits(b, tableMargins(parts, small), 'concurrent call 2');
+  });
+
   it('scores a table without a feature column as if that feature were missing everywhere', () => {
     const table = makeTable(3000, 5, TRAIN_CATEGORIES);
     const without: ColumnarTable = {

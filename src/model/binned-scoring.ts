@@ -180,14 +180,15 @@ export function scoringColumns(
   const n = table.rowCount;
   return encoders.map((encoder): ScoringColumn => {
     const column: Column | undefined = table.columns.get(encoder.name);
-    if (!column) return { kind: 'bins', bins: new Uint8Array(allocate(n)) };
+    // fill(0): the allocator may hand out a reused buffer.
+    if (!column) return { kind: 'bins', bins: new Uint8Array(allocate(n), 0, n).fill(0) };
     if (encoder.kind === 'numeric') {
       if (column.kind !== 'numeric') throw new TypeError(`column ${encoder.name} must be numeric`);
       return { kind: 'numeric', values: column.values };
     }
     if (column.kind !== 'categorical') throw new TypeError(`column ${encoder.name} must be categorical`);
     const map = categoricalCodeBins(encoder, column.dictionary);
-    const bins = new Uint8Array(allocate(n));
+    const bins = new Uint8Array(allocate(n), 0, n);
     const codes = column.codes;
     for (let i = 0; i < n; i++) bins[i] = map[codes[i]! + 1]!;
     return { kind: 'bins', bins };
