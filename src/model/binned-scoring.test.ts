@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ColumnarTable } from '../data/columnar-table.js';
+import type { Column, ColumnarTable } from '../data/columnar-table.js';
 import { createRng } from '../data/rng.js';
 import { compileBinnedForest } from './binned-scoring.js';
 import { type CompiledForest, compileForest, scoreVector } from './compiled-forest.js';
@@ -8,6 +8,7 @@ import { binTable, type FeatureEncoder, fitEncoders } from './feature-encoder.js
 import { DEFAULT_GBDT_PARAMS, trainGbdt } from './gbdt.js';
 import { type ModelParts, referenceTableMargins, tableMargins } from './gbdt-churn-model.js';
 import { createScoringPool, type ScoringPool } from './parallel-scoring.js';
+import { takeRows } from './table-rows.js';
 
 const FEATURES = [
   { name: 'x1', kind: 'numeric' },
@@ -140,6 +141,92 @@ describe('bin-space batch scoring', () => {
     const finite = makeTable(5000, 7, [...TRAIN_CATEGORIES, 'unseen']);
     assertSameBits(tableMargins(parts, finite), referenceTableMargins(parts, finite), 'fast vs raw batch');
     assertSameBits(await pool.margins(parts, table), fast, 'two threads vs one');
+  });
+
+  it('bins on the used thresholds only, exactly, for any row count', async () => {
+    // 200 training bounds, but the forest splits on three of them and on "is missing" (+∞).
+    const bounds = Array.from({ length: 200 }, (_, j) => j * 0.5 - 20);
+    const encoders: FeatureEncoder[] = [
+      { kind: 'numeric', name: 'a', upperBounds: bounds },
+      { kind: 'categorical', name: 'c', categories: ['p', 'q', 'r', 's'] },
+    ];
+    const inf = Number.POSITIVE_INFINITY;
+    // Children of node k are left[k] and left[k] + 1; -1 marks a leaf.
+    const nodes: [feature: number, threshold: number, defaultLeft: number, left: number, value: number][] = [
+      [0, bounds[50]!, 0, 1, 0], // tree 0: a <= bounds[50], missing right
+      [0, bounds[10]!, 1, 3, 0], //   a <= bounds[10], missing left
+      [1, 2, 0, 5, 0], //   c <= q, missing and unseen right
+      [-1, 0, 0, -1, 0.5],
+      [-1, 0, 0, -1, -0.25],
+      [-1, 0, 0, -1, 0.125],
+      [-1, 0, 0, -1, -1],
+      [0, inf, 0, 8, 0], // tree 1 (node 7): a is missing?
+      [-1, 0, 0, -1, 0.03],
+      [-1, 0, 0, -1, -0.7],
+      [-1, 0, 0, -1, 0.001], // tree 2 (node 10): a single leaf
+      [1, 3, 1, 12, 0], // tree 3 (node 11): c <= r, missing left
+      [0, bounds[199]!, 1, 14, 0], //   a <= the last bound
+      [-1, 0, 0, -1, 2], //   a leaf above the bottom
+      [-1, 0, 0, -1, 0.3],
+      [-1, 0, 0, -1, -0.3],
+    ];
+    const forest: CompiledForest = {
+      featureCount: 2,
+      baseScore: -0.1,
+      roots: Int32Array.from([0, 7, 10, 11]),
+      feature: Int32Array.from(nodes, (n) => n[0]),
+      threshold: Float64Array.from(nodes, (n) => n[1]),
+      defaultLeft: Uint8Array.from(nodes, (n) => n[2]),
+      left: Int32Array.from(nodes, (n) => n[3]),
+      right: Int32Array.from(nodes, (n) => (n[3] < 0 ? -1 : n[3] + 1)),
+      value: Float64Array.from(nodes, (n) => n[4]),
+    };
+    const binned = compileBinnedForest(forest, encoders);
+    assert.ok(binned);
+    assert.deepEqual([...binned.bounds[0]!], [bounds[10], bounds[50], bounds[199]]);
+    const specials = [Number.NaN, -inf, inf, -0, 0, -1e300, 1e300, 1e-300];
+    // 1003 rows: not a multiple of the block, of the eight rows walked together or of four binned together.
+    const n = 1003;
+    const a = Float64Array.from({ length: n }, (_, i) => {
+      const j = (i * 7) % bounds.length;
+      return [specials[i % specials.length]!, bounds[j]!, bounds[j]! + 1e-9, bounds[j]! - 1e-9][i % 4]!;
+    });
+    const dictionary = ['s', 'never-seen', 'p', 'r', 'q'];
+    const codes = Int32Array.from({ length: n }, (_, i) => (i % 7) - 1);
+    const table: ColumnarTable = {
+      rowCount: n,
+      header: ['a', 'c'],
+      columns: new Map<string, Column>([
+        ['a', { kind: 'numeric', name: 'a', values: a }],
+        ['c', { kind: 'categorical', name: 'c', codes, dictionary }],
+      ]),
+    };
+    const small = { encoders, forest, calibrator: parts.calibrator };
+    const expected = vectorMargins(forest, encoders, table);
+    assertSameBits(tableMargins(small, table), expected, 'used thresholds vs scoreVector');
+    assertSameBits(await pool.margins(small, table), expected, 'two threads vs scoreVector');
+    for (const rows of [1, 3, 4, 9, 255, 257]) {
+      const part = takeRows(
+        table,
+        Uint32Array.from({ length: rows }, (_, i) => i),
+      );
+      assertSameBits(tableMargins(small, part), expected.subarray(0, rows), `${rows} rows`);
+    }
+  });
+
+  it("reuses the pool's shared buffers across calls, and not while a call holds them", async () => {
+    const big = makeTable(6000, 11, [...TRAIN_CATEGORIES, 'unseen']);
+    const small = makeTable(2500, 12, TRAIN_CATEGORIES);
+    const withoutX3: ColumnarTable = {
+      ...small,
+      columns: new Map([...small.columns].filter(([name]) => name !== 'x3')),
+    };
+    assertSameBits(await pool.margins(parts, big), tableMargins(parts, big), 'first call');
+    // A smaller table after a bigger one, its absent column in a buffer that held values before.
+    assertSameBits(await pool.margins(parts, withoutX3), tableMargins(parts, withoutX3), 'reused buffers');
+    const [a, b] = await Promise.all([pool.margins(parts, big), pool.margins(parts, small)]);
+    assertSameBits(a, tableMargins(parts, big), 'concurrent call 1');
+    assertSameBits(b, tableMargins(parts, small), 'concurrent call 2');
   });
 
   it('scores a table without a feature column as if that feature were missing everywhere', () => {
