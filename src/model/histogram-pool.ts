@@ -5,6 +5,7 @@
  * The calling thread blocks in Atomics.wait (allowed in Node's main thread) while workers finish.
  */
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../worker-script.js';
 import { accumulateHistogram, type HistogramInputs } from './histogram.js';
 
 /** Below this many rows a node is cheaper to do on one thread than to hand out. */
@@ -15,17 +16,6 @@ export interface HistogramPool {
   /** Feature list the next builds use (first `featureCount` entries). */
   readonly features: Int32Array;
   close(): Promise<void>;
-}
-
-function workerScript(): { script: string | URL; eval: boolean } {
-  const url = new URL(import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return { script: new URL('./histogram-worker.js', url), eval: false };
-  // Running from TypeScript sources (tests, tsx): a worker does not inherit a loader registered
-  // in-process, so register tsx inside the worker before importing the TypeScript entry.
-  const target = new URL('./histogram-worker.ts', url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target)}); })();`;
-  return { script: code, eval: true };
 }
 
 export async function createHistogramPool(
@@ -39,7 +29,7 @@ export async function createHistogramPool(
   const features = new Int32Array(new SharedArrayBuffer(Math.max(1, featureCapacity) * 4));
   const outs: Float64Array[] = [];
   const scratch = new Int32Array(2 * input.rows + 2);
-  const { script, eval: isEval } = workerScript();
+  const { script, eval: isEval } = workerScript(import.meta.url, 'histogram-worker');
   for (let slot = 1; slot < threads; slot++) {
     const out = new Float64Array(new SharedArrayBuffer(totalBins * 2 * 8));
     outs.push(out);

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ColumnarTable } from '../data/columnar-table.js';
+import { workerScript } from '../worker-script.js';
 import { type ScoringColumn, scoringColumns } from './binned-scoring.js';
 import { calibrate } from './calibration.js';
 import type { ChurnModel } from './churn-model.js';
@@ -32,18 +33,8 @@ export interface ScoringPoolOptions {
   readonly chunkRows?: number;
 }
 
-function workerScript(): { script: string | URL; eval: boolean } {
-  const url = new URL(import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return { script: new URL('./scoring-worker.js', url), eval: false };
-  // From TypeScript sources (tests, tsx) a worker does not inherit the in-process loader: register tsx first.
-  const target = new URL('./scoring-worker.ts', url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `(async () => { const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(target)}); })();`;
-  return { script: code, eval: true };
-}
-
 function startWorker(): Promise<Worker> {
-  const { script, eval: isEval } = workerScript();
+  const { script, eval: isEval } = workerScript(import.meta.url, 'scoring-worker');
   const worker = new Worker(script, { eval: isEval });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => fail(new Error(`scoring worker exited with code ${code}`));
