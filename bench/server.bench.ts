@@ -11,7 +11,7 @@
  * The load generator shares the cores with the server: figures are a floor, not the server's ceiling.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,15 +56,14 @@ async function serveBare(port: number): Promise<void> {
 
 // ---------------------------------------------------------------- parent: load and measure
 async function startServer(argv: readonly string[], env: NodeJS.ProcessEnv, port: number, logFile: string) {
+  // Logs go straight to a file: the bench process must not spend a core reading them.
+  const logFd = openSync(logFile, 'w');
   const child = spawn(process.execPath, argv, {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', logFd],
   });
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
+  closeSync(logFd);
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -75,19 +74,35 @@ async function startServer(argv: readonly string[], env: NodeJS.ProcessEnv, port
       });
       if (res.status === 200) break;
     } catch {}
-    if (Date.now() > deadline)
-      throw new Error(`server ${argv.join(' ')} did not start:\n${log.slice(-2000)}`);
+    if (Date.now() > deadline || child.exitCode !== null) {
+      throw new Error(
+        `server ${argv.join(' ')} did not start:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
     child,
-    lines: () => log.split('\n').length,
+    lines: () => readFileSync(logFile, 'utf8').split('\n').length - 1,
     async stop() {
-      writeFileSync(logFile, log);
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/** Waits until the server's prediction queue is empty (the store has caught up), at most 120 s. */
+async function waitForDrain(base: string): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < 120_000) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const queued = Number(
+      /^churnwatch_store_queue_length(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? Number.NaN,
+    );
+    if (queued === 0) return (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the prediction queue did not drain within 120 s');
 }
 
 function peakRssMb(child: ChildProcess): number {
@@ -192,8 +207,6 @@ async function main(): Promise<void> {
       port,
       join(work, 'bare.log'),
     );
-    const bareRun = wrk(`http://127.0.0.1:${port}/predict`, single, 32, work);
-    await bare.stop();
 
     // The real thing: `churnwatch serve` from dist/ with its defaults (SQLite on a writer thread, the
     // in-process monitor, logging at info), as a user or the Docker image runs it.
@@ -217,10 +230,26 @@ async function main(): Promise<void> {
       join(work, 'full.log'),
     );
     const base = `http://127.0.0.1:${port + 1}`;
-    const predictRun = wrk(`${base}/predict`, single, 32, work);
+    // Bare and full alternate, twice each, and each keeps its best run: a burst of other work on this
+    // shared machine then lowers one run, not the ratio.
+    const bareRuns: ReturnType<typeof wrk>[] = [];
+    const predictRuns: ReturnType<typeof wrk>[] = [];
+    for (let round = 0; round < 2; round++) {
+      bareRuns.push(wrk(`http://127.0.0.1:${port}/predict`, single, 32, work));
+      predictRuns.push(wrk(`${base}/predict`, single, 32, work));
+    }
+    // The same fixed rate against the bare route: the floor this load generator and machine give p99.
+    const bareFixed = autocannonFixedRate(`http://127.0.0.1:${port}/predict`, single, 5000);
+    await bare.stop();
+    const best = (runs: ReturnType<typeof wrk>[]) => runs.reduce((a, b) => (b.okRps > a.okRps ? b : a));
+    const bareRun = best(bareRuns);
+    const predictRun = best(predictRuns);
+    await waitForDrain(base);
     const fixed = autocannonFixedRate(`${base}/predict`, single, 5000);
     const rssSingle = peakRssMb(full.child);
     const batchRun = wrk(`${base}/predict`, batch, 4, work);
+    // /metrics with every series present, once the store has caught up with the batch run.
+    const drainSeconds = await waitForDrain(base);
     const metrics = await metricsLatency(`${base}/metrics`, 200);
     const rss = peakRssMb(full.child);
     const logLines = full.lines();
@@ -238,9 +267,14 @@ async function main(): Promise<void> {
       fixed_rate_achieved_rps: Math.round(fixed.rps),
       fixed_rate_p50_ms: fixed.p50,
       fixed_rate_p99_ms: fixed.p99,
+      bare_fixed_rate_p50_ms: bareFixed.p50,
+      bare_fixed_rate_p99_ms: bareFixed.p99,
       batch_1000_requests_per_s: batchRun.okRps,
       batch_1000_records_per_s: Math.round(batchRun.okRps * 1000),
       batch_non2xx: batchRun.non2xx,
+      batch_store_drain_seconds: drainSeconds,
+      predict_single_runs_rps: predictRuns.map((r) => Math.round(r.okRps)),
+      bare_fastify_runs_rps: bareRuns.map((r) => Math.round(r.rps)),
       metrics_p50_ms: metrics.p50,
       metrics_p99_ms: metrics.p99,
       metrics_series: metrics.series,
@@ -262,7 +296,7 @@ async function main(): Promise<void> {
       ],
       [
         'p99 at 5000 req/s',
-        `${figures.fixed_rate_p99_ms} ms (achieved ${figures.fixed_rate_achieved_rps}/s; goal <= 10)`,
+        `${figures.fixed_rate_p99_ms} ms (achieved ${figures.fixed_rate_achieved_rps}/s; bare Fastify ${figures.bare_fixed_rate_p99_ms} ms; goal <= 10)`,
         figures.fixed_rate_p99_ms <= 10,
       ],
       [

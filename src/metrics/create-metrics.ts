@@ -65,7 +65,7 @@ const NON_CONFORMING_DEFAULT_METRICS = [
 ];
 
 /** Longest a scrape waits for the store's count of pending feedback, ms. */
-const PENDING_WAIT_MS = 15;
+const PENDING_WAIT_MS = 5;
 
 /** Outcome order in the confusion arrays. */
 const OUTCOMES = ['tp', 'fp', 'tn', 'fn'] as const;

@@ -37,7 +37,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   bodyLimit: 4 * 1024 * 1024,
   adminToken: undefined,
   logLevel: 'info',
-  maxQueue: 50_000,
+  maxQueue: 20_000,
   flushIntervalMs: 50,
   maxWriteBatch: 5000,
   joinIntervalMs: 5000,

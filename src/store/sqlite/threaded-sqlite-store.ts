@@ -40,7 +40,15 @@ function rebuildError(data: WriterErrorData): Error {
   return error;
 }
 
-export function createThreadedSqliteStore(options: SqliteStoreOptions): PredictionStore {
+export interface ThreadedSqliteStoreHooks {
+  /** Called with each writer thread started (tests stop it to check recovery). */
+  readonly onWriterStarted?: (worker: Worker) => void;
+}
+
+export function createThreadedSqliteStore(
+  options: SqliteStoreOptions,
+  hooks: ThreadedSqliteStoreHooks = {},
+): PredictionStore {
   if (options.path === ':memory:') {
     throw new RangeError('an in-memory SQLite database cannot be shared with a writer thread');
   }
@@ -91,6 +99,7 @@ export function createThreadedSqliteStore(options: SqliteStoreOptions): Predicti
     });
     // An idle writer must not keep the process alive; calls in flight hold it via their promises.
     w.unref();
+    hooks.onWriterStarted?.(w);
     return w;
   }
 
