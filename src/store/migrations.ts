@@ -99,6 +99,32 @@ DROP INDEX predictions_user_created;
 CREATE INDEX predictions_user_key ON predictions (user_key, created_at);`,
     postgres: '',
   },
+  {
+    // Sealing in key order marked each sealed row with an UPDATE of its 26 columns and kept an index of
+    // unsealed rows: 31% of an insert. Blocks are now cut in insertion (rowid) order after a watermark
+    // and their rows listed in a narrow table (sqlite-store.ts sealBlock). predictions.block_id and
+    // block_row stay, unused. Rows sealed before keep their blocks; the watermark stops at the first
+    // row not sealed yet.
+    version: 4,
+    name: 'sqlite seal by insertion order',
+    sqlite: `CREATE TABLE prediction_block_rows (
+  prediction_rowid INTEGER PRIMARY KEY,
+  block_id INTEGER NOT NULL,
+  block_row INTEGER NOT NULL
+);
+INSERT INTO prediction_block_rows (prediction_rowid, block_id, block_row)
+  SELECT rowid, block_id, block_row FROM predictions WHERE block_id IS NOT NULL;
+CREATE TABLE prediction_seal_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  sealed_through INTEGER NOT NULL
+);
+INSERT INTO prediction_seal_state (id, sealed_through) VALUES (1, COALESCE(
+  (SELECT min(rowid) - 1 FROM predictions WHERE block_id IS NULL),
+  (SELECT max(rowid) FROM predictions),
+  0));
+DROP INDEX predictions_unsealed;`,
+    postgres: '',
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

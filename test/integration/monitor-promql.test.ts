@@ -157,10 +157,13 @@ describe('PromQL recording rules agree with the monitor', () => {
     for (;;) {
       const realized = await scalar('churnwatch:confusion_rows:1h{kind="realized"}');
       const rows = await scalar('churnwatch:feature_rows:1h{feature="MONTANT"}');
-      if (realized === feedback.length && rows === N) break;
+      // Rule groups are evaluated one after another: the score rules may see the last scrape later.
+      const scoreRows = await scalar('churnwatch:score_rows:1h');
+      const scorePsi = await scalar('churnwatch:score_psi:1h');
+      if (realized === feedback.length && rows === N && scoreRows === N && scorePsi !== undefined) break;
       if (Date.now() > deadline)
         assert.fail(
-          `Prometheus did not catch up (realized ${realized}, rows ${rows})\n${prometheus.output()}`,
+          `Prometheus did not catch up (realized ${realized}, rows ${rows}, score rows ${scoreRows})\n${prometheus.output()}`,
         );
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -118,7 +118,15 @@ describe('sqlite store on disk', () => {
       await store.migrate();
       const check = new Database(path, { readonly: true });
       assert.equal(check.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 2);
-      assert.equal(check.prepare('SELECT count(*) FROM predictions WHERE block_id IS NULL').pluck().get(), 5);
+      assert.equal(
+        check
+          .prepare(
+            'SELECT count(*) FROM predictions WHERE rowid NOT IN (SELECT prediction_rowid FROM prediction_block_rows)',
+          )
+          .pluck()
+          .get(),
+        5,
+      );
       check.close();
       const rows = await readAll(store);
       assert.deepEqual(
