@@ -30,6 +30,8 @@ export interface PredictionWriter {
   /** Flushes and stops the timer. */
   close(): Promise<void>;
   readonly size: number;
+  /** Whether `count` more records would fit now (checked before scoring, so overload is cheap to refuse). */
+  hasRoom(count: number): boolean;
 }
 
 export interface AppContext {

@@ -43,11 +43,15 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
     await store.migrate();
     const writer = createBatchedWriter(store, { maxQueue: 10, flushIntervalMs: 60_000 });
     assert.equal(writer.enqueue(records('a', 8)), true);
+    assert.equal(writer.hasRoom(3), false);
     assert.equal(writer.enqueue(records('b', 3)), false);
     assert.equal(writer.size, 8);
+    assert.equal(writer.hasRoom(2), true);
     assert.equal(writer.enqueue(records('c', 2)), true);
     assert.equal(writer.size, 10);
+    assert.equal(writer.hasRoom(1), false);
     await writer.close();
+    assert.equal(writer.hasRoom(0), false, 'a closed writer has no room');
     assert.deepEqual(
       (await readAll(store)).map((r) => r.id).sort(),
       [...records('a', 8), ...records('c', 2)].map((r) => r.id).sort(),

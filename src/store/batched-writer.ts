@@ -34,6 +34,8 @@ export interface BatchedWriter {
   close(): Promise<void>;
   /** Records queued or in flight. */
   readonly size: number;
+  /** Whether enqueue() would accept `count` more records now. */
+  hasRoom(count: number): boolean;
 }
 
 export function createBatchedWriter(
@@ -132,6 +134,9 @@ export function createBatchedWriter(
     async close() {
       closed = true;
       await flush();
+    },
+    hasRoom(count) {
+      return !closed && queue.length + count <= maxQueue;
     },
     get size() {
       return queue.length;

@@ -187,6 +187,41 @@ describe('server lifecycle', () => {
     }
   });
 
+  it('answers 503 with Retry-After when the prediction queue is full, and stores only what it accepted', () =>
+    withTempDir(async (dir) => {
+      const models = await trainSmallModel();
+      const url = `sqlite:${join(dir, 'full-queue.db')}`;
+      const store = openStore(url);
+      await store.migrate();
+      const app = await buildApp({
+        store,
+        model: await loadModel(join(models, 'latest')),
+        createWriter: createBatchedWriter,
+        logger: false,
+        docs: false,
+        periodicJoin: false,
+        // Room for 5 predictions and no flush during the test: the queue stays as the requests leave it.
+        config: { maxQueue: 5, flushIntervalMs: 60_000 },
+      });
+      try {
+        const records = customerRequests(6, 21);
+        const post = (batch: typeof records) =>
+          app.inject({ method: 'POST', url: '/predict', payload: { records: batch } });
+        assert.equal((await post(records.slice(0, 3))).statusCode, 200);
+        const refused = await post(records.slice(3, 6));
+        assert.equal(refused.statusCode, 503, refused.body);
+        assert.equal(refused.headers['retry-after'], '1');
+        const body = refused.json() as { code: string; message: string };
+        assert.equal(body.code, 'CW_STORE_QUEUE_FULL');
+        assert.match(body.message, /3 predictions queued/);
+        assert.equal((await post(records.slice(3, 5))).statusCode, 200, 'what fits is still accepted');
+      } finally {
+        await app.close();
+        await store.close();
+      }
+      assert.equal(await countPredictions(url), 5);
+    }));
+
   it('serve answers over real HTTP and writes every acknowledged prediction on shutdown', () =>
     withTempDir(async (dir) => {
       const models = await trainSmallModel();

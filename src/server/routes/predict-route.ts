@@ -65,6 +65,15 @@ export function canonicalFeatures(input: InputRecord, where: string): RawFeature
   return out;
 }
 
+function queueFull(ctx: AppContext): HttpError {
+  return new HttpError(
+    503,
+    'CW_STORE_QUEUE_FULL',
+    `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`,
+    { 'retry-after': '1' },
+  );
+}
+
 export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/predict',
@@ -82,6 +91,8 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
       const inputs: InputRecord[] = batch
         ? (body as { records: InputRecord[] }).records
         : [body as InputRecord];
+      // Under overload, refuse before parsing features and scoring: that work would be thrown away.
+      if (!ctx.writer.hasRoom(inputs.length)) throw queueFull(ctx);
       const features: RawFeatures[] = new Array(inputs.length);
       for (let i = 0; i < inputs.length; i++) {
         features[i] = canonicalFeatures(inputs[i]!, batch ? `body/records/${i}` : 'body');
@@ -110,14 +121,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
           predictedClass: score >= threshold ? 1 : 0,
         };
       }
-      if (!ctx.writer.enqueue(records)) {
-        throw new HttpError(
-          503,
-          'CW_STORE_QUEUE_FULL',
-          `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`,
-          { 'retry-after': '1' },
-        );
-      }
+      if (!ctx.writer.enqueue(records)) throw queueFull(ctx);
       for (const r of records) recorder.record(r.features, r.score, r.predictedClass);
       ctx.observer?.observePredictions(records);
       const out = records.map((r) => ({
