@@ -64,8 +64,8 @@ const NON_CONFORMING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ];
 
-/** Longest a scrape waits for the store's count of pending feedback, ms. */
-const PENDING_WAIT_MS = 5;
+/** Longest a scrape waits for the store's count of pending feedback, ms (it normally takes well under 1). */
+const PENDING_WAIT_MS = 250;
 
 /** Outcome order in the confusion arrays. */
 const OUTCOMES = ['tp', 'fp', 'tn', 'fn'] as const;
@@ -192,8 +192,8 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   for (const actual of ['0', '1'])
     for (const status of ['joined', 'pending', 'duplicate', 'conflict'])
       feedback.inc({ actual_class: actual, status }, 0);
-  // The count comes from the store, which may be busy with a large write: a scrape waits at most
-  // PENDING_WAIT_MS for it and otherwise exports the last count (the refresh finishes in the background).
+  // The count comes from the store, which may be slow or down: a scrape waits at most PENDING_WAIT_MS
+  // for it and otherwise exports the last count (the refresh finishes in the background).
   let pendingValue: number | undefined;
   let pendingRefresh: Promise<void> | undefined;
   gauge(METRICS.feedbackPending, async function () {

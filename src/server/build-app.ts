@@ -125,7 +125,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   metrics.setSources({
     queueLength: () => writer.size,
-    pendingFeedback: async () => (await options.store.countFeedback()).pending,
+    pendingFeedback: () => options.store.countPendingFeedback(),
   });
 
   const models: { current: LoadedModel | undefined } = { current: undefined };

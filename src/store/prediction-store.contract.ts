@@ -225,6 +225,7 @@ export function describePredictionStore(name: string, createStore: () => Promise
           ],
         );
         assert.deepEqual(await store.countFeedback(), { joined: 1, pending: 1, duplicate: 0, conflict: 1 });
+        assert.equal(await store.countPendingFeedback(), 1);
         assert.deepEqual(await store.joinPending(), [], 'a second pass finds nothing new');
         const rows = await readAll(store);
         assert.deepEqual(
@@ -258,6 +259,7 @@ export function describePredictionStore(name: string, createStore: () => Promise
         assert.equal(again[1].labelDelayMs, undefined);
         assert.equal(new Set([...first, ...again].map((o) => o.feedbackId)).size, 6, 'every attempt is kept');
         assert.deepEqual(await store.countFeedback(), { joined: 2, pending: 0, duplicate: 2, conflict: 2 });
+        assert.equal(await store.countPendingFeedback(), 0);
         const rows = await readAll(store);
         assert.deepEqual(
           rows.map((r) => [r.id, r.label, r.labelObservedAt]),

@@ -135,6 +135,11 @@ export interface PredictionStore {
    */
   readColumns(query?: PredictionQuery): Promise<PredictionColumns>;
   countFeedback(): Promise<FeedbackCounts>;
+  /**
+   * countFeedback().pending at the cost of the pending rows only (a partial index), not of all feedback:
+   * the server reads it at every scrape.
+   */
+  countPendingFeedback(): Promise<number>;
   /** Throws when the store cannot be written; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

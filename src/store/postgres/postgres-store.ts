@@ -420,6 +420,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       return builder.finish();
     },
 
+    async countPendingFeedback(): Promise<number> {
+      const result = await pool.query<{ n: number }>(
+        "SELECT count(*)::float8 AS n FROM feedback WHERE status = 'pending'",
+      );
+      return result.rows[0]?.n ?? 0;
+    },
+
     async countFeedback(): Promise<FeedbackCounts> {
       const counts = { joined: 0, pending: 0, duplicate: 0, conflict: 0 };
       const result = await pool.query<{ status: string; n: number }>(

@@ -173,6 +173,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       resolvePending: db.prepare(
         `UPDATE feedback SET status = ?, joined_prediction_id = ? WHERE id = ? AND status = 'pending'`,
       ),
+      countPending: db.prepare<[], number>("SELECT count(*) FROM feedback WHERE status = 'pending'").pluck(),
       counts: db.prepare<[], { status: string; n: number }>(
         'SELECT status, COUNT(*) AS n FROM feedback GROUP BY status',
       ),
@@ -663,6 +664,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       const read = readQueue.then(() => readColumnsInSnapshot(query));
       readQueue = read.catch(() => undefined);
       return read;
+    },
+
+    async countPendingFeedback(): Promise<number> {
+      return statements().countPending.get()!;
     },
 
     async countFeedback(): Promise<FeedbackCounts> {

@@ -133,6 +133,8 @@ export function createThreadedSqliteStore(
     readPredictions: (query) => reader.readPredictions(query),
     readColumns: (query) => reader.readColumns(query),
     countFeedback: () => call<FeedbackCounts>('countFeedback'),
+    // A read of the pending rows only: here on the read connection, never queued behind a big insert.
+    countPendingFeedback: () => reader.countPendingFeedback(),
     ping: () => call<void>('ping'),
     async close() {
       if (closed) return;
