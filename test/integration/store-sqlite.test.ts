@@ -8,9 +8,16 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
+import { encodeBlock, runFromRows } from '../../src/store/sqlite/column-block.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
-import { INSERT_COLUMNS, insertParameters } from '../../src/store/store-columns.js';
+import {
+  INSERT_COLUMNS,
+  insertParameters,
+  READ_COLUMNS,
+  READ_ID,
+  userKey,
+} from '../../src/store/store-columns.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 describePredictionStore('sqlite :memory:', async () => {
@@ -148,6 +155,104 @@ describe('sqlite store on disk', () => {
         rows.map((r) => r.labelObservedAt),
       );
       await store.close();
+    }));
+
+  it('upgrades a version-3 database sealed in key order: gaps under the watermark, labels, new blocks', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v3.db');
+      const old = new Database(path);
+      old.function('churnwatch_user_key', { deterministic: true }, (id: unknown) =>
+        typeof id === 'string' ? userKey(id) : null,
+      );
+      old.exec(SCHEMA_MIGRATIONS_TABLE);
+      for (const m of MIGRATIONS.slice(0, 3)) {
+        old.exec(m.sqlite);
+        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+      }
+      const insert = old.prepare(
+        `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key)
+         VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}, churnwatch_user_key(?))`,
+      );
+      // 30 predictions inserted out of time order: k = 11·i mod 30 at rowid i + 1.
+      const key = (k: number) => `k${String(k).padStart(2, '0')}`;
+      for (let i = 0; i < 30; i++) {
+        const k = (i * 11) % 30;
+        const row = insertParameters(prediction(key(k), 1000 + k * 10));
+        insert.run(...row, row[2]);
+      }
+      // Version 3 sealed the oldest 7 unsealed rows in key order, marking each row: k00–k27 sealed,
+      // k28 (rowid 9) and k29 (rowid 20) not, so sealed rows lie on both sides of the unsealed ones.
+      const unsealed = old.prepare(
+        `SELECT ${READ_COLUMNS.slice(0, READ_ID + 1).join(', ')}, rowid FROM predictions
+         WHERE block_id IS NULL ORDER BY created_at, id LIMIT 7`,
+      );
+      for (let b = 0; b < 4; b++) {
+        const rows = unsealed.raw().all() as unknown[][];
+        const stored = encodeBlock(runFromRows(rows));
+        const blockId = Number(
+          old
+            .prepare(
+              `INSERT INTO prediction_blocks (row_count, first_created_at, last_created_at, first_id, last_id,
+               dictionaries, data, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              7,
+              rows[0]![0],
+              rows[6]![0],
+              rows[0]![READ_ID],
+              rows[6]![READ_ID],
+              stored.dictionaries,
+              stored.data,
+              stored.ids,
+            ).lastInsertRowid,
+        );
+        old.prepare('INSERT INTO prediction_block_labels VALUES (?, ?)').run(blockId, stored.labels);
+        rows.forEach((row, i) => {
+          old
+            .prepare('UPDATE predictions SET block_id = ?, block_row = ? WHERE rowid = ?')
+            .run(blockId, i, row.at(-1));
+        });
+      }
+      old.close();
+
+      const store = createSqliteStore({ path, blockRows: 7 });
+      await store.migrate();
+      const all = Array.from({ length: 30 }, (_, k) => key(k));
+      assert.deepEqual(
+        (await readAll(store)).map((r) => r.id),
+        all,
+      );
+      assert.deepEqual(
+        Array.from((await store.readColumns()).createdAt),
+        all.map((_, k) => 1000 + k * 10),
+      );
+      // 12 new predictions: with k28 and k29 they make two new blocks of 7.
+      await store.insertPredictions(Array.from({ length: 12 }, (_, i) => prediction(`n${i}`, 2000 + i)));
+      const outcomes = await store.recordFeedback([
+        { predictionId: 'k03', label: 1, observedAt: 5000, receivedAt: 5000 },
+        { predictionId: 'k29', label: 1, observedAt: 5000, receivedAt: 5000 },
+        { predictionId: 'n1', label: 1, observedAt: 5000, receivedAt: 5000 },
+      ]);
+      assert.deepEqual(
+        outcomes.map((o) => o.status),
+        ['joined', 'joined', 'joined'],
+      );
+      const columns = await store.readColumns();
+      assert.equal(columns.rowCount, 42);
+      const rows = await readAll(store);
+      assert.deepEqual(
+        Array.from(columns.label),
+        rows.map((r) => r.label ?? -1),
+      );
+      assert.deepEqual(
+        rows.filter((r) => r.label === 1).map((r) => r.id),
+        ['k03', 'k29', 'n1'],
+      );
+      await store.close();
+      const check = new Database(path, { readonly: true });
+      assert.equal(check.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 6);
+      assert.equal(check.prepare('SELECT sealed_through FROM prediction_seal_state').pluck().get(), 42);
+      check.close();
     }));
 
   it('fails ping while another connection holds the write lock, and recovers', () =>
