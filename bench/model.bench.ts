@@ -46,6 +46,20 @@ const TOTAL_ROWS = arg('rows', 2_154_048);
 const TRAIN_ROWS = Math.min(1_500_000, Math.floor(TOTAL_ROWS * 0.7));
 const TREES = arg('trees', 100);
 const THREADS = Math.min(2, availableParallelism());
+
+/** The parameters both XGBoost and we train with: same trees, depth, learning rate and bins. */
+const BENCH_PARAMS: GbdtParams = {
+  ...DEFAULT_GBDT_PARAMS,
+  trees: TREES,
+  maxDepth: 6,
+  maxLeaves: 64,
+  learningRate: 0.1,
+  maxBins: 256,
+  minChildWeight: 1,
+  lambda: 1,
+  earlyStoppingRounds: 0,
+  threads: THREADS,
+};
 const SCORING_ONLY = process.argv.includes('--scoring-only');
 const REPEATS = arg('repeats', 5);
 
@@ -91,18 +105,7 @@ async function fullBenchmark(): Promise<void> {
   writeMatrix(train, join(tmp, 'train'));
   writeMatrix(heldOut, join(tmp, 'test'));
 
-  const params: GbdtParams = {
-    ...DEFAULT_GBDT_PARAMS,
-    trees: TREES,
-    maxDepth: 6,
-    maxLeaves: 64,
-    learningRate: 0.1,
-    maxBins: 256,
-    minChildWeight: 1,
-    lambda: 1,
-    earlyStoppingRounds: 0,
-    threads: THREADS,
-  };
+  const params = BENCH_PARAMS;
 
   // 3. XGBoost.
   const spec = {
@@ -246,18 +249,7 @@ async function scoringOnly(): Promise<void> {
   const trainRows = Math.min(300_000, TRAIN_ROWS);
   const train = takeRows(all, range(0, trainRows));
   const heldOut = takeRows(all, range(TRAIN_ROWS, all.rowCount));
-  const params: GbdtParams = {
-    ...DEFAULT_GBDT_PARAMS,
-    trees: TREES,
-    maxDepth: 6,
-    maxLeaves: 64,
-    learningRate: 0.1,
-    maxBins: 256,
-    minChildWeight: 1,
-    lambda: 1,
-    earlyStoppingRounds: 0,
-    threads: THREADS,
-  };
+  const params = BENCH_PARAMS;
   const cache = join(dataDir, `scoring-model-${TOTAL_ROWS}-${trainRows}-${TREES}.json`);
   let parts: ModelParts;
   if (existsSync(cache)) {

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
+import type { PredictionStore } from '../../src/store/prediction-store.js';
 import { encodeBlock, runFromRows } from '../../src/store/sqlite/column-block.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
@@ -26,10 +27,10 @@ describePredictionStore('sqlite :memory:', async () => {
   return store;
 });
 
-describePredictionStore('sqlite file (WAL), writes on a writer thread', async () => {
-  // Each store gets its own file (in a directory openStore must create); closing removes it.
+/** A migrated store on a file in its own temporary directory, which closing removes. */
+async function fileStore(open: (dir: string) => PredictionStore): Promise<PredictionStore> {
   const dir = await mkdtemp(join(tmpdir(), 'churnwatch-store-'));
-  const store = openStore(`sqlite:${join(dir, 'nested', 'churnwatch.db')}`);
+  const store = open(dir);
   await store.migrate();
   return {
     ...store,
@@ -38,35 +39,22 @@ describePredictionStore('sqlite file (WAL), writes on a writer thread', async ()
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+}
 
-describePredictionStore('sqlite file (WAL), writes in-thread', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'churnwatch-store-'));
-  const store = openStore(`sqlite:${join(dir, 'churnwatch.db')}`, { writerThread: false });
-  await store.migrate();
-  return {
-    ...store,
-    close: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+// The file sits in a directory openStore must create.
+describePredictionStore('sqlite file (WAL), writes on a writer thread', () =>
+  fileStore((dir) => openStore(`sqlite:${join(dir, 'nested', 'churnwatch.db')}`)),
+);
+
+describePredictionStore('sqlite file (WAL), writes in-thread', () =>
+  fileStore((dir) => openStore(`sqlite:${join(dir, 'churnwatch.db')}`, { writerThread: false })),
+);
 
 // Tiny column blocks, so every contract test also runs across sealed blocks, blocks whose key ranges
 // overlap (shuffled inserts), labels patched into sealed blocks, and the unsealed tail.
-describePredictionStore('sqlite file, column blocks of 7', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'churnwatch-store-'));
-  const store = createSqliteStore({ path: join(dir, 'blocks.db'), blockRows: 7 });
-  await store.migrate();
-  return {
-    ...store,
-    close: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+describePredictionStore('sqlite file, column blocks of 7', () =>
+  fileStore((dir) => createSqliteStore({ path: join(dir, 'blocks.db'), blockRows: 7 })),
+);
 
 describePredictionStore('sqlite :memory:, column blocks of 5', async () => {
   const store = createSqliteStore({ path: ':memory:', blockRows: 5 });
