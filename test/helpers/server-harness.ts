@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../../src/data/customer-schema.js';
 import { generateCustomerRows } from '../../src/data/synthetic.js';
+import { type BuildAppOptions, buildApp } from '../../src/server/build-app.js';
+import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { PredictionStore } from '../../src/store/prediction-store.js';
 
@@ -112,4 +115,18 @@ export function sumSeries(metrics: Map<string, number>, name: string, ...match: 
     if (match.every((m) => key.includes(m))) total += value;
   }
   return total;
+}
+
+/**
+ * buildApp as the integration tests use it: the real batched writer, no logs, no /docs, no periodic
+ * join (tests call joinPendingNow()); anything else comes from `options`.
+ */
+export function buildTestApp(options: Omit<BuildAppOptions, 'createWriter'>): Promise<FastifyInstance> {
+  return buildApp({
+    createWriter: createBatchedWriter,
+    logger: false,
+    docs: false,
+    periodicJoin: false,
+    ...options,
+  });
 }

@@ -17,11 +17,10 @@ import { loadModel } from '../../src/model/model-io.js';
 import { createLiveMonitor, type LiveMonitor } from '../../src/monitor/live-monitor.js';
 import { buildMonitorApp } from '../../src/monitor/monitor-server.js';
 import { createStoreTailer, type StoreTailer } from '../../src/monitor/store-tailer.js';
-import { buildApp } from '../../src/server/build-app.js';
 import { classRates } from '../../src/stats/classification.js';
-import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import {
   BACKENDS,
+  buildTestApp,
   customerRequests,
   parseMetrics,
   sumSeries,
@@ -97,14 +96,10 @@ for (const backend of BACKENDS) {
       dir = await mkdtemp(join(tmpdir(), 'churnwatch-monitor-'));
       testStore = await backend.open(dir);
       monitor = createLiveMonitor({ window: { maxRows: 10_000 }, cacheMs: 0 });
-      app = await buildApp({
+      app = await buildTestApp({
         store: testStore.store,
         model,
-        createWriter: createBatchedWriter,
         config: { batchLimit: 1000 },
-        logger: false,
-        docs: false,
-        periodicJoin: false,
         observer: monitor,
         registry: new Registry(),
       });

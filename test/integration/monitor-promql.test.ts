@@ -25,8 +25,6 @@ import { loadModel } from '../../src/model/model-io.js';
 import { createLiveMonitor, type LiveMonitor } from '../../src/monitor/live-monitor.js';
 import type { WindowAnalysis } from '../../src/monitor/window-analysis.js';
 import { DEFAULT_RULE_OPTIONS, recordingRuleGroups } from '../../src/provisioning/prometheus-rules.js';
-import { buildApp } from '../../src/server/build-app.js';
-import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import { openStore } from '../../src/store/open-store.js';
 import {
   PROMETHEUS,
@@ -36,7 +34,7 @@ import {
   waitForHttp,
 } from '../helpers/external-binary.js';
 import { freePort } from '../helpers/free-port.js';
-import { customerRequests } from '../helpers/server-harness.js';
+import { buildTestApp, customerRequests } from '../helpers/server-harness.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 
 const N = 2000;
@@ -83,14 +81,10 @@ describe('PromQL recording rules agree with the monitor', () => {
     const store = openStore(`sqlite:${join(dir, 'log.db')}`);
     await store.migrate();
     monitor = createLiveMonitor({ window: { maxRows: 10_000 }, cacheMs: 0 });
-    const api = await buildApp({
+    const api = await buildTestApp({
       store,
       model,
-      createWriter: createBatchedWriter,
       config: { batchLimit: 1000 },
-      logger: false,
-      docs: false,
-      periodicJoin: false,
       observer: monitor,
       registry: new Registry(),
     });

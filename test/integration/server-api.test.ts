@@ -12,10 +12,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ChurnModel } from '../../src/model/churn-model.js';
 import { loadModel } from '../../src/model/model-io.js';
 import { numericBinIndex } from '../../src/model/reference-bins.js';
-import { buildApp } from '../../src/server/build-app.js';
-import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import {
   BACKENDS,
+  buildTestApp,
   customerRequests,
   parseMetrics,
   sumSeries,
@@ -47,15 +46,11 @@ for (const backend of BACKENDS) {
       model = await loadModel(join(modelsDir, 'latest'));
       dir = await mkdtemp(join(tmpdir(), 'churnwatch-server-'));
       testStore = await backend.open(dir);
-      app = await buildApp({
+      app = await buildTestApp({
         store: testStore.store,
         model,
         loadModel,
-        createWriter: createBatchedWriter,
         config: { adminToken: TOKEN, modelPath: join(modelsDir, 'latest'), batchLimit: 500 },
-        logger: false,
-        docs: false,
-        periodicJoin: false,
       });
     });
     after(async () => {
@@ -291,14 +286,10 @@ for (const backend of BACKENDS) {
     it('answers 404 on /admin/reload when no token is configured', async () => {
       await withTempDir(async (tmp) => {
         const other = await backend.open(tmp);
-        const noAdmin = await buildApp({
+        const noAdmin = await buildTestApp({
           store: other.store,
           model,
           loadModel,
-          createWriter: createBatchedWriter,
-          logger: false,
-          docs: false,
-          periodicJoin: false,
         });
         try {
           const res = await noAdmin.inject({

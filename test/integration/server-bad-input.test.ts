@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadModel } from '../../src/model/model-io.js';
-import { buildApp } from '../../src/server/build-app.js';
-import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import {
   BACKENDS,
+  buildTestApp,
   customerRequests,
   parseMetrics,
   sumSeries,
@@ -336,15 +335,11 @@ for (const backend of BACKENDS) {
       const models = await trainSmallModel();
       dir = await mkdtemp(join(tmpdir(), 'churnwatch-bad-'));
       testStore = await backend.open(dir);
-      app = await buildApp({
+      app = await buildTestApp({
         store: testStore.store,
         model: await loadModel(join(models, 'latest')),
         loadModel,
-        createWriter: createBatchedWriter,
         config: { adminToken: TOKEN, batchLimit: BATCH_LIMIT, bodyLimit: BODY_LIMIT },
-        logger: false,
-        docs: false,
-        periodicJoin: false,
       });
     });
     after(async () => {

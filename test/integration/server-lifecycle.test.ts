@@ -13,11 +13,9 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { runServe } from '../../src/cli/commands/serve.js';
 import { loadModel } from '../../src/model/model-io.js';
-import { buildApp } from '../../src/server/build-app.js';
-import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import { openStore } from '../../src/store/open-store.js';
 import { freePort } from '../helpers/free-port.js';
-import { customerRequests, POSTGRES_URL } from '../helpers/server-harness.js';
+import { buildTestApp, customerRequests, POSTGRES_URL } from '../helpers/server-harness.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 
@@ -77,13 +75,9 @@ describe('server lifecycle', () => {
       const build = async () => {
         const store = openStore(url);
         await store.migrate();
-        const app = await buildApp({
+        const app = await buildTestApp({
           store,
           model,
-          createWriter: createBatchedWriter,
-          logger: false,
-          docs: false,
-          periodicJoin: false,
         });
         return { store, app };
       };
@@ -121,13 +115,9 @@ describe('server lifecycle', () => {
       const path = join(dir, 'locked.db');
       const store = openStore(`sqlite:${path}`, { busyTimeoutMs: 50 });
       await store.migrate();
-      const app = await buildApp({
+      const app = await buildTestApp({
         store,
         model: await loadModel(join(models, 'latest')),
-        createWriter: createBatchedWriter,
-        logger: false,
-        docs: false,
-        periodicJoin: false,
       });
       const other = new Database(path);
       try {
@@ -157,13 +147,9 @@ describe('server lifecycle', () => {
     relayed.port = String(relay.port);
     const store = openStore(relayed.toString(), { schema, poolSize: 2 });
     await store.migrate();
-    const app = await buildApp({
+    const app = await buildTestApp({
       store,
       model: await loadModel(join(models, 'latest')),
-      createWriter: createBatchedWriter,
-      logger: false,
-      docs: false,
-      periodicJoin: false,
     });
     try {
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
@@ -193,13 +179,9 @@ describe('server lifecycle', () => {
       const url = `sqlite:${join(dir, 'full-queue.db')}`;
       const store = openStore(url);
       await store.migrate();
-      const app = await buildApp({
+      const app = await buildTestApp({
         store,
         model: await loadModel(join(models, 'latest')),
-        createWriter: createBatchedWriter,
-        logger: false,
-        docs: false,
-        periodicJoin: false,
         // Room for 5 predictions and no flush during the test: the queue stays as the requests leave it.
         config: { maxQueue: 5, flushIntervalMs: 60_000 },
       });

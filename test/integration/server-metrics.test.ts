@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { METRICS } from '../../src/metrics/catalogue.js';
 import { loadModel } from '../../src/model/model-io.js';
-import { buildApp } from '../../src/server/build-app.js';
-import { createBatchedWriter } from '../../src/store/batched-writer.js';
 import { openStore } from '../../src/store/open-store.js';
 import { PROMTOOL, requireBinary } from '../helpers/external-binary.js';
-import { customerRequests } from '../helpers/server-harness.js';
+import { buildTestApp, customerRequests } from '../helpers/server-harness.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 
@@ -21,13 +19,9 @@ describe('/metrics exposition', () => {
       const models = await trainSmallModel();
       const store = openStore(`sqlite:${join(dir, 'm.db')}`);
       await store.migrate();
-      const app = await buildApp({
+      const app = await buildTestApp({
         store,
         model: await loadModel(join(models, 'latest')),
-        createWriter: createBatchedWriter,
-        logger: false,
-        docs: false,
-        periodicJoin: false,
       });
       try {
         const records = customerRequests(200, 12);
