@@ -6,6 +6,7 @@ import { rocAuc } from '../stats/classification.js';
 import { compileForest, scoreColumns, scoreVector } from './compiled-forest.js';
 import { binTable, fitEncoders } from './feature-encoder.js';
 import { addTreeMargins, DEFAULT_GBDT_PARAMS, type GbdtParams, trainGbdt } from './gbdt.js';
+import { sampleHash } from './training-shard.js';
 
 /** x1, x2 uniform; x3 missing 30 % of the time; c a category among 6 plus missing. */
 function makeTable(
@@ -107,6 +108,8 @@ describe('trainGbdt', () => {
     const one = await fitAndScore(train, train, { ...params, threads: 1 });
     const two = await fitAndScore(train, train, { ...params, threads: 2 });
     assert.deepEqual(two.model.trees, one.model.trees);
+    const three = await fitAndScore(train, train, { ...params, threads: 3 });
+    assert.deepEqual(three.model.trees, one.model.trees);
     const other = await fitAndScore(train, train, { ...params, seed: 8, threads: 1 });
     assert.notDeepEqual(other.model.trees, one.model.trees);
     // One record at a time gives the same margins as the batch.
@@ -115,6 +118,39 @@ describe('trainGbdt', () => {
       for (let f2 = 0; f2 < 4; f2++) x[f2] = one.columns[f2]![row]!;
       assert.equal(scoreVector(one.forest, x), one.margins[row]);
     }
+  });
+
+  it('updates margins the same by leaf ranges (all rows sampled) as by walking the tree (sampled rows)', async () => {
+    // A sample share of 1 - 2^-32 takes the tree-walk path yet, for these rows, keeps every row.
+    const f = (x1: number, _x2: number, x3: number) => (Number.isNaN(x3) ? 0.6 : x1 > 0.4 ? 0.8 : 0.2);
+    const train = makeTable(50_000, 12, f);
+    for (const threads of [1, 2]) {
+      const ranges = await fitAndScore(train, train, { trees: 8, threads });
+      const walked = await fitAndScore(train, train, { trees: 8, threads, subsample: 1 - 2 ** -32 });
+      assert.deepEqual(walked.model.trees, ranges.model.trees, `${threads} thread(s)`);
+    }
+  });
+
+  it('draws about the asked share of rows per tree, a different sample each round', async () => {
+    const rows = 200_000;
+    const below = Math.floor(0.3 * 2 ** 32);
+    const kept = (round: number) => {
+      const out = new Uint8Array(rows);
+      for (let i = 0; i < rows; i++) out[i] = sampleHash(7, round, i) < below ? 1 : 0;
+      return out;
+    };
+    const a = kept(0);
+    const b = kept(1);
+    let inA = 0;
+    let inBoth = 0;
+    for (let i = 0; i < rows; i++) {
+      inA += a[i]!;
+      inBoth += a[i]! & b[i]!;
+    }
+    assert.ok(Math.abs(inA / rows - 0.3) < 0.005, `share ${inA / rows}`);
+    // Independent rounds: about 0.3 * 0.3 of the rows are in both samples.
+    assert.ok(Math.abs(inBoth / rows - 0.09) < 0.005, `overlap ${inBoth / rows}`);
+    assert.notEqual(sampleHash(8, 0, 5), sampleHash(7, 0, 5));
   });
 
   it('stops early on a validation slice and keeps the best round', async () => {

@@ -12,8 +12,9 @@
 import { createRng } from '../data/rng.js';
 import type { BinnedMatrix } from './feature-encoder.js';
 import { GRADIENT_SCALE, HESSIAN_SCALE } from './histogram.js';
-import { createHistogramPool } from './histogram-pool.js';
 import { shuffledIndices } from './sampling.js';
+import { createShardPool } from './shard-pool.js';
+import { MarginUpdate, type TrainingBuffers } from './training-shard.js';
 
 export interface GbdtParams {
   /** Maximum boosting rounds (trees). */
@@ -128,8 +129,8 @@ interface Split {
 
 interface Leaf {
   node: number;
-  start: number;
-  end: number;
+  /** Rows of the leaf, over all shards. */
+  count: number;
   depth: number;
   g: number;
   h: number;
@@ -190,20 +191,43 @@ export async function trainGbdt(
   const rate = Math.min(1 - 1e-6, Math.max(1e-6, positives / n));
   const baseScore = Math.log(rate / (1 - rate));
 
-  const margin = new Float64Array(n).fill(baseScore);
-  const gradients = new Int32Array(new SharedArrayBuffer(n * 4));
-  const hessians = new Int32Array(new SharedArrayBuffer(n * 4));
-  const index = new Uint32Array(new SharedArrayBuffer(n * 4));
-  const tmp = new Uint32Array(n);
+  const shared = <T>(make: (buffer: SharedArrayBuffer) => T, bytes: number) =>
+    make(new SharedArrayBuffer(Math.max(8, bytes)));
+  // Node ids are bounded by both the leaf count and the depth of a tree.
+  const maxNodes = Math.min(2 * params.maxLeaves - 1, 2 ** (params.maxDepth + 1) - 1);
+  const shards = Math.min(params.threads, Math.max(1, Math.floor(n / 20_000)));
+  const sharedTarget = shared((b) => new Uint8Array(b), n);
+  sharedTarget.set(target);
+  const buffers: TrainingBuffers = {
+    bins: train.bins,
+    rows: n,
+    offsets,
+    target: sharedTarget,
+    margin: shared((b) => new Float64Array(b), n * 8).fill(baseScore),
+    gradients: shared((b) => new Int32Array(b), n * 4),
+    hessians: shared((b) => new Int32Array(b), n * 4),
+    index: shared((b) => new Uint32Array(b), n * 4),
+    ranges: shared((b) => new Int32Array(b), maxNodes * shards * 2 * 4),
+    shards,
+    features: shared((b) => new Int32Array(b), nf * 4),
+    treeFeature: shared((b) => new Int32Array(b), maxNodes * 4),
+    treeBin: shared((b) => new Int32Array(b), maxNodes * 4),
+    treeDefaultLeft: shared((b) => new Uint8Array(b), maxNodes),
+    treeLeft: shared((b) => new Int32Array(b), maxNodes * 4),
+    treeRight: shared((b) => new Int32Array(b), maxNodes * 4),
+    treeValue: shared((b) => new Float64Array(b), maxNodes * 8),
+    leafNodes: shared((b) => new Int32Array(b), params.maxLeaves * 4),
+    outs: Array.from({ length: shards }, () => shared((b) => new Float64Array(b), totalBins * 2 * 8)),
+  };
+  const { ranges, features } = buffers;
+  const rowsOf = (node: number) => {
+    let count = 0;
+    for (let s = 0; s < shards; s++)
+      count += ranges[2 * (node * shards + s) + 1]! - ranges[2 * (node * shards + s)]!;
+    return count;
+  };
   const validMargin = validation ? new Float64Array(validation.matrix.rows).fill(baseScore) : undefined;
-
-  const threads = Math.min(params.threads, Math.max(1, Math.floor(n / 20_000)));
-  const pool = await createHistogramPool(
-    { bins: train.bins, rows: n, index, gradients, hessians, offsets },
-    totalBins,
-    nf,
-    threads,
-  );
+  const pool = await createShardPool(buffers);
   const histFree: Float64Array[] = [];
   const takeHist = () => histFree.pop() ?? new Float64Array(totalBins * 2);
 
@@ -214,10 +238,10 @@ export async function trainGbdt(
   const score = (g: number, h: number) => (g * invG) ** 2 / (h * invH + lambda);
 
   const featureCount = Math.max(1, Math.round(params.colsample * nf));
-  const features = pool.features;
+  const sampleBelow = params.subsample >= 1 ? 2 ** 32 : Math.floor(params.subsample * 2 ** 32);
 
   function findSplit(leaf: Leaf): Split | undefined {
-    if (leaf.depth >= params.maxDepth || leaf.end - leaf.start < 2) return undefined;
+    if (leaf.depth >= params.maxDepth || leaf.count < 2) return undefined;
     const { hist, g: gTotal, h: hTotal } = leaf;
     const parent = score(gTotal, hTotal);
     let best: Split | undefined;
@@ -259,25 +283,23 @@ export async function trainGbdt(
   let bestIteration = -1;
   let bestLoss = Number.POSITIVE_INFINITY;
   try {
+    let leafCount = 0;
     for (let round = 0; round < params.trees; round++) {
-      for (let i = 0; i < n; i++) {
-        const p = sigmoid(margin[i]!);
-        gradients[i] = Math.round((p - target[i]!) * GRADIENT_SCALE);
-        hessians[i] = Math.round(Math.max(p * (1 - p), 1e-16) * HESSIAN_SCALE);
-      }
-      let m = 0;
-      if (params.subsample < 1) {
-        for (let i = 0; i < n; i++) if (rng.next() < params.subsample) index[m++] = i;
-      } else {
-        for (let i = 0; i < n; i++) index[i] = i;
-        m = n;
-      }
       if (featureCount < nf) {
         const order = shuffledIndices(nf, rng).subarray(0, featureCount).sort();
         features.set(order);
       } else {
         for (let f = 0; f < nf; f++) features[f] = f;
       }
+      // The shards apply the previous tree to their margins, then compute gradients and the root.
+      const update =
+        round === 0
+          ? MarginUpdate.None
+          : sampleBelow >= 2 ** 32
+            ? MarginUpdate.LeafRanges
+            : MarginUpdate.TreeWalk;
+      const rootHist = takeHist();
+      pool.beginRound({ update, leafCount, round, seed: params.seed, sampleBelow, featureCount }, rootHist);
 
       const tree: BinTree = {
         feature: [-1],
@@ -288,8 +310,6 @@ export async function trainGbdt(
         value: [0],
         gain: [0],
       };
-      const rootHist = takeHist();
-      pool.build(0, m, featureCount, rootHist);
       let gRoot = 0;
       let hRoot = 0;
       const f0 = features[0]!;
@@ -299,8 +319,7 @@ export async function trainGbdt(
       }
       const root: Leaf = {
         node: 0,
-        start: 0,
-        end: m,
+        count: rowsOf(0),
         depth: 0,
         g: gRoot,
         h: hRoot,
@@ -318,17 +337,6 @@ export async function trainGbdt(
         if (pick < 0) break;
         const leaf = leaves[pick]!;
         const split = leaf.split!;
-        // Stable partition of the node's rows: left rows keep their order in place, right rows via tmp.
-        const col = split.feature * n;
-        let l = leaf.start;
-        let r = 0;
-        for (let i = leaf.start; i < leaf.end; i++) {
-          const row = index[i]!;
-          const b = train.bins[col + row]!;
-          if (b === 0 ? split.defaultLeft : b <= split.bin) index[l++] = row;
-          else tmp[r++] = row;
-        }
-        index.set(tmp.subarray(0, r), l);
         const leftNode = tree.feature.length;
         const rightNode = leftNode + 1;
         for (const _ of [leftNode, rightNode]) {
@@ -346,10 +354,28 @@ export async function trainGbdt(
         tree.left[leaf.node] = leftNode;
         tree.right[leaf.node] = rightNode;
         tree.gain[leaf.node] = split.gain;
+        const hRight = leaf.h - split.hLeft;
+        const canSplit = leaf.depth + 1 < params.maxDepth;
+        // The child with less hessian is (nearly always) the one with fewer rows: build its
+        // histogram, and the other is the parent's minus it.
+        const build = !canSplit ? 0 : split.hLeft <= hRight ? 1 : 2;
+        const smallHist = build === 0 ? undefined : takeHist();
+        pool.split(
+          {
+            node: leaf.node,
+            left: leftNode,
+            right: rightNode,
+            feature: split.feature,
+            bin: split.bin,
+            defaultLeft: split.defaultLeft,
+            build,
+            featureCount,
+          },
+          smallHist,
+        );
         const left: Leaf = {
           node: leftNode,
-          start: leaf.start,
-          end: l,
+          count: rowsOf(leftNode),
           depth: leaf.depth + 1,
           g: split.gLeft,
           h: split.hLeft,
@@ -358,25 +384,20 @@ export async function trainGbdt(
         };
         const right: Leaf = {
           node: rightNode,
-          start: l,
-          end: leaf.end,
+          count: rowsOf(rightNode),
           depth: leaf.depth + 1,
           g: leaf.g - split.gLeft,
-          h: leaf.h - split.hLeft,
+          h: hRight,
           hist: leaf.hist,
           split: undefined,
         };
-        const canSplit = leaf.depth + 1 < params.maxDepth;
-        if (canSplit) {
-          const [small, large] =
-            left.end - left.start <= right.end - right.start ? [left, right] : [right, left];
-          const smallHist = takeHist();
-          pool.build(small.start, small.end, featureCount, smallHist);
+        if (smallHist) {
           const parentHist = leaf.hist;
           for (let k = 0; k < featureCount; k++) {
             const f = features[k]!;
             for (let c = offsets[f]! * 2; c < offsets[f + 1]! * 2; c++) parentHist[c]! -= smallHist[c]!;
           }
+          const [small, large] = build === 1 ? [left, right] : [right, left];
           small.hist = smallHist;
           large.hist = parentHist;
           left.split = findSplit(left);
@@ -386,13 +407,23 @@ export async function trainGbdt(
         }
         leaves.splice(pick, 1, left, right);
       }
+      leafCount = 0;
       for (const leaf of leaves) {
         const denominator = leaf.h * invH + lambda;
         tree.value[leaf.node] = denominator > 0 ? (-(leaf.g * invG) / denominator) * params.learningRate : 0;
         if (!histFree.includes(leaf.hist)) histFree.push(leaf.hist);
+        buffers.leafNodes[leafCount++] = leaf.node;
+      }
+      // The next round's margin update reads the tree from shared memory.
+      for (let node = 0; node < tree.feature.length; node++) {
+        buffers.treeFeature[node] = tree.feature[node]!;
+        buffers.treeBin[node] = tree.bin[node]!;
+        buffers.treeDefaultLeft[node] = tree.defaultLeft[node] ? 1 : 0;
+        buffers.treeLeft[node] = tree.left[node]!;
+        buffers.treeRight[node] = tree.right[node]!;
+        buffers.treeValue[node] = tree.value[node]!;
       }
       trees.push(tree);
-      addTreeMargins(tree, train, margin);
       let vLoss: number | undefined;
       if (validation && validMargin) {
         addTreeMargins(tree, validation.matrix, validMargin);
