@@ -84,6 +84,12 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
         body: predictBodySchema(ctx.config.batchLimit),
         response: { '4xx': ErrorBody, '5xx': ErrorBody },
       },
+      // A full queue refuses before the body is read, parsed and validated: under overload that work
+      // would be thrown away. Only a queue with no room at all: a request refused here would have been
+      // refused below whatever it holds.
+      onRequest: async () => {
+        if (!ctx.writer.hasRoom(1)) throw queueFull(ctx);
+      },
     },
     async (request, reply) => {
       const body = request.body as InputRecord | { records: InputRecord[] };
