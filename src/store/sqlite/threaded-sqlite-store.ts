@@ -26,6 +26,13 @@ import type {
   WriterResponse,
 } from './sqlite-writer-protocol.js';
 
+/**
+ * The writer thread's young generation, MiB. Each batch it receives is garbage once written; V8's
+ * default lets the young generation grow to 48 MiB on 64-bit, which the batch overload benchmark saw as
+ * resident memory. 8 MiB costs a few more scavenges (docs/performance.md).
+ */
+const WRITER_YOUNG_GENERATION_MB = 8;
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -67,7 +74,11 @@ export function createThreadedSqliteStore(
 
   function start(): Worker {
     const { script, eval: isEval } = workerScript(import.meta.url, 'sqlite-writer-worker');
-    const w = new Worker(script, { eval: isEval, workerData: data });
+    const w = new Worker(script, {
+      eval: isEval,
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     w.on('message', (response: WriterResponse) => {
       const p = pending.get(response.id);
       if (!p) return;
