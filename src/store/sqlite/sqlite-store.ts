@@ -37,15 +37,22 @@ import {
 } from '../query-range.js';
 import {
   INSERT_COLUMNS,
-  type InsertRow,
-  insertParameters,
+  type InsertValue,
+  insertValue,
+  type PredictionRows,
   READ_COLUMNS,
   READ_ID,
+  toPredictionRows,
   userKey,
 } from '../store-columns.js';
 
+const ID_INDEX = INSERT_COLUMNS.indexOf('id');
+const CREATED_AT_INDEX = INSERT_COLUMNS.indexOf('created_at');
 const USER_ID_INDEX = INSERT_COLUMNS.indexOf('user_id');
-const INSERT_FIRST_FEATURE = INSERT_COLUMNS.indexOf('predicted_class') + 1;
+const MODEL_VERSION_INDEX = INSERT_COLUMNS.indexOf('model_version');
+const SCORE_INDEX = INSERT_COLUMNS.indexOf('score');
+const PREDICTED_CLASS_INDEX = INSERT_COLUMNS.indexOf('predicted_class');
+const INSERT_FIRST_FEATURE = PREDICTED_CLASS_INDEX + 1;
 
 /**
  * Rows per INSERT statement: 32 rows per statement instead of one cut the writer's CPU time per row by
@@ -53,18 +60,25 @@ const INSERT_FIRST_FEATURE = INSERT_COLUMNS.indexOf('predicted_class') + 1;
  */
 const ROWS_PER_INSERT = 32;
 
-/** An insert row as the SEAL_COLUMNS row sealing reads back, no label yet. */
-function sealRow(row: InsertRow, rowid: number): unknown[] {
-  const out: unknown[] = [row[1], row[4], row[5], null, null, row[3]];
-  for (let c = INSERT_FIRST_FEATURE; c < INSERT_COLUMNS.length; c++) out.push(row[c]);
-  out.push(row[0], rowid);
+/** Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid. */
+function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
+  const out: unknown[] = [
+    insertValue(rows, r, CREATED_AT_INDEX),
+    insertValue(rows, r, SCORE_INDEX),
+    insertValue(rows, r, PREDICTED_CLASS_INDEX),
+    null,
+    null,
+    insertValue(rows, r, MODEL_VERSION_INDEX),
+  ];
+  for (let c = INSERT_FIRST_FEATURE; c < INSERT_COLUMNS.length; c++) out.push(insertValue(rows, r, c));
+  out.push(insertValue(rows, r, ID_INDEX), rowid);
   return out;
 }
 
-/** Copies an insert row and its user key into `params` from `at`, as the INSERT statements take them. */
-function rowParameters(row: InsertRow, params: (string | number | null)[], at: number): void {
-  for (let c = 0; c < INSERT_COLUMNS.length; c++) params[at + c] = row[c]!;
-  const userId = row[USER_ID_INDEX];
+/** Copies row `r`'s parameters and user key into `params` from `at`, as the INSERT statements take them. */
+function rowParameters(rows: PredictionRows, r: number, params: InsertValue[], at: number): void {
+  for (let c = 0; c < INSERT_COLUMNS.length; c++) params[at + c] = insertValue(rows, r, c);
+  const userId = params[at + USER_ID_INDEX];
   params[at + INSERT_COLUMNS.length] = typeof userId === 'string' ? userKey(userId) : null;
 }
 
@@ -453,14 +467,14 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     }
   }
 
-  const insertBatch = db.transaction((rows: readonly InsertRow[]) => {
+  const insertBatch = db.transaction((rows: PredictionRows) => {
     const s = statements();
     tail ??= loadTail();
     // ROWS_PER_INSERT rows per statement while they last, then one at a time. Each row's parameters
     // are its columns, then its user key (migration 3).
     const width = INSERT_COLUMNS.length + 1;
-    const many: (string | number | null)[] = new Array(width * ROWS_PER_INSERT);
-    const one: (string | number | null)[] = new Array(width);
+    const many: InsertValue[] = new Array(width * ROWS_PER_INSERT);
+    const one: InsertValue[] = new Array(width);
     const inserted = (from: number, count: number, info: Database.RunResult) => {
       if (!tail) return;
       const next = tail.through + tail.rows.length + count;
@@ -469,26 +483,26 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         tail = undefined;
         return;
       }
-      for (let k = 0; k < count; k++) tail.rows.push(sealRow(rows[from + k]!, next - count + k + 1));
+      for (let k = 0; k < count; k++) tail.rows.push(sealRow(rows, from + k, next - count + k + 1));
     };
     let r = 0;
-    for (; r + ROWS_PER_INSERT <= rows.length; r += ROWS_PER_INSERT) {
-      for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(rows[r + k]!, many, k * width);
+    for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
+      for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(rows, r + k, many, k * width);
       inserted(r, ROWS_PER_INSERT, s.insertPredictions.run(many));
     }
-    for (; r < rows.length; r++) {
-      rowParameters(rows[r]!, one, 0);
+    for (; r < rows.count; r++) {
+      rowParameters(rows, r, one, 0);
       inserted(r, 1, s.insertPrediction.run(one));
     }
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.
-    for (let i = 0; i <= Math.ceil(rows.length / blockRows); i++) if (!sealBlock()) break;
+    for (let i = 0; i <= Math.ceil(rows.count / blockRows); i++) if (!sealBlock()) break;
   });
 
   const sealOne = db.transaction(sealBlock);
 
-  function insertRows(rows: readonly InsertRow[]): void {
-    if (rows.length === 0) return;
+  function insertRows(rows: PredictionRows): void {
+    if (rows.count === 0) return;
     try {
       insertBatch.immediate(rows);
     } catch (error) {
@@ -786,7 +800,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
 
     async insertPredictions(records: readonly PredictionRecord[]) {
       if (records.length === 0) return;
-      insertRows(records.map(insertParameters));
+      insertRows(toPredictionRows(records));
     },
 
     async insertRows(rows) {

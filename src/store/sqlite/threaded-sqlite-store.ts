@@ -16,7 +16,7 @@ import type {
   PredictionRecord,
   PredictionStore,
 } from '../prediction-store.js';
-import { insertParameters } from '../store-columns.js';
+import { toPredictionRows } from '../store-columns.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type {
   WriterData,
@@ -134,10 +134,10 @@ export function createThreadedSqliteStore(
     async insertPredictions(records: readonly PredictionRecord[]) {
       if (records.length === 0) return;
       // Validated here, so a bad record fails in the caller with its own message.
-      await call<void>('insertRows', records.map(insertParameters));
+      await call<void>('insertRows', toPredictionRows(records));
     },
     async insertRows(rows) {
-      if (rows.length > 0) await call<void>('insertRows', rows);
+      if (rows.count > 0) await call<void>('insertRows', rows);
     },
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
     joinPending: () => call<FeedbackOutcome[]>('joinPending'),
