@@ -793,6 +793,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         }
       }).immediate();
       prepared = undefined;
+      tail = undefined;
       // Existing rows (an upgraded database, or rows inserted by an older version) become blocks,
       // one transaction per block so writers from other processes are never held up for long.
       while (sealOne.immediate()) await yieldToEventLoop();
