@@ -68,7 +68,8 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
       if (!model) return;
       const w = windowFor(model);
       const version = model.info.version;
-      for (const r of records) if (r.modelVersion === version) w.add(r);
+      // The server's own predictions, each new: appended without a lookup by id.
+      for (const r of records) if (r.modelVersion === version) w.append(r);
       if (w.options.maxAgeMs !== undefined) w.expire(clock());
     },
     observeFeedback(outcomes: readonly FeedbackOutcome[]) {

@@ -126,6 +126,49 @@ describe('PredictionWindow', () => {
     assert.equal(w.setLabel('p3', 1), false);
   });
 
+  it('indexes appended rows only when a lookup comes, and the same rows as add()', () => {
+    const added = new PredictionWindow(profile, 'v1', { maxRows: 10, maxAgeMs: 5_000 });
+    const appended = new PredictionWindow(profile, 'v1', { maxRows: 10, maxAgeMs: 5_000 });
+    for (const o of obs.slice(0, 25)) {
+      added.add(o);
+      appended.append(o);
+    }
+    // Rows 15–24 are in the window; 0–14 were appended, evicted, never indexed.
+    assert.equal(appended.has('p14'), false);
+    assert.equal(appended.has('p15'), true);
+    assert.equal(appended.setLabel('p20', 1, 7), true);
+    assert.equal(added.setLabel('p20', 1, 7), true);
+    // Appended after the lookup: 8 more evict 15–22 (indexed ones, p20 with its label) and are indexed
+    // by the next lookup, mixed with add()'s duplicate check.
+    for (const o of obs.slice(25, 33)) {
+      appended.append(o);
+      added.add(o);
+    }
+    assert.equal(appended.add(obs[30]!), false, 'an appended id is found by add()');
+    assert.equal(appended.setLabel('p20', 0), false, 'evicted');
+    assert.equal(appended.has('p22'), false);
+    assert.equal(appended.setLabel('p32', 0, 3), true);
+    assert.equal(added.setLabel('p32', 0, 3), true);
+    // Age eviction of rows appended after the last lookup: createdAt steps by 1 s, so the last 5 s
+    // keep p34–p39.
+    for (const o of obs.slice(33, 40)) {
+      appended.append(o);
+      added.add(o);
+    }
+    assert.equal(appended.setLabel('p35', 1, 1), true);
+    assert.equal(added.setLabel('p35', 1, 1), true);
+    appended.expire(obs[39]!.createdAt);
+    added.expire(obs[39]!.createdAt);
+    const a = appended.snapshot();
+    const b = added.snapshot();
+    assert.equal(a.rows, 6);
+    assert.deepEqual(Array.from(a.label), Array.from(b.label));
+    assert.deepEqual(Array.from(a.score), Array.from(b.score));
+    assert.equal(appended.labeled, 1);
+    for (const id of ['p32', 'p33']) assert.equal(appended.has(id), false, id);
+    for (const id of ['p34', 'p39']) assert.equal(appended.has(id), true, id);
+  });
+
   it('drops rows older than maxAgeMs', () => {
     const w = new PredictionWindow(profile, 'v1', { maxRows: 1000, maxAgeMs: 10_000 });
     for (const o of obs.slice(0, 100)) w.add(o);

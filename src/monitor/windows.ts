@@ -123,7 +123,14 @@ export class PredictionWindow {
   private readonly label: Int8Array;
   private readonly labelDelayMs: Float64Array;
   private readonly ids: (string | undefined)[];
+  /**
+   * Slot of each id, kept up to date lazily: rows appended without a duplicate check are indexed only
+   * when a lookup by id comes (has, setLabel, add). `added` counts every row ever added (row k sits in
+   * slot k mod capacity); rows before `indexedThrough` are in the map.
+   */
   private readonly slotOfId = new Map<string, number>();
+  private added = 0;
+  private indexedThrough = 0;
   private readonly numeric: NumericSlot[] = [];
   private readonly categorical: CategoricalSlot[] = [];
   private readonly scoreProfile: NumericFeatureProfile;
@@ -179,7 +186,17 @@ export class PredictionWindow {
 
   /** Whether a prediction id is in the window. */
   has(id: string): boolean {
+    this.index();
     return this.slotOfId.has(id);
+  }
+
+  /** Puts the rows appended since the last lookup into the id map. O(rows appended, at most the window). */
+  private index(): void {
+    for (let k = Math.max(this.indexedThrough, this.added - this.size); k < this.added; k++) {
+      const slot = k % this.capacity;
+      this.slotOfId.set(this.ids[slot]!, slot);
+    }
+    this.indexedThrough = this.added;
   }
 
   /** createdAt of the oldest row, NaN when empty. */
@@ -192,9 +209,21 @@ export class PredictionWindow {
    * ignored (returns false), so a tailer may re-read overlapping rows.
    */
   add(o: WindowObservation): boolean {
-    if (this.slotOfId.has(o.id)) return false;
+    if (this.has(o.id)) return false;
+    this.append(o);
+    this.index();
+    return true;
+  }
+
+  /**
+   * add() for a prediction the caller knows is not in the window (the server's own, just made): no
+   * lookup by id, and the id map is updated only when a lookup comes, so a window under load does no
+   * map work per prediction.
+   */
+  append(o: WindowObservation): void {
     if (this.size === this.capacity) this.evictOldest();
     const slot = (this.head + this.size) % this.capacity;
+    this.added++;
     this.size++;
     this.createdAt[slot] = o.createdAt;
     this.score[slot] = o.score;
@@ -202,7 +231,6 @@ export class PredictionWindow {
     this.label[slot] = -1;
     this.labelDelayMs[slot] = Number.NaN;
     this.ids[slot] = o.id;
-    this.slotOfId.set(o.id, slot);
     const features = o.features;
     for (const s of this.numeric) {
       const v = features[s.name as keyof RawFeatures];
@@ -221,7 +249,6 @@ export class PredictionWindow {
     const scoreBin = numericBinIndex(this.scoreProfile, o.score);
     this.scoreBins[slot] = scoreBin;
     this.scoreCounts[scoreBin]! += 1;
-    return true;
   }
 
   /**
@@ -229,6 +256,7 @@ export class PredictionWindow {
    * or already has a label (the first label stands, as in the store). O(1).
    */
   setLabel(predictionId: string, label: 0 | 1, delayMs?: number): boolean {
+    this.index();
     const slot = this.slotOfId.get(predictionId);
     if (slot === undefined || this.label[slot] !== -1) return false;
     this.label[slot] = label;
@@ -252,7 +280,8 @@ export class PredictionWindow {
     this.scoreCounts[this.scoreBins[slot]!]! -= 1;
     if (this.label[slot] !== -1) this.labeledRows--;
     const id = this.ids[slot];
-    if (id !== undefined) this.slotOfId.delete(id);
+    // The oldest row is row added − size; only rows before indexedThrough are in the map.
+    if (id !== undefined && this.added - this.size < this.indexedThrough) this.slotOfId.delete(id);
     this.ids[slot] = undefined;
     this.head = (this.head + 1) % this.capacity;
     this.size--;

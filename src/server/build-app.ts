@@ -14,6 +14,7 @@ import type { PredictionStore } from '../store/prediction-store.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
 import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
+import { installJsonBodyParser } from './json-body.js';
 import { createPredictionIdGenerator } from './prediction-id.js';
 import type { PredictionObserver } from './prediction-observer.js';
 import { registerAdminRoute } from './routes/admin-route.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   // Only JSON bodies: text/plain would otherwise reach the schema as a string and get a 400, not a 415.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
 
   const clock = options.clock ?? Date.now;
   const metrics = createMetrics({

@@ -39,7 +39,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   logLevel: 'info',
   maxQueue: 20_000,
   flushIntervalMs: 50,
-  maxWriteBatch: 5000,
+  maxWriteBatch: 10_000,
   joinIntervalMs: 5000,
 });
 

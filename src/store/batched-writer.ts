@@ -6,7 +6,7 @@
  * queue drains. close() waits until everything acknowledged is written.
  */
 import type { PredictionRecord, PredictionStore } from './prediction-store.js';
-import { type InsertRow, insertParameters } from './store-columns.js';
+import { concatRows, type PredictionRows, sliceRows, toPredictionRows } from './store-columns.js';
 
 export interface BatchedWriterOptions {
   /** Records held at most (queued plus in flight); beyond that enqueue refuses. Default 10,000. */
@@ -52,8 +52,9 @@ export function createBatchedWriter(
       throw new RangeError(`batched writer ${name} must be a positive integer`);
   }
 
-  // Parameter rows, not records: a queue of tens of thousands holds a third of the memory.
-  let queue: InsertRow[] = [];
+  // One PredictionRows per enqueue, oldest first: typed arrays, not records or arrays per prediction.
+  let queue: PredictionRows[] = [];
+  let queued = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let draining: Promise<void> | undefined;
@@ -66,7 +67,7 @@ export function createBatchedWriter(
       draining = drain().finally(() => {
         draining = undefined;
         // Records enqueued during the last write start the next round.
-        if (queue.length > 0) schedule(flushIntervalMs);
+        if (queued > 0) schedule(flushIntervalMs);
       });
     }, delayMs);
   }
@@ -82,13 +83,33 @@ export function createBatchedWriter(
     });
   }
 
+  /** The oldest predictions, at most maxBatch, as one PredictionRows; the queue is left as it is. */
+  function head(): { rows: PredictionRows; chunks: number; taken: number } {
+    const parts: PredictionRows[] = [];
+    let count = 0;
+    let chunks = 0;
+    let taken = 0;
+    for (const chunk of queue) {
+      const take = Math.min(chunk.count, maxBatch - count);
+      parts.push(take === chunk.count ? chunk : sliceRows(chunk, 0, take));
+      count += take;
+      if (take < chunk.count) {
+        taken = take;
+        break;
+      }
+      chunks++;
+      if (count === maxBatch) break;
+    }
+    return { rows: concatRows(parts), chunks, taken };
+  }
+
   async function drain(): Promise<void> {
     let failures = 0;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
+    while (queued > 0) {
+      const batch = head();
       const started = performance.now();
       try {
-        await store.insertRows(batch);
+        await store.insertRows(batch.rows);
       } catch (error) {
         failures++;
         options.onError?.(error);
@@ -98,8 +119,10 @@ export function createBatchedWriter(
       }
       failures = 0;
       // Only now are they out of the queue: a failed write leaves them at its head, in order.
-      queue = queue.slice(batch.length);
-      options.onFlush?.(batch.length, (performance.now() - started) / 1000);
+      queue = queue.slice(batch.chunks);
+      if (batch.taken > 0) queue[0] = sliceRows(queue[0]!, batch.taken, queue[0]!.count);
+      queued -= batch.rows.count;
+      options.onFlush?.(batch.rows.count, (performance.now() - started) / 1000);
     }
   }
 
@@ -109,7 +132,7 @@ export function createBatchedWriter(
         clearTimeout(timer);
         timer = undefined;
       }
-      if (!draining && queue.length > 0) {
+      if (!draining && queued > 0) {
         draining = drain().finally(() => {
           draining = undefined;
         });
@@ -122,11 +145,12 @@ export function createBatchedWriter(
 
   return {
     enqueue(records) {
-      if (closed || queue.length + records.length > maxQueue) return false;
+      if (closed || queued + records.length > maxQueue) return false;
       if (records.length === 0) return true;
       // Converted (and validated) first, so a bad record throws here and queues nothing.
-      const rows = records.map(insertParameters);
-      for (const row of rows) queue.push(row);
+      const rows = toPredictionRows(records);
+      queue.push(rows);
+      queued += rows.count;
       schedule(flushIntervalMs);
       return true;
     },
@@ -136,10 +160,10 @@ export function createBatchedWriter(
       await flush();
     },
     hasRoom(count) {
-      return !closed && queue.length + count <= maxQueue;
+      return !closed && queued + count <= maxQueue;
     },
     get size() {
-      return queue.length;
+      return queued;
     },
   };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FEATURES, NUMERIC_FEATURES, type RawFeatures } from '../data/customer-schema.js';
 import type { LoggedPrediction, PredictionRecord, PredictionStore } from './prediction-store.js';
-import { insertParameters } from './store-columns.js';
+import { toPredictionRows } from './store-columns.js';
 
 /** A small seeded generator so the suite is the same on every run and backend. */
 function seeded(seed: number): () => number {
@@ -98,13 +98,13 @@ export function describePredictionStore(name: string, createStore: () => Promise
         assert.deepEqual(await store.countFeedback(), { joined: 0, pending: 0, duplicate: 0, conflict: 0 });
       }));
 
-    it('insertRows stores parameter rows exactly as insertPredictions stores records', () =>
+    it('insertRows stores packed rows exactly as insertPredictions stores records', () =>
       withStore(async (store) => {
         const a = prediction('r-a', 1000, { score: 0.75, predictedClass: 1 });
         const b = prediction('r-b', 2000, { userId: null, features: { MONTANT: 0, TOP_PACK: '' } });
-        await store.insertRows([insertParameters(b), insertParameters(a)]);
-        await store.insertRows([]);
-        await store.insertRows([insertParameters(a)]); // a retried row is skipped, as for records
+        await store.insertRows(toPredictionRows([b, a]));
+        await store.insertRows(toPredictionRows([]));
+        await store.insertRows(toPredictionRows([a])); // a retried row is skipped, as for records
         assert.deepEqual(normalise(await readAll(store)), normalise([logged(a), logged(b)]));
       }));
 

@@ -11,7 +11,7 @@
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/customer-schema.js';
-import type { InsertRow } from './store-columns.js';
+import type { PredictionRows } from './store-columns.js';
 
 export interface PredictionRecord {
   /** Server-assigned id returned to the client as `prediction_id`. */
@@ -115,10 +115,10 @@ export interface PredictionStore {
    */
   insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
   /**
-   * insertPredictions for records already turned into parameters by store-columns.ts `insertParameters`
-   * (the batched writer queues these: a flat array per prediction holds far less memory than a record).
+   * insertPredictions for records already turned into parameters by store-columns.ts `toPredictionRows`
+   * (the batched writer queues these: typed arrays hold far less memory than a record per prediction).
    */
-  insertRows(rows: readonly InsertRow[]): Promise<void>;
+  insertRows(rows: PredictionRows): Promise<void>;
   /** Stores feedback and joins what it can; one outcome per input, in input order. */
   recordFeedback(items: readonly FeedbackInput[]): Promise<FeedbackOutcome[]>;
   /**

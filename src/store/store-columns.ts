@@ -87,29 +87,110 @@ export function userKey(userId: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) >>> 11);
 }
 
-/** A prediction as its INSERT_COLUMNS parameters: what the batched writer queues and stores write. */
-export type InsertRow = (string | number | null)[];
+/** One INSERT_COLUMNS parameter: a number, a text, or null. */
+export type InsertValue = string | number | null;
 
-/** One record as the INSERT_COLUMNS parameter list, validated. */
-export function insertParameters(record: PredictionRecord): InsertRow {
-  if (typeof record.id !== 'string' || record.id === '')
-    throw new TypeError('prediction id must be a non-empty string');
-  if (!Number.isFinite(record.createdAt))
-    throw new TypeError(`prediction ${record.id}: createdAt must be finite`);
-  if (!Number.isFinite(record.score)) throw new TypeError(`prediction ${record.id}: score must be finite`);
-  if (record.predictedClass !== 0 && record.predictedClass !== 1) {
-    throw new TypeError(`prediction ${record.id}: predictedClass must be 0 or 1`);
+/** Where each INSERT_COLUMNS value lives in PredictionRows: its array and its place in a row. */
+const INSERT_SLOTS: readonly { readonly text: boolean; readonly at: number }[] = (() => {
+  let numbers = 0;
+  let texts = 0;
+  return INSERT_COLUMNS.map((column) => {
+    const spec = FEATURE_COLUMNS.find((c) => c.column === column);
+    const text = spec ? spec.kind === 'categorical' : ['id', 'user_id', 'model_version'].includes(column);
+    return { text, at: text ? texts++ : numbers++ };
+  });
+})();
+const slotOf = (column: string) => INSERT_SLOTS[INSERT_COLUMNS.indexOf(column)]!.at;
+const ID_SLOT = slotOf('id');
+const USER_ID_SLOT = slotOf('user_id');
+const MODEL_VERSION_SLOT = slotOf('model_version');
+const CREATED_AT_SLOT = slotOf('created_at');
+const SCORE_SLOT = slotOf('score');
+const PREDICTED_CLASS_SLOT = slotOf('predicted_class');
+const FEATURE_SLOTS = FEATURE_COLUMNS.map((c) => slotOf(c.column));
+const NUMBER_WIDTH = INSERT_SLOTS.filter((slot) => !slot.text).length;
+const TEXT_WIDTH = INSERT_SLOTS.length - NUMBER_WIDTH;
+
+/**
+ * Predictions as their INSERT_COLUMNS parameters, packed row by row into one Float64Array for the
+ * numbers (NaN = null) and one array for the texts: what the batched writer queues and the stores
+ * write. A queued prediction then costs no array of its own and no boxed number, and a batch crosses to
+ * the SQLite writer thread as a copy of one buffer plus its strings.
+ */
+export interface PredictionRows {
+  readonly count: number;
+  /** count × NUMBER_WIDTH values. */
+  readonly numbers: Float64Array;
+  /** count × TEXT_WIDTH values. */
+  readonly texts: readonly (string | null)[];
+}
+
+/** Records as PredictionRows, validated: a bad record throws and nothing is returned. */
+export function toPredictionRows(records: readonly PredictionRecord[]): PredictionRows {
+  const numbers = new Float64Array(records.length * NUMBER_WIDTH);
+  const texts: (string | null)[] = new Array(records.length * TEXT_WIDTH);
+  records.forEach((record, r) => {
+    if (typeof record.id !== 'string' || record.id === '')
+      throw new TypeError('prediction id must be a non-empty string');
+    if (!Number.isFinite(record.createdAt))
+      throw new TypeError(`prediction ${record.id}: createdAt must be finite`);
+    if (!Number.isFinite(record.score)) throw new TypeError(`prediction ${record.id}: score must be finite`);
+    if (record.predictedClass !== 0 && record.predictedClass !== 1) {
+      throw new TypeError(`prediction ${record.id}: predictedClass must be 0 or 1`);
+    }
+    const n = r * NUMBER_WIDTH;
+    const t = r * TEXT_WIDTH;
+    texts[t + ID_SLOT] = record.id;
+    texts[t + USER_ID_SLOT] = record.userId ?? null;
+    texts[t + MODEL_VERSION_SLOT] = record.modelVersion;
+    numbers[n + CREATED_AT_SLOT] = record.createdAt;
+    numbers[n + SCORE_SLOT] = record.score;
+    numbers[n + PREDICTED_CLASS_SLOT] = record.predictedClass;
+    for (let f = 0; f < FEATURE_COLUMNS.length; f++) {
+      const c = FEATURE_COLUMNS[f]!;
+      if (c.kind === 'numeric')
+        numbers[n + FEATURE_SLOTS[f]!] = numericValue(record, c.feature) ?? Number.NaN;
+      else texts[t + FEATURE_SLOTS[f]!] = categoricalValue(record, c.feature);
+    }
+  });
+  return { count: records.length, numbers, texts };
+}
+
+/** The INSERT_COLUMNS parameter `c` of row `r`. */
+export function insertValue(rows: PredictionRows, r: number, c: number): InsertValue {
+  const slot = INSERT_SLOTS[c]!;
+  if (slot.text) return rows.texts[r * TEXT_WIDTH + slot.at] ?? null;
+  const value = rows.numbers[r * NUMBER_WIDTH + slot.at]!;
+  return Number.isNaN(value) ? null : value;
+}
+
+/** Rows [from, to) as their own PredictionRows (the numbers are copied). */
+export function sliceRows(rows: PredictionRows, from: number, to: number): PredictionRows {
+  return {
+    count: to - from,
+    numbers: rows.numbers.slice(from * NUMBER_WIDTH, to * NUMBER_WIDTH),
+    texts: rows.texts.slice(from * TEXT_WIDTH, to * TEXT_WIDTH),
+  };
+}
+
+/** Several PredictionRows as one, in order. */
+export function concatRows(parts: readonly PredictionRows[]): PredictionRows {
+  if (parts.length === 1) return parts[0]!;
+  let count = 0;
+  for (const part of parts) count += part.count;
+  const numbers = new Float64Array(count * NUMBER_WIDTH);
+  const texts: (string | null)[] = [];
+  let at = 0;
+  for (const part of parts) {
+    numbers.set(part.numbers, at);
+    at += part.numbers.length;
+    for (const text of part.texts) texts.push(text);
   }
-  const row: InsertRow = [
-    record.id,
-    record.createdAt,
-    record.userId ?? null,
-    record.modelVersion,
-    record.score,
-    record.predictedClass,
-  ];
-  for (const c of FEATURE_COLUMNS) {
-    row.push(c.kind === 'numeric' ? numericValue(record, c.feature) : categoricalValue(record, c.feature));
-  }
-  return row;
+  return { count, numbers, texts };
+}
+
+/** One record as its INSERT_COLUMNS parameter list, validated (for tests writing rows by hand). */
+export function insertParameters(record: PredictionRecord): InsertValue[] {
+  const rows = toPredictionRows([record]);
+  return INSERT_COLUMNS.map((_, c) => insertValue(rows, 0, c));
 }

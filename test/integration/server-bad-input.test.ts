@@ -152,6 +152,17 @@ const CASES: Case[] = [
   ),
   raw('/predict', '<x/>', { 'content-type': 'application/xml' }, 415, /Unsupported Media Type/, 'xml body'),
   raw('/predict', '{"__proto__": {"x": 1}}', json, 400, /not valid JSON/, 'prototype poisoning'),
+  // The fast JSON path (json-body.ts) must hand every spelling of these keys to the careful parser.
+  raw('/predict', '{"\\u005f_proto__": {"x": 1}}', json, 400, /not valid JSON/, 'escaped __proto__ key'),
+  raw('/predict', '{"constructor": {"prototype": {}}}', json, 400, /not valid JSON/, 'constructor key'),
+  raw(
+    '/predict',
+    '{"records": [{"\\u0063onstructor": {"prototype": {}}}]}',
+    json,
+    400,
+    /not valid JSON/,
+    'escaped constructor key in a batch',
+  ),
   raw(
     '/predict',
     JSON.stringify({ user_id: 'x'.repeat(BODY_LIMIT) }),

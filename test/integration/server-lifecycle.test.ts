@@ -197,6 +197,15 @@ describe('server lifecycle', () => {
         assert.equal(body.code, 'CW_STORE_QUEUE_FULL');
         assert.match(body.message, /3 predictions queued/);
         assert.equal((await post(records.slice(3, 5))).statusCode, 200, 'what fits is still accepted');
+        // Full now: refused before the body is read, so even a malformed one gets 503, not 400.
+        const early = await app.inject({
+          method: 'POST',
+          url: '/predict',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"MONTANT": ',
+        });
+        assert.equal(early.statusCode, 503, early.body);
+        assert.equal(early.headers['retry-after'], '1');
       } finally {
         await app.close();
         await store.close();

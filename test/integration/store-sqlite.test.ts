@@ -8,7 +8,11 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
-import type { PredictionStore } from '../../src/store/prediction-store.js';
+import type {
+  LoggedPrediction,
+  PredictionRecord,
+  PredictionStore,
+} from '../../src/store/prediction-store.js';
 import { encodeBlock, runFromRows } from '../../src/store/sqlite/column-block.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
@@ -62,6 +66,80 @@ describePredictionStore('sqlite :memory:, column blocks of 5', async () => {
   return store;
 });
 
+/** Reads a store both ways; columns and objects must agree on times and labels. Returns the objects. */
+async function readBothWays(store: PredictionStore): Promise<LoggedPrediction[]> {
+  const rows = await readAll(store);
+  const columns = await store.readColumns();
+  assert.deepEqual(
+    Array.from(columns.createdAt),
+    rows.map((r) => r.createdAt),
+  );
+  assert.deepEqual(
+    Array.from(columns.label),
+    rows.map((r) => r.label ?? -1),
+  );
+  return rows;
+}
+
+const shuffledKey = (k: number) => `k${String(k).padStart(2, '0')}`;
+
+/**
+ * A database as version `version` left it: migrations 1..version applied, and an insert of records as
+ * that version wrote them (with the user key from version 3 on).
+ */
+function oldDatabase(path: string, version: number) {
+  const db = new Database(path);
+  db.function('churnwatch_user_key', { deterministic: true }, (id: unknown) =>
+    typeof id === 'string' ? userKey(id) : null,
+  );
+  db.exec(SCHEMA_MIGRATIONS_TABLE);
+  for (const m of MIGRATIONS.slice(0, version)) {
+    db.exec(m.sqlite);
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+  }
+  const insert = db.prepare(
+    `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key)
+     VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}, churnwatch_user_key(?))`,
+  );
+  return {
+    db,
+    /**
+     * Inserts `count` predictions out of time order: k = stride·i mod count at rowid i + 1, with id
+     * shuffledKey(k) and createdAt 1000 + 10k.
+     */
+    insertShuffled(count: number, stride: number, extra: Partial<PredictionRecord> = {}) {
+      for (let i = 0; i < count; i++) {
+        const k = (i * stride) % count;
+        const row = insertParameters(prediction(shuffledKey(k), 1000 + k * 10, extra));
+        insert.run(...row, row[2]);
+      }
+    },
+    /** Writes rows (READ_COLUMNS up to the id, then the rowid; in key order) as a column block. */
+    writeBlock(rows: unknown[][]): number {
+      const stored = encodeBlock(runFromRows(rows));
+      const blockId = Number(
+        db
+          .prepare(
+            `INSERT INTO prediction_blocks (row_count, first_created_at, last_created_at, first_id, last_id,
+             dictionaries, data, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            rows.length,
+            rows[0]![0],
+            rows.at(-1)![0],
+            rows[0]![READ_ID],
+            rows.at(-1)![READ_ID],
+            stored.dictionaries,
+            stored.data,
+            stored.ids,
+          ).lastInsertRowid,
+      );
+      db.prepare('INSERT INTO prediction_block_labels VALUES (?, ?)').run(blockId, stored.labels);
+      return blockId;
+    },
+  };
+}
+
 describe('sqlite store on disk', () => {
   it('keeps predictions, labels and pending feedback across a restart', () =>
     withTempDir(async (dir) => {
@@ -113,30 +191,23 @@ describe('sqlite store on disk', () => {
       await store.migrate();
       const check = new Database(path, { readonly: true });
       assert.equal(check.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 2);
-      assert.equal(
-        check
-          .prepare(
-            'SELECT count(*) FROM predictions WHERE rowid NOT IN (SELECT prediction_rowid FROM prediction_block_rows)',
-          )
-          .pluck()
-          .get(),
-        5,
+      // Rowids 1–25 in order: both blocks are rowid ranges (migration 5), the last 5 rows unsealed.
+      assert.deepEqual(
+        check.prepare('SELECT first_rowid, last_rowid FROM prediction_blocks ORDER BY id').raw().all(),
+        [
+          [1, 10],
+          [11, 20],
+        ],
       );
+      assert.equal(check.prepare('SELECT sealed_through FROM prediction_seal_state').pluck().get(), 20);
+      assert.equal(check.prepare('SELECT count(*) FROM prediction_block_rows').pluck().get(), 0);
       check.close();
-      const rows = await readAll(store);
+      const rows = await readBothWays(store);
       assert.deepEqual(
         rows.map((r) => r.createdAt),
         Array.from({ length: 25 }, (_, k) => 10_000 - (24 - k) * 10),
       );
       const columns = await store.readColumns();
-      assert.deepEqual(
-        Array.from(columns.createdAt),
-        rows.map((r) => r.createdAt),
-      );
-      assert.deepEqual(
-        Array.from(columns.label),
-        rows.map((r) => r.label ?? -1),
-      );
       assert.equal(Array.from(columns.label).filter((l) => l === 1).length, 8);
       assert.deepEqual(
         Array.from(columns.labelObservedAt).map((t) => (Number.isNaN(t) ? null : t)),
@@ -148,26 +219,11 @@ describe('sqlite store on disk', () => {
   it('upgrades a version-3 database sealed in key order: gaps under the watermark, labels, new blocks', () =>
     withTempDir(async (dir) => {
       const path = join(dir, 'v3.db');
-      const old = new Database(path);
-      old.function('churnwatch_user_key', { deterministic: true }, (id: unknown) =>
-        typeof id === 'string' ? userKey(id) : null,
-      );
-      old.exec(SCHEMA_MIGRATIONS_TABLE);
-      for (const m of MIGRATIONS.slice(0, 3)) {
-        old.exec(m.sqlite);
-        old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
-      }
-      const insert = old.prepare(
-        `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key)
-         VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}, churnwatch_user_key(?))`,
-      );
+      const v3 = oldDatabase(path, 3);
+      const old = v3.db;
       // 30 predictions inserted out of time order: k = 11·i mod 30 at rowid i + 1.
-      const key = (k: number) => `k${String(k).padStart(2, '0')}`;
-      for (let i = 0; i < 30; i++) {
-        const k = (i * 11) % 30;
-        const row = insertParameters(prediction(key(k), 1000 + k * 10));
-        insert.run(...row, row[2]);
-      }
+      v3.insertShuffled(30, 11);
+      const key = shuffledKey;
       // Version 3 sealed the oldest 7 unsealed rows in key order, marking each row: k00–k27 sealed,
       // k28 (rowid 9) and k29 (rowid 20) not, so sealed rows lie on both sides of the unsealed ones.
       const unsealed = old.prepare(
@@ -176,25 +232,7 @@ describe('sqlite store on disk', () => {
       );
       for (let b = 0; b < 4; b++) {
         const rows = unsealed.raw().all() as unknown[][];
-        const stored = encodeBlock(runFromRows(rows));
-        const blockId = Number(
-          old
-            .prepare(
-              `INSERT INTO prediction_blocks (row_count, first_created_at, last_created_at, first_id, last_id,
-               dictionaries, data, ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              7,
-              rows[0]![0],
-              rows[6]![0],
-              rows[0]![READ_ID],
-              rows[6]![READ_ID],
-              stored.dictionaries,
-              stored.data,
-              stored.ids,
-            ).lastInsertRowid,
-        );
-        old.prepare('INSERT INTO prediction_block_labels VALUES (?, ?)').run(blockId, stored.labels);
+        const blockId = v3.writeBlock(rows);
         rows.forEach((row, i) => {
           old
             .prepare('UPDATE predictions SET block_id = ?, block_row = ? WHERE rowid = ?')
@@ -241,6 +279,144 @@ describe('sqlite store on disk', () => {
       assert.equal(check.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 6);
       assert.equal(check.prepare('SELECT sealed_through FROM prediction_seal_state').pluck().get(), 42);
       check.close();
+    }));
+
+  it('upgrades a version-4 database: listed blocks keep their labels, new blocks are rowid ranges', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v4.db');
+      const v4 = oldDatabase(path, 4);
+      const old = v4.db;
+      // 13 predictions out of time order (k = 5·i mod 13 at rowid i + 1), all of user "u".
+      v4.insertShuffled(13, 5, { userId: 'u' });
+      const key = shuffledKey;
+      // Version 4 sealed rowids 1–5 and 6–10 into blocks in key order, listing every row.
+      for (let b = 0; b < 2; b++) {
+        const rows = old
+          .prepare(
+            `SELECT ${READ_COLUMNS.slice(0, READ_ID + 1).join(', ')}, rowid FROM predictions
+             WHERE rowid > ? ORDER BY rowid LIMIT 5`,
+          )
+          .raw()
+          .all(b * 5) as unknown[][];
+        rows.sort((x, y) => (x[0] as number) - (y[0] as number));
+        const blockId = v4.writeBlock(rows);
+        rows.forEach((row, i) => {
+          old.prepare('INSERT INTO prediction_block_rows VALUES (?, ?, ?)').run(row.at(-1), blockId, i);
+        });
+      }
+      old.exec('UPDATE prediction_seal_state SET sealed_through = 10');
+      old.close();
+
+      const store = createSqliteStore({ path, blockRows: 5 });
+      await store.migrate();
+      // Labels before and after the upgrade: k01 is in a listed block, k12 in the unsealed rows.
+      await store.recordFeedback([
+        { predictionId: 'k01', label: 1, observedAt: 9000, receivedAt: 9000 },
+        { predictionId: 'k12', label: 1, observedAt: 9000, receivedAt: 9000 },
+      ]);
+      // 7 new predictions, later than all: with the 3 unsealed rows they make two rowid-range blocks.
+      await store.insertPredictions(
+        Array.from({ length: 7 }, (_, i) => prediction(`n${i}`, 2000 + (6 - i), { userId: 'u' })),
+      );
+      const outcomes = await store.recordFeedback([
+        { predictionId: 'k07', label: 1, observedAt: 9000, receivedAt: 9000 },
+        { predictionId: 'n2', label: 1, observedAt: 9000, receivedAt: 9000 },
+        // The user's latest prediction at or before 1075 is k07 (1070), already labelled 1: a duplicate.
+        { userId: 'u', label: 1, observedAt: 1075, receivedAt: 9000 },
+        // ...and at or before 2003 it is n3 (2003), in a new block.
+        { userId: 'u', label: 0, observedAt: 2003, receivedAt: 9000 },
+      ]);
+      assert.deepEqual(
+        outcomes.map((o) => [o.status, o.prediction?.id]),
+        [
+          ['joined', 'k07'],
+          ['joined', 'n2'],
+          ['duplicate', 'k07'],
+          ['joined', 'n3'],
+        ],
+      );
+      const rows = await readBothWays(store);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [...Array.from({ length: 13 }, (_, k) => key(k)), 'n6', 'n5', 'n4', 'n3', 'n2', 'n1', 'n0'],
+      );
+      assert.deepEqual(
+        rows.filter((r) => r.label !== null).map((r) => [r.id, r.label]),
+        [
+          ['k01', 1],
+          ['k07', 1],
+          ['k12', 1],
+          ['n3', 0],
+          ['n2', 1],
+        ],
+      );
+      await store.close();
+      const check = new Database(path, { readonly: true });
+      assert.deepEqual(
+        check
+          .prepare('SELECT first_rowid, last_rowid, row_order IS NOT NULL FROM prediction_blocks ORDER BY id')
+          .raw()
+          .all(),
+        [
+          [null, null, 0],
+          [null, null, 0],
+          [11, 15, 1],
+          [16, 20, 1],
+        ],
+      );
+      assert.equal(check.prepare('SELECT count(*) FROM prediction_block_rows').pluck().get(), 10);
+      check.close();
+    }));
+
+  it('seals right when another process writes or seals the same file, and after skipped duplicates', () =>
+    withTempDir(async (dir) => {
+      const q = (i: number) =>
+        prediction(`q${String(i).padStart(3, '0')}`, 9000 - i * 10, { userId: `u${i % 3}` });
+      const qs = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => q(from + i));
+      /** Both stores read every prediction once, in columns as in objects, labels included. */
+      async function agree(stores: PredictionStore[], count: number): Promise<void> {
+        for (const store of stores) {
+          assert.deepEqual(
+            (await readBothWays(store)).map((r) => r.id),
+            qs(0, count)
+              .map((r) => r.id)
+              .reverse(),
+          );
+        }
+      }
+      const open = async (name: string, blockRows: number) => {
+        const store = createSqliteStore({ path: join(dir, name), blockRows });
+        await store.migrate();
+        return store;
+      };
+
+      // b writes rowid 3 behind a's back; a's next rows (4–41) seal as rowids 1–40.
+      let a = await open('one.db', 40);
+      let b = await open('one.db', 40);
+      await a.insertPredictions(qs(0, 2));
+      await b.insertPredictions(qs(2, 3));
+      await a.recordFeedback([{ predictionId: 'q001', label: 1, observedAt: 9999, receivedAt: 9999 }]);
+      await a.insertPredictions(qs(3, 41));
+      await b.recordFeedback([{ predictionId: 'q002', label: 0, observedAt: 9999, receivedAt: 9999 }]);
+      await agree([a, b], 41);
+
+      // b writes rowid 44; then a's 32-row statement skips a duplicate, so its last rowid is the one
+      // a expected: only the count of rows inserted tells. 5 more rows complete the block 41–80.
+      await a.insertPredictions(qs(41, 43));
+      await b.insertPredictions(qs(43, 44));
+      await a.insertPredictions([...qs(44, 75), q(0), ...qs(75, 80)]);
+      await agree([a, b], 80);
+      await Promise.all([a.close(), b.close()]);
+
+      // a seals what b holds in memory (smaller blocks, at migrate): b must not seal those rows again.
+      a = await open('two.db', 4);
+      b = await open('two.db', 40);
+      await b.insertPredictions(qs(0, 10));
+      await a.migrate();
+      await b.insertPredictions(qs(10, 40));
+      await b.recordFeedback([{ predictionId: 'q005', label: 1, observedAt: 9999, receivedAt: 9999 }]);
+      await agree([a, b], 40);
+      await Promise.all([a.close(), b.close()]);
     }));
 
   it('fails ping while another connection holds the write lock, and recovers', () =>

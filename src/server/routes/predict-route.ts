@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { FEATURES, type FeatureName, type RawFeatures } from '../../data/customer-schema.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
-import { HttpError } from '../error-handler.js';
+import { HttpError, sendError } from '../error-handler.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
 import { predictBodySchema } from '../schemas/predict-schemas.js';
 
@@ -65,13 +65,14 @@ export function canonicalFeatures(input: InputRecord, where: string): RawFeature
   return out;
 }
 
+const QUEUE_FULL = { status: 503, code: 'CW_STORE_QUEUE_FULL', headers: { 'retry-after': '1' } } as const;
+
+function queueFullMessage(ctx: AppContext): string {
+  return `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`;
+}
+
 function queueFull(ctx: AppContext): HttpError {
-  return new HttpError(
-    503,
-    'CW_STORE_QUEUE_FULL',
-    `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`,
-    { 'retry-after': '1' },
-  );
+  return new HttpError(QUEUE_FULL.status, QUEUE_FULL.code, queueFullMessage(ctx), QUEUE_FULL.headers);
 }
 
 export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): void {
@@ -83,6 +84,14 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
         tags: ['prediction'],
         body: predictBodySchema(ctx.config.batchLimit),
         response: { '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+      // A full queue refuses before the body is read, parsed and validated: under overload that work
+      // would be thrown away. Only a queue with no room at all: a request refused here would have been
+      // refused below whatever it holds. It answers without throwing (no stack trace per refusal).
+      // A callback, not an async function: no promise per request on the single-record hot path.
+      onRequest: (_request, reply, done) => {
+        if (ctx.writer.hasRoom(1)) done();
+        else sendError(reply, QUEUE_FULL.status, QUEUE_FULL.code, queueFullMessage(ctx), QUEUE_FULL.headers);
       },
     },
     async (request, reply) => {

@@ -39,10 +39,11 @@ import { redactUrl } from '../redact-url.js';
 import {
   FEATURE_COLUMNS,
   INSERT_COLUMNS,
-  type InsertRow,
-  insertParameters,
+  insertValue,
+  type PredictionRows,
   READ_COLUMNS,
   READ_ID,
+  toPredictionRows,
 } from '../store-columns.js';
 
 export interface PostgresStoreOptions {
@@ -257,13 +258,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
   }
 
   /** One multi-row insert (unnest over one array per column), skipping ids already stored. */
-  async function insertRows(rows: readonly InsertRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const columns: (string | number | null)[][] = INSERT_COLUMNS.map(() => new Array(rows.length));
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      for (let c = 0; c < columns.length; c++) columns[c]![r] = row[c]!;
-    }
+  async function insertRows(rows: PredictionRows): Promise<void> {
+    if (rows.count === 0) return;
+    const columns = INSERT_COLUMNS.map((_, c) =>
+      Array.from({ length: rows.count }, (_, r) => insertValue(rows, r, c)),
+    );
     const client = await connect();
     try {
       await client.query(INSERT_SQL, columns);
@@ -299,7 +298,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     },
 
     async insertPredictions(records: readonly PredictionRecord[]) {
-      await insertRows(records.map(insertParameters));
+      await insertRows(toPredictionRows(records));
     },
 
     insertRows,

@@ -37,14 +37,50 @@ import {
 } from '../query-range.js';
 import {
   INSERT_COLUMNS,
-  type InsertRow,
-  insertParameters,
+  type InsertValue,
+  insertValue,
+  type PredictionRows,
   READ_COLUMNS,
   READ_ID,
+  toPredictionRows,
   userKey,
 } from '../store-columns.js';
 
+const ID_INDEX = INSERT_COLUMNS.indexOf('id');
+const CREATED_AT_INDEX = INSERT_COLUMNS.indexOf('created_at');
 const USER_ID_INDEX = INSERT_COLUMNS.indexOf('user_id');
+const MODEL_VERSION_INDEX = INSERT_COLUMNS.indexOf('model_version');
+const SCORE_INDEX = INSERT_COLUMNS.indexOf('score');
+const PREDICTED_CLASS_INDEX = INSERT_COLUMNS.indexOf('predicted_class');
+const INSERT_FIRST_FEATURE = PREDICTED_CLASS_INDEX + 1;
+
+/**
+ * Rows per INSERT statement: 32 rows per statement instead of one cut the writer's CPU time per row by
+ * about 9% (fewer crossings from JS into SQLite; docs/performance.md).
+ */
+const ROWS_PER_INSERT = 32;
+
+/** Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid. */
+function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
+  const out: unknown[] = [
+    insertValue(rows, r, CREATED_AT_INDEX),
+    insertValue(rows, r, SCORE_INDEX),
+    insertValue(rows, r, PREDICTED_CLASS_INDEX),
+    null,
+    null,
+    insertValue(rows, r, MODEL_VERSION_INDEX),
+  ];
+  for (let c = INSERT_FIRST_FEATURE; c < INSERT_COLUMNS.length; c++) out.push(insertValue(rows, r, c));
+  out.push(insertValue(rows, r, ID_INDEX), rowid);
+  return out;
+}
+
+/** Copies row `r`'s parameters and user key into `params` from `at`, as the INSERT statements take them. */
+function rowParameters(rows: PredictionRows, r: number, params: InsertValue[], at: number): void {
+  for (let c = 0; c < INSERT_COLUMNS.length; c++) params[at + c] = insertValue(rows, r, c);
+  const userId = params[at + USER_ID_INDEX];
+  params[at + INSERT_COLUMNS.length] = typeof userId === 'string' ? userKey(userId) : null;
+}
 
 /**
  * Page cache per connection, KiB. The writer's cache holds the hot ends of the indexes; the reader
@@ -52,6 +88,15 @@ const USER_ID_INDEX = INSERT_COLUMNS.indexOf('user_id');
  * serving process from 274 to 336 MB RSS under batch load with no measurable gain in insert rate.
  */
 const WRITE_CACHE_KIB = 32_768;
+
+/**
+ * WAL pages between automatic checkpoints. A checkpoint copies the WAL into the database and syncs
+ * both files (synchronous=NORMAL syncs nowhere else); SQLite's default of 1,000 pages (4 MiB) meant
+ * two fsyncs every few thousand predictions. 8,000 pages (a WAL of about 32 MiB) took the writer from
+ * 128k to 164k rows/s; 20,000 gained nothing more (docs/performance.md). Durability is unchanged: a
+ * committed batch is in the WAL either way.
+ */
+const WAL_CHECKPOINT_PAGES = 8000;
 const READ_CACHE_KIB = 16_384;
 
 import { assembleColumns, compareIds, type RunFilter } from './assemble-columns.js';
@@ -125,7 +170,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, { timeout: busyTimeoutMs });
-    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+    if (path !== ':memory:') {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+    }
     db.pragma('synchronous = NORMAL');
     db.pragma(`cache_size = -${WRITE_CACHE_KIB}`);
     // Migration 3 fills user_key for existing rows in SQL with the same function inserts use in JS.
@@ -146,11 +194,14 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   // Statements are prepared on first use: the tables exist only after migrate().
   let prepared: ReturnType<typeof prepare> | undefined;
   function prepare() {
-    const placeholders = INSERT_COLUMNS.map(() => '?').join(', ');
+    const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')}, ?)`;
+    const insert = (rows: number) =>
+      db.prepare(
+        `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key) VALUES ${Array(rows).fill(row).join(', ')}`,
+      );
     return {
-      insertPrediction: db.prepare(
-        `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key) VALUES (${placeholders}, ?)`,
-      ),
+      insertPrediction: insert(1),
+      insertPredictions: insert(ROWS_PER_INSERT),
       byId: db.prepare<[string], TargetRow>(`SELECT ${TARGET_COLUMNS} FROM predictions WHERE id = ?`),
       byUser: db.prepare<[number, string, number], TargetRow>(
         `SELECT ${TARGET_COLUMNS} FROM predictions
@@ -194,17 +245,31 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         .pluck(),
       insertBlock: db.prepare(
         `INSERT INTO prediction_blocks
-         (row_count, first_created_at, last_created_at, first_id, last_id, dictionaries, data, ids)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+         (row_count, first_created_at, last_created_at, first_id, last_id, dictionaries, data, ids,
+          first_rowid, last_rowid, row_order)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      maxRowid: db.prepare<[], number | null>('SELECT max(rowid) FROM predictions').pluck(),
+      labelsInRange: db
+        .prepare<[number, number], [number, number, number | null]>(
+          `SELECT rowid, label, label_observed_at FROM predictions
+           WHERE rowid > ? AND rowid <= ? AND label IS NOT NULL`,
+        )
+        .raw(),
       insertBlockLabels: db.prepare('INSERT INTO prediction_block_labels (block_id, labels) VALUES (?, ?)'),
       insertBlockRow: db.prepare(
         'INSERT INTO prediction_block_rows (prediction_rowid, block_id, block_row) VALUES (?, ?, ?)',
       ),
-      blockOf: db
-        .prepare<[string], [number | null, number | null]>(
-          `SELECT b.block_id, b.block_row FROM predictions p
-           JOIN prediction_block_rows b ON b.prediction_rowid = p.rowid WHERE p.id = ?`,
+      rowidOf: db.prepare<[string], number>('SELECT rowid FROM predictions WHERE id = ?').pluck(),
+      listedBlockRow: db
+        .prepare<[number], [number, number]>(
+          'SELECT block_id, block_row FROM prediction_block_rows WHERE prediction_rowid = ?',
+        )
+        .raw(),
+      rangeBlock: db
+        .prepare<[number], [number, number, number, Buffer | null]>(
+          `SELECT id, first_rowid, last_rowid, row_order FROM prediction_blocks
+           WHERE first_rowid <= ? ORDER BY first_rowid DESC LIMIT 1`,
         )
         .raw(),
       blockLabels: db
@@ -250,30 +315,57 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   }
 
   /**
-   * Seals the first `blockRows` unsealed predictions in insertion (rowid) order into a column block, if
-   * there are that many; the block holds them in key order. Runs inside the caller's write transaction.
-   * Returns whether a block was written.
-   *
-   * Why insertion order: the rows sealed are then the rowid range just after the watermark, found and
-   * read in rowid order, and marking them is an append to prediction_block_rows. Sealing in key order
-   * needed an index of unsealed rows and an UPDATE of each 26-column row: 31% of an insert's cost.
+   * Rows this connection inserted after the seal watermark, in rowid order and SEAL_COLUMNS layout,
+   * while they are known to be exactly rowids through+1 .. through+rows.length. Sealing then takes
+   * them from here instead of reading them back (their labels are read back, a join may have set
+   * some). Undefined when that is not known (at open, after a duplicate was skipped or a write
+   * failed, after another process wrote or sealed): sealing then reads the rows back.
    */
-  function sealBlock(): boolean {
+  let tail: { through: number; rows: unknown[][] } | undefined;
+
+  /** The unsealed rows as a tail, when they are the contiguous rowids after the watermark. */
+  function loadTail(): typeof tail {
     const s = statements();
     const through = s.sealedThrough.get()!;
-    if (s.unsealedCount.get(through, blockRows)! < blockRows) return false;
     const rows = s.unsealedRows.all(through, blockRows) as unknown[][];
+    // As many unsealed rows as rowids after the watermark: they are all of them, in order.
+    if (rows.length >= blockRows || (s.maxRowid.get() ?? 0) !== through + rows.length) return undefined;
+    return { through, rows };
+  }
+
+  /**
+   * Writes one column block of `rows` (SEAL_COLUMNS layout, rowid order, all unsealed) in key order
+   * and moves the watermark. Rows that are the contiguous rowids after the watermark (the normal
+   * case) are recorded as that range; others are listed one by one in prediction_block_rows.
+   * Runs inside the caller's write transaction.
+   *
+   * Why insertion order: the rows sealed are then the rowid range just after the watermark, and
+   * marking them costs one block row. Sealing in key order needed an index of unsealed rows and an
+   * UPDATE of each 26-column row: 31% of an insert's cost.
+   */
+  function writeBlock(rows: unknown[][], through: number): void {
+    const s = statements();
     const lastRowid = rows.at(-1)![SEAL_ROWID] as number;
-    // Contiguous rowids after the watermark (the normal case) move it to the last one sealed; a gap
-    // (rows sealed before the watermark existed, or deleted) makes it the first still unsealed.
+    // Contiguous rowids after the watermark move it to the last one sealed; a gap (rows sealed before
+    // the watermark existed, or deleted) makes it the first still unsealed.
     const contiguous = lastRowid - through === rows.length;
-    rows.sort(
-      (a, b) => (a[0] as number) - (b[0] as number) || compareIds(a[READ_ID] as string, b[READ_ID] as string),
-    );
-    const run = runFromRows(rows);
-    const stored = encodeBlock(run);
-    const first = rows[0]!;
-    const last = rows.at(-1)!;
+    const order = rows.map((_, i) => i);
+    order.sort((i, j) => {
+      const a = rows[i]!;
+      const b = rows[j]!;
+      return (a[0] as number) - (b[0] as number) || compareIds(a[READ_ID] as string, b[READ_ID] as string);
+    });
+    const sorted = order.map((i) => rows[i]!);
+    let rowOrder: Int32Array | null = null;
+    if (contiguous && order.some((i, k) => i !== k)) {
+      rowOrder = new Int32Array(rows.length);
+      order.forEach((i, k) => {
+        rowOrder![i] = k;
+      });
+    }
+    const stored = encodeBlock(runFromRows(sorted));
+    const first = sorted[0]!;
+    const last = sorted.at(-1)!;
     const blockId = Number(
       s.insertBlock.run(
         rows.length,
@@ -284,15 +376,68 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         stored.dictionaries,
         stored.data,
         stored.ids,
+        contiguous ? through + 1 : null,
+        contiguous ? lastRowid : null,
+        rowOrder ? new Uint8Array(rowOrder.buffer) : null,
       ).lastInsertRowid,
     );
     s.insertBlockLabels.run(blockId, stored.labels);
-    rows.forEach((row, i) => {
+    if (contiguous) {
+      s.setSealedThrough.run(lastRowid);
+      return;
+    }
+    sorted.forEach((row, i) => {
       s.insertBlockRow.run(row[SEAL_ROWID], blockId, i);
     });
-    if (contiguous) s.setSealedThrough.run(lastRowid);
-    else s.setSealedThrough.run((s.firstUnsealed.get(through) ?? lastRowid + 1) - 1);
+    s.setSealedThrough.run((s.firstUnsealed.get(through) ?? lastRowid + 1) - 1);
+  }
+
+  /**
+   * Seals the first `blockRows` unsealed predictions in insertion (rowid) order into a column block, if
+   * there are that many; the block holds them in key order. Runs inside the caller's write transaction.
+   * Returns whether a block was written.
+   */
+  function sealBlock(): boolean {
+    const s = statements();
+    if (tail && s.sealedThrough.get() !== tail.through) tail = undefined;
+    if (tail) {
+      if (tail.rows.length < blockRows) return false;
+      const { through } = tail;
+      const rows = tail.rows.slice(0, blockRows);
+      for (const [rowid, label, observedAt] of s.labelsInRange.all(through, through + rows.length)) {
+        const row = rows[rowid - through - 1]!;
+        row[3] = label;
+        row[4] = observedAt;
+      }
+      writeBlock(rows, through);
+      tail = { through: through + rows.length, rows: tail.rows.slice(blockRows) };
+      return true;
+    }
+    const through = s.sealedThrough.get()!;
+    if (s.unsealedCount.get(through, blockRows)! < blockRows) return false;
+    writeBlock(s.unsealedRows.all(through, blockRows) as unknown[][], through);
     return true;
+  }
+
+  /** Where a stored prediction sits in the column blocks, or undefined while it is unsealed. */
+  function blockOf(predictionId: string): [blockId: number, row: number] | undefined {
+    const s = statements();
+    const rowid = s.rowidOf.get(predictionId);
+    if (rowid === undefined) return undefined;
+    const listed = s.listedBlockRow.get(rowid);
+    if (listed) return listed;
+    const range = s.rangeBlock.get(rowid);
+    if (!range || range[2] < rowid) return undefined;
+    const [blockId, firstRowid, , rowOrder] = range;
+    const k = rowid - firstRowid;
+    if (!rowOrder) return [blockId, k];
+    const { buffer, byteOffset, byteLength } = rowOrder;
+    // A Buffer from SQLite may start anywhere: copy when its offset does not suit an Int32Array.
+    const order =
+      byteOffset % 4 === 0
+        ? new Int32Array(buffer, byteOffset, byteLength / 4)
+        : new Int32Array(Uint8Array.prototype.slice.call(rowOrder).buffer);
+    return [blockId, order[k]!];
   }
 
   /** Copies joined labels into the blocks holding their predictions, within the join's transaction. */
@@ -300,8 +445,9 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const s = statements();
     const byBlock = new Map<number, { row: number; label: 0 | 1; observedAt: number }[]>();
     for (const join of joins) {
-      const [blockId, row] = s.blockOf.get(join.predictionId) ?? [null, null];
-      if (blockId === null || row === null) continue;
+      const at = blockOf(join.predictionId);
+      if (!at) continue;
+      const [blockId, row] = at;
       let patches = byBlock.get(blockId);
       if (!patches) {
         patches = [];
@@ -321,22 +467,50 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     }
   }
 
-  const insertBatch = db.transaction((rows: readonly InsertRow[]) => {
-    const insert = statements().insertPrediction;
-    // One parameter array for the batch: the row's columns, then its user key (migration 3).
-    const params: (string | number | null)[] = new Array(INSERT_COLUMNS.length + 1);
-    for (const row of rows) {
-      for (let c = 0; c < INSERT_COLUMNS.length; c++) params[c] = row[c]!;
-      const userId = row[USER_ID_INDEX];
-      params[INSERT_COLUMNS.length] = typeof userId === 'string' ? userKey(userId) : null;
-      insert.run(params);
+  const insertBatch = db.transaction((rows: PredictionRows) => {
+    const s = statements();
+    tail ??= loadTail();
+    // ROWS_PER_INSERT rows per statement while they last, then one at a time. Each row's parameters
+    // are its columns, then its user key (migration 3).
+    const width = INSERT_COLUMNS.length + 1;
+    const many: InsertValue[] = new Array(width * ROWS_PER_INSERT);
+    const one: InsertValue[] = new Array(width);
+    const inserted = (from: number, count: number, info: Database.RunResult) => {
+      if (!tail) return;
+      const next = tail.through + tail.rows.length + count;
+      // Every row inserted, at the next rowids: they join the tail. Otherwise it is no longer known.
+      if (info.changes !== count || Number(info.lastInsertRowid) !== next) {
+        tail = undefined;
+        return;
+      }
+      for (let k = 0; k < count; k++) tail.rows.push(sealRow(rows, from + k, next - count + k + 1));
+    };
+    let r = 0;
+    for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
+      for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(rows, r + k, many, k * width);
+      inserted(r, ROWS_PER_INSERT, s.insertPredictions.run(many));
+    }
+    for (; r < rows.count; r++) {
+      rowParameters(rows, r, one, 0);
+      inserted(r, 1, s.insertPrediction.run(one));
     }
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.
-    for (let i = 0; i <= Math.ceil(rows.length / blockRows); i++) if (!sealBlock()) break;
+    for (let i = 0; i <= Math.ceil(rows.count / blockRows); i++) if (!sealBlock()) break;
   });
 
   const sealOne = db.transaction(sealBlock);
+
+  function insertRows(rows: PredictionRows): void {
+    if (rows.count === 0) return;
+    try {
+      insertBatch.immediate(rows);
+    } catch (error) {
+      // Rolled back: the rows the tail gained are not stored.
+      tail = undefined;
+      throw error;
+    }
+  }
 
   const recordBatch = db.transaction((items: readonly FeedbackInput[]): FeedbackOutcome[] => {
     const s = statements();
@@ -619,6 +793,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         }
       }).immediate();
       prepared = undefined;
+      tail = undefined;
       // Existing rows (an upgraded database, or rows inserted by an older version) become blocks,
       // one transaction per block so writers from other processes are never held up for long.
       while (sealOne.immediate()) await yieldToEventLoop();
@@ -626,11 +801,11 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
 
     async insertPredictions(records: readonly PredictionRecord[]) {
       if (records.length === 0) return;
-      insertBatch.immediate(records.map(insertParameters));
+      insertRows(toPredictionRows(records));
     },
 
     async insertRows(rows) {
-      if (rows.length > 0) insertBatch.immediate(rows);
+      insertRows(rows);
     },
 
     async recordFeedback(items: readonly FeedbackInput[]) {

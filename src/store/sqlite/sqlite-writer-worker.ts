@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FeedbackInput } from '../prediction-store.js';
-import type { InsertRow } from '../store-columns.js';
+import type { PredictionRows } from '../store-columns.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer-protocol.js';
 
@@ -18,7 +18,7 @@ async function run(request: WriterRequest): Promise<unknown> {
     case 'migrate':
       return store.migrate();
     case 'insertRows':
-      return store.insertRows(request.arg as InsertRow[]);
+      return store.insertRows(request.arg as PredictionRows);
     case 'recordFeedback':
       return store.recordFeedback(request.arg as FeedbackInput[]);
     case 'joinPending':

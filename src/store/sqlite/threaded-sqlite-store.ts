@@ -16,7 +16,7 @@ import type {
   PredictionRecord,
   PredictionStore,
 } from '../prediction-store.js';
-import { insertParameters } from '../store-columns.js';
+import { toPredictionRows } from '../store-columns.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type {
   WriterData,
@@ -25,6 +25,13 @@ import type {
   WriterRequest,
   WriterResponse,
 } from './sqlite-writer-protocol.js';
+
+/**
+ * The writer thread's young generation, MiB. Each batch it receives is garbage once written; V8's
+ * default lets the young generation grow to 48 MiB on 64-bit, which the batch overload benchmark saw as
+ * resident memory. 8 MiB costs a few more scavenges (docs/performance.md).
+ */
+const WRITER_YOUNG_GENERATION_MB = 8;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -67,7 +74,11 @@ export function createThreadedSqliteStore(
 
   function start(): Worker {
     const { script, eval: isEval } = workerScript(import.meta.url, 'sqlite-writer-worker');
-    const w = new Worker(script, { eval: isEval, workerData: data });
+    const w = new Worker(script, {
+      eval: isEval,
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     w.on('message', (response: WriterResponse) => {
       const p = pending.get(response.id);
       if (!p) return;
@@ -123,10 +134,10 @@ export function createThreadedSqliteStore(
     async insertPredictions(records: readonly PredictionRecord[]) {
       if (records.length === 0) return;
       // Validated here, so a bad record fails in the caller with its own message.
-      await call<void>('insertRows', records.map(insertParameters));
+      await call<void>('insertRows', toPredictionRows(records));
     },
     async insertRows(rows) {
-      if (rows.length > 0) await call<void>('insertRows', rows);
+      if (rows.count > 0) await call<void>('insertRows', rows);
     },
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
     joinPending: () => call<FeedbackOutcome[]>('joinPending'),
