@@ -61,6 +61,7 @@ export function parseHeyOutput(out: string): FixedRateResult {
   };
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
   let non200 = 0;
-  for (const m of out.matchAll(/^\s+\[(\d+)\]\s+(\d+) responses/gm)) if (m[1] !== '200') non200 += Number(m[2]);
+  for (const m of out.matchAll(/^\s+\[(\d+)\]\s+(\d+) responses/gm))
+    if (m[1] !== '200') non200 += Number(m[2]);
   return { rps, p50: seconds('50'), p99: seconds('99'), non200 };
 }

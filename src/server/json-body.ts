@@ -20,7 +20,7 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     const text = body as string;
     // Empty bodies, a byte-order mark and suspect texts keep Fastify's handling and error codes.
     if (text.length === 0 || text.charCodeAt(0) === 0xfeff || mayPoisonPrototype(text)) {
-      careful(request, text, done);
+      void careful(request, text, done);
       return;
     }
     let value: unknown;
