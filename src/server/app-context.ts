@@ -32,10 +32,12 @@ export interface PredictionWriter {
   readonly size: number;
   /** Whether `count` more records would fit now (checked before scoring, so overload is cheap to refuse). */
   hasRoom(count: number): boolean;
+  /** Waits at most `timeoutMs` for room for `count` more records; false when none came. */
+  waitForRoom(count: number, timeoutMs: number): Promise<boolean>;
 }
 
 export interface AppContext {
-  readonly config: Pick<ServeConfig, 'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath'>;
+  readonly config: Pick<ServeConfig, 'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath' | 'queueWaitMs'>;
   readonly models: ModelSlot;
   readonly store: PredictionStore;
   readonly writer: PredictionWriter;

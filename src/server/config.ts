@@ -20,6 +20,8 @@ export interface ServeConfig {
   readonly logLevel: string;
   /** Predictions waiting for the store before /predict answers 503. */
   readonly maxQueue: number;
+  /** How long /predict waits for room in a full queue before it answers 503, in ms (0: at once). */
+  readonly queueWaitMs: number;
   /** Longest time an acknowledged prediction waits before it is written, in ms. */
   readonly flushIntervalMs: number;
   /** Predictions per store transaction. */
@@ -38,6 +40,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   adminToken: undefined,
   logLevel: 'info',
   maxQueue: 20_000,
+  queueWaitMs: 500,
   flushIntervalMs: 50,
   maxWriteBatch: 10_000,
   joinIntervalMs: 5000,
@@ -56,6 +59,7 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   adminToken: 'CHURNWATCH_ADMIN_TOKEN',
   logLevel: 'CHURNWATCH_LOG_LEVEL',
   maxQueue: 'CHURNWATCH_MAX_QUEUE',
+  queueWaitMs: 'CHURNWATCH_QUEUE_WAIT_MS',
   flushIntervalMs: 'CHURNWATCH_FLUSH_INTERVAL_MS',
   maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
@@ -129,6 +133,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     adminToken: raw('adminToken') ?? d.adminToken,
     logLevel: raw('logLevel') ?? d.logLevel,
     maxQueue: num('maxQueue', 1, 10_000_000, d.maxQueue),
+    queueWaitMs: num('queueWaitMs', 0, 60_000, d.queueWaitMs),
     flushIntervalMs: num('flushIntervalMs', 1, 60_000, d.flushIntervalMs),
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),

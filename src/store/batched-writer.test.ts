@@ -38,6 +38,31 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
     await store.close();
   });
 
+  it('lets waiters in, oldest first, as writes free room; times out; a closing writer sends them away', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const writer = createBatchedWriter(store, { maxQueue: 10, flushIntervalMs: 60_000, maxBatch: 4 });
+    assert.equal(writer.enqueue(records('a', 10)), true);
+    assert.equal(await writer.waitForRoom(1, 0), false, 'no wait: refused at once');
+    assert.equal(await writer.waitForRoom(11, 5_000), false, 'more than the queue ever holds');
+    const order: string[] = [];
+    const big = writer.waitForRoom(8, 5_000).then((ok) => order.push(`big ${ok}`));
+    const small = writer.waitForRoom(1, 5_000).then((ok) => order.push(`small ${ok}`));
+    const late = writer.waitForRoom(1, 30).then((ok) => order.push(`late ${ok}`));
+    await late;
+    assert.deepEqual(order, ['late false'], 'nothing was written within 30 ms');
+    // Writes of 4: room for 8 comes after the second, and the small waiter, behind it, then too.
+    await writer.flush();
+    await Promise.all([big, small]);
+    assert.deepEqual(order, ['late false', 'big true', 'small true']);
+    assert.equal(writer.enqueue(records('b', 10)), true);
+    const closing = writer.waitForRoom(1, 5_000);
+    await writer.close();
+    assert.equal(await closing, false, 'a closed writer admits nobody');
+    assert.equal((await readAll(store)).length, 20);
+    await store.close();
+  });
+
   it('refuses a batch that does not fit, all or nothing', async () => {
     const store = createSqliteStore({ path: ':memory:' });
     await store.migrate();

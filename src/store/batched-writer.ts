@@ -4,6 +4,11 @@
  * with exponential backoff and the records stay queued, never dropped; while the store is down the
  * queue fills and enqueue() answers false (the API then answers 503), and when the store is back the
  * queue drains. close() waits until everything acknowledged is written.
+ *
+ * waitForRoom() lets a caller wait a bounded time for room instead of being refused at once: under a
+ * burst, closed-loop clients then slow to the store's pace rather than spinning on 503s (each refused
+ * request still costs its body's bytes and a response), and a request waits before its body is read, so
+ * TCP flow control, not the process, holds the bytes.
  */
 import type { PredictionRecord, PredictionStore } from './prediction-store.js';
 import { concatRows, type PredictionRows, sliceRows, toPredictionRows } from './store-columns.js';
@@ -36,6 +41,17 @@ export interface BatchedWriter {
   readonly size: number;
   /** Whether enqueue() would accept `count` more records now. */
   hasRoom(count: number): boolean;
+  /**
+   * Resolves true once there is room for `count` more records (first come, first served), false when
+   * `timeoutMs` passes first or the writer closes. Room is not reserved: enqueue() may still refuse.
+   */
+  waitForRoom(count: number, timeoutMs: number): Promise<boolean>;
+}
+
+interface RoomWaiter {
+  readonly count: number;
+  readonly resolve: (ok: boolean) => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 export function createBatchedWriter(
@@ -59,6 +75,18 @@ export function createBatchedWriter(
   let timer: NodeJS.Timeout | undefined;
   let draining: Promise<void> | undefined;
   let wake: (() => void) | undefined;
+  const waiters: RoomWaiter[] = [];
+
+  const hasRoom = (count: number) => !closed && queued + count <= maxQueue;
+
+  /** Lets waiters in, oldest first, while there is room for the next one. */
+  function admitWaiters(): void {
+    while (waiters.length > 0 && (closed || hasRoom(waiters[0]!.count))) {
+      const waiter = waiters.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve(!closed);
+    }
+  }
 
   function schedule(delayMs: number): void {
     if (draining || timer) return;
@@ -123,6 +151,7 @@ export function createBatchedWriter(
       if (batch.taken > 0) queue[0] = sliceRows(queue[0]!, batch.taken, queue[0]!.count);
       queued -= batch.rows.count;
       options.onFlush?.(batch.rows.count, (performance.now() - started) / 1000);
+      admitWaiters();
     }
   }
 
@@ -145,7 +174,7 @@ export function createBatchedWriter(
 
   return {
     enqueue(records) {
-      if (closed || queued + records.length > maxQueue) return false;
+      if (!hasRoom(records.length)) return false;
       if (records.length === 0) return true;
       // Converted (and validated) first, so a bad record throws here and queues nothing.
       const rows = toPredictionRows(records);
@@ -157,10 +186,24 @@ export function createBatchedWriter(
     flush,
     async close() {
       closed = true;
+      admitWaiters();
       await flush();
     },
-    hasRoom(count) {
-      return !closed && queued + count <= maxQueue;
+    hasRoom,
+    waitForRoom(count, timeoutMs) {
+      if (hasRoom(count)) return Promise.resolve(true);
+      if (closed || timeoutMs <= 0 || count > maxQueue) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        const waiter: RoomWaiter = {
+          count,
+          resolve,
+          timer: setTimeout(() => {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            resolve(false);
+          }, timeoutMs),
+        };
+        waiters.push(waiter);
+      });
     },
     get size() {
       return queued;

@@ -66,6 +66,21 @@ async function startRelay(
   };
 }
 
+/** An app on a fresh SQLite file with the given queue settings, and a POST of a batch to /predict. */
+async function queueTestApp(
+  dir: string,
+  config: { maxQueue: number; flushIntervalMs: number; queueWaitMs: number },
+) {
+  const models = await trainSmallModel();
+  const url = `sqlite:${join(dir, 'queue.db')}`;
+  const store = openStore(url);
+  await store.migrate();
+  const app = await buildTestApp({ store, model: await loadModel(join(models, 'latest')), config });
+  const post = (batch: ReturnType<typeof customerRequests>) =>
+    app.inject({ method: 'POST', url: '/predict', payload: { records: batch } });
+  return { url, store, app, post };
+}
+
 describe('server lifecycle', () => {
   it('keeps predictions across a restart on the same SQLite file and joins feedback to them', () =>
     withTempDir(async (dir) => {
@@ -175,20 +190,14 @@ describe('server lifecycle', () => {
 
   it('answers 503 with Retry-After when the prediction queue is full, and stores only what it accepted', () =>
     withTempDir(async (dir) => {
-      const models = await trainSmallModel();
-      const url = `sqlite:${join(dir, 'full-queue.db')}`;
-      const store = openStore(url);
-      await store.migrate();
-      const app = await buildTestApp({
-        store,
-        model: await loadModel(join(models, 'latest')),
-        // Room for 5 predictions and no flush during the test: the queue stays as the requests leave it.
-        config: { maxQueue: 5, flushIntervalMs: 60_000 },
+      // Room for 5 predictions and no flush during the test: the queue stays as the requests leave it.
+      const { url, store, app, post } = await queueTestApp(dir, {
+        maxQueue: 5,
+        flushIntervalMs: 60_000,
+        queueWaitMs: 50,
       });
       try {
         const records = customerRequests(6, 21);
-        const post = (batch: typeof records) =>
-          app.inject({ method: 'POST', url: '/predict', payload: { records: batch } });
         assert.equal((await post(records.slice(0, 3))).statusCode, 200);
         const refused = await post(records.slice(3, 6));
         assert.equal(refused.statusCode, 503, refused.body);
@@ -211,6 +220,29 @@ describe('server lifecycle', () => {
         await store.close();
       }
       assert.equal(await countPredictions(url), 5);
+    }));
+
+  it('makes a request wait for room in a full queue, and answers it once a write frees some', () =>
+    withTempDir(async (dir) => {
+      // The queue is full after 5; the next write starts 300 ms after the first prediction.
+      const { url, store, app, post } = await queueTestApp(dir, {
+        maxQueue: 5,
+        flushIntervalMs: 300,
+        queueWaitMs: 10_000,
+      });
+      try {
+        const records = customerRequests(8, 22);
+        const started = performance.now();
+        assert.equal((await post(records.slice(0, 5))).statusCode, 200);
+        const waited = await post(records.slice(5, 8));
+        assert.equal(waited.statusCode, 200, waited.body);
+        const ms = performance.now() - started;
+        assert.ok(ms >= 250, `answered after the write (${ms.toFixed(0)} ms), not before`);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+      assert.equal(await countPredictions(url), 8);
     }));
 
   it('serve answers over real HTTP and writes every acknowledged prediction on shutdown', () =>

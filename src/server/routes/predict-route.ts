@@ -85,13 +85,22 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
         body: predictBodySchema(ctx.config.batchLimit),
         response: { '4xx': ErrorBody, '5xx': ErrorBody },
       },
-      // A full queue refuses before the body is read, parsed and validated: under overload that work
-      // would be thrown away. Only a queue with no room at all: a request refused here would have been
-      // refused below whatever it holds. It answers without throwing (no stack trace per refusal).
-      // A callback, not an async function: no promise per request on the single-record hot path.
+      // A full queue makes the request wait for room (at most queueWaitMs) before its body is read, so
+      // the bytes wait in TCP buffers and closed-loop clients slow to the store's pace; if no room comes
+      // it is refused before the body is read, parsed and validated, work that would be thrown away.
+      // Only a queue with no room at all: a request refused here would have been refused below whatever
+      // it holds. It answers without throwing (no stack trace per refusal). A callback, not an async
+      // function: no promise per request on the single-record hot path.
       onRequest: (_request, reply, done) => {
-        if (ctx.writer.hasRoom(1)) done();
-        else sendError(reply, QUEUE_FULL.status, QUEUE_FULL.code, queueFullMessage(ctx), QUEUE_FULL.headers);
+        if (ctx.writer.hasRoom(1)) {
+          done();
+          return;
+        }
+        void ctx.writer.waitForRoom(1, ctx.config.queueWaitMs).then((room) => {
+          if (room) done();
+          else
+            sendError(reply, QUEUE_FULL.status, QUEUE_FULL.code, queueFullMessage(ctx), QUEUE_FULL.headers);
+        });
       },
     },
     async (request, reply) => {
@@ -100,8 +109,13 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
       const inputs: InputRecord[] = batch
         ? (body as { records: InputRecord[] }).records
         : [body as InputRecord];
-      // Under overload, refuse before parsing features and scoring: that work would be thrown away.
-      if (!ctx.writer.hasRoom(inputs.length)) throw queueFull(ctx);
+      // Under overload, refuse before parsing features and scoring: that work would be thrown away. A
+      // batch may wait for room for what is left of queueWaitMs since the request arrived.
+      if (
+        !ctx.writer.hasRoom(inputs.length) &&
+        !(await ctx.writer.waitForRoom(inputs.length, ctx.config.queueWaitMs - reply.elapsedTime))
+      )
+        throw queueFull(ctx);
       const features: RawFeatures[] = new Array(inputs.length);
       for (let i = 0; i < inputs.length; i++) {
         features[i] = canonicalFeatures(inputs[i]!, batch ? `body/records/${i}` : 'body');
