@@ -14,7 +14,7 @@ import type { BinnedMatrix } from './feature-encoder.js';
 import { GRADIENT_SCALE, HESSIAN_SCALE } from './histogram.js';
 import { shuffledIndices } from './sampling.js';
 import { createShardPool } from './shard-pool.js';
-import { MarginUpdate, type TrainingBuffers } from './training-shard.js';
+import { MarginUpdate, nodeRows, type TrainingBuffers } from './training-shard.js';
 
 export interface GbdtParams {
   /** Maximum boosting rounds (trees). */
@@ -220,12 +220,7 @@ export async function trainGbdt(
     outs: Array.from({ length: shards }, () => shared((b) => new Float64Array(b), totalBins * 2 * 8)),
   };
   const { ranges, features } = buffers;
-  const rowsOf = (node: number) => {
-    let count = 0;
-    for (let s = 0; s < shards; s++)
-      count += ranges[2 * (node * shards + s) + 1]! - ranges[2 * (node * shards + s)]!;
-    return count;
-  };
+  const rowsOf = (node: number) => nodeRows(ranges, shards, node);
   const validMargin = validation ? new Float64Array(validation.matrix.rows).fill(baseScore) : undefined;
   const pool = await createShardPool(buffers);
   const histFree: Float64Array[] = [];
