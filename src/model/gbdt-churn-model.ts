@@ -5,7 +5,13 @@
  */
 import type { ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/customer-schema.js';
-import { type BinnedForest, compileBinnedForest, scoreBinnedRows, scoringColumns } from './binned-scoring.js';
+import {
+  type BinnedForest,
+  compileBinnedForest,
+  type ScoringColumn,
+  scoreBinnedRows,
+  scoringColumns,
+} from './binned-scoring.js';
 import { calibrate, type PlattCalibrator } from './calibration.js';
 import type { ChurnModel, ModelInfo } from './churn-model.js';
 import { type CompiledForest, scoreColumns, scoreVector } from './compiled-forest.js';
@@ -17,6 +23,9 @@ export interface ModelParts {
   readonly forest: CompiledForest;
   readonly calibrator: PlattCalibrator;
 }
+
+/** Batches of at least this many records use the bin-space scorer. */
+const BINNED_MIN_RECORDS = 16;
 
 const binnedCache = new WeakMap<CompiledForest, BinnedForest | null>();
 
@@ -105,6 +114,38 @@ export function createGbdtChurnModel(
     }
   };
 
+  /**
+   * Records as scoring columns (binned-scoring.ts), read as `fill` reads them: numbers as given or
+   * parsed from text, categories as their rank with 0 for missing or unseen (bin 0 takes a split's
+   * missing-value direction, as NaN does in the tree walk, so both paths give the same margin).
+   */
+  const recordColumns = (records: readonly RawFeatures[]): ScoringColumn[] => {
+    const n = records.length;
+    return encoders.map((encoder, f): ScoringColumn => {
+      const name = encoder.name;
+      const rank = ranks[f];
+      if (rank) {
+        const bins = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          const raw = (records[i] as Record<string, number | string | null | undefined>)[name];
+          bins[i] = raw === null || raw === undefined || raw === '' ? 0 : (rank.get(String(raw)) ?? 0);
+        }
+        return { kind: 'bins', bins };
+      }
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const raw = (records[i] as Record<string, number | string | null | undefined>)[name];
+        if (typeof raw === 'number') values[i] = raw;
+        else if (raw === null || raw === undefined || raw === '') values[i] = Number.NaN;
+        else {
+          const v = Number(raw);
+          values[i] = Number.isFinite(v) ? v : Number.NaN;
+        }
+      }
+      return { kind: 'numeric', values };
+    });
+  };
+
   const model: ChurnModel = {
     info,
     profile,
@@ -113,8 +154,17 @@ export function createGbdtChurnModel(
       return calibrate(calibrator, scoreVector(forest, x));
     },
     scoreRecords(records) {
-      const out = new Float64Array(records.length);
-      for (let i = 0; i < records.length; i++) {
+      const n = records.length;
+      const out = new Float64Array(n);
+      const binned = binnedForestOf(parts);
+      // A batch goes through the bin-space scorer (a third of the tree walk's time per record on
+      // 1,000-record requests); a handful of records is not worth its block set-up.
+      if (binned && n >= BINNED_MIN_RECORDS) {
+        scoreBinnedRows(binned, recordColumns(records), 0, n, out);
+        for (let i = 0; i < n; i++) out[i] = calibrate(calibrator, out[i]!);
+        return out;
+      }
+      for (let i = 0; i < n; i++) {
         fill(records[i]!);
         out[i] = calibrate(calibrator, scoreVector(forest, x));
       }

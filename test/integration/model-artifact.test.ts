@@ -67,6 +67,39 @@ describe('model artifact', () => {
       assert.equal(model.scoreRecord({ ...row, MONTANT: '4000' }), p);
       assert.deepEqual([...model.scoreRecords([row, row])], [p, p]);
 
+      // A batch takes the bin-space scorer (16 records or more): it must give exactly the scores of
+      // one record at a time, for the training rows and for awkward ones (numbers as text, empty and
+      // unseen categories, values below and above every bin, missing keys).
+      const records: Record<string, number | string | null>[] = [];
+      for (let i = 0; i < 400; i++) {
+        const r: Record<string, number | string | null> = {};
+        for (const [name, column] of table.columns) {
+          if (column.kind === 'numeric') {
+            const v = column.values[i]!;
+            r[name] = Number.isNaN(v) ? null : v;
+          } else {
+            const code = column.codes[i]!;
+            r[name] = code < 0 ? null : column.dictionary[code]!;
+          }
+        }
+        delete r.CHURN;
+        delete r.user_id;
+        records.push(r);
+      }
+      const awkward: Record<string, number | string | null>[] = [
+        { ...row, MONTANT: '4000' },
+        { ...row, MONTANT: 'not a number', REGION: '' },
+        { ...row, MONTANT: -1e300, REVENUE: 1e300, TENURE: 'NEVER SEEN' },
+        { TOP_PACK: 'NEW PACK 2027' },
+        {},
+        { ...row, MONTANT: 0, FREQUENCE: -0 },
+      ];
+      records.push(...awkward, ...awkward, ...awkward);
+      assert.deepEqual(
+        [...model.scoreRecords(records)],
+        records.map((r) => model.scoreRecord(r)),
+      );
+
       const damaged = async (name: string, edit: (dir: string) => Promise<void>) => {
         const copy = join(dir, name);
         await cp(trained.dir, copy, { recursive: true });
