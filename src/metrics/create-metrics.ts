@@ -8,18 +8,28 @@
  * count is bounded by (features x bins) per model version.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { FEATURES, type FeatureName, type RawFeatures } from '../data/customer-schema.js';
+import type { RawFeatures } from '../data/customer-schema.js';
 import type { ChurnModel, ValidationMetrics } from '../model/churn-model.js';
-import { categoricalBinIndexer, type NumericBinning, numericBinIndex } from '../model/reference-bins.js';
+import { type RecordBins, recordBinnerOf } from '../model/record-binner.js';
 import type { FeedbackOutcome } from '../store/prediction-store.js';
 import { BucketedHistogram, type HistogramSlot } from './bucketed-histogram.js';
 import { METRICS } from './catalogue.js';
 
+/** What the recorder reads of a scored record besides its bins. */
+export interface ScoredRecord {
+  readonly features: RawFeatures;
+  readonly score: number;
+  readonly predictedClass: 0 | 1;
+}
+
 /** Records what one loaded model scores; create one per model with `ServerMetrics.useModel`. */
 export interface ModelRecorder {
   readonly version: string;
-  /** Counts one scored record: feature bins, score bin, class, expected confusion, histograms. */
-  record(features: RawFeatures, score: number, predictedClass: 0 | 1): void;
+  /**
+   * Counts scored records: feature bins, score bin, class, expected confusion, histograms. `bins` are
+   * the records' bins under this model's profile (record-binner.ts), computed once per request.
+   */
+  recordBatch(records: readonly ScoredRecord[], bins: RecordBins): void;
 }
 
 export interface ServerMetrics {
@@ -249,30 +259,15 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     featureReference.reset();
 
     const existing = states.find((s) => s.version === version);
-    // Feature order: the schema's, restricted to what the profile bins.
-    const binned = FEATURES.filter((f) => profile.features[f.name] !== undefined);
+    // Feature order: the binner's (the schema's, restricted to what the profile bins).
+    const binner = recordBinnerOf(profile);
     const featureLabels: Record<string, string>[] = [];
-    const lookups: ((features: RawFeatures) => number)[] = [];
-    for (const f of binned) {
-      const fp = profile.features[f.name]!;
-      const offset = featureLabels.length;
+    const offsets = new Int32Array(binner.features.length);
+    for (const [f, { name, profile: fp }] of binner.features.entries()) {
+      offsets[f] = featureLabels.length;
       for (const [i, bin] of fp.labels.entries()) {
-        featureLabels.push({ ...mv, feature: f.name, bin });
-        featureReference.set({ ...mv, feature: f.name, bin }, fp.shares[i] ?? 0);
-      }
-      const name: FeatureName = f.name;
-      if (fp.kind === 'numeric') {
-        const b: NumericBinning = fp;
-        lookups.push((x) => {
-          const v = x[name];
-          return offset + numericBinIndex(b, typeof v === 'number' ? v : null);
-        });
-      } else {
-        const indexer = categoricalBinIndexer(fp);
-        lookups.push((x) => {
-          const v = x[name];
-          return offset + indexer(typeof v === 'string' ? v : null);
-        });
+        featureLabels.push({ ...mv, feature: name, bin });
+        featureReference.set({ ...mv, feature: name, bin }, fp.shares[i] ?? 0);
       }
     }
     const scoreBinning = profile.score;
@@ -308,25 +303,30 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     const expected = state.expected.totals;
     const scoreSlot = scoreHistogram.slot(mv);
     const montantSlot = montantHistogram.slot(mv);
-    const lookupCount = lookups.length;
+    const width = binner.features.length;
 
     return {
       version,
-      record(features, score, predictedClass) {
-        for (let i = 0; i < lookupCount; i++) featureTotals[lookups[i]!(features)]! += 1;
-        scoreTotals[numericBinIndex(scoreBinning, score)]! += 1;
-        classTotals[predictedClass]! += 1;
-        // CBPE: a calibrated p says how likely this prediction is right.
-        if (predictedClass === 1) {
-          expected[0]! += score;
-          expected[1]! += 1 - score;
-        } else {
-          expected[3]! += score;
-          expected[2]! += 1 - score;
+      recordBatch(records, bins) {
+        if (bins.binner !== binner) throw new Error(`bins of another profile given to model ${version}`);
+        const featureBins = bins.features;
+        for (let r = 0; r < records.length; r++) {
+          const { features, score, predictedClass } = records[r]!;
+          for (let f = 0; f < width; f++) featureTotals[offsets[f]! + featureBins[r * width + f]!]! += 1;
+          scoreTotals[bins.score[r]!]! += 1;
+          classTotals[predictedClass]! += 1;
+          // CBPE: a calibrated p says how likely this prediction is right.
+          if (predictedClass === 1) {
+            expected[0]! += score;
+            expected[1]! += 1 - score;
+          } else {
+            expected[3]! += score;
+            expected[2]! += 1 - score;
+          }
+          scoreSlot.observe(score);
+          const montant = features.MONTANT;
+          if (typeof montant === 'number') montantSlot.observe(montant);
         }
-        scoreSlot.observe(score);
-        const montant = features.MONTANT;
-        if (typeof montant === 'number') montantSlot.observe(montant);
       },
     };
   }

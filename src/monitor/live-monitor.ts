@@ -8,6 +8,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { ChurnModel } from '../model/churn-model.js';
+import type { RecordBins } from '../model/record-binner.js';
 import type { PredictionObserver } from '../server/prediction-observer.js';
 import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
 import { DEFAULT_DRIFT_POLICY, type DriftPolicyOptions } from './drift-policy.js';
@@ -63,13 +64,20 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
   );
 
   return {
-    observePredictions(records: readonly PredictionRecord[]) {
+    observePredictions(records: readonly PredictionRecord[], bins?: RecordBins) {
       const model = getModel?.();
       if (!model) return;
       const w = windowFor(model);
       const version = model.info.version;
-      // The server's own predictions, each new: appended without a lookup by id.
-      for (const r of records) if (r.modelVersion === version) w.append(r);
+      // The server's own predictions, each new: appended without a lookup by id, with the bins the
+      // server computed for its counters when they are of this window's profile.
+      const binned = bins !== undefined && w.accepts(bins);
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        if (r.modelVersion !== version) continue;
+        if (binned) w.appendBinned(r, bins, i);
+        else w.append(r);
+      }
       if (w.options.maxAgeMs !== undefined) w.expire(clock());
     },
     observeFeedback(outcomes: readonly FeedbackOutcome[]) {

@@ -11,6 +11,7 @@ import {
 } from '../data/customer-schema.js';
 import { createRng } from '../data/rng.js';
 import { formatCsvLine, generateCustomerRows, type PeriodShift } from '../data/synthetic.js';
+import { recordBinnerOf } from '../model/record-binner.js';
 import { buildReferenceProfile, DEFAULT_PROFILE_OPTIONS } from '../model/reference-profile.js';
 import type { ReferenceProfile } from '../model/reference-profile-types.js';
 import { estimatePerformance } from '../stats/cbpe.js';
@@ -167,6 +168,32 @@ describe('PredictionWindow', () => {
     assert.equal(appended.labeled, 1);
     for (const id of ['p32', 'p33']) assert.equal(appended.has(id), false, id);
     for (const id of ['p34', 'p39']) assert.equal(appended.has(id), true, id);
+  });
+
+  it('takes bins computed once by the server and keeps what binning itself would', () => {
+    const obs = observations(reference.table, reference.scores, THRESHOLD).slice(0, 900);
+    const own = new PredictionWindow(profile, 'v1', { maxRows: 500 });
+    for (const o of obs) own.append(o);
+    const given = new PredictionWindow(profile, 'v1', { maxRows: 500 });
+    // Requests of 100 records, as the route hands them over with their bins.
+    for (let start = 0; start < obs.length; start += 100) {
+      const batch = obs.slice(start, start + 100);
+      const bins = recordBinnerOf(profile).bin(
+        batch.map((o) => o.features),
+        batch.map((o) => o.score),
+      );
+      assert.ok(given.accepts(bins));
+      batch.forEach((o, i) => given.appendBinned(o, bins, i));
+    }
+    assert.deepEqual(given.snapshot(), own.snapshot());
+    // Bins of another profile (another model) are refused, never counted in the wrong bins.
+    const other = buildReferenceProfile(reference.table, FEATURES, reference.scores, 0.5, {
+      ...DEFAULT_PROFILE_OPTIONS,
+      rng: createRng(2, 4),
+    });
+    const foreign = recordBinnerOf(other).bin([obs[0]!.features], [obs[0]!.score]);
+    assert.equal(given.accepts(foreign), false);
+    assert.throws(() => given.appendBinned(obs[0]!, foreign, 0), /another profile/);
   });
 
   it('drops rows older than maxAgeMs', () => {

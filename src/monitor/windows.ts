@@ -9,9 +9,14 @@
  * "no churn". Binning is exactly the server counters' (create-metrics.ts): numbers for numeric features,
  * strings for categorical ones, anything else counts as missing.
  */
-import { FEATURES, type RawFeatures } from '../data/customer-schema.js';
-import { type CategoricalBinning, categoricalBinIndexer, numericBinIndex } from '../model/reference-bins.js';
-import type { NumericFeatureProfile, ReferenceProfile } from '../model/reference-profile-types.js';
+import type { FeatureName, RawFeatures } from '../data/customer-schema.js';
+import {
+  numericValueOf,
+  type RecordBinner,
+  type RecordBins,
+  recordBinnerOf,
+} from '../model/record-binner.js';
+import type { ReferenceProfile } from '../model/reference-profile-types.js';
 import type { DriftWindow, FeatureWindow } from './drift-policy.js';
 
 export interface WindowOptions {
@@ -88,17 +93,18 @@ export interface WindowData {
   readonly drift: DriftWindow;
 }
 
+/** A feature's ring buffers; `column` is its column in the binner's RecordBins. */
 interface NumericSlot {
-  readonly name: string;
-  readonly profile: NumericFeatureProfile;
+  readonly name: FeatureName;
+  readonly column: number;
   readonly bins: Uint16Array;
   readonly values: Float64Array;
   readonly counts: Float64Array;
 }
 
 interface CategoricalSlot {
-  readonly name: string;
-  readonly index: (value: string | null | undefined) => number;
+  readonly name: FeatureName;
+  readonly column: number;
   readonly bins: Uint16Array;
   readonly counts: Float64Array;
 }
@@ -133,7 +139,7 @@ export class PredictionWindow {
   private indexedThrough = 0;
   private readonly numeric: NumericSlot[] = [];
   private readonly categorical: CategoricalSlot[] = [];
-  private readonly scoreProfile: NumericFeatureProfile;
+  private readonly binner: RecordBinner;
   private readonly scoreBins: Uint16Array;
   private readonly scoreCounts: Float64Array;
 
@@ -148,28 +154,14 @@ export class PredictionWindow {
     this.label = new Int8Array(c);
     this.labelDelayMs = new Float64Array(c);
     this.ids = new Array<string | undefined>(c);
-    // Schema order restricted to the profiled features, as the server counters do.
-    for (const f of FEATURES) {
-      const fp = profile.features[f.name];
-      if (!fp) continue;
-      if (fp.kind === 'numeric') {
-        this.numeric.push({
-          name: f.name,
-          profile: fp,
-          bins: new Uint16Array(c),
-          values: new Float64Array(c),
-          counts: new Float64Array(fp.labels.length),
-        });
-      } else {
-        this.categorical.push({
-          name: f.name,
-          index: categoricalBinIndexer(fp as CategoricalBinning),
-          bins: new Uint16Array(c),
-          counts: new Float64Array(fp.labels.length),
-        });
-      }
+    // The binner's features (schema order, those the profile bins), as the server counters use.
+    this.binner = recordBinnerOf(profile);
+    for (const [column, { name, profile: fp }] of this.binner.features.entries()) {
+      const counts = new Float64Array(fp.labels.length);
+      if (fp.kind === 'numeric')
+        this.numeric.push({ name, column, bins: new Uint16Array(c), values: new Float64Array(c), counts });
+      else this.categorical.push({ name, column, bins: new Uint16Array(c), counts });
     }
-    this.scoreProfile = profile.score;
     this.scoreBins = new Uint16Array(c);
     this.scoreCounts = new Float64Array(profile.score.labels.length);
   }
@@ -221,6 +213,17 @@ export class PredictionWindow {
    * map work per prediction.
    */
   append(o: WindowObservation): void {
+    this.appendBinned(o, this.binner.bin([o.features], [o.score]), 0);
+  }
+
+  /** Whether bins were made under this window's profile, so appendBinned can take them. */
+  accepts(bins: RecordBins): boolean {
+    return bins.binner === this.binner;
+  }
+
+  /** append() with the observation's bins already computed: row `row` of `bins` (see accepts()). */
+  appendBinned(o: WindowObservation, bins: RecordBins, row: number): void {
+    if (bins.binner !== this.binner) throw new Error('bins of another profile given to the window');
     if (this.size === this.capacity) this.evictOldest();
     const slot = (this.head + this.size) % this.capacity;
     this.added++;
@@ -232,21 +235,20 @@ export class PredictionWindow {
     this.labelDelayMs[slot] = Number.NaN;
     this.ids[slot] = o.id;
     const features = o.features;
+    const base = row * this.binner.features.length;
+    const featureBins = bins.features;
     for (const s of this.numeric) {
-      const v = features[s.name as keyof RawFeatures];
-      const value = typeof v === 'number' ? v : Number.NaN;
-      const bin = numericBinIndex(s.profile, value);
-      s.values[slot] = value;
+      const bin = featureBins[base + s.column]!;
+      s.values[slot] = numericValueOf(features[s.name]);
       s.bins[slot] = bin;
       s.counts[bin]! += 1;
     }
     for (const s of this.categorical) {
-      const v = features[s.name as keyof RawFeatures];
-      const bin = s.index(typeof v === 'string' ? v : null);
+      const bin = featureBins[base + s.column]!;
       s.bins[slot] = bin;
       s.counts[bin]! += 1;
     }
-    const scoreBin = numericBinIndex(this.scoreProfile, o.score);
+    const scoreBin = bins.score[row]!;
     this.scoreBins[slot] = scoreBin;
     this.scoreCounts[scoreBin]! += 1;
   }

@@ -5,11 +5,15 @@
  */
 import type { Registry } from 'prom-client';
 import type { ChurnModel } from '../model/churn-model.js';
+import type { RecordBins } from '../model/record-binner.js';
 import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
 
 export interface PredictionObserver {
-  /** Predictions just acknowledged to a client (one call per request, in request order). */
-  observePredictions(records: readonly PredictionRecord[]): void;
+  /**
+   * Predictions just acknowledged to a client (one call per request, in request order), with their
+   * reference bins under the served model's profile when the caller has them (record-binner.ts).
+   */
+  observePredictions(records: readonly PredictionRecord[], bins?: RecordBins): void;
   /** Feedback outcomes from POST /feedback and from the periodic join of pending feedback. */
   observeFeedback(outcomes: readonly FeedbackOutcome[]): void;
   /** Called once at startup so the observer can export its own gauges on the server's registry. */

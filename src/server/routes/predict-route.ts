@@ -5,9 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { FEATURES, type FeatureName, type RawFeatures } from '../../data/customer-schema.js';
+import { recordBinnerOf } from '../../model/record-binner.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { HttpError, sendError } from '../error-handler.js';
+import { batchAnswer, singleAnswer } from '../prediction-answer.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
 import { predictBodySchema } from '../schemas/predict-schemas.js';
 
@@ -145,16 +147,14 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
         };
       }
       if (!ctx.writer.enqueue(records)) throw queueFull(ctx);
-      for (const r of records) recorder.record(r.features, r.score, r.predictedClass);
-      ctx.observer?.observePredictions(records);
-      const out = records.map((r) => ({
-        prediction_id: r.id,
-        user_id: r.userId,
-        churn_probability: r.score,
-        churn: r.predictedClass,
-        model_version: r.modelVersion,
-      }));
-      return reply.send(batch ? { predictions: out } : out[0]);
+      // One binning per request serves the counters and the monitor's window.
+      const bins = recordBinnerOf(model.profile).bin(features, scores);
+      recorder.recordBatch(records, bins);
+      ctx.observer?.observePredictions(records, bins);
+      // The answer's text is written here (prediction-answer.ts), not serialised from objects.
+      return reply
+        .header('content-type', 'application/json; charset=utf-8')
+        .send(batch ? batchAnswer(records, version) : singleAnswer(records[0]!, version));
     },
   );
 }
