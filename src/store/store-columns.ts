@@ -179,12 +179,15 @@ export function concatRows(parts: readonly PredictionRows[]): PredictionRows {
   let count = 0;
   for (const part of parts) count += part.count;
   const numbers = new Float64Array(count * NUMBER_WIDTH);
-  const texts: (string | null)[] = [];
+  // Sized once: pushing tens of thousands of texts one by one grew the array a dozen times.
+  const texts: (string | null)[] = new Array(count * TEXT_WIDTH);
   let at = 0;
+  let t = 0;
   for (const part of parts) {
     numbers.set(part.numbers, at);
     at += part.numbers.length;
-    for (const text of part.texts) texts.push(text);
+    const partTexts = part.texts;
+    for (let i = 0; i < partTexts.length; i++) texts[t++] = partTexts[i]!;
   }
   return { count, numbers, texts };
 }
