@@ -6,8 +6,8 @@
  * classes and labels are kept for what needs them (KS, Wasserstein, ROC AUC, CBPE).
  *
  * Labels join by prediction id when feedback arrives; a row without a label is "unknown", never
- * "no churn". Binning is exactly the server counters' (create-metrics.ts): numbers for numeric features,
- * strings for categorical ones, anything else counts as missing.
+ * "no churn". Binning is the server counters' own (record-binner.ts, shared with create-metrics.ts):
+ * numbers for numeric features, strings for categorical ones, anything else counts as missing.
  */
 import type { FeatureName, RawFeatures } from '../data/customer-schema.js';
 import {
