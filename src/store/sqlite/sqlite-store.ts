@@ -60,7 +60,7 @@ const INSERT_FIRST_FEATURE = PREDICTED_CLASS_INDEX + 1;
  */
 const ROWS_PER_INSERT = 32;
 
-/** Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid. */
+/** Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid and user key. */
 function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
   const out: unknown[] = [
     insertValue(rows, r, CREATED_AT_INDEX),
@@ -71,7 +71,8 @@ function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
     insertValue(rows, r, MODEL_VERSION_INDEX),
   ];
   for (let c = INSERT_FIRST_FEATURE; c < INSERT_COLUMNS.length; c++) out.push(insertValue(rows, r, c));
-  out.push(insertValue(rows, r, ID_INDEX), rowid);
+  const userId = insertValue(rows, r, USER_ID_INDEX);
+  out.push(insertValue(rows, r, ID_INDEX), rowid, typeof userId === 'string' ? userKey(userId) : null);
   return out;
 }
 
@@ -108,6 +109,7 @@ import {
   encodeLabels,
   runFromRows,
 } from './column-block.js';
+import { createUserIndex } from './user-index.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a private in-memory database. */
@@ -118,9 +120,13 @@ export interface SqliteStoreOptions {
   readonly blockRows?: number;
 }
 
-/** Columns a column block is made from: READ_COLUMNS up to the id, then the rowid to mark them. */
-const SEAL_COLUMNS = [...READ_COLUMNS.slice(0, READ_ID + 1), 'rowid'];
+/**
+ * Columns a column block is made from: READ_COLUMNS up to the id, then the rowid to mark them and the
+ * user key for the block's user index (user-index.ts).
+ */
+const SEAL_COLUMNS = [...READ_COLUMNS.slice(0, READ_ID + 1), 'rowid', 'user_key'];
 const SEAL_ROWID = READ_ID + 1;
+const SEAL_USER_KEY = READ_ID + 2;
 
 /**
  * Predictions not in a column block yet: after the watermark (every rowid up to it is sealed) and not
@@ -203,11 +209,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       insertPrediction: insert(1),
       insertPredictions: insert(ROWS_PER_INSERT),
       byId: db.prepare<[string], TargetRow>(`SELECT ${TARGET_COLUMNS} FROM predictions WHERE id = ?`),
-      byUser: db.prepare<[number, string, number], TargetRow>(
-        `SELECT ${TARGET_COLUMNS} FROM predictions
-         WHERE user_key = ? AND user_id = ? AND created_at <= ?
-         ORDER BY created_at DESC, id DESC LIMIT 1`,
-      ),
+      users: createUserIndex(db),
       setLabel: db.prepare(
         `UPDATE predictions SET label = ?, label_observed_at = ?, label_feedback_id = ?
          WHERE id = ? AND label IS NULL`,
@@ -301,17 +303,21 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     received_at: number;
   }
 
-  function resolveTarget(
-    predictionId: string | null | undefined,
-    userId: string | null | undefined,
-    observedAt: number,
-  ) {
+  /** Each item's prediction, undefined when none matched yet; inside the caller's write transaction. */
+  function resolveTargets(
+    items: readonly { predictionId: string | null; userId: string | null; observedAt: number }[],
+  ): (JoinTarget | undefined)[] {
     const s = statements();
-    // A named prediction that is not stored yet stays pending: falling back to the user's older
-    // prediction would label the wrong row while the named one is still in a writer's queue.
-    if (predictionId) return toTarget(s.byId.get(predictionId));
-    if (userId) return toTarget(s.byUser.get(userKey(userId), userId, observedAt));
-    return undefined;
+    const byUser = s.users.batch(
+      items.flatMap((item) => (!item.predictionId && item.userId ? [item.userId] : [])),
+    );
+    return items.map(({ predictionId, userId, observedAt }) => {
+      // A named prediction that is not stored yet stays pending: falling back to the user's older
+      // prediction would label the wrong row while the named one is still in a writer's queue.
+      if (predictionId) return toTarget(s.byId.get(predictionId));
+      if (userId) return toTarget(byUser(userId, observedAt));
+      return undefined;
+    });
   }
 
   /**
@@ -382,6 +388,11 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       ).lastInsertRowid,
     );
     s.insertBlockLabels.run(blockId, stored.labels);
+    s.users.indexBlock(
+      blockId,
+      sorted.map((row) => row[SEAL_USER_KEY] as number | null),
+      sorted.map((row) => row[SEAL_ROWID] as number),
+    );
     if (contiguous) {
       s.setSealedThrough.run(lastRowid);
       return;
@@ -519,7 +530,13 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       label: item.label,
       observedAt: item.observedAt,
     }));
-    const targets = items.map((item) => resolveTarget(item.predictionId, item.userId, item.observedAt));
+    const targets = resolveTargets(
+      items.map((item) => ({
+        predictionId: item.predictionId ?? null,
+        userId: item.userId ?? null,
+        observedAt: item.observedAt,
+      })),
+    );
     const decisions = decideJoins(joinItems, targets);
     const joins: { predictionId: string; label: 0 | 1; observedAt: number }[] = [];
     const outcomes = items.map((item, i) => {
@@ -555,7 +572,9 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     }));
     const decisions = decideJoins(
       joinItems,
-      rows.map((r) => resolveTarget(r.prediction_id, r.user_id, r.observed_at)),
+      resolveTargets(
+        rows.map((r) => ({ predictionId: r.prediction_id, userId: r.user_id, observedAt: r.observed_at })),
+      ),
     );
     const outcomes: FeedbackOutcome[] = [];
     const joins: { predictionId: string; label: 0 | 1; observedAt: number }[] = [];
