@@ -60,8 +60,11 @@ const INSERT_FIRST_FEATURE = PREDICTED_CLASS_INDEX + 1;
  */
 const ROWS_PER_INSERT = 32;
 
-/** Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid and user key. */
-function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
+/**
+ * Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid and its
+ * user key as computed for the INSERT (the hash is not worth computing twice per row).
+ */
+function sealRow(rows: PredictionRows, r: number, rowid: number, key: InsertValue): unknown[] {
   const out: unknown[] = [
     insertValue(rows, r, CREATED_AT_INDEX),
     insertValue(rows, r, SCORE_INDEX),
@@ -71,8 +74,7 @@ function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
     insertValue(rows, r, MODEL_VERSION_INDEX),
   ];
   for (let c = INSERT_FIRST_FEATURE; c < INSERT_COLUMNS.length; c++) out.push(insertValue(rows, r, c));
-  const userId = insertValue(rows, r, USER_ID_INDEX);
-  out.push(insertValue(rows, r, ID_INDEX), rowid, typeof userId === 'string' ? userKey(userId) : null);
+  out.push(insertValue(rows, r, ID_INDEX), rowid, key);
   return out;
 }
 
@@ -486,7 +488,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const width = INSERT_COLUMNS.length + 1;
     const many: InsertValue[] = new Array(width * ROWS_PER_INSERT);
     const one: InsertValue[] = new Array(width);
-    const inserted = (from: number, count: number, info: Database.RunResult) => {
+    const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {
       if (!tail) return;
       const next = tail.through + tail.rows.length + count;
       // Every row inserted, at the next rowids: they join the tail. Otherwise it is no longer known.
@@ -494,16 +496,19 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         tail = undefined;
         return;
       }
-      for (let k = 0; k < count; k++) tail.rows.push(sealRow(rows, from + k, next - count + k + 1));
+      for (let k = 0; k < count; k++) {
+        const key = params[k * width + INSERT_COLUMNS.length] ?? null;
+        tail.rows.push(sealRow(rows, from + k, next - count + k + 1, key));
+      }
     };
     let r = 0;
     for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
       for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(rows, r + k, many, k * width);
-      inserted(r, ROWS_PER_INSERT, s.insertPredictions.run(many));
+      inserted(r, ROWS_PER_INSERT, many, s.insertPredictions.run(many));
     }
     for (; r < rows.count; r++) {
       rowParameters(rows, r, one, 0);
-      inserted(r, 1, s.insertPrediction.run(one));
+      inserted(r, 1, one, s.insertPrediction.run(one));
     }
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.
