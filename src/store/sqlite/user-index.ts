@@ -57,8 +57,8 @@ export function createUserIndex(db: Database.Database): UserIndex {
   const insertMany = insert(PAIRS_PER_INSERT);
   const insertOne = insert(1);
   const newBlocks = db
-    .prepare<[number], [number, number, Buffer | null]>(
-      `SELECT b.id, b.first_created_at, f.bloom FROM prediction_blocks b
+    .prepare<[number], [number, number, number, Buffer | null]>(
+      `SELECT b.id, b.first_created_at, b.last_created_at, f.bloom FROM prediction_blocks b
        LEFT JOIN prediction_block_users f ON f.block_id = b.id WHERE b.id > ? ORDER BY b.id`,
     )
     .raw();
@@ -84,9 +84,10 @@ export function createUserIndex(db: Database.Database): UserIndex {
   // written, so the cache only grows: each batch loads the blocks after the last one it knows.
   const blockIds: number[] = [];
   const blockStarts: number[] = [];
+  const blockEnds: number[] = [];
   const blooms: Uint32Array[] = [];
   function refresh(): void {
-    for (const [id, firstCreatedAt, stored] of newBlocks.all(blockIds.at(-1) ?? 0)) {
+    for (const [id, firstCreatedAt, lastCreatedAt, stored] of newBlocks.all(blockIds.at(-1) ?? 0)) {
       let bloom = stored;
       if (!bloom) {
         // Sealed since the last batch, or by a version before the filters: built once, from its pairs.
@@ -95,6 +96,7 @@ export function createUserIndex(db: Database.Database): UserIndex {
       }
       blockIds.push(id);
       blockStarts.push(firstCreatedAt);
+      blockEnds.push(lastCreatedAt);
       blooms.push(readUserBloom(bloom));
     }
   }
@@ -136,8 +138,11 @@ export function createUserIndex(db: Database.Database): UserIndex {
         let best: UserTargetRow | undefined;
         for (const r of tail.get(userId) ?? []) if (r.created_at <= observedAt) best = later(best, r);
         const key = userKey(userId);
+        // Newest block first: blocks are cut in insertion order, so once one holds a match the older
+        // blocks mostly end before it and are skipped without a seek.
         for (let b = blockIds.length - 1; b >= 0; b--) {
-          if (blockStarts[b]! > observedAt || !mayHoldUser(blooms[b]!, key)) continue;
+          if (blockStarts[b]! > observedAt || (best && blockEnds[b]! < best.created_at)) continue;
+          if (!mayHoldUser(blooms[b]!, key)) continue;
           best = later(best, inBlock.get(blockIds[b]!, key, userId, observedAt));
         }
         return best;
