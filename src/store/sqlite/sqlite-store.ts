@@ -111,7 +111,7 @@ import {
   encodeLabels,
   runFromRows,
 } from './column-block.js';
-import { createUserIndex } from './user-index.js';
+import { createUserIndex, TARGET_COLUMNS, type TargetRow } from './user-index.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a private in-memory database. */
@@ -144,17 +144,6 @@ interface BlockRow {
   first_id: string;
   last_id: string;
 }
-
-interface TargetRow {
-  id: string;
-  created_at: number;
-  model_version: string;
-  score: number;
-  predicted_class: number;
-  label: number | null;
-}
-
-const TARGET_COLUMNS = 'id, created_at, model_version, score, predicted_class, label';
 
 function toTarget(row: TargetRow | undefined): JoinTarget | undefined {
   if (!row) return undefined;

@@ -15,8 +15,8 @@ import { userKey } from '../store-columns.js';
 import { compareIds } from './assemble-columns.js';
 import { mayHoldUser, readUserBloom, userBloom } from './user-bloom.js';
 
-/** What a feedback join reads of a prediction (sqlite-store.ts TargetRow). */
-export interface UserTargetRow {
+/** What a feedback join reads of a prediction, by id (sqlite-store.ts) or by user (here). */
+export interface TargetRow {
   id: string;
   created_at: number;
   model_version: string;
@@ -25,13 +25,14 @@ export interface UserTargetRow {
   label: number | null;
 }
 
-const TARGET = 'p.id, p.created_at, p.model_version, p.score, p.predicted_class, p.label';
+export const TARGET_COLUMNS = 'id, created_at, model_version, score, predicted_class, label';
+const TARGET = TARGET_COLUMNS.replace(/\w+/g, (column) => `p.${column}`);
 
 /** Index rows per INSERT statement when a block is sealed. */
 const PAIRS_PER_INSERT = 100;
 
 /** The later of two candidates by (created_at, id), as ORDER BY created_at DESC, id DESC picks. */
-function later(a: UserTargetRow | undefined, b: UserTargetRow | undefined): UserTargetRow | undefined {
+function later(a: TargetRow | undefined, b: TargetRow | undefined): TargetRow | undefined {
   if (!a || !b) return a ?? b;
   if (a.created_at !== b.created_at) return a.created_at > b.created_at ? a : b;
   return compareIds(a.id, b.id) >= 0 ? a : b;
@@ -44,7 +45,7 @@ export interface UserIndex {
    * A lookup for one batch of feedback: the unsealed rows of the batch's users are read once, here.
    * It answers the latest prediction of `userId` made at or before `observedAt`.
    */
-  batch(userIds: readonly string[]): (userId: string, observedAt: number) => UserTargetRow | undefined;
+  batch(userIds: readonly string[]): (userId: string, observedAt: number) => TargetRow | undefined;
 }
 
 export function createUserIndex(db: Database.Database): UserIndex {
@@ -70,11 +71,11 @@ export function createUserIndex(db: Database.Database): UserIndex {
   );
   const sealedThrough = db.prepare<[], number>('SELECT sealed_through FROM prediction_seal_state').pluck();
   // NOT INDEXED: the rowid range after the watermark is the scan, whatever the planner thinks.
-  const unsealed = db.prepare<[number, string], UserTargetRow & { user_id: string }>(
+  const unsealed = db.prepare<[number, string], TargetRow & { user_id: string }>(
     `SELECT ${TARGET}, p.user_id FROM predictions p NOT INDEXED
      WHERE p.rowid > ? AND p.user_key IN (SELECT value FROM json_each(?))`,
   );
-  const inBlock = db.prepare<[number, number, string, number], UserTargetRow>(
+  const inBlock = db.prepare<[number, number, string, number], TargetRow>(
     `SELECT ${TARGET} FROM prediction_user_rows u JOIN predictions p ON p.rowid = u.prediction_rowid
      WHERE u.block_id = ? AND u.user_key = ? AND p.user_id = ? AND p.created_at <= ?
      ORDER BY p.created_at DESC, p.id DESC LIMIT 1`,
@@ -126,7 +127,7 @@ export function createUserIndex(db: Database.Database): UserIndex {
     batch(userIds) {
       refresh();
       const keys = [...new Set(userIds.map(userKey))];
-      const tail = new Map<string, UserTargetRow[]>();
+      const tail = new Map<string, TargetRow[]>();
       if (keys.length > 0) {
         for (const r of unsealed.all(sealedThrough.get()!, JSON.stringify(keys))) {
           const rows = tail.get(r.user_id);
@@ -135,7 +136,7 @@ export function createUserIndex(db: Database.Database): UserIndex {
         }
       }
       return (userId, observedAt) => {
-        let best: UserTargetRow | undefined;
+        let best: TargetRow | undefined;
         for (const r of tail.get(userId) ?? []) if (r.created_at <= observedAt) best = later(best, r);
         const key = userKey(userId);
         // Newest block first: blocks are cut in insertion order, so once one holds a match the older
