@@ -140,6 +140,36 @@ ALTER TABLE prediction_blocks ADD COLUMN row_order BLOB;
 CREATE INDEX prediction_blocks_rowids ON prediction_blocks (first_rowid);`,
     postgres: '',
   },
+  {
+    // The (user_key, created_at) index took every insert at a random place: a 10,000-row transaction
+    // dirtied most of its leaf pages, all written to the WAL, about half the writer's time at a million
+    // rows. Sealing a block now appends its (user_key, rowid) pairs keyed by block, so the B-tree only
+    // grows at its end, and a lookup seeks the blocks whose Bloom filter (prediction_block_users, built
+    // on first use) may hold the user, plus a scan of the unsealed rows (sqlite/user-index.ts).
+    // Existing blocks are indexed here, from their rowid ranges and their listed rows.
+    version: 6,
+    name: 'sqlite user index by block',
+    sqlite: `CREATE TABLE prediction_user_rows (
+  block_id INTEGER NOT NULL,
+  user_key INTEGER NOT NULL,
+  prediction_rowid INTEGER NOT NULL,
+  PRIMARY KEY (block_id, user_key, prediction_rowid)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO prediction_user_rows (block_id, user_key, prediction_rowid)
+  SELECT b.id, p.user_key, p.rowid FROM prediction_blocks b
+  JOIN predictions p ON p.rowid BETWEEN b.first_rowid AND b.last_rowid
+  WHERE b.first_rowid IS NOT NULL AND p.user_key IS NOT NULL;
+INSERT OR IGNORE INTO prediction_user_rows (block_id, user_key, prediction_rowid)
+  SELECT r.block_id, p.user_key, p.rowid FROM prediction_block_rows r
+  JOIN predictions p ON p.rowid = r.prediction_rowid
+  WHERE p.user_key IS NOT NULL;
+CREATE TABLE prediction_block_users (
+  block_id INTEGER PRIMARY KEY REFERENCES prediction_blocks (id),
+  bloom BLOB NOT NULL
+);
+DROP INDEX predictions_user_key;`,
+    postgres: '',
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

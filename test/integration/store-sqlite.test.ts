@@ -368,6 +368,124 @@ describe('sqlite store on disk', () => {
       check.close();
     }));
 
+  it('upgrades a version-5 database: its blocks join the user index, lookups compare the user id', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v5.db');
+      const v5 = oldDatabase(path, 5);
+      const old = v5.db;
+      // 12 predictions of user "u" out of time order (k = 5·i mod 12 at rowid i + 1, at 1000 + 10k):
+      // rowids 1–4 hold k00 k05 k10 k03, 5–8 k08 k01 k06 k11, 9–12 k04 k09 k02 k07.
+      v5.insertShuffled(12, 5, { userId: 'u' });
+      // Rowid 13: user "w", the latest of all, with u's key: what a hash collision would look like.
+      const collision = insertParameters(prediction('w-late', 1500, { userId: 'w' }));
+      old
+        .prepare(
+          `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key)
+           VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}, ?)`,
+        )
+        .run(...collision, userKey('u'));
+      const sealed = (from: number, to: number) => {
+        const rows = old
+          .prepare(
+            `SELECT ${READ_COLUMNS.slice(0, READ_ID + 1).join(', ')}, rowid FROM predictions
+             WHERE rowid BETWEEN ? AND ?`,
+          )
+          .raw()
+          .all(from, to) as unknown[][];
+        return rows.sort((x, y) => (x[0] as number) - (y[0] as number));
+      };
+      // Version 4 listed rowids 1–4 one by one; version 5 sealed 5–8 as a rowid range.
+      const listed = sealed(1, 4);
+      const listedId = v5.writeBlock(listed);
+      listed.forEach((row, i) => {
+        old.prepare('INSERT INTO prediction_block_rows VALUES (?, ?, ?)').run(row.at(-1), listedId, i);
+      });
+      const ranged = sealed(5, 8);
+      const rowOrder = new Int32Array(4);
+      ranged.forEach((row, i) => {
+        rowOrder[(row.at(-1) as number) - 5] = i;
+      });
+      old
+        .prepare('UPDATE prediction_blocks SET first_rowid = 5, last_rowid = 8, row_order = ? WHERE id = ?')
+        .run(new Uint8Array(rowOrder.buffer), v5.writeBlock(ranged));
+      old.exec('UPDATE prediction_seal_state SET sealed_through = 8');
+      old.close();
+
+      // Blocks of 6: the 5 unsealed rows (9–13) stay unsealed at migrate().
+      const store = createSqliteStore({ path, blockRows: 6 });
+      await store.migrate();
+      const check = new Database(path, { readonly: true });
+      assert.deepEqual(
+        check
+          .prepare('SELECT block_id, prediction_rowid FROM prediction_user_rows ORDER BY 1, 2')
+          .raw()
+          .all(),
+        [1, 2, 3, 4, 5, 6, 7, 8].map((rowid) => [rowid <= 4 ? 1 : 2, rowid]),
+        'the rows of both blocks, under their user key',
+      );
+      assert.equal(
+        check.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'predictions_user_key'").pluck().get(),
+        0,
+      );
+      check.close();
+      const byUser = (userId: string, observedAt: number) => ({
+        userId,
+        label: 1 as const,
+        observedAt,
+        receivedAt: 9000,
+      });
+      const first = await store.recordFeedback([
+        byUser('u', 1005), // k00, in the listed block
+        byUser('u', 1019), // k01, in the range block
+        byUser('u', 1025), // k02, unsealed
+        byUser('u', 999), // none yet
+        byUser('u', 5000), // k11: w-late is later and has u's key, but it is w's prediction
+      ]);
+      assert.deepEqual(
+        first.map((o) => [o.status, o.prediction?.id]),
+        [
+          ['joined', 'k00'],
+          ['joined', 'k01'],
+          ['joined', 'k02'],
+          ['pending', undefined],
+          ['joined', 'k11'],
+        ],
+      );
+      // 8 more of user "u" (k12–k19, at 1120–1190): with the 5 unsealed rows they make two new blocks,
+      // indexed when sealed (w-late too, under u's key); k19 stays unsealed.
+      await store.insertPredictions(
+        Array.from({ length: 8 }, (_, i) => prediction(shuffledKey(12 + i), 1120 + i * 10, { userId: 'u' })),
+      );
+      const second = await store.recordFeedback([
+        byUser('u', 1035), // k03, in the listed block
+        byUser('u', 1045), // k04, in a new block
+        byUser('u', 1175), // k17, in a new block
+        byUser('u', 1195), // k19, unsealed
+        byUser('u', 5000), // k19 again (a duplicate): w-late, now in a block, is still w's
+      ]);
+      assert.deepEqual(
+        second.map((o) => [o.status, o.prediction?.id]),
+        [
+          ['joined', 'k03'],
+          ['joined', 'k04'],
+          ['joined', 'k17'],
+          ['joined', 'k19'],
+          ['duplicate', 'k19'],
+        ],
+      );
+      const rows = await readBothWays(store);
+      assert.deepEqual(
+        rows.filter((r) => r.label !== null).map((r) => r.id),
+        ['k00', 'k01', 'k02', 'k03', 'k04', 'k11', 'k17', 'k19'],
+      );
+      await store.close();
+      const after = new Database(path, { readonly: true });
+      assert.equal(after.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 4);
+      assert.equal(after.prepare('SELECT count(*) FROM prediction_user_rows').pluck().get(), 20);
+      assert.equal(after.prepare('SELECT count(*) FROM prediction_block_users').pluck().get(), 4);
+      after.close();
+    }));
+
   it('seals right when another process writes or seals the same file, and after skipped duplicates', () =>
     withTempDir(async (dir) => {
       const q = (i: number) =>

@@ -60,8 +60,11 @@ const INSERT_FIRST_FEATURE = PREDICTED_CLASS_INDEX + 1;
  */
 const ROWS_PER_INSERT = 32;
 
-/** Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid. */
-function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
+/**
+ * Row `r` of `rows` as the SEAL_COLUMNS row sealing reads back (no label yet), with its rowid and its
+ * user key as computed for the INSERT (the hash is not worth computing twice per row).
+ */
+function sealRow(rows: PredictionRows, r: number, rowid: number, key: InsertValue): unknown[] {
   const out: unknown[] = [
     insertValue(rows, r, CREATED_AT_INDEX),
     insertValue(rows, r, SCORE_INDEX),
@@ -71,7 +74,7 @@ function sealRow(rows: PredictionRows, r: number, rowid: number): unknown[] {
     insertValue(rows, r, MODEL_VERSION_INDEX),
   ];
   for (let c = INSERT_FIRST_FEATURE; c < INSERT_COLUMNS.length; c++) out.push(insertValue(rows, r, c));
-  out.push(insertValue(rows, r, ID_INDEX), rowid);
+  out.push(insertValue(rows, r, ID_INDEX), rowid, key);
   return out;
 }
 
@@ -108,6 +111,7 @@ import {
   encodeLabels,
   runFromRows,
 } from './column-block.js';
+import { createUserIndex, TARGET_COLUMNS, type TargetRow } from './user-index.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` for a private in-memory database. */
@@ -118,9 +122,13 @@ export interface SqliteStoreOptions {
   readonly blockRows?: number;
 }
 
-/** Columns a column block is made from: READ_COLUMNS up to the id, then the rowid to mark them. */
-const SEAL_COLUMNS = [...READ_COLUMNS.slice(0, READ_ID + 1), 'rowid'];
+/**
+ * Columns a column block is made from: READ_COLUMNS up to the id, then the rowid to mark them and the
+ * user key for the block's user index (user-index.ts).
+ */
+const SEAL_COLUMNS = [...READ_COLUMNS.slice(0, READ_ID + 1), 'rowid', 'user_key'];
 const SEAL_ROWID = READ_ID + 1;
+const SEAL_USER_KEY = READ_ID + 2;
 
 /**
  * Predictions not in a column block yet: after the watermark (every rowid up to it is sealed) and not
@@ -136,17 +144,6 @@ interface BlockRow {
   first_id: string;
   last_id: string;
 }
-
-interface TargetRow {
-  id: string;
-  created_at: number;
-  model_version: string;
-  score: number;
-  predicted_class: number;
-  label: number | null;
-}
-
-const TARGET_COLUMNS = 'id, created_at, model_version, score, predicted_class, label';
 
 function toTarget(row: TargetRow | undefined): JoinTarget | undefined {
   if (!row) return undefined;
@@ -203,11 +200,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       insertPrediction: insert(1),
       insertPredictions: insert(ROWS_PER_INSERT),
       byId: db.prepare<[string], TargetRow>(`SELECT ${TARGET_COLUMNS} FROM predictions WHERE id = ?`),
-      byUser: db.prepare<[number, string, number], TargetRow>(
-        `SELECT ${TARGET_COLUMNS} FROM predictions
-         WHERE user_key = ? AND user_id = ? AND created_at <= ?
-         ORDER BY created_at DESC, id DESC LIMIT 1`,
-      ),
+      users: createUserIndex(db),
       setLabel: db.prepare(
         `UPDATE predictions SET label = ?, label_observed_at = ?, label_feedback_id = ?
          WHERE id = ? AND label IS NULL`,
@@ -301,17 +294,21 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     received_at: number;
   }
 
-  function resolveTarget(
-    predictionId: string | null | undefined,
-    userId: string | null | undefined,
-    observedAt: number,
-  ) {
+  /** Each item's prediction, undefined when none matched yet; inside the caller's write transaction. */
+  function resolveTargets(
+    items: readonly { predictionId: string | null; userId: string | null; observedAt: number }[],
+  ): (JoinTarget | undefined)[] {
     const s = statements();
-    // A named prediction that is not stored yet stays pending: falling back to the user's older
-    // prediction would label the wrong row while the named one is still in a writer's queue.
-    if (predictionId) return toTarget(s.byId.get(predictionId));
-    if (userId) return toTarget(s.byUser.get(userKey(userId), userId, observedAt));
-    return undefined;
+    const byUser = s.users.batch(
+      items.flatMap((item) => (!item.predictionId && item.userId ? [item.userId] : [])),
+    );
+    return items.map(({ predictionId, userId, observedAt }) => {
+      // A named prediction that is not stored yet stays pending: falling back to the user's older
+      // prediction would label the wrong row while the named one is still in a writer's queue.
+      if (predictionId) return toTarget(s.byId.get(predictionId));
+      if (userId) return toTarget(byUser(userId, observedAt));
+      return undefined;
+    });
   }
 
   /**
@@ -382,6 +379,11 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       ).lastInsertRowid,
     );
     s.insertBlockLabels.run(blockId, stored.labels);
+    s.users.indexBlock(
+      blockId,
+      sorted.map((row) => row[SEAL_USER_KEY] as number | null),
+      sorted.map((row) => row[SEAL_ROWID] as number),
+    );
     if (contiguous) {
       s.setSealedThrough.run(lastRowid);
       return;
@@ -475,7 +477,7 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const width = INSERT_COLUMNS.length + 1;
     const many: InsertValue[] = new Array(width * ROWS_PER_INSERT);
     const one: InsertValue[] = new Array(width);
-    const inserted = (from: number, count: number, info: Database.RunResult) => {
+    const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {
       if (!tail) return;
       const next = tail.through + tail.rows.length + count;
       // Every row inserted, at the next rowids: they join the tail. Otherwise it is no longer known.
@@ -483,16 +485,19 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
         tail = undefined;
         return;
       }
-      for (let k = 0; k < count; k++) tail.rows.push(sealRow(rows, from + k, next - count + k + 1));
+      for (let k = 0; k < count; k++) {
+        const key = params[k * width + INSERT_COLUMNS.length] ?? null;
+        tail.rows.push(sealRow(rows, from + k, next - count + k + 1, key));
+      }
     };
     let r = 0;
     for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
       for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(rows, r + k, many, k * width);
-      inserted(r, ROWS_PER_INSERT, s.insertPredictions.run(many));
+      inserted(r, ROWS_PER_INSERT, many, s.insertPredictions.run(many));
     }
     for (; r < rows.count; r++) {
       rowParameters(rows, r, one, 0);
-      inserted(r, 1, s.insertPrediction.run(one));
+      inserted(r, 1, one, s.insertPrediction.run(one));
     }
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.
@@ -519,7 +524,13 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       label: item.label,
       observedAt: item.observedAt,
     }));
-    const targets = items.map((item) => resolveTarget(item.predictionId, item.userId, item.observedAt));
+    const targets = resolveTargets(
+      items.map((item) => ({
+        predictionId: item.predictionId ?? null,
+        userId: item.userId ?? null,
+        observedAt: item.observedAt,
+      })),
+    );
     const decisions = decideJoins(joinItems, targets);
     const joins: { predictionId: string; label: 0 | 1; observedAt: number }[] = [];
     const outcomes = items.map((item, i) => {
@@ -555,7 +566,9 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     }));
     const decisions = decideJoins(
       joinItems,
-      rows.map((r) => resolveTarget(r.prediction_id, r.user_id, r.observed_at)),
+      resolveTargets(
+        rows.map((r) => ({ predictionId: r.prediction_id, userId: r.user_id, observedAt: r.observed_at })),
+      ),
     );
     const outcomes: FeedbackOutcome[] = [];
     const joins: { predictionId: string; label: 0 | 1; observedAt: number }[] = [];
