@@ -183,7 +183,7 @@ describe('PredictionWindow', () => {
         batch.map((o) => o.score),
       );
       assert.ok(given.accepts(bins));
-      batch.forEach((o, i) => given.appendBinned(o, bins, i));
+      for (const [i, o] of batch.entries()) given.appendBinned(o, bins, i);
     }
     assert.deepEqual(given.snapshot(), own.snapshot());
     // Bins of another profile (another model) are refused, never counted in the wrong bins.
