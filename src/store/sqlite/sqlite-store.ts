@@ -157,6 +157,51 @@ function toTarget(row: TargetRow | undefined): JoinTarget | undefined {
   };
 }
 
+/** Consecutive tail rows: read back as arrays, or still packed as inserted (made into arrays on demand). */
+interface TailPart {
+  count: number;
+  /** Row k of the part in SEAL_COLUMNS layout (a fresh array for packed rows). */
+  row(k: number): unknown[];
+}
+
+/** The unsealed rows after `through`, as parts in rowid order; the first `skip` rows of parts[0] are sealed. */
+interface Tail {
+  through: number;
+  count: number;
+  skip: number;
+  parts: TailPart[];
+}
+
+/** The first `n` rows of the tail as SEAL_COLUMNS arrays; the tail is left as it is. */
+function peekTail(tail: Tail, n: number): unknown[][] {
+  const out: unknown[][] = new Array(n);
+  let k = 0;
+  let skip = tail.skip;
+  for (const part of tail.parts) {
+    while (skip < part.count && k < n) out[k++] = part.row(skip++);
+    if (k === n) break;
+    skip = 0;
+  }
+  return out;
+}
+
+/** Removes the first `n` rows (just sealed) from the tail and moves its watermark past them. */
+function dropTail(tail: Tail, n: number): void {
+  tail.through += n;
+  tail.count -= n;
+  let left = n;
+  while (left > 0) {
+    const part = tail.parts[0]!;
+    const take = Math.min(left, part.count - tail.skip);
+    tail.skip += take;
+    left -= take;
+    if (tail.skip === part.count) {
+      tail.parts.shift();
+      tail.skip = 0;
+    }
+  }
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): PredictionStore {
   const { path } = options;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -312,22 +357,26 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   }
 
   /**
-   * Rows this connection inserted after the seal watermark, in rowid order and SEAL_COLUMNS layout,
-   * while they are known to be exactly rowids through+1 .. through+rows.length. Sealing then takes
-   * them from here instead of reading them back (their labels are read back, a join may have set
-   * some). Undefined when that is not known (at open, after a duplicate was skipped or a write
-   * failed, after another process wrote or sealed): sealing then reads the rows back.
+   * Rows this connection inserted after the seal watermark, in rowid order, while they are known to be
+   * exactly rowids through+1 .. through+count. Sealing then takes them from here instead of reading
+   * them back (their labels are read back, a join may have set some). Undefined when that is not known
+   * (at open, after a duplicate was skipped or a write failed, after another process wrote or sealed):
+   * sealing then reads the rows back.
+   *
+   * Rows stay in the packed PredictionRows they were inserted from and become SEAL_COLUMNS arrays only
+   * when their block is sealed: a 28-value array per row held for a whole block lived through several
+   * scavenges and into the old generation, most of the writer thread's time in GC (docs/performance.md).
    */
-  let tail: { through: number; rows: unknown[][] } | undefined;
+  let tail: Tail | undefined;
 
   /** The unsealed rows as a tail, when they are the contiguous rowids after the watermark. */
-  function loadTail(): typeof tail {
+  function loadTail(): Tail | undefined {
     const s = statements();
     const through = s.sealedThrough.get()!;
     const rows = s.unsealedRows.all(through, blockRows) as unknown[][];
     // As many unsealed rows as rowids after the watermark: they are all of them, in order.
     if (rows.length >= blockRows || (s.maxRowid.get() ?? 0) !== through + rows.length) return undefined;
-    return { through, rows };
+    return { through, count: rows.length, skip: 0, parts: [{ count: rows.length, row: (k) => rows[k]! }] };
   }
 
   /**
@@ -403,16 +452,16 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const s = statements();
     if (tail && s.sealedThrough.get() !== tail.through) tail = undefined;
     if (tail) {
-      if (tail.rows.length < blockRows) return false;
+      if (tail.count < blockRows) return false;
       const { through } = tail;
-      const rows = tail.rows.slice(0, blockRows);
+      const rows = peekTail(tail, blockRows);
       for (const [rowid, label, observedAt] of s.labelsInRange.all(through, through + rows.length)) {
         const row = rows[rowid - through - 1]!;
         row[3] = label;
         row[4] = observedAt;
       }
       writeBlock(rows, through);
-      tail = { through: through + rows.length, rows: tail.rows.slice(blockRows) };
+      dropTail(tail, blockRows);
       return true;
     }
     const through = s.sealedThrough.get()!;
@@ -477,18 +526,28 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const width = INSERT_COLUMNS.length + 1;
     const many: InsertValue[] = new Array(width * ROWS_PER_INSERT);
     const one: InsertValue[] = new Array(width);
+    // This batch's rows join the tail as one packed part, with the user keys computed for the INSERT.
+    const keys = new Float64Array(rows.count);
+    const firstRowid = tail ? tail.through + tail.count + 1 : 0;
+    const part: TailPart = {
+      count: 0,
+      row: (k) => sealRow(rows, k, firstRowid + k, Number.isNaN(keys[k]!) ? null : keys[k]!),
+    };
+    if (tail) tail.parts.push(part);
     const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {
       if (!tail) return;
-      const next = tail.through + tail.rows.length + count;
+      const next = tail.through + tail.count + count;
       // Every row inserted, at the next rowids: they join the tail. Otherwise it is no longer known.
       if (info.changes !== count || Number(info.lastInsertRowid) !== next) {
         tail = undefined;
         return;
       }
       for (let k = 0; k < count; k++) {
-        const key = params[k * width + INSERT_COLUMNS.length] ?? null;
-        tail.rows.push(sealRow(rows, from + k, next - count + k + 1, key));
+        const key = params[k * width + INSERT_COLUMNS.length];
+        keys[from + k] = typeof key === 'number' ? key : Number.NaN;
       }
+      part.count += count;
+      tail.count += count;
     };
     let r = 0;
     for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
