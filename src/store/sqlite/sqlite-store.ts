@@ -527,11 +527,14 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     const many: InsertValue[] = new Array(width * ROWS_PER_INSERT);
     const one: InsertValue[] = new Array(width);
     // This batch's rows join the tail as one packed part, with the user keys computed for the INSERT.
+    // The part holds its own copy of the numbers: a caller may release its buffers once the insert is
+    // done (batched-writer.ts does), and one memcpy per batch is nothing next to the inserts.
     const keys = new Float64Array(rows.count);
     const firstRowid = tail ? tail.through + tail.count + 1 : 0;
+    const kept: PredictionRows = { count: rows.count, numbers: rows.numbers.slice(), texts: rows.texts };
     const part: TailPart = {
       count: 0,
-      row: (k) => sealRow(rows, k, firstRowid + k, Number.isNaN(keys[k]!) ? null : keys[k]!),
+      row: (k) => sealRow(kept, k, firstRowid + k, Number.isNaN(keys[k]!) ? null : keys[k]!),
     };
     if (tail) tail.parts.push(part);
     const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {
