@@ -13,6 +13,8 @@ export interface HistogramSlot {
 
 interface SlotState {
   readonly labels: Readonly<Record<string, string>>;
+  /** The labels of each bucket line, `le` last, made once: the exposition caches label texts by object. */
+  readonly bucketLabels: readonly Readonly<Record<string, string | number>>[];
   /** Non-cumulative counts per upper bound, last slot = +Inf. */
   readonly counts: Float64Array;
   sum: number;
@@ -49,8 +51,11 @@ export class BucketedHistogram {
     const key = this.labelNames.map((n) => labels[n] ?? '').join('\u0000');
     let state = this.slots.get(key);
     if (!state) {
+      // Frozen: get() hands these very objects out.
+      const own = Object.freeze({ ...labels });
       state = {
-        labels: { ...labels },
+        labels: own,
+        bucketLabels: [...this.upperBounds, '+Inf' as const].map((le) => Object.freeze({ ...own, le })),
         counts: new Float64Array(this.upperBounds.length + 1),
         sum: 0,
         count: 0,
@@ -80,24 +85,25 @@ export class BucketedHistogram {
 
   /** prom-client's metric contract: the registry calls get() on scrape. */
   async get() {
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    const values: {
+      labels: Readonly<Record<string, string | number>>;
+      value: number;
+      metricName: string;
+    }[] = [];
+    const bucketName = `${this.name}_bucket`;
     for (const state of this.slots.values()) {
       let cumulative = 0;
       for (let i = 0; i < this.upperBounds.length; i++) {
         cumulative += state.counts[i]!;
-        values.push({
-          labels: { ...state.labels, le: this.upperBounds[i]! },
-          value: cumulative,
-          metricName: `${this.name}_bucket`,
-        });
+        values.push({ labels: state.bucketLabels[i]!, value: cumulative, metricName: bucketName });
       }
       values.push({
-        labels: { ...state.labels, le: '+Inf' },
+        labels: state.bucketLabels[this.upperBounds.length]!,
         value: state.count,
-        metricName: `${this.name}_bucket`,
+        metricName: bucketName,
       });
-      values.push({ labels: { ...state.labels }, value: state.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: { ...state.labels }, value: state.count, metricName: `${this.name}_count` });
+      values.push({ labels: state.labels, value: state.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: state.labels, value: state.count, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }

@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { renderExposition } from '../metrics/exposition.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { DEFAULT_DRIFT_POLICY, type DriftPolicyOptions } from './drift-policy.js';
 import { cachedAnalysis, registerMonitorGauges } from './monitor-gauges.js';
@@ -41,7 +42,7 @@ export async function buildMonitorApp(options: MonitorAppOptions): Promise<Fasti
 
   const app = Fastify({ logger: false });
   app.get('/metrics', async (_request, reply) => {
-    const text = await registry.metrics();
+    const text = await renderExposition(registry);
     return reply.header('content-type', registry.contentType).send(text);
   });
   app.get('/healthz', async () => ({

@@ -1,5 +1,6 @@
 /** GET /metrics: the Prometheus exposition of the server's own registry. */
 import type { FastifyInstance } from 'fastify';
+import { renderExposition } from '../../metrics/exposition.js';
 import type { AppContext } from '../app-context.js';
 
 export function registerMetricsRoute(app: FastifyInstance, ctx: AppContext): void {
@@ -8,7 +9,7 @@ export function registerMetricsRoute(app: FastifyInstance, ctx: AppContext): voi
     { schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['operations'] } },
     async (_request, reply) => {
       const registry = ctx.metrics.registry;
-      const text = await registry.metrics();
+      const text = await renderExposition(registry);
       return reply.header('content-type', registry.contentType).send(text);
     },
   );
