@@ -18,7 +18,12 @@ function populatedRegistry(contentType?: typeof Registry.OPENMETRICS_CONTENT_TYP
   counter.inc({ route: '/a', status: '200' }, 2);
   new Counter({ name: 'x_unlabelled_total', help: 'No labels.', registers: [registry] }).inc(7);
   new Gauge({ name: 'x_never_set', help: 'No series at all.', labelNames: ['a'], registers: [registry] });
-  const gauge = new Gauge({ name: 'x_value', help: 'Odd values.', labelNames: ['kind'], registers: [registry] });
+  const gauge = new Gauge({
+    name: 'x_value',
+    help: 'Odd values.',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   gauge.set({ kind: 'nan' }, Number.NaN);
   gauge.set({ kind: 'inf' }, Number.POSITIVE_INFINITY);
   gauge.set({ kind: 'ninf' }, Number.NEGATIVE_INFINITY);
