@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { BucketedHistogram } from './bucketed-histogram.js';
 import { renderExposition } from './exposition.js';
 
 /** A registry with every shape of series the server exports, and label values that need escaping. */
-function populatedRegistry(contentType?: typeof Registry.OPENMETRICS_CONTENT_TYPE): Registry {
-  const registry = contentType ? new Registry(contentType) : new Registry();
+function populatedRegistry(openMetrics = false): Registry {
+  const registry = new Registry();
+  if (openMetrics)
+    (registry as Registry<RegistryContentType>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
   const counter = new Counter({
     name: 'x_requests_total',
     help: 'Requests, with a help text that has a \\ and a\nnewline.',
@@ -85,7 +87,7 @@ describe('renderExposition', () => {
   });
 
   it('leaves registries with default labels or in OpenMetrics format to prom-client', async () => {
-    const open = populatedRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const open = populatedRegistry(true);
     assert.equal(await renderExposition(open), await open.metrics());
     const labelled = populatedRegistry();
     labelled.setDefaultLabels({ instance: 'a' });
