@@ -63,6 +63,8 @@ function release(array: Float64Array): void {
   structuredClone(buffer, { transfer: [buffer as ArrayBuffer] });
 }
 
+const EMPTY_ROWS: PredictionRows = { count: 0, numbers: new Float64Array(0), texts: [] };
+
 interface RoomWaiter {
   readonly count: number;
   readonly resolve: (ok: boolean) => void;
@@ -149,10 +151,20 @@ export function createBatchedWriter(
   async function drain(): Promise<void> {
     let failures = 0;
     while (queued > 0) {
-      const batch = head();
+      const taking = head();
+      const { chunks, taken } = taking;
+      let rows: PredictionRows | undefined = taking.rows;
+      taking.rows = EMPTY_ROWS;
+      const count = rows.count;
+      const batchNumbers = rows.numbers;
       const started = performance.now();
       try {
-        await store.insertRows(batch.rows);
+        const write = store.insertRows(rows);
+        // Not held while the store works: the writer thread's store has copied the batch already,
+        // and a batch kept alive through a write of ~100 ms is promoted to the old generation
+        // (its 10,000-entry text array straight into large-object space) to wait for a mark-compact.
+        rows = undefined;
+        await write;
       } catch (error) {
         failures++;
         options.onError?.(error);
@@ -162,17 +174,17 @@ export function createBatchedWriter(
       }
       failures = 0;
       // Only now are they out of the queue: a failed write leaves them at its head, in order.
-      const written = new Set([batch.rows.numbers]);
-      for (let c = 0; c < batch.chunks; c++) written.add(queue[c]!.numbers);
-      queue = queue.slice(batch.chunks);
-      if (batch.taken > 0) {
+      const written = new Set([batchNumbers]);
+      for (let c = 0; c < chunks; c++) written.add(queue[c]!.numbers);
+      queue = queue.slice(chunks);
+      if (taken > 0) {
         written.add(queue[0]!.numbers);
-        queue[0] = sliceRows(queue[0]!, batch.taken, queue[0]!.count);
+        queue[0] = sliceRows(queue[0]!, taken, queue[0]!.count);
       }
       // Every array here came from toPredictionRows, sliceRows or concatRows in this writer.
       for (const numbers of written) release(numbers);
-      queued -= batch.rows.count;
-      options.onFlush?.(batch.rows.count, (performance.now() - started) / 1000);
+      queued -= count;
+      options.onFlush?.(count, (performance.now() - started) / 1000);
       admitWaiters();
     }
   }

@@ -131,12 +131,15 @@ export function createThreadedSqliteStore(
     if (closed && op !== 'close') return Promise.reject(new Error(`SQLite store ${options.path} is closed`));
     worker ??= start();
     const id = nextId++;
-    const request: WriterRequest = arg === undefined ? { id, op } : { id, op, arg };
-    return new Promise<T>((resolve, reject) => {
+    const done = new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker!.ref();
-      worker!.postMessage(request);
-    }).finally(() => {
+    });
+    worker.ref();
+    // postMessage copies `arg`; no closure here refers to it, so a batch of rows is not kept alive
+    // (and promoted) while the writer works on it.
+    const request: WriterRequest = arg === undefined ? { id, op } : { id, op, arg };
+    worker.postMessage(request);
+    return done.finally(() => {
       if (pending.size === 0) worker?.unref();
     });
   }
@@ -149,9 +152,8 @@ export function createThreadedSqliteStore(
       // Validated here, so a bad record fails in the caller with its own message.
       await call<void>('insertRows', toPredictionRows(records));
     },
-    async insertRows(rows) {
-      if (rows.count > 0) await call<void>('insertRows', rows);
-    },
+    // Not async: an async function's frame would hold the rows until the write is done.
+    insertRows: (rows) => (rows.count > 0 ? call<void>('insertRows', rows) : Promise.resolve()),
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
     joinPending: () => call<FeedbackOutcome[]>('joinPending'),
     readPredictions: (query) => reader.readPredictions(query),
