@@ -6,6 +6,7 @@ import { withTempDir } from '../../test/helpers/temp-dir.js';
 import { createBatchedWriter } from './batched-writer.js';
 import { prediction, readAll } from './prediction-store.contract.js';
 import { createSqliteStore } from './sqlite/sqlite-store.js';
+import type { PredictionRows } from './store-columns.js';
 
 const records = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => prediction(`${prefix}${i}`, 1000 + i));
@@ -60,6 +61,48 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
     await writer.close();
     assert.equal(await closing, false, 'a closed writer admits nobody');
     assert.equal((await readAll(store)).length, 20);
+    await store.close();
+  });
+
+  it('frees the buffers of written rows, and keeps a failed batch intact for the retry', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const given: PredictionRows[] = [];
+    let failNext = true;
+    const writer = createBatchedWriter(
+      {
+        async insertRows(rows) {
+          given.push(rows);
+          if (failNext) {
+            failNext = false;
+            throw new Error('disk full');
+          }
+          await store.insertRows(rows);
+        },
+      },
+      { maxBatch: 250, flushIntervalMs: 60_000, retryBaseMs: 1 },
+    );
+    // Chunks of 100 in batches of 250: concatenations and a chunk split across two batches.
+    const sent = Array.from({ length: 6 }, (_, k) =>
+      records(`c${k}-`, 100).map((r, i) => ({ ...r, score: (k * 100 + i) / 1000 })),
+    );
+    for (const chunk of sent) assert.equal(writer.enqueue(chunk), true);
+    await writer.flush();
+    const written = await readAll(store);
+    const byId = (a: [string, number], b: [string, number]) => a[0].localeCompare(b[0]);
+    assert.deepEqual(
+      written.map((p): [string, number] => [p.id, p.score]).sort(byId),
+      sent
+        .flat()
+        .map((r): [string, number] => [r.id, r.score])
+        .sort(byId),
+      'every row, with its numbers, once',
+    );
+    assert.equal(given.length, 4, 'one failed write of 250, then 250, 250, 100');
+    // The failed batch was a copy (a concatenation): left to the GC, the queue kept its own rows.
+    assert.ok(given[0]!.numbers.length > 0, 'left intact, not freed');
+    for (const rows of given.slice(1)) assert.equal(rows.numbers.buffer.byteLength, 0, 'freed once written');
+    await writer.close();
     await store.close();
   });
 
