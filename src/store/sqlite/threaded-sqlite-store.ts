@@ -33,16 +33,6 @@ import type {
  */
 const WRITER_YOUNG_GENERATION_MB = 8;
 
-/**
- * The writer thread's heap limit, MiB. The writer keeps little alive (about 10 MB: the batch being
- * written and its statements), but V8 lets a heap with a limit of gigabytes grow to up to four times
- * what survived its last full GC before the next, while under 512 MiB it grows by at most 1.4x
- * (V8's heap growing factor scales with the limit): the writer's heap then peaked at ~25 instead of
- * ~50 MB in the batch overload benchmark. 512 MiB is still far above anything it holds: a batch of
- * 10,000 predictions (CHURNWATCH_WRITE_BATCH) is about 5 MB.
- */
-const WRITER_HEAP_LIMIT_MB = 512;
-
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -87,10 +77,7 @@ export function createThreadedSqliteStore(
     const w = new Worker(script, {
       eval: isEval,
       workerData: data,
-      resourceLimits: {
-        maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB,
-        maxOldGenerationSizeMb: WRITER_HEAP_LIMIT_MB,
-      },
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
     });
     w.on('message', (response: WriterResponse) => {
       const p = pending.get(response.id);
