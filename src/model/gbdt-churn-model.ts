@@ -100,48 +100,42 @@ export function createGbdtChurnModel(
   );
   const x = new Float64Array(encoders.length);
 
+  /**
+   * What the forest compares for feature f of a record: numbers as given or parsed from text,
+   * categories as their rank; NaN when missing, unparseable or a category never seen in training.
+   */
+  const encodedValue = (features: RawFeatures, f: number): number => {
+    const raw = (features as Record<string, number | string | null | undefined>)[encoders[f]!.name];
+    const rank = ranks[f];
+    if (raw === null || raw === undefined || raw === '') return Number.NaN;
+    if (rank) return rank.get(String(raw)) ?? Number.NaN;
+    if (typeof raw === 'number') return raw;
+    const v = Number(raw);
+    return Number.isFinite(v) ? v : Number.NaN;
+  };
+
   const fill = (features: RawFeatures) => {
-    for (let f = 0; f < encoders.length; f++) {
-      const raw = (features as Record<string, number | string | null | undefined>)[encoders[f]!.name];
-      const rank = ranks[f];
-      if (raw === null || raw === undefined || raw === '') x[f] = Number.NaN;
-      else if (rank) x[f] = rank.get(String(raw)) ?? Number.NaN;
-      else if (typeof raw === 'number') x[f] = raw;
-      else {
-        const v = Number(raw);
-        x[f] = Number.isFinite(v) ? v : Number.NaN;
-      }
-    }
+    for (let f = 0; f < encoders.length; f++) x[f] = encodedValue(features, f);
   };
 
   /**
-   * Records as scoring columns (binned-scoring.ts), read as `fill` reads them: numbers as given or
-   * parsed from text, categories as their rank with 0 for missing or unseen (bin 0 takes a split's
-   * missing-value direction, as NaN does in the tree walk, so both paths give the same margin).
+   * Records as scoring columns (binned-scoring.ts), with the values `fill` gives: a category's bin is
+   * its rank, 0 when NaN (bin 0 takes a split's missing-value direction, as NaN does in the tree walk,
+   * so both paths give the same margin).
    */
   const recordColumns = (records: readonly RawFeatures[]): ScoringColumn[] => {
     const n = records.length;
-    return encoders.map((encoder, f): ScoringColumn => {
-      const name = encoder.name;
-      const rank = ranks[f];
-      if (rank) {
+    return encoders.map((_, f): ScoringColumn => {
+      if (ranks[f]) {
         const bins = new Uint8Array(n);
         for (let i = 0; i < n; i++) {
-          const raw = (records[i] as Record<string, number | string | null | undefined>)[name];
-          bins[i] = raw === null || raw === undefined || raw === '' ? 0 : (rank.get(String(raw)) ?? 0);
+          const v = encodedValue(records[i]!, f);
+          bins[i] = Number.isNaN(v) ? 0 : v;
         }
         return { kind: 'bins', bins };
       }
       const values = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const raw = (records[i] as Record<string, number | string | null | undefined>)[name];
-        if (typeof raw === 'number') values[i] = raw;
-        else if (raw === null || raw === undefined || raw === '') values[i] = Number.NaN;
-        else {
-          const v = Number(raw);
-          values[i] = Number.isFinite(v) ? v : Number.NaN;
-        }
-      }
+      for (let i = 0; i < n; i++) values[i] = encodedValue(records[i]!, f);
       return { kind: 'numeric', values };
     });
   };
