@@ -39,10 +39,15 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   bodyLimit: 4 * 1024 * 1024,
   adminToken: undefined,
   logLevel: 'info',
-  maxQueue: 20_000,
+  // 10,000 queued and 5,000 per write keep the writer thread busy (the next write is queued while one
+  // runs) and the server's peak memory under overload well under 300 MB: queued rows live long enough
+  // to be promoted, and a 20,000-deep queue let the old generation grow by ~80 MB more between full
+  // GCs. Since migration 6, 2,500–10,000 rows per transaction write at the same rate
+  // (docs/performance.md).
+  maxQueue: 10_000,
   queueWaitMs: 500,
   flushIntervalMs: 50,
-  maxWriteBatch: 10_000,
+  maxWriteBatch: 5_000,
   joinIntervalMs: 5000,
 });
 
@@ -138,6 +143,14 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
   };
+  if (config.batchLimit > config.maxQueue) {
+    // Such a batch would never fit in the queue: every one would wait and then be refused with 503.
+    throw new ChurnwatchError(
+      'CW_SERVE_BAD_OPTION',
+      `batchLimit (${config.batchLimit}) must not exceed maxQueue (${config.maxQueue}): a batch larger than the queue could never be accepted`,
+      { hint: 'lower --batch-limit (CHURNWATCH_BATCH_LIMIT) or raise CHURNWATCH_MAX_QUEUE' },
+    );
+  }
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!levels.includes(config.logLevel)) {
     throw new ChurnwatchError(

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isChurnwatchError } from '../errors.js';
+import { DEFAULT_SERVE_CONFIG, resolveServeConfig } from './config.js';
+
+const refusal = (pattern: RegExp) => (error: unknown) =>
+  isChurnwatchError(error) && error.code === 'CW_SERVE_BAD_OPTION' && pattern.test(error.message);
+
+describe('serve configuration', () => {
+  it('merges defaults < environment < flags', () => {
+    const config = resolveServeConfig(
+      { port: '9000' },
+      { CHURNWATCH_PORT: '8500', CHURNWATCH_MAX_QUEUE: '4000', CHURNWATCH_BODY_LIMIT: '512kb' },
+    );
+    assert.equal(config.port, 9000);
+    assert.equal(config.maxQueue, 4000);
+    assert.equal(config.bodyLimit, 512 * 1024);
+    assert.equal(config.maxWriteBatch, DEFAULT_SERVE_CONFIG.maxWriteBatch);
+  });
+
+  it('keeps the default batch limit within the default queue', () => {
+    assert.ok(DEFAULT_SERVE_CONFIG.batchLimit <= DEFAULT_SERVE_CONFIG.maxQueue);
+    assert.doesNotThrow(() => resolveServeConfig({}, {}));
+  });
+
+  it('refuses a batch limit larger than the queue, naming both settings', () => {
+    assert.throws(
+      () => resolveServeConfig({ batchLimit: '20000' }, { CHURNWATCH_MAX_QUEUE: '10000' }),
+      refusal(/batchLimit \(20000\) must not exceed maxQueue \(10000\)/),
+    );
+    // Equal is fine: one full batch fits an empty queue.
+    assert.equal(
+      resolveServeConfig({ batchLimit: '5000' }, { CHURNWATCH_MAX_QUEUE: '5000' }).batchLimit,
+      5000,
+    );
+  });
+
+  it('refuses numbers out of range or not whole, naming the setting', () => {
+    assert.throws(() => resolveServeConfig({ maxQueue: '0' }), refusal(/maxQueue must be an integer/));
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_PORT: '80.5' }),
+      refusal(/port must be an integer/),
+    );
+    assert.throws(() => resolveServeConfig({ logLevel: 'loud' }), refusal(/logLevel must be one of/));
+  });
+});
