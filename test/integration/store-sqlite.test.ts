@@ -171,6 +171,41 @@ describe('sqlite store on disk', () => {
       await second.close();
     }));
 
+  it('gives a new database 8 KiB pages and leaves an existing file with the page size it has', () =>
+    withTempDir(async (dir) => {
+      const pageSize = (path: string) => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return db.pragma('page_size', { simple: true });
+        } finally {
+          db.close();
+        }
+      };
+      const fresh = join(dir, 'fresh.db');
+      const store = createSqliteStore({ path: fresh });
+      await store.migrate();
+      await store.insertPredictions([prediction('a', 1000)]);
+      await store.close();
+      assert.equal(pageSize(fresh), 8192);
+
+      // A file SQLite made with its default 4 KiB pages (a version-6 database, rows in it) keeps them:
+      // SQLite changes the page size of a database with tables only by rebuilding it.
+      const old = join(dir, 'old.db');
+      const made = oldDatabase(old, 6);
+      made.insertShuffled(3, 1);
+      made.db.close();
+      assert.equal(pageSize(old), 4096);
+      const reopened = createSqliteStore({ path: old });
+      await reopened.migrate();
+      await reopened.insertPredictions([prediction('z', 9000)]);
+      assert.deepEqual(
+        (await readAll(reopened)).map((r) => r.id),
+        ['k00', 'k01', 'k02', 'z'],
+      );
+      await reopened.close();
+      assert.equal(pageSize(old), 4096);
+    }));
+
   it('upgrades a version-1 database: existing rows become column blocks, reads unchanged', () =>
     withTempDir(async (dir) => {
       const path = join(dir, 'v1.db');

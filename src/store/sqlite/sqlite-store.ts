@@ -93,14 +93,24 @@ function rowParameters(rows: PredictionRows, r: number, params: InsertValue[], a
 const WRITE_CACHE_KIB = 32_768;
 
 /**
- * WAL pages between automatic checkpoints. A checkpoint copies the WAL into the database and syncs
- * both files (synchronous=NORMAL syncs nowhere else); SQLite's default of 1,000 pages (4 MiB) meant
- * two fsyncs every few thousand predictions. 8,000 pages (a WAL of about 32 MiB) took the writer from
- * 128k to 164k rows/s; 20,000 gained nothing more (docs/performance.md). Durability is unchanged: a
- * committed batch is in the WAL either way.
+ * WAL size between automatic checkpoints, bytes (SQLite counts it in pages of the file's size). A
+ * checkpoint copies the WAL into the database and syncs both files (synchronous=NORMAL syncs nowhere
+ * else); SQLite's default of 1,000 pages (4 MiB of 4 KiB pages) meant two fsyncs every few thousand
+ * predictions. 32 MiB took the writer from 128k to 164k rows/s; 80 MiB gained nothing more
+ * (docs/performance.md). Durability is unchanged: a committed batch is in the WAL either way.
  */
-const WAL_CHECKPOINT_PAGES = 8000;
+const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
 const READ_CACHE_KIB = 16_384;
+
+/**
+ * Page size of a new database, bytes (an existing file keeps its own). SQLite writes every WAL frame, one
+ * page, with system calls of its own: with 4 KiB pages a batch of 1,000 predictions cost about 190
+ * frames and 376 pwrite calls, a large part of the writer's time where system calls are dear (a
+ * virtual machine). 8 KiB pages took the writer alone from 66–67k to 70–74k rows/s; 16 KiB gained
+ * about as much more but wrote twice the bytes for every small transaction (one transaction per row:
+ * 5–7k against 10–12k rows/s), which single feedback items are (docs/performance.md).
+ */
+const PAGE_SIZE = 8192;
 
 import { assembleColumns, compareIds, type RunFilter } from './assemble-columns.js';
 import {
@@ -213,8 +223,11 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, { timeout: busyTimeoutMs });
     if (path !== ':memory:') {
+      // Before WAL mode: a database in WAL mode keeps the page size it has.
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
-      db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     }
     db.pragma('synchronous = NORMAL');
     db.pragma(`cache_size = -${WRITE_CACHE_KIB}`);
