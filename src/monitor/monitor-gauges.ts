@@ -65,19 +65,26 @@ export function registerMonitorGauges(registry: Registry, source: AnalysisSource
   const gauge = (
     spec: { name: string; help: string; labelNames: readonly string[] },
     fill: (g: Gauge<string>, a: WindowAnalysis) => void,
-  ) =>
-    new Gauge({
+  ) => {
+    // The analysis the gauge holds now. Scrapes that share one (within the source's cache time) find
+    // the gauge already filled: refilling it made a new label object per series, so each such scrape
+    // formatted and allocated every label set again (hundreds of KiB, scavenges in scrapes).
+    let shown: WindowAnalysis | undefined;
+    return new Gauge({
       name: spec.name,
       help: spec.help,
       labelNames: [...spec.labelNames],
       registers: [registry],
       async collect() {
         const analysis = await source();
+        if (analysis !== undefined && analysis === shown) return;
+        shown = analysis;
         // Point-in-time: a series that no longer applies (feature without verdict, other model) goes away.
         this.reset();
         if (analysis) fill(this, analysis);
       },
     });
+  };
 
   const driftResults = (a: WindowAnalysis): FeatureDriftResult[] =>
     a.drift.score ? [...a.drift.features, a.drift.score] : a.drift.features;
