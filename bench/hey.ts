@@ -53,6 +53,18 @@ export function heyFixedRate(
   return parseHeyOutput(result.stdout);
 }
 
+/** GETs `url` `requests` times over `connections` connections, as fast as answers come; latencies in ms. */
+export function heyRequests(url: string, requests: number, connections = 1): FixedRateResult {
+  const result = spawnSync('hey', ['-n', String(requests), '-c', String(connections), url], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (result.error || result.status !== 0) {
+    throw new Error(`hey failed (apt-get install hey): ${result.error?.message ?? result.stderr}`);
+  }
+  return parseHeyOutput(result.stdout);
+}
+
 export function parseHeyOutput(out: string): FixedRateResult {
   const seconds = (p: string) => {
     const m = new RegExp(`^\\s+${p}% in ([\\d.]+) secs`, 'm').exec(out);
