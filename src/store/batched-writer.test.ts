@@ -39,6 +39,36 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
     await store.close();
   });
 
+  it('frees the buffer of a large written batch at once and leaves small ones to the GC', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const seen: PredictionRows[] = [];
+    const writer = createBatchedWriter(
+      {
+        insertRows: async (rows) => {
+          seen.push(rows);
+          await store.insertRows(rows);
+        },
+      },
+      { maxBatch: 10_000 },
+    );
+    // One request's rows are written as they were queued (one part, no copy), so the store sees the
+    // writer's own buffer: 1,000 rows (128 KB) are released, a single row's 128 bytes are not.
+    assert.equal(writer.enqueue(records('big', 1000)), true);
+    await writer.flush();
+    assert.equal(writer.enqueue(records('one', 1)), true);
+    await writer.flush();
+    assert.deepEqual(
+      seen.map((rows) => rows.count),
+      [1000, 1],
+    );
+    assert.equal(seen[0]!.numbers.byteLength, 0, 'the large batch buffer was handed back');
+    assert.ok(seen[1]!.numbers.byteLength > 0, 'the small one is left as it is');
+    assert.equal((await readAll(store)).length, 1001);
+    await writer.close();
+    await store.close();
+  });
+
   it('lets waiters in, oldest first, as writes free room; times out; a closing writer sends them away', async () => {
     const store = createSqliteStore({ path: ':memory:' });
     await store.migrate();
@@ -80,11 +110,12 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
           await store.insertRows(rows);
         },
       },
-      { maxBatch: 250, flushIntervalMs: 60_000, retryBaseMs: 1 },
+      { maxBatch: 1000, flushIntervalMs: 60_000, retryBaseMs: 1 },
     );
-    // Chunks of 100 in batches of 250: concatenations and a chunk split across two batches.
+    // Chunks of 400 in batches of 1,000: concatenations and a chunk split across two batches; every
+    // batch large enough to be released (32 KiB and more).
     const sent = Array.from({ length: 6 }, (_, k) =>
-      records(`c${k}-`, 100).map((r, i) => ({ ...r, score: (k * 100 + i) / 1000 })),
+      records(`c${k}-`, 400).map((r, i) => ({ ...r, score: (k * 400 + i) / 10_000 })),
     );
     for (const chunk of sent) assert.equal(writer.enqueue(chunk), true);
     await writer.flush();
@@ -98,7 +129,7 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
         .sort(byId),
       'every row, with its numbers, once',
     );
-    assert.equal(given.length, 4, 'one failed write of 250, then 250, 250, 100');
+    assert.equal(given.length, 4, 'one failed write of 1,000, then 1,000, 1,000, 400');
     // The failed batch was a copy (a concatenation): left to the GC, the queue kept its own rows.
     assert.ok(given[0]!.numbers.length > 0, 'left intact, not freed');
     for (const rows of given.slice(1)) assert.equal(rows.numbers.buffer.byteLength, 0, 'freed once written');
