@@ -10,15 +10,27 @@
  *   - GET /metrics p99 with all series, once the store has caught up: a fetch loop in this process,
  *     and hey (with the server's own time for both, from its log)                         goal <= 20 ms
  *   - server peak RSS (before and after the batch run)                                  goal <= 300 MB
+ *   - the same single-record and batch loads with the store on PostgreSQL (the path of several replicas;
+ *     no goal): a fresh database on CHURNWATCH_BENCH_POSTGRES_URL's server, default the local one
  * Usage: node --import tsx bench/server.bench.ts   (CHURNWATCH_BENCH_SECONDS=10 by default; needs wrk, hey)
  * The load generator shares the two cores with the server: figures are a floor, not the server's ceiling.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController } from 'fastify';
+import pg from 'pg';
 import { pino } from 'pino';
 import { customerRequests } from '../test/helpers/server-harness.js';
 import { trainSmallModel } from '../test/helpers/train-small-model.js';
@@ -132,6 +144,23 @@ function peakRssMb(child: ChildProcess): number {
   return kb / 1024;
 }
 
+/** CPU seconds of every PostgreSQL server process on this machine: its backends do the inserts. */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes(' (postgres) ')) continue;
+      const fields = stat.split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
 /** wrk with a POST body; returns requests/s and latency percentiles (ms). */
 function wrk(url: string, body: string, connections: number, dir: string) {
   const script = join(dir, `post-${connections}.lua`);
@@ -219,6 +248,71 @@ async function metricsLatency(
   return { p50: q(0.5), p99: q(0.99), bytes: text.length, series };
 }
 
+/**
+ * `churnwatch serve` on a fresh PostgreSQL database: single records and 1,000-record batches as above,
+ * with the server's and PostgreSQL's CPU per batch record (both on this machine's two cores). Undefined,
+ * with the reason printed, when no PostgreSQL answers.
+ */
+async function postgresRun(modelDir: string, single: string, batch: string, port: number, work: string) {
+  const adminUrl =
+    process.env.CHURNWATCH_BENCH_POSTGRES_URL ??
+    `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/postgres`;
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    process.stdout.write(
+      `PostgreSQL run skipped: ${adminUrl} answers no connection (${(error as Error).message})\n`,
+    );
+    return undefined;
+  }
+  const database = `churnwatch_bench_${process.pid}`;
+  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+  await admin.query(`CREATE DATABASE ${database}`);
+  try {
+    const storeUrl = new URL(adminUrl);
+    storeUrl.pathname = `/${database}`;
+    const server = await startServer(
+      [
+        join(root, 'dist', 'cli', 'main.js'),
+        'serve',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--model',
+        modelDir,
+        '--store',
+        storeUrl.href,
+      ],
+      { CHURNWATCH_LOG_LEVEL: 'info' },
+      port,
+      join(work, 'postgres.log'),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      const singleRun = wrk(`${base}/predict`, single, 32, work);
+      await waitForDrain(base);
+      const cpu0 = cpuSeconds(server.child);
+      const pgCpu0 = postgresCpuSeconds();
+      const batchRun = wrk(`${base}/predict`, batch, 4, work);
+      const records = batchRun.okRps * seconds * 1000;
+      return {
+        single_rps: Math.round(singleRun.okRps),
+        batch_1000_records_per_s: Math.round(batchRun.okRps * 1000),
+        batch_non2xx: batchRun.non2xx,
+        batch_server_cpu_us_per_record: ((cpuSeconds(server.child) - cpu0) / records) * 1e6,
+        batch_postgres_cpu_us_per_record: ((postgresCpuSeconds() - pgCpu0) / records) * 1e6,
+      };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin.end();
+  }
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'churnwatch-bench-'));
   try {
@@ -300,6 +394,8 @@ async function main(): Promise<void> {
       .slice(-500)
       .map((r) => r.ms as number);
 
+    const postgres = await postgresRun(modelDir, single, batch, port + 2, work);
+
     const figures = {
       machine_note: 'load generator and server share the same (busy) cores; figures are a floor',
       seconds_per_run: seconds,
@@ -338,6 +434,7 @@ async function main(): Promise<void> {
       server_peak_rss_mb: Math.round(rss),
       server_peak_rss_before_batches_mb: Math.round(rssSingle),
       server_log_lines: logLines,
+      postgres: postgres ?? null,
     };
     const goals: [string, string, boolean][] = [
       [
@@ -389,6 +486,13 @@ async function main(): Promise<void> {
       join(benchDir, 'results', 'server.json'),
       `${JSON.stringify({ ...figures, goals: goals.map(([n, v, ok]) => ({ name: n, value: v, ok })) }, null, 2)}\n`,
     );
+    if (postgres) {
+      process.stdout.write('with the store on PostgreSQL (several replicas share one; no goal)\n');
+      process.stdout.write(`  info  ${'predict single req/s'.padEnd(24)} ${postgres.single_rps}\n`);
+      process.stdout.write(
+        `  info  ${'batch 1000 records/s'.padEnd(24)} ${postgres.batch_1000_records_per_s} (server CPU ${postgres.batch_server_cpu_us_per_record.toFixed(1)} µs/record, PostgreSQL CPU ${postgres.batch_postgres_cpu_us_per_record.toFixed(1)} µs/record, ${postgres.batch_non2xx} not 200)\n`,
+      );
+    }
     process.stdout.write(`figures in bench/results/server.json\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });

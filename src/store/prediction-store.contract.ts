@@ -129,6 +129,48 @@ export function describePredictionStore(name: string, createStore: () => Promise
         assert.equal(rows[0]!.features.MONTANT, 0);
       }));
 
+    it('keeps extreme numbers and texts that array and SQL syntax treat specially, exactly', () =>
+      withStore(async (store) => {
+        // PostgreSQL receives a batch as one array per column (binary numbers, text literals): these
+        // are what such encodings get wrong. Two rows, so each column has a batch with and without nulls.
+        const awkward = ['NULL', 'null', '{a,b}', 'say "hi"', 'back\\slash\\', ' padded ', ',', '"', '\\"'];
+        const extremes = [
+          1e-300,
+          -123456.789,
+          2 ** 53 - 1,
+          1.7976931348623157e308,
+          5e-324,
+          -0.1 - 0.2,
+          Number.MAX_SAFE_INTEGER + 2,
+          123456789.12345679,
+          -1e21,
+          0.1,
+          7,
+          -2,
+          1 / 3,
+        ];
+        const features: RawFeatures = {
+          REGION: awkward[2]!,
+          TENURE: awkward[0]!,
+          MRG: awkward[4]!,
+          TOP_PACK: awkward.join(''),
+        };
+        NUMERIC_FEATURES.forEach((name, f) => {
+          features[name] = extremes[f % extremes.length]!;
+        });
+        const records = awkward.map((text, i) =>
+          prediction(`odd-${i}`, 5000 + i, {
+            userId: text,
+            modelVersion: awkward[(i + 1) % awkward.length]!,
+            score: extremes[i % extremes.length]! / 2 ** 1030 + 0.5,
+            predictedClass: (i % 2) as 0 | 1,
+            features: i % 2 === 0 ? features : { MONTANT: null, REGION: text },
+          }),
+        );
+        await store.insertRows(toPredictionRows(records));
+        assert.deepEqual(normalise(await readAll(store)), normalise(records.map((r) => logged(r))));
+      }));
+
     it('skips ids it already has, so a retried batch is harmless', () =>
       withStore(async (store) => {
         const a = prediction('a', 1000);
