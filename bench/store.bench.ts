@@ -1,8 +1,9 @@
 /**
  * Store speed: insert rate on SQLite (2M predictions in batches of 1,000) and feedback rate (1.5M
  * labels), then readColumns of everything (goal <= 3 s, so the monitor's chunked analysis fits in 5 s),
- * and the insert rate on PostgreSQL (200k rows). Baselines measured in the same run: one transaction per
- * prediction (what batching avoids) and readPredictions objects (what readColumns avoids).
+ * and the insert, feedback and readColumns rates on PostgreSQL (200k rows). Baselines measured in the
+ * same run: one transaction per prediction (what batching avoids) and readPredictions objects (what
+ * readColumns avoids).
  * Sizes: STORE_BENCH_ROWS (default 2,000,000), STORE_BENCH_PG_ROWS (default 200,000; 0 skips PostgreSQL).
  * Usage: node --import tsx bench/store.bench.ts
  */
@@ -71,29 +72,15 @@ async function insertAll(store: PredictionStore, n: number): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-const results: Record<string, number | string> = { rows: ROWS, labels: LABELS, pgRows: PG_ROWS, cores: 2 };
-const table: [string, string][] = [];
-const dir = mkdtempSync(join(tmpdir(), 'churnwatch-bench-'));
-try {
-  // Baseline: one transaction per prediction, on a small sample.
-  const naive = createSqliteStore({ path: join(dir, 'naive.db') });
-  await naive.migrate();
-  const naiveRows = 5_000;
-  const naiveStart = performance.now();
-  for (let i = 0; i < naiveRows; i++) await naive.insertPredictions([record(i)]);
-  const naiveRate = naiveRows / ((performance.now() - naiveStart) / 1000);
-  await naive.close();
-
-  const store = createSqliteStore({ path: join(dir, 'bench.db') });
-  await store.migrate();
-  const insertSeconds = await insertAll(store, ROWS);
-  const insertRate = ROWS / insertSeconds;
-
-  const feedbackStart = performance.now();
-  for (let i = 0; i < LABELS; i += BATCH) {
+/**
+ * Labels for 3 of every 4 of the predictions insertAll wrote, in batches: by prediction id mostly, every
+ * 10th by user id. Returns the seconds taken.
+ */
+async function recordAllFeedback(store: PredictionStore, labels: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < labels; i += BATCH) {
     const items: FeedbackInput[] = [];
-    for (let j = i; j < Math.min(LABELS, i + BATCH); j++) {
-      // Labels for 3 of every 4 predictions: by id mostly, every 10th by user id.
+    for (let j = i; j < Math.min(labels, i + BATCH); j++) {
       const p = Math.floor((j * 4) / 3);
       const createdAt = 1_700_000_000_000 + p * 100;
       items.push(
@@ -114,7 +101,28 @@ try {
     }
     await store.recordFeedback(items);
   }
-  const feedbackRate = LABELS / ((performance.now() - feedbackStart) / 1000);
+  return (performance.now() - started) / 1000;
+}
+
+const results: Record<string, number | string> = { rows: ROWS, labels: LABELS, pgRows: PG_ROWS, cores: 2 };
+const table: [string, string][] = [];
+const dir = mkdtempSync(join(tmpdir(), 'churnwatch-bench-'));
+try {
+  // Baseline: one transaction per prediction, on a small sample.
+  const naive = createSqliteStore({ path: join(dir, 'naive.db') });
+  await naive.migrate();
+  const naiveRows = 5_000;
+  const naiveStart = performance.now();
+  for (let i = 0; i < naiveRows; i++) await naive.insertPredictions([record(i)]);
+  const naiveRate = naiveRows / ((performance.now() - naiveStart) / 1000);
+  await naive.close();
+
+  const store = createSqliteStore({ path: join(dir, 'bench.db') });
+  await store.migrate();
+  const insertSeconds = await insertAll(store, ROWS);
+  const insertRate = ROWS / insertSeconds;
+
+  const feedbackRate = LABELS / (await recordAllFeedback(store, LABELS));
   const counts = await store.countFeedback();
 
   // Three full reads: the cores are shared, so best and median say more than one figure.
@@ -186,18 +194,26 @@ try {
       const pgStore = createPostgresStore({ connectionString: PG_URL, poolSize: 4, schema });
       await pgStore.migrate();
       const pgSeconds = await insertAll(pgStore, PG_ROWS);
+      const pgLabels = Math.round(PG_ROWS * 0.75);
+      const pgFeedbackRate = pgLabels / (await recordAllFeedback(pgStore, pgLabels));
+      const pgCounts = await pgStore.countFeedback();
       const pgReadStart = performance.now();
       const pgColumns = await pgStore.readColumns();
       const pgReadSeconds = (performance.now() - pgReadStart) / 1000;
       await pgStore.close();
       Object.assign(results, {
         postgresInsertRowsPerSecond: Math.round(PG_ROWS / pgSeconds),
+        postgresFeedbackPerSecond: Math.round(pgFeedbackRate),
         postgresReadColumnsSeconds: pgReadSeconds,
       });
       table.push(
         [
           `PostgreSQL insertPredictions, ${PG_ROWS.toLocaleString()} rows`,
           `${Math.round(PG_ROWS / pgSeconds).toLocaleString()} rows/s`,
+        ],
+        [
+          `PostgreSQL recordFeedback, ${pgLabels.toLocaleString()} labels`,
+          `${Math.round(pgFeedbackRate).toLocaleString()} items/s (${pgCounts.joined.toLocaleString()} joined)`,
         ],
         [
           `PostgreSQL readColumns, ${pgColumns.rowCount.toLocaleString()} rows`,
