@@ -4,6 +4,7 @@
  * internals, they are logged instead.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { NO_NUL_PATTERN } from './schemas/common-schemas.js';
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -52,6 +53,9 @@ export function formatValidationError(errors: readonly AjvError[], dataVar: stri
       return `${at} must have at most ${String(p.limit)} items (the server's batch limit)`;
     case 'minItems':
       return `${at} must have at least ${String(p.limit)} item(s)`;
+    case 'pattern':
+      if (p.pattern === NO_NUL_PATTERN) return `${at} must not contain the NUL character (U+0000)`;
+      return `${at} ${error.message ?? 'is invalid'}`;
     default:
       return `${at} ${error.message ?? 'is invalid'}`;
   }

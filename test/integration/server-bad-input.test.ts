@@ -80,6 +80,15 @@ const CASES: Case[] = [
     /body\/user_id must NOT have more than 200/,
     'user_id too long',
   ),
+  // PostgreSQL cannot keep U+0000 in text: refused for both stores, before anything is queued.
+  post('/predict', { user_id: 'a\u0000b' }, 400, /body\/user_id must not contain the NUL/, 'NUL in user_id'),
+  post(
+    '/predict',
+    { records: [g0, { ...g0, REGION: 'DA\u0000KAR' }] },
+    400,
+    /body\/records\/1\/REGION must not contain the NUL character \(U\+0000\)/,
+    'NUL in a category of a batch item',
+  ),
   // --- /predict: unknown or duplicate fields
   post('/predict', { MONTANTS: 1 }, 400, /unknown field "MONTANTS"/, 'misspelt feature'),
   post('/predict', { Montant: 1 }, 400, /unknown field "Montant"/, 'mixed-case feature'),
@@ -172,6 +181,20 @@ const CASES: Case[] = [
     'body over the size limit',
   ),
   // --- /feedback
+  post(
+    '/feedback',
+    { user_id: '\u0000', churn: 1 },
+    400,
+    /body\/user_id must not contain the NUL/,
+    'NUL in feedback user_id',
+  ),
+  post(
+    '/feedback',
+    { records: [{ prediction_id: 'p\u0000', churn: 0 }] },
+    400,
+    /body\/records\/0\/prediction_id must not contain the NUL/,
+    'NUL in feedback prediction_id',
+  ),
   post('/feedback', { prediction_id: 'p' }, 400, /body must have field "churn"/, 'feedback without churn'),
   post('/feedback', { churn: 1 }, 400, /"prediction_id" or "user_id"/, 'feedback without a key'),
   post('/feedback', { prediction_id: 'p', churn: 2 }, 400, /body\/churn must be one of 0, 1/, 'churn 2'),

@@ -1,10 +1,11 @@
 /** POST /feedback bodies and answers: the observed outcome of a prediction, by prediction or by user. */
 import { Type } from '@sinclair/typebox';
+import { NO_NUL_PATTERN } from './common-schemas.js';
 
 export const FeedbackItem = Type.Object(
   {
-    prediction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    prediction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
+    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
     churn: Type.Integer({ enum: [0, 1], description: 'What happened: 1 churned, 0 stayed.' }),
     observed_at: Type.Optional(
       // format applies to strings only and minimum to numbers only, so one schema covers both forms.

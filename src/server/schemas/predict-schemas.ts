@@ -5,6 +5,7 @@
  */
 import { type TSchema, Type } from '@sinclair/typebox';
 import { FEATURES } from '../../data/customer-schema.js';
+import { NO_NUL_PATTERN } from './common-schemas.js';
 
 const featureProperties: Record<string, TSchema> = {};
 for (const f of FEATURES) {
@@ -18,6 +19,7 @@ for (const f of FEATURES) {
       : Type.Unsafe<string | null>({
           type: ['string', 'null'],
           maxLength: 200,
+          pattern: NO_NUL_PATTERN,
           description: `${f.name} (category, null when missing; a category never seen in training is scored as unseen)`,
         });
   featureProperties[f.name] = schema;
@@ -27,7 +29,11 @@ for (const f of FEATURES) {
 export const CustomerRecord = Type.Object(
   {
     user_id: Type.Optional(
-      Type.String({ maxLength: 200, description: 'Your id for the customer (joins feedback by user).' }),
+      Type.String({
+        maxLength: 200,
+        pattern: NO_NUL_PATTERN,
+        description: 'Your id for the customer (joins feedback by user).',
+      }),
     ),
     ...Object.fromEntries(Object.entries(featureProperties).map(([k, v]) => [k, Type.Optional(v)])),
   },
