@@ -38,6 +38,9 @@ export function formatValidationError(errors: readonly AjvError[], dataVar: stri
   if (!error) return `${dataVar} is invalid`;
   const at = where(dataVar, error.instancePath);
   const p = error.params;
+  if (error.keyword === 'pattern' && p.pattern === NO_NUL_PATTERN) {
+    return `${at} must not contain the NUL character (U+0000)`;
+  }
   switch (error.keyword) {
     case 'additionalProperties':
       return `${at} has unknown field "${String(p.additionalProperty)}"`;
@@ -53,9 +56,6 @@ export function formatValidationError(errors: readonly AjvError[], dataVar: stri
       return `${at} must have at most ${String(p.limit)} items (the server's batch limit)`;
     case 'minItems':
       return `${at} must have at least ${String(p.limit)} item(s)`;
-    case 'pattern':
-      if (p.pattern === NO_NUL_PATTERN) return `${at} must not contain the NUL character (U+0000)`;
-      return `${at} ${error.message ?? 'is invalid'}`;
     default:
       return `${at} ${error.message ?? 'is invalid'}`;
   }

@@ -16,8 +16,8 @@ const INT2_OID = 21;
 /** A column of numbers as a binary float8[] (8 bytes a value) or int2[] (2 bytes); null elements stay null. */
 export function binaryNumberArray(rows: PredictionRows, c: number, type: 'float8' | 'int2'): Buffer {
   const width = type === 'float8' ? 8 : 2;
-  // Sized for no nulls; a null takes 4 bytes instead of 4 + width, and the rest is cut off.
-  const bytes = Buffer.alloc(20 + rows.count * (4 + width));
+  // Sized for no nulls (a null takes 4 bytes instead of 4 + width); every byte up to the cut is written.
+  const bytes = Buffer.allocUnsafe(20 + rows.count * (4 + width));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let hasNull = false;
   let at = 20;
