@@ -16,6 +16,9 @@ describe('serve configuration', () => {
     assert.equal(config.maxQueue, 4000);
     assert.equal(config.bodyLimit, 512 * 1024);
     assert.equal(config.maxWriteBatch, DEFAULT_SERVE_CONFIG.maxWriteBatch);
+    assert.equal(resolveServeConfig({}, { CHURNWATCH_STORE_POOL_SIZE: '4' }).storePoolSize, 4);
+    assert.equal(resolveServeConfig({ storePoolSize: '3' }, {}).storePoolSize, 3);
+    assert.equal(DEFAULT_SERVE_CONFIG.storePoolSize, 10);
   });
 
   it('keeps the default batch limit within the default queue', () => {
@@ -42,5 +45,9 @@ describe('serve configuration', () => {
       refusal(/port must be an integer/),
     );
     assert.throws(() => resolveServeConfig({ logLevel: 'loud' }), refusal(/logLevel must be one of/));
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_STORE_POOL_SIZE: '0' }),
+      refusal(/storePoolSize must be an integer from 1 to 1000/),
+    );
   });
 });

@@ -11,6 +11,11 @@ export interface ServeConfig {
   readonly modelPath: string;
   /** `sqlite:path` or `postgres://…`. */
   readonly storeUrl: string;
+  /**
+   * PostgreSQL connections this process may open (SQLite: unused). Every replica has its own pool, so
+   * replicas × pool must stay under the server's max_connections (100 by default).
+   */
+  readonly storePoolSize: number;
   /** Most records accepted in one POST /predict or /feedback batch. */
   readonly batchLimit: number;
   /** Largest request body in bytes (larger: 413). */
@@ -35,6 +40,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   host: '0.0.0.0',
   modelPath: 'models/latest',
   storeUrl: 'sqlite:data/churnwatch.db',
+  storePoolSize: 10,
   batchLimit: 1000,
   bodyLimit: 4 * 1024 * 1024,
   adminToken: undefined,
@@ -58,6 +64,7 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   host: 'CHURNWATCH_HOST',
   modelPath: 'CHURNWATCH_MODEL',
   storeUrl: 'CHURNWATCH_STORE_URL',
+  storePoolSize: 'CHURNWATCH_STORE_POOL_SIZE',
   batchLimit: 'CHURNWATCH_BATCH_LIMIT',
   bodyLimit: 'CHURNWATCH_BODY_LIMIT',
   adminToken: 'CHURNWATCH_ADMIN_TOKEN',
@@ -132,6 +139,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     host: raw('host') ?? d.host,
     modelPath: raw('modelPath') ?? d.modelPath,
     storeUrl: raw('storeUrl') ?? d.storeUrl,
+    storePoolSize: num('storePoolSize', 1, 1000, d.storePoolSize),
     batchLimit: num('batchLimit', 1, 100_000, d.batchLimit),
     bodyLimit,
     adminToken: raw('adminToken') ?? d.adminToken,

@@ -53,7 +53,7 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
       },
     );
   }
-  const store = openStore(config.storeUrl);
+  const store = openStore(config.storeUrl, { poolSize: config.storePoolSize });
   try {
     await store.migrate();
   } catch (error) {
@@ -127,6 +127,10 @@ export function registerServeCommand(program: Command): void {
       '--store <url>',
       'sqlite:path or postgres://… (env CHURNWATCH_STORE_URL, default sqlite:data/churnwatch.db)',
     )
+    .option(
+      '--store-pool-size <n>',
+      'PostgreSQL connections per process (env CHURNWATCH_STORE_POOL_SIZE, default 10)',
+    )
     .option('--batch-limit <n>', 'most records per request (env CHURNWATCH_BATCH_LIMIT, default 1000)')
     .option('--body-limit <size>', 'largest request body, e.g. 4mb (env CHURNWATCH_BODY_LIMIT, default 4mb)')
     .option(
@@ -141,6 +145,7 @@ export function registerServeCommand(program: Command): void {
         host: flags.host,
         modelPath: flags.model,
         storeUrl: flags.store,
+        storePoolSize: flags.storePoolSize,
         batchLimit: flags.batchLimit,
         bodyLimit: flags.bodyLimit,
         adminToken: flags.adminToken,
