@@ -133,9 +133,14 @@ async function waitForDrain(base: string): Promise<number> {
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** User plus system CPU seconds from a /proc/<pid>/stat line. */
+function statCpuSeconds(stat: string): number {
+  const fields = stat.split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function cpuSeconds(child: ChildProcess): number {
+  return statCpuSeconds(readFileSync(`/proc/${child.pid}/stat`, 'utf8'));
 }
 
 function peakRssMb(child: ChildProcess): number {
@@ -151,9 +156,7 @@ function postgresCpuSeconds(): number {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes(' (postgres) ')) continue;
-      const fields = stat.split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      if (stat.includes(' (postgres) ')) total += statCpuSeconds(stat);
     } catch {
       // The process ended meanwhile.
     }

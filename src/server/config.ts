@@ -3,6 +3,7 @@
  * variables, then by command-line flags; validated, then frozen.
  */
 import { ChurnwatchError } from '../errors.js';
+import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
 
 export interface ServeConfig {
   readonly port: number;
@@ -40,7 +41,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   host: '0.0.0.0',
   modelPath: 'models/latest',
   storeUrl: 'sqlite:data/churnwatch.db',
-  storePoolSize: 10,
+  storePoolSize: DEFAULT_POOL_SIZE,
   batchLimit: 1000,
   bodyLimit: 4 * 1024 * 1024,
   adminToken: undefined,

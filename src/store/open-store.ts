@@ -12,7 +12,7 @@ import { createThreadedSqliteStore } from './sqlite/threaded-sqlite-store.js';
 export const DEFAULT_STORE_URL = 'sqlite:data/churnwatch.db';
 
 export interface OpenStoreOptions {
-  /** PostgreSQL pool size (default 10). */
+  /** PostgreSQL pool size (default DEFAULT_POOL_SIZE, 10). */
   readonly poolSize?: number;
   /** PostgreSQL schema (search_path). */
   readonly schema?: string;

@@ -14,7 +14,7 @@ const FLOAT8_OID = 701;
 const INT2_OID = 21;
 
 /** A column of numbers as a binary float8[] (8 bytes a value) or int2[] (2 bytes); null elements stay null. */
-export function binaryNumberArray(rows: PredictionRows, c: number, type: 'float8' | 'int2'): Buffer {
+function binaryNumberArray(rows: PredictionRows, c: number, type: 'float8' | 'int2'): Buffer {
   const width = type === 'float8' ? 8 : 2;
   // Sized for no nulls (a null takes 4 bytes instead of 4 + width); every byte up to the cut is written.
   const bytes = Buffer.allocUnsafe(20 + rows.count * (4 + width));
@@ -55,7 +55,7 @@ function textElement(value: string): string {
 }
 
 /** A column of texts as an array literal (`{"a",NULL,"b \\"c\\""}`). */
-export function textArrayLiteral(rows: PredictionRows, c: number): string {
+function textArrayLiteral(rows: PredictionRows, c: number): string {
   const parts: string[] = new Array(rows.count);
   for (let r = 0; r < rows.count; r++) {
     const value = insertValue(rows, r, c);

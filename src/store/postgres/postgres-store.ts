@@ -47,10 +47,13 @@ import {
 } from '../store-columns.js';
 import { unnestParameters } from './array-parameters.js';
 
+/** Connections a store's pool may open unless told otherwise. */
+export const DEFAULT_POOL_SIZE = 10;
+
 export interface PostgresStoreOptions {
   /** `postgres://user@host:5432/db`; libpq environment variables (PGHOST, PGUSER…) fill the gaps. */
   readonly connectionString: string;
-  /** Connections in the pool (default 10). */
+  /** Connections in the pool (default DEFAULT_POOL_SIZE). */
   readonly poolSize?: number;
   /** Schema for the tables (sets search_path); default the server's search_path, normally `public`. */
   readonly schema?: string;
@@ -133,7 +136,7 @@ function unavailable(connectionString: string, error: unknown): ChurnwatchError 
 export function createPostgresStore(options: PostgresStoreOptions): PredictionStore {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
     ...(options.schema ? { options: `-c search_path=${quoteIdentifier(options.schema)}` } : {}),
   });
   // An idle connection dropped by the server emits here; without a listener it would crash the process.
