@@ -1,13 +1,14 @@
 /**
  * Builds the reference profile (reference-profile-types.ts) from the training part, with the bins of
- * reference-bins.ts: numeric decile edges (NumPy linear quantiles, duplicates removed), shares per bin,
- * missing share, min/max, mean/std and a seeded sample of values; categorical top categories plus
- * other/unseen/missing; the calibrated score distribution at its own deciles; the class balance and the
- * predicted churn rate at the model threshold.
+ * reference-bins.ts: numeric decile edges (`decileEdgesSorted` of stats/psi.ts, the one edge rule the
+ * report and the oracle tests use too), shares per bin, missing share, min/max, mean/std and a seeded
+ * sample of values; categorical top categories plus other/unseen/missing; the calibrated score
+ * distribution at its own deciles; the class balance and the predicted churn rate at the model threshold.
  */
 import type { ColumnarTable } from '../data/columnar-table.js';
 import type { Rng } from '../data/rng.js';
-import { quantileSorted, sortedWithoutNaN } from '../stats/quantiles.js';
+import { decileEdgesSorted } from '../stats/psi.js';
+import { sortedWithoutNaN } from '../stats/quantiles.js';
 import {
   categoricalBinIndexer,
   countNumericBins,
@@ -32,8 +33,6 @@ export interface ProfileOptions {
 
 export const DEFAULT_PROFILE_OPTIONS = Object.freeze({ topCategories: 20, sampleSize: 5000 });
 
-const DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-
 /** Profile of one numeric array (NaN = missing). O(n log n). */
 export function numericProfile(
   feature: string,
@@ -42,13 +41,7 @@ export function numericProfile(
 ): NumericFeatureProfile {
   const sorted = sortedWithoutNaN(values);
   const k = sorted.length;
-  const edges: number[] = [];
-  if (k > 0) {
-    for (const p of DECILES) {
-      const q = quantileSorted(sorted, p);
-      if (edges.length === 0 || q > edges[edges.length - 1]!) edges.push(q);
-    }
-  }
+  const edges = k > 0 ? decileEdgesSorted(sorted) : [];
   const min = k > 0 ? sorted[0]! : 0;
   const max = k > 0 ? sorted[k - 1]! : 0;
   const binning = createNumericBinning(feature, edges, min, max);
