@@ -5,7 +5,7 @@
  * sample of values; categorical top categories plus other/unseen/missing; the calibrated score
  * distribution at its own deciles; the class balance and the predicted churn rate at the model threshold.
  */
-import type { ColumnarTable } from '../data/columnar-table.js';
+import type { Column, ColumnarTable } from '../data/columnar-table.js';
 import type { Rng } from '../data/rng.js';
 import { decileEdgesSorted } from '../stats/psi.js';
 import { sortedWithoutNaN } from '../stats/quantiles.js';
@@ -23,21 +23,43 @@ import type {
 } from './reference-profile-types.js';
 import { shuffledIndices } from './sampling.js';
 
-export interface ProfileOptions {
-  /** Top categories kept as bins of their own. */
+/** How one column is profiled; the model artifact and `churnwatch report` differ only in these. */
+export interface ColumnProfileOptions {
+  /** Top categories kept as bins of their own (default 20). */
+  readonly topCategories?: number;
+  /** Values kept per numeric feature for KS and Wasserstein (default: all). */
+  readonly sampleSize?: number;
+  /** Draws the sample; needed only when a column has more values than `sampleSize`. */
+  readonly rng?: Rng;
+}
+
+/** The model artifact's options: a seeded sample of at most `sampleSize` values per numeric feature. */
+export interface ProfileOptions extends ColumnProfileOptions {
   readonly topCategories: number;
-  /** Values kept per numeric feature for KS and Wasserstein. */
   readonly sampleSize: number;
   readonly rng: Rng;
 }
 
 export const DEFAULT_PROFILE_OPTIONS = Object.freeze({ topCategories: 20, sampleSize: 5000 });
 
+/**
+ * All of `sorted` when it fits in `sampleSize`, else a uniform sample without replacement drawn with
+ * `rng`, stored sorted (KS and Wasserstein sort it anyway). Throws RangeError when it needs an rng and
+ * has none.
+ */
+function referenceSample(sorted: Float64Array, sampleSize: number, rng: Rng | undefined): number[] {
+  const k = sorted.length;
+  if (k <= sampleSize) return Array.from(sorted);
+  if (!rng) throw new RangeError('a profile sample smaller than the column needs an rng');
+  const pick = shuffledIndices(k, rng).subarray(0, sampleSize);
+  return Array.from(pick, (i) => sorted[i]!).sort((a, b) => a - b);
+}
+
 /** Profile of one numeric array (NaN = missing). O(n log n). */
 export function numericProfile(
   feature: string,
   values: ArrayLike<number>,
-  options: Pick<ProfileOptions, 'sampleSize' | 'rng'>,
+  options: Pick<ColumnProfileOptions, 'sampleSize' | 'rng'> = {},
 ): NumericFeatureProfile {
   const sorted = sortedWithoutNaN(values);
   const k = sorted.length;
@@ -52,9 +74,7 @@ export function numericProfile(
   const mean = k > 0 ? sum / k : 0;
   let ss = 0;
   for (let i = 0; i < k; i++) ss += (sorted[i]! - mean) ** 2;
-  const pick = shuffledIndices(k, options.rng).subarray(0, Math.min(k, options.sampleSize));
-  // A uniform sample without replacement, stored sorted (KS and Wasserstein sort it anyway).
-  const sample = Array.from(pick, (i) => sorted[i]!).sort((a, b) => a - b);
+  const sample = referenceSample(sorted, options.sampleSize ?? Number.POSITIVE_INFINITY, options.rng);
   return {
     ...binning,
     count: n,
@@ -100,6 +120,26 @@ export function categoricalProfile(
 }
 
 /**
+ * The profile of one column, numeric or categorical: the one builder behind both the model artifact's
+ * reference profile and `churnwatch report`'s. A numeric column with no value gets empty edges and a
+ * [0, 0] range.
+ */
+export function columnProfile(
+  name: string,
+  column: Column,
+  options: ColumnProfileOptions = {},
+): FeatureProfile {
+  return column.kind === 'numeric'
+    ? numericProfile(name, column.values, options)
+    : categoricalProfile(
+        name,
+        column.codes,
+        column.dictionary,
+        options.topCategories ?? DEFAULT_PROFILE_OPTIONS.topCategories,
+      );
+}
+
+/**
  * The profile of a training part: `features` are profiled from `table`, `scores` are the calibrated
  * probabilities of the same rows, `threshold` the model's decision threshold.
  */
@@ -116,10 +156,7 @@ export function buildReferenceProfile(
   for (const feature of features) {
     const column = table.columns.get(feature.name);
     if (!column) throw new TypeError(`reference table has no column ${feature.name}`);
-    profiles[feature.name] =
-      column.kind === 'numeric'
-        ? numericProfile(feature.name, column.values, options)
-        : categoricalProfile(feature.name, column.codes, column.dictionary, options.topCategories);
+    profiles[feature.name] = columnProfile(feature.name, column, options);
   }
   let positives = 0;
   for (let i = 0; i < table.rowCount; i++) positives += table.target[i]!;

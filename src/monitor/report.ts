@@ -6,27 +6,14 @@
  * The JSON layout is documented in docs/report.md.
  */
 import type { Column, ColumnarTable } from '../data/columnar-table.js';
-import type { Rng } from '../data/rng.js';
-import {
-  categoricalBinIndexer,
-  countNumericBins,
-  createCategoricalBinning,
-  createNumericBinning,
-} from '../model/reference-bins.js';
-import type {
-  CategoricalFeatureProfile,
-  FeatureProfile,
-  NumericFeatureProfile,
-} from '../model/reference-profile-types.js';
+import { type ColumnProfileOptions, columnProfile } from '../model/reference-profile.js';
+import type { FeatureProfile } from '../model/reference-profile-types.js';
 import { type EstimatedPerformance, estimatePerformance } from '../stats/cbpe.js';
 import {
   type ClassificationMetrics,
   calibrationCurve,
   classificationMetrics,
 } from '../stats/classification.js';
-import { decileEdgesSorted } from '../stats/psi.js';
-import { sortedWithoutNaN } from '../stats/quantiles.js';
-import { populationStd } from '../stats/wasserstein.js';
 import { evaluateDataQuality, type FeatureQuality } from './data-quality.js';
 import {
   DEFAULT_DRIFT_POLICY,
@@ -38,91 +25,16 @@ import {
 
 export const REPORT_FORMAT_VERSION = 1;
 
-export interface TableProfileOptions {
-  /** Categories kept as bins of their own (the rest go to `other`); default 20. */
-  readonly topCategories?: number;
-  /** Keep at most this many reference values per numeric column for KS/Wasserstein (default: all). */
-  readonly sampleSize?: number;
-  /** Needed only when sampleSize is smaller than a column. */
-  readonly rng?: Rng;
-}
-
-function numericProfile(
-  name: string,
-  values: Float64Array,
-  options: TableProfileOptions,
-): NumericFeatureProfile | undefined {
-  const sorted = sortedWithoutNaN(values);
-  if (sorted.length === 0) return undefined;
-  const binning = createNumericBinning(
-    name,
-    decileEdgesSorted(sorted),
-    sorted[0]!,
-    sorted[sorted.length - 1]!,
-  );
-  const counts = countNumericBins(binning, values);
-  const shares = Array.from(counts, (c) => c / values.length);
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  const sampleSize = options.sampleSize ?? Number.POSITIVE_INFINITY;
-  let sample: number[];
-  if (sorted.length <= sampleSize) sample = Array.from(sorted);
-  else {
-    if (!options.rng) throw new RangeError('a profile sample smaller than the column needs an rng');
-    const picked = Float64Array.from(sorted);
-    for (let i = 0; i < sampleSize; i++) {
-      const j = i + Math.floor(options.rng.next() * (picked.length - i));
-      const tmp = picked[i]!;
-      picked[i] = picked[j]!;
-      picked[j] = tmp;
-    }
-    sample = Array.from(picked.subarray(0, sampleSize));
-  }
-  return {
-    ...binning,
-    count: values.length,
-    shares,
-    missingShare: 1 - sorted.length / values.length,
-    mean: sum / sorted.length,
-    std: populationStd(sorted),
-    sample,
-  };
-}
-
-function categoricalProfile(
-  name: string,
-  codes: Int32Array,
-  dictionary: readonly string[],
-  options: TableProfileOptions,
-): CategoricalFeatureProfile {
-  const perCode = new Float64Array(dictionary.length);
-  for (const code of codes) if (code >= 0) perCode[code]! += 1;
-  const seen = dictionary.filter((_, i) => perCode[i]! > 0);
-  const ranked = dictionary
-    .map((value, i) => ({ value, count: perCode[i]! }))
-    .filter((c) => c.count > 0)
-    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
-  const top = ranked.slice(0, options.topCategories ?? 20).map((c) => c.value);
-  const binning = createCategoricalBinning(name, top, seen);
-  const indexer = categoricalBinIndexer(binning);
-  const counts = new Float64Array(binning.labels.length);
-  for (const code of codes) counts[indexer(code < 0 ? null : dictionary[code])]! += 1;
-  return {
-    ...binning,
-    count: codes.length,
-    shares: Array.from(counts, (c) => c / codes.length),
-    missingShare: codes.length === 0 ? 0 : counts[counts.length - 1]! / codes.length,
-  };
-}
-
 /**
- * A reference profile of the named columns of any table: decile bins for numeric columns, top categories
- * for categorical ones. Columns with no non-missing value are left out (returned in `skipped`).
+ * A reference profile of the named columns of any table, built per column by `columnProfile`, the
+ * model artifact's builder: decile bins for numeric columns, top categories for categorical ones. By
+ * default every reference value is kept for KS and Wasserstein. Numeric columns with no non-missing
+ * value are left out (returned in `skipped`).
  */
 export function buildTableProfile(
   table: ColumnarTable,
   columns: readonly string[],
-  options: TableProfileOptions = {},
+  options: ColumnProfileOptions = {},
 ): { features: Record<string, FeatureProfile>; skipped: { column: string; reason: string }[] } {
   const features: Record<string, FeatureProfile> = {};
   const skipped: { column: string; reason: string }[] = [];
@@ -132,13 +44,9 @@ export function buildTableProfile(
       skipped.push({ column: name, reason: 'not in the reference' });
       continue;
     }
-    if (column.kind === 'numeric') {
-      const profile = numericProfile(name, column.values, options);
-      if (profile) features[name] = profile;
-      else skipped.push({ column: name, reason: 'every reference value is missing' });
-    } else {
-      features[name] = categoricalProfile(name, column.codes, column.dictionary, options);
-    }
+    if (column.kind === 'numeric' && column.values.every(Number.isNaN))
+      skipped.push({ column: name, reason: 'every reference value is missing' });
+    else features[name] = columnProfile(name, column, options);
   }
   return { features, skipped };
 }
