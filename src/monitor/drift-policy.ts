@@ -90,6 +90,12 @@ export interface FeatureDriftResult {
   /** The statistic whose verdict counts. */
   method: DriftStatisticName;
   scores: Partial<Record<DriftStatisticName, number>>;
+  /**
+   * SciPy's plain `wasserstein_distance(reference sample, current)`, in the feature's own units (the
+   * normed one is in `scores`). Reported only: no threshold, no verdict. Present when
+   * `scores.wasserstein_normed` is.
+   */
+  wasserstein?: number;
   pValues: Partial<Record<DriftStatisticName, number>>;
   thresholds: Partial<Record<DriftStatisticName, number>>;
   /** Where each threshold came from. */
@@ -149,6 +155,7 @@ export function evaluateFeatureDrift(
   for (let i = 0; i < counts.length; i++) rows += counts[i]!;
   const scores: Partial<Record<DriftStatisticName, number>> = {};
   const pValues: Partial<Record<DriftStatisticName, number>> = {};
+  let wasserstein: number | undefined;
   if (rows > 0) {
     const curShares = Array.from(counts, (c) => c / rows);
     scores.psi = psi(profile.shares, curShares);
@@ -166,7 +173,8 @@ export function evaluateFeatureDrift(
         scores.ks = ks.statistic;
         pValues.ks = ks.pValue;
       }
-      scores.wasserstein_normed = wassersteinNormed(wassersteinSorted(sample, values), profile.std);
+      wasserstein = wassersteinSorted(sample, values);
+      scores.wasserstein_normed = wassersteinNormed(wasserstein, profile.std);
       if (!large) method = 'ks';
     }
   } else if (rows > 0) {
@@ -204,6 +212,7 @@ export function evaluateFeatureDrift(
     rows,
     method,
     scores,
+    ...(wasserstein === undefined ? {} : { wasserstein }),
     pValues,
     thresholds: usedThresholds,
     thresholdSource,

@@ -59,7 +59,7 @@ export function renderReportHtml(report: DriftReport): string {
       const cls = f.drifted ? 'drift' : '';
       const threshold =
         f.thresholdSource === 'p-value' ? `p &lt; ${report.policy.alpha}` : num(f.thresholds[f.method]);
-      return `<tr class="${cls}"><td><a href="#f-${esc(f.feature)}">${esc(f.feature)}</a></td><td>${f.kind}</td><td>${f.rows}</td><td>${f.method}</td><td>${num(f.scores[f.method])}</td><td>${threshold}</td><td>${num(f.pValues[f.method])}</td><td>${num(f.scores.psi)}</td><td>${num(f.scores.jensen_shannon)}</td><td>${num(f.scores.ks)}</td><td>${num(f.scores.wasserstein_normed)}</td><td>${num(f.scores.chi_square, 2)}</td><td>${verdict}</td></tr>`;
+      return `<tr class="${cls}"><td><a href="#f-${esc(f.feature)}">${esc(f.feature)}</a></td><td>${f.kind}</td><td>${f.rows}</td><td>${f.method}</td><td>${num(f.scores[f.method])}</td><td>${threshold}</td><td>${num(f.pValues[f.method])}</td><td>${num(f.scores.psi)}</td><td>${num(f.scores.jensen_shannon)}</td><td>${num(f.scores.ks)}</td><td>${num(f.scores.wasserstein_normed)}</td><td>${num(f.wasserstein)}</td><td>${num(f.scores.chi_square, 2)}</td><td>${verdict}</td></tr>`;
     })
     .join('\n');
   const charts = report.features
@@ -93,7 +93,7 @@ export function renderReportHtml(report: DriftReport): string {
 <h1>Drift report</h1>
 <p>${esc(report.current.name)} (${report.current.rows} rows) against ${esc(report.reference.name)} (${report.reference.rows} rows), generated ${esc(report.generatedAt)}.</p>
 <p><b>${s.drifted}</b> of ${s.judged} judged columns drifted (share ${num(s.driftShare, 2)})${s.datasetDrift ? ' — <b>dataset drift</b>' : ''}.</p>
-<table><tr><th>column</th><th>kind</th><th>rows</th><th>method</th><th>score</th><th>threshold</th><th>p-value</th><th>PSI</th><th>JS</th><th>KS</th><th>Wasserstein/σ</th><th>χ²</th><th>verdict</th></tr>
+<table><tr><th>column</th><th>kind</th><th>rows</th><th>method</th><th>score</th><th>threshold</th><th>p-value</th><th>PSI</th><th>JS</th><th>KS</th><th>Wasserstein/σ</th><th>Wasserstein</th><th>χ²</th><th>verdict</th></tr>
 ${rows}
 </table>
 ${quality ? `<h2>Data quality</h2><ul>${quality}</ul>` : ''}

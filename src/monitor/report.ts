@@ -247,7 +247,20 @@ function fmt(value: number | undefined, digits = 4): string {
 
 /** A plain-text summary table for the terminal. */
 export function formatReportSummary(report: DriftReport): string {
-  const rows = [['column', 'kind', 'rows', 'method', 'score', 'threshold', 'p-value', 'verdict']];
+  const rows = [
+    [
+      'column',
+      'kind',
+      'rows',
+      'method',
+      'score',
+      'threshold',
+      'p-value',
+      'wasserstein/std',
+      'wasserstein',
+      'verdict',
+    ],
+  ];
   for (const f of report.features) {
     rows.push([
       f.feature,
@@ -257,6 +270,8 @@ export function formatReportSummary(report: DriftReport): string {
       fmt(f.scores[f.method]),
       f.thresholdSource === 'p-value' ? `p<${report.policy.alpha}` : fmt(f.thresholds[f.method]),
       fmt(f.pValues[f.method]),
+      fmt(f.scores.wasserstein_normed),
+      fmt(f.wasserstein),
       f.drifted === null ? 'too few rows' : f.drifted ? 'DRIFT' : 'ok',
     ]);
   }
