@@ -1,6 +1,7 @@
 /**
  * What serving needs from a trained model, whatever is inside the artifact. The model module
- * (gbdt.ts, score.ts, model-io.ts) implements it; server/, monitor/ and simulate/ only see this.
+ * (gbdt-churn-model.ts, compiled-forest.ts, model-io.ts) implements it; server/, monitor/ and simulate/
+ * only see this.
  */
 
 import type { ColumnarTable } from '../data/columnar-table.js';

@@ -1,6 +1,6 @@
 /**
  * The reference profile: what the training part looked like, made once at training time and stored
- * inside the model artifact (see ARCHITECTURE.md). Serving, the Pushgateway push, the monitor and the
+ * inside the model artifact (docs/model.md, "The artifact"). Serving, the Pushgateway push, the monitor and the
  * dashboards all compare live traffic against it.
  */
 import type { CategoricalBinning, NumericBinning } from './reference-bins.js';

@@ -1,9 +1,9 @@
 /**
  * The Prometheus recording and alerting rules, as data. Drift, performance and churn rates are
- * computed here from counters that every replica exports (see ARCHITECTURE.md: counters sum across
+ * computed here from counters that every replica exports (see docs/stack.md: counters sum across
  * replicas), so the numbers are right for any number of `serve` processes and any window.
  *
- * Conventions (the project's, see shared/oracles/README.md): shares are floored at 1e-4;
+ * Conventions (the project's, see docs/drift.md): shares are floored at 1e-4;
  * PSI = Σ (cur − ref)·ln(cur/ref) on the floored shares; Jensen-Shannon is the base-2 distance
  * (SciPy's `jensenshannon(base=2)`, which renormalises its inputs) on the same floored shares.
  */

@@ -1,5 +1,5 @@
 /**
- * Population Stability Index on binned shares, the project-wide convention (shared/oracles/README.md):
+ * Population Stability Index on binned shares, the project-wide convention (docs/drift.md):
  * shares floored at 1e-4, PSI = Σ (cur − ref) · ln(cur / ref). The same bins are used by serving
  * counters, Prometheus histogram buckets and the monitor, so a PSI computed anywhere is one number.
  */
