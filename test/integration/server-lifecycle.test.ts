@@ -274,6 +274,14 @@ describe('server lifecycle', () => {
         assert.equal(docs.status, 200);
         const spec = (await docs.json()) as { paths: Record<string, unknown> };
         assert.ok(spec.paths['/predict'] && spec.paths['/feedback']);
+        // The Swagger UI page and its assets come through @fastify/static (pinned in package.json's
+        // overrides to a release that runs on Node 20 without engine warnings).
+        const page = await fetch(`${server.url}/docs/static/index.html`);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /swagger/i);
+        const css = await fetch(`${server.url}/docs/static/swagger-ui.css`);
+        assert.equal(css.status, 200);
+        assert.match(css.headers.get('content-type') ?? '', /text\/css/);
       } finally {
         // The flush interval is a minute: only the graceful close can have written them.
         await server.close();
