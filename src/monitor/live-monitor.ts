@@ -9,10 +9,10 @@
 import type { Registry } from 'prom-client';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { RecordBins } from '../model/record-binner.js';
-import type { PredictionObserver } from '../server/prediction-observer.js';
 import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
 import { DEFAULT_DRIFT_POLICY, type DriftPolicyOptions } from './drift-policy.js';
 import { type AnalysisSource, cachedAnalysis, registerMonitorGauges } from './monitor-gauges.js';
+import type { PredictionObserver } from './prediction-observer.js';
 import { analyzeWindow, type WindowAnalysis } from './window-analysis.js';
 import { PredictionWindow, type WindowOptions } from './windows.js';
 
