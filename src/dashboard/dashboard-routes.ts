@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ChurnModel } from '../model/churn-model.js';
+import { AlertHold } from '../monitor/alert-evaluation.js';
 import type { WindowAnalysis } from '../monitor/window-analysis.js';
 import type { PredictionWindow } from '../monitor/windows.js';
 import type { FeedbackCounts, PredictionColumns, PredictionQuery } from '../store/prediction-store.js';
@@ -19,6 +20,8 @@ import { buildDashboardData, DASHBOARD_RANGES, type DashboardData, DEFAULT_RANGE
 export interface DashboardMonitor {
   analyze(): Promise<WindowAnalysis | undefined>;
   currentWindow(): PredictionWindow | undefined;
+  /** When a label last joined one of its predictions (ms), for the labels-not-arriving alert. */
+  lastLabelAt?(): number | undefined;
 }
 
 /** What the dashboard reads from the app that mounts it. */
@@ -88,6 +91,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     return body;
   };
   const source = options.source;
+  // The alerts' pending time (their `for`) carries over from one answer to the next.
+  const alertHold = new AlertHold();
   const cacheMs = options.cacheMs ?? 2000;
   const maxRows = options.maxRows ?? 200_000;
   const cache = new Map<string, { at: number; version: string; value: Promise<DashboardData | undefined> }>();
@@ -111,7 +116,16 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
       source.readColumns({ from: now - rangeMs, modelVersion: model.info.version, limit: maxRows }),
       source.countFeedback(),
     ]);
-    return buildDashboardData({ model, columns, live, feedback, rangeName, now });
+    return buildDashboardData({
+      model,
+      columns,
+      live,
+      feedback,
+      rangeName,
+      now,
+      lastLabelAt: monitor?.lastLabelAt?.(),
+      alertHold,
+    });
   };
 
   app.get('/dashboard', { schema: { hide: true } }, async (_request, reply) =>

@@ -32,6 +32,8 @@ export interface LiveMonitor extends PredictionObserver {
   analyze(): Promise<WindowAnalysis | undefined>;
   /** The current window, for inspection. */
   currentWindow(): PredictionWindow | undefined;
+  /** When a label last joined one of this process's predictions (ms); undefined before the first. */
+  lastLabelAt(): number | undefined;
 }
 
 export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor {
@@ -40,6 +42,7 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
   let getModel = options.getModel;
   let window: PredictionWindow | undefined;
   let windowModel: ChurnModel | undefined;
+  let lastLabelAt: number | undefined;
 
   const windowFor = (model: ChurnModel): PredictionWindow => {
     if (!window || windowModel !== model) {
@@ -81,6 +84,7 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
       if (w.options.maxAgeMs !== undefined) w.expire(clock());
     },
     observeFeedback(outcomes: readonly FeedbackOutcome[]) {
+      if (outcomes.some((o) => o.status === 'joined')) lastLabelAt = clock();
       const w = window;
       if (!w) return;
       for (const o of outcomes) {
@@ -94,5 +98,6 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
     },
     analyze,
     currentWindow: () => window,
+    lastLabelAt: () => lastLabelAt,
   };
 }
