@@ -7,6 +7,7 @@
  */
 import type { ChurnModel } from '../model/churn-model.js';
 import type { FeatureProfile } from '../model/reference-profile-types.js';
+import { AlertHold, type AlertStatus, evaluateWindowAlerts } from '../monitor/alert-evaluation.js';
 import { analyzeChunks, type ChunkSeries, windowDataFromColumns } from '../monitor/chunks.js';
 import { DEFAULT_DRIFT_POLICY } from '../monitor/drift-policy.js';
 import { type AnalysisModel, analyzeWindow, type WindowAnalysis } from '../monitor/window-analysis.js';
@@ -25,10 +26,6 @@ export const DASHBOARD_RANGES: Readonly<Record<string, number>> = Object.freeze(
 export const DEFAULT_RANGE = '1h';
 /** Chunks per range: enough points for a readable line, few enough to analyse in milliseconds. */
 const CHUNKS_PER_RANGE = 30;
-/** A performance this far below validation raises the performance alerts (as the Prometheus rules). */
-const PERFORMANCE_MARGIN = 0.1;
-/** Labelled rows needed before realized performance is judged. */
-const MIN_LABELED = 100;
 
 export interface Distribution {
   readonly labels: readonly string[];
@@ -53,11 +50,8 @@ export interface FeatureRow {
   issues: string[];
 }
 
-export interface AlertState {
-  name: string;
-  state: 'firing' | 'ok' | 'no data';
-  detail: string;
-}
+/** One alert of monitor/alert-definitions.ts on the live window: firing, pending (held for less than `for`), ok or no data. */
+export type AlertState = AlertStatus;
 
 export interface Performance {
   accuracy: number;
@@ -125,6 +119,10 @@ export interface DashboardInput {
   readonly feedback: FeedbackCounts;
   readonly rangeName: string;
   readonly now: number;
+  /** When a label last joined a prediction, when the caller knows (the monitor does); the range's rows are looked at too. */
+  readonly lastLabelAt?: number | undefined;
+  /** Keeps the alerts' pending time across calls (the routes keep one); default: a fresh one. */
+  readonly alertHold?: AlertHold;
 }
 
 function finite(v: number | undefined | null): number | null {
@@ -286,7 +284,6 @@ export function buildDashboardData(input: DashboardInput): DashboardData {
 
   const scoreThreshold =
     model.profile.thresholds?.byFeature.score?.psi ?? DEFAULT_DRIFT_POLICY.fallbackThresholds.psi ?? 0.2;
-  const realized = a.labeled >= MIN_LABELED ? perf(a.realized) : null;
   const estimated = perf(a.estimated);
   const liveOut: DashboardData['live'] = {
     source,
@@ -327,85 +324,17 @@ export function buildDashboardData(input: DashboardInput): DashboardData {
     series,
     scoreThreshold,
     feedback: input.feedback,
-    alerts: alertStates(liveOut, model, realized, estimated, input.feedback, now),
+    alerts: (input.alertHold ?? new AlertHold()).update(
+      evaluateWindowAlerts({ analysis: a, validation: v, lastLabelAt: lastLabelAt(input), now }),
+      now,
+    ),
   };
 }
 
-function alertStates(
-  live: DashboardData['live'],
-  model: ChurnModel,
-  realized: Performance | null,
-  estimated: Performance | null,
-  feedback: FeedbackCounts,
-  now: number,
-): AlertState[] {
-  const v = model.info.validation;
-  const judged = live.features.some((f) => f.drifted !== null);
-  const drifted = live.features.filter((f) => f.drifted === true).map((f) => f.feature);
-  const lowPerf = (p: Performance | null): string | undefined => {
-    if (!p) return undefined;
-    const low: string[] = [];
-    if (p.accuracy < v.accuracy - PERFORMANCE_MARGIN)
-      low.push(`accuracy ${p.accuracy.toFixed(3)} < ${v.accuracy.toFixed(3)} − ${PERFORMANCE_MARGIN}`);
-    if (p.f1 < v.f1 - PERFORMANCE_MARGIN)
-      low.push(`F1 ${p.f1.toFixed(3)} < ${v.f1.toFixed(3)} − ${PERFORMANCE_MARGIN}`);
-    return low.length > 0 ? low.join(', ') : undefined;
-  };
-  const realizedLow = lowPerf(realized);
-  const estimatedLow = lowPerf(estimated);
-  const missingSpikes = live.features.filter(
-    (f) => f.missingShare !== null && f.missingShare - f.referenceMissingShare > 0.05,
-  );
-  const oldest = live.from ?? now;
-  const waitingForLabels =
-    live.rows >= DEFAULT_DRIFT_POLICY.minWindowRows && live.labeled === 0 && now - oldest > 10 * 60_000;
-  return [
-    {
-      name: 'ChurnwatchFeatureDrift',
-      state: !judged ? 'no data' : drifted.length > 0 ? 'firing' : 'ok',
-      detail:
-        drifted.length > 0
-          ? `drifting: ${drifted.join(', ')}`
-          : judged
-            ? 'no feature drifts'
-            : 'window too small for a verdict',
-    },
-    {
-      name: 'ChurnwatchPredictionDrift',
-      state: live.score?.drifted == null ? 'no data' : live.score.drifted ? 'firing' : 'ok',
-      detail: live.score
-        ? `${live.score.method} ${live.score.score?.toPrecision(3) ?? '–'} (threshold ${live.score.threshold?.toPrecision(3) ?? 'p-value'})`
-        : 'no score profile',
-    },
-    {
-      name: 'ChurnwatchRealizedPerformanceLow',
-      state: realized ? (realizedLow ? 'firing' : 'ok') : 'no data',
-      detail: realized
-        ? (realizedLow ?? 'within 0.1 of validation')
-        : `fewer than ${MIN_LABELED} labelled predictions in the window`,
-    },
-    {
-      name: 'ChurnwatchEstimatedPerformanceLow',
-      state: estimated ? (estimatedLow ? 'firing' : 'ok') : 'no data',
-      detail: estimated ? (estimatedLow ?? 'within 0.1 of validation') : 'no predictions in the window',
-    },
-    {
-      name: 'ChurnwatchLabelsNotArriving',
-      state: live.rows === 0 ? 'no data' : waitingForLabels ? 'firing' : 'ok',
-      detail: `${(100 * live.labelCoverage).toFixed(1)} % of the window labelled, ${feedback.pending} feedback pending`,
-    },
-    {
-      name: 'ChurnwatchMissingValueSpike',
-      state: live.rows === 0 ? 'no data' : missingSpikes.length > 0 ? 'firing' : 'ok',
-      detail:
-        missingSpikes.length > 0
-          ? missingSpikes
-              .map(
-                (f) =>
-                  `${f.feature} ${(100 * f.missingShare!).toFixed(0)} % (training ${(100 * f.referenceMissingShare).toFixed(0)} %)`,
-              )
-              .join(', ')
-          : 'missing shares as in training',
-    },
-  ];
+/** The newest label join known: the caller's, or the newest among the range's stored predictions. */
+function lastLabelAt(input: DashboardInput): number | undefined {
+  let last = input.lastLabelAt ?? Number.NEGATIVE_INFINITY;
+  const observed = input.columns.labelObservedAt;
+  for (let i = 0; i < input.columns.rowCount; i++) if (observed[i]! > last) last = observed[i]!;
+  return Number.isFinite(last) ? last : undefined;
 }

@@ -1,28 +1,44 @@
 /**
  * The built-in dashboard, for users without Grafana: GET /dashboard (one static page), GET
  * /dashboard/data.json?range=1h (dashboard-data.ts), and the page's assets, uPlot included, served from
- * the package itself so the page works offline. Mounted by build-app.ts; it reads the served model, the
- * store and the in-process monitor through `app.churnwatch`.
+ * the package itself so the page works offline. Mounted by the app (server/build-app.ts), which passes
+ * what it reads as options (`DashboardSource`): the dashboard knows nothing of the server's context.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ChurnModel } from '../model/churn-model.js';
+import { AlertHold } from '../monitor/alert-evaluation.js';
 import type { WindowAnalysis } from '../monitor/window-analysis.js';
 import type { PredictionWindow } from '../monitor/windows.js';
-import type { PredictionObserver } from '../server/prediction-observer.js';
+import type { FeedbackCounts, PredictionColumns, PredictionQuery } from '../store/prediction-store.js';
 import { buildDashboardData, DASHBOARD_RANGES, type DashboardData, DEFAULT_RANGE } from './dashboard-data.js';
 
 /** What the dashboard needs from the in-process monitor (monitor/live-monitor.ts provides it). */
 export interface DashboardMonitor {
   analyze(): Promise<WindowAnalysis | undefined>;
   currentWindow(): PredictionWindow | undefined;
+  /** When a label last joined one of its predictions (ms), for the labels-not-arriving alert. */
+  lastLabelAt?(): number | undefined;
+}
+
+/** What the dashboard reads from the app that mounts it. */
+export interface DashboardSource {
+  /** The model served now (read once per answer). */
+  currentModel(): ChurnModel | undefined;
+  readonly clock: () => number;
+  /** Writes the predictions acknowledged so far, so that the page shows them. */
+  flush(): Promise<void>;
+  readColumns(query: PredictionQuery): Promise<PredictionColumns>;
+  countFeedback(): Promise<FeedbackCounts>;
+  /** The in-process monitor, when one runs. */
+  readonly monitor?: DashboardMonitor | undefined;
 }
 
 export interface DashboardOptions {
-  /** The live monitor; default: the server's observer when it is one. */
-  readonly monitor?: DashboardMonitor;
+  readonly source: DashboardSource;
   /** How long one data.json answer is reused, in ms (default 2000). */
   readonly cacheMs?: number;
   /** Most stored predictions read for the history (the newest ones; default 200,000). */
@@ -55,9 +71,12 @@ async function readStatic(name: string): Promise<Buffer> {
   throw lastError;
 }
 
-function isDashboardMonitor(o: PredictionObserver | undefined): o is PredictionObserver & DashboardMonitor {
+/** The observer as a DashboardMonitor when it is one (the live monitor is), else undefined. */
+export function asDashboardMonitor(o: unknown): DashboardMonitor | undefined {
   const m = o as Partial<DashboardMonitor> | undefined;
-  return typeof m?.analyze === 'function' && typeof m.currentWindow === 'function';
+  return typeof m?.analyze === 'function' && typeof m.currentWindow === 'function'
+    ? (m as DashboardMonitor)
+    : undefined;
 }
 
 export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
@@ -71,18 +90,19 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     }
     return body;
   };
+  const source = options.source;
+  // The alerts' pending time (their `for`) carries over from one answer to the next.
+  const alertHold = new AlertHold();
   const cacheMs = options.cacheMs ?? 2000;
   const maxRows = options.maxRows ?? 200_000;
   const cache = new Map<string, { at: number; version: string; value: Promise<DashboardData | undefined> }>();
 
   const compute = async (rangeName: string): Promise<DashboardData | undefined> => {
-    const ctx = app.churnwatch.context;
-    const loaded = ctx.models.current;
-    if (!loaded) return undefined;
-    const model = loaded.model;
-    const now = ctx.clock();
+    const model = source.currentModel();
+    if (!model) return undefined;
+    const now = source.clock();
     const rangeMs = DASHBOARD_RANGES[rangeName]!;
-    const monitor = options.monitor ?? (isDashboardMonitor(ctx.observer) ? ctx.observer : undefined);
+    const monitor = source.monitor;
     let live: { data: ReturnType<PredictionWindow['snapshot']>; analysis: WindowAnalysis } | undefined;
     if (monitor) {
       const window = monitor.currentWindow();
@@ -91,12 +111,21 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
         live = { data: window.snapshot(now), analysis };
     }
     // Acknowledged predictions reach the log within the flush interval; flush so the page shows them.
-    await ctx.writer.flush();
+    await source.flush();
     const [columns, feedback] = await Promise.all([
-      ctx.store.readColumns({ from: now - rangeMs, modelVersion: model.info.version, limit: maxRows }),
-      ctx.store.countFeedback(),
+      source.readColumns({ from: now - rangeMs, modelVersion: model.info.version, limit: maxRows }),
+      source.countFeedback(),
     ]);
-    return buildDashboardData({ model, columns, live, feedback, rangeName, now });
+    return buildDashboardData({
+      model,
+      columns,
+      live,
+      feedback,
+      rangeName,
+      now,
+      lastLabelAt: monitor?.lastLabelAt?.(),
+      alertHold,
+    });
   };
 
   app.get('/dashboard', { schema: { hide: true } }, async (_request, reply) =>
@@ -140,8 +169,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     },
     async (request, reply) => {
       const rangeName = request.query.range ?? DEFAULT_RANGE;
-      const now = app.churnwatch.context.clock();
-      const version = app.churnwatch.context.models.current?.model.info.version ?? '';
+      const now = source.clock();
+      const version = source.currentModel()?.info.version ?? '';
       let entry = cache.get(rangeName);
       if (!entry || now - entry.at >= cacheMs || entry.version !== version) {
         const value = compute(rangeName);

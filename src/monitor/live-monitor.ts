@@ -9,10 +9,10 @@
 import type { Registry } from 'prom-client';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { RecordBins } from '../model/record-binner.js';
-import type { PredictionObserver } from '../server/prediction-observer.js';
 import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
 import { DEFAULT_DRIFT_POLICY, type DriftPolicyOptions } from './drift-policy.js';
 import { type AnalysisSource, cachedAnalysis, registerMonitorGauges } from './monitor-gauges.js';
+import type { PredictionObserver } from './prediction-observer.js';
 import { analyzeWindow, type WindowAnalysis } from './window-analysis.js';
 import { PredictionWindow, type WindowOptions } from './windows.js';
 
@@ -32,6 +32,8 @@ export interface LiveMonitor extends PredictionObserver {
   analyze(): Promise<WindowAnalysis | undefined>;
   /** The current window, for inspection. */
   currentWindow(): PredictionWindow | undefined;
+  /** When a label last joined one of this process's predictions (ms); undefined before the first. */
+  lastLabelAt(): number | undefined;
 }
 
 export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor {
@@ -40,6 +42,7 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
   let getModel = options.getModel;
   let window: PredictionWindow | undefined;
   let windowModel: ChurnModel | undefined;
+  let lastLabelAt: number | undefined;
 
   const windowFor = (model: ChurnModel): PredictionWindow => {
     if (!window || windowModel !== model) {
@@ -81,6 +84,7 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
       if (w.options.maxAgeMs !== undefined) w.expire(clock());
     },
     observeFeedback(outcomes: readonly FeedbackOutcome[]) {
+      if (outcomes.some((o) => o.status === 'joined')) lastLabelAt = clock();
       const w = window;
       if (!w) return;
       for (const o of outcomes) {
@@ -94,5 +98,6 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
     },
     analyze,
     currentWindow: () => window,
+    lastLabelAt: () => lastLabelAt,
   };
 }

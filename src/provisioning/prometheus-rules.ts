@@ -7,31 +7,24 @@
  * PSI = Σ (cur − ref)·ln(cur/ref) on the floored shares; Jensen-Shannon is the base-2 distance
  * (SciPy's `jensenshannon(base=2)`, which renormalises its inputs) on the same floored shares.
  */
+import {
+  ALERT_DEFINITIONS,
+  ALERT_WINDOW,
+  type AlertDefinition,
+  type AlertDefinitions,
+} from '../monitor/alert-definitions.js';
 import { increaseAcrossReplicas, metric, oneAcrossReplicas, REPLICA_LABELS, selector } from './promql.js';
 
 export interface RuleOptions {
   /** Monitoring windows to record (PromQL durations); the first is the one alerts use unless `alertWindow` says otherwise. */
   readonly windows: readonly string[];
   readonly alertWindow: string;
-  /** Drift and missing-value alerts wait for this many rows in the alert window (thresholds are calibrated for full windows). */
-  readonly minWindowRows: number;
-  /** Realized-performance alerts wait for this many labeled rows in the alert window. */
-  readonly minLabeledRows: number;
   /** Floor applied to every share before PSI and Jensen-Shannon (the project convention). */
   readonly shareFloor: number;
-  /** Used when the monitor exports no calibrated churnwatch_drift_threshold for a feature. */
-  readonly defaultPsiThreshold: number;
+  /** Used when the monitor exports no churnwatch_drift_threshold{method="jensen_shannon"} for a feature. */
   readonly defaultJensenShannonThreshold: number;
-  /** Alert when realized or estimated accuracy/F1 is this much (absolute) below its validation value. */
-  readonly performanceMargin: number;
-  /** Alert when a feature's missing share exceeds its reference share by this much (absolute). */
-  readonly missingShareMargin: number;
-  /** Labels are "not arriving" when predictions flow but no feedback joined over this duration. */
-  readonly labelsExpectedWithin: string;
-  readonly pendingFeedbackMax: number;
-  readonly httpErrorRatioMax: number;
-  readonly latencyP99MaxSeconds: number;
-  readonly trainingMaxAgeSeconds: number;
+  /** The alerts: names, conditions' thresholds, `for`, severities, summaries (monitor/alert-definitions.ts). */
+  readonly alerts: AlertDefinitions;
   /** Scrape job names from prometheus.yml. */
   readonly apiJob: string;
   readonly pushgatewayJob: string;
@@ -40,20 +33,11 @@ export interface RuleOptions {
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = Object.freeze({
-  windows: Object.freeze(['1h', '5m']),
-  alertWindow: '1h',
-  minWindowRows: 500,
-  minLabeledRows: 200,
+  windows: Object.freeze([ALERT_WINDOW, '5m']),
+  alertWindow: ALERT_WINDOW,
   shareFloor: 1e-4,
-  defaultPsiThreshold: 0.25,
   defaultJensenShannonThreshold: 0.1,
-  performanceMargin: 0.1,
-  missingShareMargin: 0.1,
-  labelsExpectedWithin: '1d',
-  pendingFeedbackMax: 100,
-  httpErrorRatioMax: 0.05,
-  latencyP99MaxSeconds: 0.5,
-  trainingMaxAgeSeconds: 7 * 86400,
+  alerts: ALERT_DEFINITIONS,
   apiJob: 'churnwatch-api',
   pushgatewayJob: 'pushgateway',
   runbookUrl: 'https://github.com/churnwatch/churnwatch/blob/main/docs/runbook.md',
@@ -229,7 +213,7 @@ function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
     ),
     { record: r.featureDriftScore(w), labels: { method: 'psi' }, expr: r.featurePsi(w) },
     { record: r.featureDriftScore(w), labels: { method: 'jensen_shannon' }, expr: r.featureJensenShannon(w) },
-    thresholds('psi', o.defaultPsiThreshold, r.featurePsi(w)),
+    thresholds('psi', o.alerts.featureDrift.params.defaultPsiThreshold, r.featurePsi(w)),
     thresholds('jensen_shannon', o.defaultJensenShannonThreshold, r.featureJensenShannon(w)),
     {
       record: r.featureDriftStatus(w),
@@ -272,7 +256,7 @@ function scoreDriftRules(w: string, o: RuleOptions): RecordingRule[] {
       },
       o.shareFloor,
     ),
-    thresholds('psi', o.defaultPsiThreshold, r.scorePsi(w)),
+    thresholds('psi', o.alerts.predictionDrift.params.defaultPsiThreshold, r.scorePsi(w)),
     thresholds('jensen_shannon', o.defaultJensenShannonThreshold, r.scoreJensenShannon(w)),
   ];
 }
@@ -381,146 +365,121 @@ function percent(x: number): string {
 
 export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS): RuleGroup<AlertingRule>[] {
   const o = options;
+  const a = o.alerts;
   const w = o.alertWindow;
   const r = recorded;
-  const runbook = (alert: string) => `${o.runbookUrl}#${alert.toLowerCase()}`;
-  const alert = (
-    name: string,
-    severity: 'critical' | 'warning' | 'info',
-    forDuration: string,
+  /** One rule from its definition: the expression and description are PromQL's, the rest is the definition's. */
+  const rule = (
+    d: AlertDefinition<Readonly<Record<string, number | string>>>,
     expr: string,
-    summary: string,
     description: string,
   ): AlertingRule => ({
-    alert: name,
+    alert: d.name,
     expr,
-    for: forDuration,
-    labels: { severity },
-    annotations: { summary, description, runbook_url: runbook(name) },
+    for: d.for,
+    labels: { severity: d.severity },
+    annotations: {
+      summary: d.summary,
+      description,
+      runbook_url: `${o.runbookUrl}#${d.name.toLowerCase()}`,
+    },
   });
   const validation = oneAcrossReplicas(selector(metric('modelValidation'), { metric: '~accuracy|f1' }));
+  const performanceLow = (kind: 'realized' | 'estimated', margin: number, minRows: number) =>
+    [
+      `${selector(r.modelPerformance(w), { kind, metric: '~accuracy|f1' })}`,
+      `< on(model_version, metric) (${validation} - ${margin})`,
+      `and on(model_version) ${selector(r.confusionRows(w), { kind })} >= ${minRows}`,
+    ].join('\n');
+  const { featureDrift, predictionDrift, realizedPerformanceLow, estimatedPerformanceLow } = a;
+  const { labelsNotArriving, feedbackPendingGrowing, missingValueSpike } = a;
+  const labelsWithin = labelsNotArriving.params.labelsExpectedWithin;
   const rules: AlertingRule[] = [
-    alert(
-      'ChurnwatchFeatureDrift',
-      'warning',
-      '15m',
+    rule(
+      featureDrift,
       [
         `(${selector(r.featureDriftScore(w), { method: 'psi' })} > on(model_version, feature, method) ${r.featureDriftThreshold(w)})`,
-        `and on(model_version, feature) ${r.featureRows(w)} >= ${o.minWindowRows}`,
+        `and on(model_version, feature) ${r.featureRows(w)} >= ${featureDrift.params.minWindowRows}`,
       ].join('\n'),
-      'Feature {{ $labels.feature }} drifted (PSI {{ $value | printf "%.3f" }})',
-      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (the calibrated churnwatch_drift_threshold, or ${o.defaultPsiThreshold} when none is exported).`,
+      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (the calibrated churnwatch_drift_threshold, or ${featureDrift.params.defaultPsiThreshold} when none is exported).`,
     ),
-    alert(
-      'ChurnwatchPredictionDrift',
-      'warning',
-      '15m',
+    rule(
+      predictionDrift,
       [
         `${r.scorePsi(w)} > on(model_version) ${selector(r.scoreDriftThreshold(w), { method: 'psi' })}`,
-        `and on(model_version) ${r.scoreRows(w)} >= ${o.minWindowRows}`,
+        `and on(model_version) ${r.scoreRows(w)} >= ${predictionDrift.params.minWindowRows}`,
       ].join('\n'),
-      'Churn score distribution drifted (PSI {{ $value | printf "%.3f" }})',
-      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated, or ${o.defaultPsiThreshold}).`,
+      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated, or ${predictionDrift.params.defaultPsiThreshold}).`,
     ),
-    alert(
-      'ChurnwatchRealizedPerformanceLow',
-      'critical',
-      '30m',
-      [
-        `${selector(r.modelPerformance(w), { kind: 'realized', metric: '~accuracy|f1' })}`,
-        `< on(model_version, metric) (${validation} - ${o.performanceMargin})`,
-        `and on(model_version) ${selector(r.confusionRows(w), { kind: 'realized' })} >= ${o.minLabeledRows}`,
-      ].join('\n'),
-      'Realized {{ $labels.metric }} of model {{ $labels.model_version }} fell to {{ $value | printf "%.3f" }}',
-      `From the labels joined over the last ${w}, the {{ $labels.metric }} of model {{ $labels.model_version }} is {{ $value | printf "%.3f" }}, more than ${o.performanceMargin} below its validation value at training time.`,
+    rule(
+      realizedPerformanceLow,
+      performanceLow(
+        'realized',
+        realizedPerformanceLow.params.margin,
+        realizedPerformanceLow.params.minLabeledRows,
+      ),
+      `From the labels joined over the last ${w}, the {{ $labels.metric }} of model {{ $labels.model_version }} is {{ $value | printf "%.3f" }}, more than ${realizedPerformanceLow.params.margin} below its validation value at training time.`,
     ),
-    alert(
-      'ChurnwatchEstimatedPerformanceLow',
-      'warning',
-      '30m',
-      [
-        `${selector(r.modelPerformance(w), { kind: 'estimated', metric: '~accuracy|f1' })}`,
-        `< on(model_version, metric) (${validation} - ${o.performanceMargin})`,
-        `and on(model_version) ${selector(r.confusionRows(w), { kind: 'estimated' })} >= ${o.minWindowRows}`,
-      ].join('\n'),
-      'Estimated {{ $labels.metric }} of model {{ $labels.model_version }} fell to {{ $value | printf "%.3f" }}',
-      `Estimated from calibrated scores (CBPE) over the last ${w}, the {{ $labels.metric }} of model {{ $labels.model_version }} is {{ $value | printf "%.3f" }}, more than ${o.performanceMargin} below its validation value. No labels are needed for this estimate; it assumes the relation between features and churn has not changed.`,
+    rule(
+      estimatedPerformanceLow,
+      performanceLow(
+        'estimated',
+        estimatedPerformanceLow.params.margin,
+        estimatedPerformanceLow.params.minWindowRows,
+      ),
+      `Estimated from calibrated scores (CBPE) over the last ${w}, the {{ $labels.metric }} of model {{ $labels.model_version }} is {{ $value | printf "%.3f" }}, more than ${estimatedPerformanceLow.params.margin} below its validation value. No labels are needed for this estimate; it assumes the relation between features and churn has not changed.`,
     ),
-    alert(
-      'ChurnwatchLabelsNotArriving',
-      'warning',
-      '30m',
+    rule(
+      labelsNotArriving,
       [
         `sum(increase(${metric('predictions')}[${w}])) > 0`,
-        `unless sum(increase(${selector(metric('feedback'), { status: 'joined' })}[${o.labelsExpectedWithin}])) > 0`,
+        `unless sum(increase(${selector(metric('feedback'), { status: 'joined' })}[${labelsWithin}])) > 0`,
       ].join('\n'),
-      `Predictions flow but no label has joined for ${o.labelsExpectedWithin}`,
-      `{{ $value | printf "%.0f" }} predictions were served over the last ${w}, but no feedback joined a prediction over the last ${o.labelsExpectedWithin}: realized performance cannot be measured.`,
+      `{{ $value | printf "%.0f" }} predictions were served over the last ${w}, but no feedback joined a prediction over the last ${labelsWithin}: realized performance cannot be measured.`,
     ),
-    alert(
-      'ChurnwatchFeedbackPendingGrowing',
-      'warning',
-      '30m',
+    rule(
+      feedbackPendingGrowing,
       [
-        `${oneAcrossReplicas(metric('feedbackPending'))} > ${o.pendingFeedbackMax}`,
+        `${oneAcrossReplicas(metric('feedbackPending'))} > ${feedbackPendingGrowing.params.pendingMax}`,
         `and ${oneAcrossReplicas(`delta(${metric('feedbackPending')}[${w}])`)} > 0`,
       ].join('\n'),
-      '{{ $value | printf "%.0f" }} feedback items wait for their prediction',
       `{{ $value | printf "%.0f" }} feedback items are stored but not joined to a prediction, and the number grew over the last ${w}.`,
     ),
-    alert(
-      'ChurnwatchMissingValueSpike',
-      'warning',
-      '15m',
+    rule(
+      missingValueSpike,
       [
         `${r.featureMissingRatio(w)}`,
-        `> on(model_version, feature) (${oneAcrossReplicas(selector(metric('featureReferenceShare'), { bin: 'missing' }), ['bin'])} + ${o.missingShareMargin})`,
-        `and on(model_version, feature) ${r.featureRows(w)} >= ${o.minWindowRows}`,
+        `> on(model_version, feature) (${oneAcrossReplicas(selector(metric('featureReferenceShare'), { bin: 'missing' }), ['bin'])} + ${missingValueSpike.params.margin})`,
+        `and on(model_version, feature) ${r.featureRows(w)} >= ${missingValueSpike.params.minWindowRows}`,
       ].join('\n'),
-      'Missing values of {{ $labels.feature }} rose to {{ $value | humanizePercentage }}',
-      `{{ $value | humanizePercentage }} of the values of feature {{ $labels.feature }} were missing over the last ${w}, more than ${percent(o.missingShareMargin)} above their share in the training data of model {{ $labels.model_version }}.`,
+      `{{ $value | humanizePercentage }} of the values of feature {{ $labels.feature }} were missing over the last ${w}, more than ${percent(missingValueSpike.params.margin)} above their share in the training data of model {{ $labels.model_version }}.`,
     ),
-    alert(
-      'ChurnwatchHighErrorRatio',
-      'critical',
-      '5m',
-      `${r.httpErrorRatio} > ${o.httpErrorRatioMax}`,
-      'API error ratio is {{ $value | humanizePercentage }}',
-      `{{ $value | humanizePercentage }} of the API requests over the last ${HTTP_WINDOW} answered 5xx (the limit is ${percent(o.httpErrorRatioMax)}).`,
+    rule(
+      a.highErrorRatio,
+      `${r.httpErrorRatio} > ${a.highErrorRatio.params.errorRatioMax}`,
+      `{{ $value | humanizePercentage }} of the API requests over the last ${HTTP_WINDOW} answered 5xx (the limit is ${percent(a.highErrorRatio.params.errorRatioMax)}).`,
     ),
-    alert(
-      'ChurnwatchHighLatency',
-      'warning',
-      '10m',
+    rule(
+      a.highLatency,
       // /metrics is left out: its latency is the scrape's (the monitor computes at scrape time), which
       // Prometheus measures itself as scrape_duration_seconds; this alert is about the API's clients.
-      `${selector(r.httpRouteLatency, { quantile: '0.99', route: '!/metrics' })} > ${o.latencyP99MaxSeconds}`,
-      'p99 latency of {{ $labels.route }} is {{ $value | humanizeDuration }}',
-      `The 99th percentile latency of route {{ $labels.route }} over the last ${HTTP_WINDOW} is {{ $value | humanizeDuration }} (the limit is ${o.latencyP99MaxSeconds}s).`,
+      `${selector(r.httpRouteLatency, { quantile: '0.99', route: '!/metrics' })} > ${a.highLatency.params.p99MaxSeconds}`,
+      `The 99th percentile latency of route {{ $labels.route }} over the last ${HTTP_WINDOW} is {{ $value | humanizeDuration }} (the limit is ${a.highLatency.params.p99MaxSeconds}s).`,
     ),
-    alert(
-      'ChurnwatchApiDown',
-      'critical',
-      '1m',
+    rule(
+      a.apiDown,
       `up{job="${o.apiJob}"} == 0`,
-      'The churnwatch API {{ $labels.instance }} is down',
       'Prometheus cannot scrape the churnwatch API at {{ $labels.instance }}: no predictions are served or monitored from it.',
     ),
-    alert(
-      'ChurnwatchPushgatewayDown',
-      'warning',
-      '5m',
+    rule(
+      a.pushgatewayDown,
       `up{job="${o.pushgatewayJob}"} == 0`,
-      'The Pushgateway {{ $labels.instance }} is down',
       'Prometheus cannot scrape the Pushgateway at {{ $labels.instance }}: training metrics (class balance, reference histograms, validation metrics) are not visible.',
     ),
-    alert(
-      'ChurnwatchTrainingMetricsStale',
-      'info',
-      '1h',
-      `time() - max(${metric('trainingLastSuccess')}) > ${o.trainingMaxAgeSeconds}`,
-      'The last training run finished {{ $value | humanizeDuration }} ago',
-      `The newest churnwatch_training_last_success_timestamp_seconds on the Pushgateway is {{ $value | humanizeDuration }} old (the limit is ${o.trainingMaxAgeSeconds / 86400} days): retrain, or check that training pushes its metrics.`,
+    rule(
+      a.trainingMetricsStale,
+      `time() - max(${metric('trainingLastSuccess')}) > ${a.trainingMetricsStale.params.maxAgeSeconds}`,
+      `The newest churnwatch_training_last_success_timestamp_seconds on the Pushgateway is {{ $value | humanizeDuration }} old (the limit is ${a.trainingMetricsStale.params.maxAgeSeconds / 86400} days): retrain, or check that training pushes its metrics.`,
     ),
   ];
   return [{ name: 'churnwatch-alerts', rules }];

@@ -5,9 +5,9 @@
  */
 import type { ModelRecorder, ServerMetrics } from '../metrics/create-metrics.js';
 import type { ChurnModel } from '../model/churn-model.js';
+import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionRecord, PredictionStore } from '../store/prediction-store.js';
 import type { ServeConfig } from './config.js';
-import type { PredictionObserver } from './prediction-observer.js';
 
 export interface LoadedModel {
   readonly model: ChurnModel;

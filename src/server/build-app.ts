@@ -7,16 +7,16 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
-import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { asDashboardMonitor, dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { createMetrics, type ServerMetrics } from '../metrics/create-metrics.js';
 import type { ChurnModel } from '../model/churn-model.js';
+import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionStore } from '../store/prediction-store.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
 import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createPredictionIdGenerator } from './prediction-id.js';
-import type { PredictionObserver } from './prediction-observer.js';
 import { registerAdminRoute } from './routes/admin-route.js';
 import { registerFeedbackRoute } from './routes/feedback-route.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
@@ -252,7 +252,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerModelRoute(app, context);
   registerMetricsRoute(app, context);
   registerAdminRoute(app, context);
-  await app.register(dashboardRoutes);
+  // The one place the server meets the dashboard: it hands over what the page reads.
+  await app.register(dashboardRoutes, {
+    source: {
+      currentModel: () => models.current?.model,
+      clock,
+      flush: () => writer.flush(),
+      readColumns: (query) => options.store.readColumns(query),
+      countFeedback: () => options.store.countFeedback(),
+      monitor: asDashboardMonitor(options.observer),
+    },
+  });
 
   let timer: NodeJS.Timeout | undefined;
   if (options.periodicJoin ?? true) {

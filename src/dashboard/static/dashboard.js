@@ -315,10 +315,18 @@
   }
 
   function renderAlerts(d) {
-    let html = '<table><thead><tr><th>alert</th><th>state</th><th>detail</th></tr></thead><tbody>';
+    let html =
+      '<table><thead><tr><th>alert</th><th>severity</th><th>for</th><th>state</th><th>detail</th></tr></thead><tbody>';
     for (const a of d.alerts) {
-      const cls = a.state === 'firing' ? 'firing' : a.state === 'ok' ? 'ok' : 'nodata';
-      html += `<tr data-alert="${esc(a.name)}" data-state="${esc(a.state)}"><td>${esc(a.name)}</td><td><span class="badge ${cls}">${esc(a.state)}</span></td><td>${esc(a.detail)}</td></tr>`;
+      const cls =
+        a.state === 'firing'
+          ? 'firing'
+          : a.state === 'pending'
+            ? 'pending'
+            : a.state === 'ok'
+              ? 'ok'
+              : 'nodata';
+      html += `<tr data-alert="${esc(a.name)}" data-state="${esc(a.state)}"><td>${esc(a.name)}</td><td>${esc(a.severity)}</td><td>${esc(a.for)}</td><td><span class="badge ${cls}">${esc(a.state)}</span></td><td>${esc(a.detail)}</td></tr>`;
     }
     body('alerts').innerHTML = `${html}</tbody></table>`;
     setState('alerts', d.alerts.length > 0);
@@ -333,8 +341,9 @@
     renderQuality(d);
     renderAlerts(d);
     const firing = d.alerts.filter((a) => a.state === 'firing').length;
+    const pending = d.alerts.filter((a) => a.state === 'pending').length;
     $('#status').textContent =
-      `updated ${new Date(d.generatedAt).toLocaleTimeString()} · ${firing} alert(s) firing`;
+      `updated ${new Date(d.generatedAt).toLocaleTimeString()} · ${firing} alert(s) firing, ${pending} pending`;
     document.body.dataset.loaded = String(d.generatedAt);
   }
 
