@@ -6,6 +6,7 @@
  * The JSON layout is documented in docs/report.md.
  */
 import type { Column, ColumnarTable } from '../data/columnar-table.js';
+import { ChurnwatchError } from '../errors.js';
 import { type ColumnProfileOptions, columnProfile } from '../model/reference-profile.js';
 import type { FeatureProfile } from '../model/reference-profile-types.js';
 import { type EstimatedPerformance, estimatePerformance } from '../stats/cbpe.js';
@@ -22,6 +23,7 @@ import {
   type FeatureDriftResult,
   windowFromTable,
 } from './drift-policy.js';
+import { assignColumnRoles, columnWithRole, type RoleAssignment, type RoleOptions } from './report-roles.js';
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -51,11 +53,11 @@ export function buildTableProfile(
   return { features, skipped };
 }
 
-export interface ReportOptions {
-  /** Name of the 0/1 label column, when present. */
-  readonly target?: string;
-  /** Name of the score (churn probability) column, when present. */
-  readonly score?: string;
+/**
+ * Column roles (target, score, prediction, id, timestamp, ignored: never judged as features) come from
+ * `RoleOptions`; roles no option names are inferred unless `infer` is false (report-roles.ts).
+ */
+export interface ReportOptions extends RoleOptions {
   /** Class threshold for performance metrics (default 0.5). */
   readonly threshold?: number;
   readonly policy?: Readonly<DriftPolicyOptions>;
@@ -67,8 +69,12 @@ export interface ReportOptions {
 }
 
 export interface ReportFeature extends FeatureDriftResult {
-  /** Bin labels with reference and current shares, for charts. */
-  bins: { labels: string[]; reference: number[]; current: number[] };
+  /**
+   * Bin labels with reference and current shares, for charts. Numeric columns add `bounds`: the
+   * reference minimum, the interior edges and the maximum, so quantile bin i (label i + 1, after
+   * `below`) is [bounds[i], bounds[i + 1]).
+   */
+  bins: { labels: string[]; reference: number[]; current: number[]; bounds?: number[] };
 }
 
 export interface PerformanceSection {
@@ -88,6 +94,8 @@ export interface DriftReport {
   reference: { name: string; rows: number };
   current: { name: string; rows: number };
   policy: Readonly<DriftPolicyOptions>;
+  /** Columns that are not features, each with its role and whether a flag named it or it was inferred. */
+  roles: RoleAssignment[];
   summary: {
     columns: number;
     judged: number;
@@ -107,16 +115,20 @@ export interface DriftReport {
   skipped: { column: string; reason: string }[];
 }
 
+const POSITIVE_LABEL = /^(yes|y|true|t|churn|churned)$/i;
+const NEGATIVE_LABEL = /^(no|n|false|f)$/i;
+
 function numericValues(table: ColumnarTable, name: string | undefined): Float64Array | undefined {
   if (!name) return undefined;
   const column: Column | undefined = table.columns.get(name);
   if (column?.kind === 'numeric') return column.values;
   if (name === 'CHURN' && table.target) return Float64Array.from(table.target);
   if (column?.kind === 'categorical') {
-    // A 0/1 target read as text ("0"/"1") still counts.
-    const parsed = Float64Array.from(column.codes, (c) =>
-      c < 0 ? Number.NaN : Number(column.dictionary[c]),
+    // A 0/1 target read as text ("0"/"1", "Yes"/"No", "true"/"false") still counts.
+    const asNumber = column.dictionary.map((text) =>
+      POSITIVE_LABEL.test(text) ? 1 : NEGATIVE_LABEL.test(text) ? 0 : Number(text),
     );
+    const parsed = Float64Array.from(column.codes, (c) => (c < 0 ? Number.NaN : asNumber[c]!));
     return parsed.every((v) => Number.isNaN(v) || Number.isFinite(v)) ? parsed : undefined;
   }
   return undefined;
@@ -152,8 +164,10 @@ function performanceSection(
 }
 
 /**
- * Builds the report from two tables. Shared columns other than target and score are compared; a column
- * numeric on one side and categorical on the other is skipped with a reason.
+ * Builds the report from two tables. Shared columns other than those with a role (target, score,
+ * prediction, id, timestamp, ignored; given or inferred, see report-roles.ts) are compared; a column
+ * numeric on one side and categorical on the other is skipped with a reason. Throws
+ * CW_REPORT_NO_COMMON_FEATURES when no feature column is left to compare, naming both tables' columns.
  * Cost: O(n log n) per numeric column (sorts for quantiles, KS and Wasserstein).
  */
 export function buildDriftReport(
@@ -164,9 +178,12 @@ export function buildDriftReport(
   // Offline there is time for SciPy's exact KS p-value at every size it uses one.
   const policy = options.policy ?? { ...DEFAULT_DRIFT_POLICY, ksExactMaxProduct: Number.MAX_SAFE_INTEGER };
   const threshold = options.threshold ?? 0.5;
-  const excluded = new Set(
-    [options.target, options.score, 'user_id'].filter((c): c is string => c !== undefined),
-  );
+  const names = {
+    reference: options.referenceName ?? 'reference',
+    current: options.currentName ?? 'current',
+  };
+  const roles = assignColumnRoles(reference, current, options, names);
+  const excluded = new Set(roles.map((r) => r.column));
   const skipped: { column: string; reason: string }[] = [];
   const shared: string[] = [];
   for (const name of reference.header) {
@@ -193,6 +210,7 @@ export function buildDriftReport(
 
   const profile = buildTableProfile(reference, shared, { topCategories: options.topCategories ?? 20 });
   skipped.push(...profile.skipped);
+  if (Object.keys(profile.features).length === 0) throw noCommonFeatures(reference, current, names, roles);
   const window = windowFromTable(profile, current);
   const drift = evaluateDrift(profile, window, policy);
   const features: ReportFeature[] = drift.features.map((f) => {
@@ -205,15 +223,17 @@ export function buildDriftReport(
         labels: [...p.labels],
         reference: [...p.shares],
         current: Array.from(counts, (c) => (rows === 0 ? 0 : c / rows)),
+        ...(p.kind === 'numeric' ? { bounds: [p.min, ...p.edges, p.max] } : {}),
       },
     };
   });
   const report: DriftReport = {
     formatVersion: REPORT_FORMAT_VERSION,
     generatedAt: (options.now ?? (() => new Date()))().toISOString(),
-    reference: { name: options.referenceName ?? 'reference', rows: reference.rowCount },
-    current: { name: options.currentName ?? 'current', rows: current.rowCount },
+    reference: { name: names.reference, rows: reference.rowCount },
+    current: { name: names.current, rows: current.rowCount },
     policy,
+    roles,
     summary: {
       columns: features.length,
       judged: drift.judged,
@@ -225,17 +245,40 @@ export function buildDriftReport(
     dataQuality: evaluateDataQuality(profile.features, window, current),
     skipped,
   };
-  if (options.target || options.score) {
+  const target = columnWithRole(roles, 'target');
+  const score = columnWithRole(roles, 'score');
+  if (target || score) {
     const perf: NonNullable<DriftReport['performance']> = { threshold };
-    if (options.target) perf.target = options.target;
-    if (options.score) perf.score = options.score;
-    const refSection = performanceSection(reference, options.target, options.score, threshold);
-    const curSection = performanceSection(current, options.target, options.score, threshold);
+    if (target) perf.target = target;
+    if (score) perf.score = score;
+    const refSection = performanceSection(reference, target, score, threshold);
+    const curSection = performanceSection(current, target, score, threshold);
     if (refSection) perf.reference = refSection;
     if (curSection) perf.current = curSection;
     report.performance = perf;
   }
   return report;
+}
+
+function noCommonFeatures(
+  reference: ColumnarTable,
+  current: ColumnarTable,
+  names: { reference: string; current: string },
+  roles: readonly RoleAssignment[],
+): ChurnwatchError {
+  const set = roles.map((r) => `${r.column} (${r.role})`);
+  return new ChurnwatchError(
+    'CW_REPORT_NO_COMMON_FEATURES',
+    [
+      `${names.reference} and ${names.current} have no feature column in common to compare`,
+      `  ${names.reference} columns: ${reference.header.join(', ') || '(none)'}`,
+      `  ${names.current} columns: ${current.header.join(', ') || '(none)'}`,
+      ...(set.length > 0 ? [`  not features: ${set.join(', ')}`] : []),
+    ].join('\n'),
+    {
+      hint: 'compare two files of the same layout (same column names); check --ignore, --id and the other role flags',
+    },
+  );
 }
 
 function fmt(value: number | undefined, digits = 4): string {
@@ -245,7 +288,33 @@ function fmt(value: number | undefined, digits = 4): string {
   return value.toFixed(digits);
 }
 
-/** A plain-text summary table for the terminal. */
+/** How a role was decided, for people: `--target` or `inferred: a distinct text value in every row`. */
+export function describeRole(role: RoleAssignment): string {
+  return role.source === 'option' ? `given by ${role.reason}` : `inferred: ${role.reason}`;
+}
+
+/**
+ * How strongly a feature drifts, for sorting: the statistic over its threshold, or for a p-value test
+ * log(p) over log(alpha); ≥ 1 means drift. 0 when there is no verdict.
+ */
+export function driftStrength(f: FeatureDriftResult, alpha: number): number {
+  if (f.drifted === null) return 0;
+  if (f.thresholdSource === 'p-value') {
+    const p = f.pValues[f.method];
+    return p === undefined ? 0 : Math.log(Math.max(p, Number.MIN_VALUE)) / Math.log(alpha);
+  }
+  const score = f.scores[f.method];
+  const limit = f.thresholds[f.method];
+  return score === undefined || !limit ? 0 : score / limit;
+}
+
+/** Drifting features first, then by drift strength, then features without a verdict last; stable. */
+export function featuresByConcern<F extends FeatureDriftResult>(features: readonly F[], alpha: number): F[] {
+  const rank = (f: F) => (f.drifted === true ? 0 : f.drifted === false ? 1 : 2);
+  return [...features].sort((a, b) => rank(a) - rank(b) || driftStrength(b, alpha) - driftStrength(a, alpha));
+}
+
+/** A plain-text summary table for the terminal, drifting columns first. */
 export function formatReportSummary(report: DriftReport): string {
   const rows = [
     [
@@ -261,7 +330,7 @@ export function formatReportSummary(report: DriftReport): string {
       'verdict',
     ],
   ];
-  for (const f of report.features) {
+  for (const f of featuresByConcern(report.features, report.policy.alpha)) {
     rows.push([
       f.feature,
       f.kind,
@@ -287,6 +356,8 @@ export function formatReportSummary(report: DriftReport): string {
   lines.unshift(
     `drift report: ${report.current.name} (${report.current.rows} rows) vs ${report.reference.name} (${report.reference.rows} rows)`,
     `drifted columns: ${s.drifted}/${s.judged} judged (share ${fmt(s.driftShare, 2)})${s.datasetDrift ? ' — DATASET DRIFT' : ''}`,
+    `feature columns compared: ${s.columns}${report.roles.length > 0 ? '; not judged as features:' : ''}`,
+    ...report.roles.map((r) => `  ${r.column}: ${r.role} (${describeRole(r)})`),
     '',
   );
   const issues = report.dataQuality.filter((q) => q.issues.length > 0);

@@ -1,26 +1,37 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { runReport } from '../../src/cli/commands/report.js';
-import { createRng } from '../../src/data/rng.js';
 import type { DriftReport } from '../../src/monitor/report.js';
+import { reportCsv as csv } from '../helpers/report-csv.js';
+import { repoRoot } from '../helpers/shared-files.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
-/** A small CSV: `amount` normal (mean shifted by `shift`), `calls` stable, `plan` categorical, label + score. */
-function csv(rows: number, seed: number, shift: number): string {
-  const rng = createRng(seed);
-  const lines = ['id,amount,calls,plan,label,score'];
-  for (let i = 0; i < rows; i++) {
-    const amount = (100 + shift + 15 * rng.normal()).toFixed(2);
-    const calls = Math.max(0, Math.round(20 + 5 * rng.normal()));
-    const plan = rng.next() < 0.6 ? 'basic' : 'premium';
-    const score = rng.next();
-    const label = rng.next() < score ? 1 : 0;
-    lines.push(`u${i},${amount},${calls},${plan},${label},${score.toFixed(4)}`);
+const run = promisify(execFile);
+
+/** Runs `churnwatch report` as a child process; resolves with its exit code and output, pass or fail. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [
+      join(repoRoot, 'bin', 'churnwatch.js'),
+      'report',
+      ...args,
+    ]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-  return `${lines.join('\n')}\n`;
 }
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('churnwatch report on two CSV files', () => {
   it('flags the shifted column, not the stable one, and writes JSON and self-contained HTML', async () => {
@@ -52,6 +63,142 @@ describe('churnwatch report on two CSV files', () => {
       const html = await readFile(htmlPath, 'utf8');
       assert.match(html, /<svg/);
       assert.doesNotMatch(html, /<script|<link|https?:\/\/|\bsrc=|@import|url\(/i);
+    });
+  });
+
+  it('infers and reports the roles of id, time and label columns, writing and naming the JSON file', async () => {
+    await withTempDir(async (dir) => {
+      const [reference, current, json] = ['reference.csv', 'current.csv', 'report.json'].map((f) =>
+        join(dir, f),
+      );
+      await writeFile(reference!, csv(600, 1, 0));
+      await writeFile(current!, csv(300, 2, 10));
+      const result = await cli(['--reference', reference!, '--current', current!, '--json', json!]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^ {2}id: id \(inferred: a distinct text value in every row\)$/m);
+      assert.match(result.stdout, /^ {2}signup: timestamp \(inferred: ISO 8601 dates in 100 % of rows\)$/m);
+      assert.match(
+        result.stdout,
+        /^ {2}label: target \(inferred: named like a target, two values \(0, 1\)\)$/m,
+      );
+      const report = JSON.parse(await readFile(json!, 'utf8')) as DriftReport;
+      assert.deepEqual(report.features.map((f) => f.feature).sort(), [
+        'amount',
+        'calls',
+        'pack',
+        'plan',
+        'region',
+        'score',
+      ]);
+      assert.deepEqual(
+        report.roles.map((r) => `${r.column}:${r.role}:${r.source}`),
+        ['id:id:inferred', 'signup:timestamp:inferred', 'label:target:inferred'],
+      );
+      assert.match(
+        result.stderr,
+        new RegExp(`report written to ${json!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
+    });
+  });
+
+  it('takes every role flag; --no-infer judges the rest; no file, no "report written"', async () => {
+    await withTempDir(async (dir) => {
+      const [reference, current] = ['reference.csv', 'current.csv'].map((f) => join(dir, f));
+      // `plan` stands in for a predicted class; `pack` is ignored.
+      await writeFile(reference!, csv(400, 1, 0));
+      await writeFile(current!, csv(300, 2, 0));
+      const flags = ['--target', 'label', '--score', 'score', '--prediction', 'plan', '--id', 'id'];
+      const result = await cli([
+        '--reference',
+        reference!,
+        '--current',
+        current!,
+        ...flags,
+        '--timestamp',
+        'signup',
+        '--ignore',
+        'pack, calls',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      for (const [column, flag] of [
+        ['label', 'target'],
+        ['score', 'score'],
+        ['plan', 'prediction'],
+        ['id', 'id'],
+        ['signup', 'timestamp'],
+        ['pack', 'ignore'],
+        ['calls', 'ignore'],
+      ])
+        assert.match(result.stdout, new RegExp(`^ {2}${column}: \\w+ \\(given by --${flag}\\)$`, 'm'));
+      assert.match(result.stdout, /feature columns compared: 2;/);
+      assert.doesNotMatch(result.stderr, /report written/);
+
+      const plain = await cli([
+        '--reference',
+        reference!,
+        '--current',
+        current!,
+        '--no-infer',
+        '--ignore',
+        'id',
+      ]);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(plain.stdout, /^ {2}id: ignored \(given by --ignore\)$/m);
+      assert.match(plain.stdout, /^label\s+numeric/m, 'without inference the label is a feature');
+      assert.match(plain.stdout, /^signup\s+categorical/m);
+    });
+  });
+
+  it('fails with CW_REPORT_NO_COMMON_FEATURES when the files share no feature column, writing nothing', async () => {
+    await withTempDir(async (dir) => {
+      const [reference, current, html] = ['telco.csv', 'expresso.csv', 'r.html'].map((f) => join(dir, f));
+      await writeFile(reference!, 'customerID,tenure,Churn\nA-1,3,No\nB-2,40,Yes\n');
+      await writeFile(current!, 'user_id,REGION,CHURN\nx1,DAKAR,0\nx2,THIES,1\n');
+      const result = await cli(['--reference', reference!, '--current', current!, '--html', html!]);
+      assert.notEqual(result.code, 0);
+      assert.match(
+        result.stderr,
+        /error CW_REPORT_NO_COMMON_FEATURES: telco\.csv and expresso\.csv have no feature/,
+      );
+      assert.match(result.stderr, /telco\.csv columns: customerID, tenure, Churn/);
+      assert.match(result.stderr, /expresso\.csv columns: user_id, REGION, CHURN/);
+      assert.match(result.stderr, /hint: /);
+      assert.doesNotMatch(result.stderr, /report written/);
+      assert.equal(await exists(html!), false);
+    });
+  });
+
+  it('fails with CW_REPORT_EMPTY_FILE on a current file with no rows, or no bytes', async () => {
+    await withTempDir(async (dir) => {
+      const [reference, header, empty, json] = ['r.csv', 'header.csv', 'empty.csv', 'r.json'].map((f) =>
+        join(dir, f),
+      );
+      await writeFile(reference!, csv(50, 1, 0));
+      await writeFile(header!, 'id,amount\n');
+      await writeFile(empty!, '');
+      for (const current of [header!, empty!]) {
+        const result = await cli(['--reference', reference!, '--current', current, '--json', json!]);
+        assert.notEqual(result.code, 0);
+        assert.match(
+          result.stderr,
+          new RegExp(`error CW_REPORT_EMPTY_FILE: .*${current.split('/').pop()} has no data rows`),
+        );
+        assert.doesNotMatch(result.stderr, /report written/);
+        assert.equal(await exists(json!), false);
+      }
+    });
+  });
+
+  it('fails on a role flag naming no column, and on a column given two roles', async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'r.csv');
+      await writeFile(file, csv(50, 1, 0));
+      const unknown = await cli(['--reference', file, '--current', file, '--timestamp', 'when']);
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /CW_REPORT_UNKNOWN_COLUMN: --timestamp when: the column is in neither/);
+      const twice = await cli(['--reference', file, '--current', file, '--id', 'id', '--ignore', 'id']);
+      assert.notEqual(twice.code, 0);
+      assert.match(twice.stderr, /CW_REPORT_BAD_OPTION: column id is given two roles: --id and --ignore/);
     });
   });
 });

@@ -6,10 +6,11 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { readCsvTable } from '../../data/csv-reader.js';
-import { ChurnwatchError } from '../../errors.js';
+import { ChurnwatchError, isChurnwatchError } from '../../errors.js';
 import { DEFAULT_DRIFT_POLICY, resolveDriftPolicy } from '../../monitor/drift-policy.js';
 import { buildDriftReport, type DriftReport, formatReportSummary } from '../../monitor/report.js';
 import { renderReportHtml } from '../../monitor/report-html.js';
+import type { RoleOptions } from '../../monitor/report-roles.js';
 import { createCliLogger } from '../logger.js';
 
 export interface ReportCommandOptions {
@@ -17,6 +18,12 @@ export interface ReportCommandOptions {
   current: string;
   target?: string;
   score?: string;
+  prediction?: string;
+  id?: string;
+  timestamp?: string;
+  ignore?: string[];
+  /** Infer the roles no option names (default true); false judges every other column as a feature. */
+  infer?: boolean;
   threshold?: number;
   json?: string;
   html?: string;
@@ -27,6 +34,8 @@ export interface ReportCommandOptions {
 export interface ReportCommandResult {
   report: DriftReport;
   summary: string;
+  /** The files written (--json, --html), in that order. */
+  written: string[];
 }
 
 function parseNumber(name: string, raw: string | undefined): number | undefined {
@@ -40,11 +49,16 @@ function parseNumber(name: string, raw: string | undefined): number | undefined 
 }
 
 async function load(path: string, maxErrors: number) {
-  const { table, skippedRows } = await readCsvTable(path, { schema: 'infer', maxErrors });
-  if (table.rowCount === 0)
-    throw new ChurnwatchError('CW_REPORT_EMPTY_FILE', `${path} has no data rows`, {
+  const empty = () =>
+    new ChurnwatchError('CW_REPORT_EMPTY_FILE', `${path} has no data rows`, {
       hint: 'pass a CSV file with a header line and at least one row',
     });
+  const { table, skippedRows } = await readCsvTable(path, { schema: 'infer', maxErrors }).catch(
+    (error: unknown) => {
+      throw isChurnwatchError(error) && error.code === 'CW_DATA_CSV_EMPTY' ? empty() : error;
+    },
+  );
+  if (table.rowCount === 0) throw empty();
   return { table, skippedRows };
 }
 
@@ -60,32 +74,40 @@ export async function runReport(options: ReportCommandOptions): Promise<ReportCo
     load(options.reference, maxErrors),
     load(options.current, maxErrors),
   ]);
-  for (const column of [options.target, options.score]) {
-    if (column && !current.table.columns.has(column) && !reference.table.columns.has(column))
-      throw new ChurnwatchError(
-        'CW_REPORT_UNKNOWN_COLUMN',
-        `column ${column} is in neither ${options.reference} nor ${options.current}`,
-        {
-          hint: `check the header; the current file has: ${current.table.header.join(', ')}`,
-        },
-      );
-  }
   const minWindowRows = options.minRows ?? DEFAULT_DRIFT_POLICY.minWindowRows;
   const policy = resolveDriftPolicy({
     minWindowRows,
     largeWindowRows: Math.max(minWindowRows, DEFAULT_DRIFT_POLICY.largeWindowRows),
   });
   const report = buildDriftReport(reference.table, current.table, {
-    ...(options.target ? { target: options.target } : {}),
-    ...(options.score ? { score: options.score } : {}),
+    ...roleOptions(options),
     threshold,
     policy,
     referenceName: basename(options.reference),
     currentName: basename(options.current),
   });
-  if (options.json) await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (options.html) await writeFile(options.html, renderReportHtml(report));
-  return { report, summary: formatReportSummary(report) };
+  const written: string[] = [];
+  if (options.json) {
+    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    written.push(options.json);
+  }
+  if (options.html) {
+    await writeFile(options.html, renderReportHtml(report));
+    written.push(options.html);
+  }
+  return { report, summary: formatReportSummary(report), written };
+}
+
+/** Options that name one column each with its role (report-roles.ts). */
+const ROLE_FLAGS = ['target', 'score', 'prediction', 'id', 'timestamp'] as const;
+
+/** The role options that are set, and nothing for those that are not. */
+function roleOptions(options: ReportCommandOptions): RoleOptions {
+  const roles: { -readonly [K in keyof RoleOptions]: RoleOptions[K] } = {};
+  for (const key of ROLE_FLAGS) if (options[key]) roles[key] = options[key];
+  if (options.ignore?.length) roles.ignore = options.ignore;
+  if (options.infer === false) roles.infer = false;
+  return roles;
 }
 
 export function registerReportCommand(program: Command): void {
@@ -112,6 +134,19 @@ export function registerReportCommand(program: Command): void {
       'churn probability column, for performance metrics',
       process.env.CHURNWATCH_REPORT_SCORE,
     )
+    .option(
+      '--prediction <column>',
+      'predicted class column (not judged as a feature)',
+      process.env.CHURNWATCH_REPORT_PREDICTION,
+    )
+    .option('--id <column>', 'row id column (not judged)', process.env.CHURNWATCH_REPORT_ID)
+    .option('--timestamp <column>', 'time column (not judged)', process.env.CHURNWATCH_REPORT_TIMESTAMP)
+    .option(
+      '--ignore <columns>',
+      'comma-separated columns not to judge',
+      process.env.CHURNWATCH_REPORT_IGNORE,
+    )
+    .option('--no-infer', 'infer no roles: judge every column no flag names')
     .option('--threshold <p>', 'class threshold on the score', process.env.CHURNWATCH_THRESHOLD ?? '0.5')
     .option(
       '--min-rows <n>',
@@ -128,8 +163,13 @@ export function registerReportCommand(program: Command): void {
     .action(async (raw: Record<string, string | undefined>) => {
       const logger = createCliLogger('report');
       const options: ReportCommandOptions = { reference: raw.reference!, current: raw.current! };
-      if (raw.target) options.target = raw.target;
-      if (raw.score) options.score = raw.score;
+      for (const key of ROLE_FLAGS) if (raw[key]) options[key] = raw[key];
+      if (raw.ignore)
+        options.ignore = raw.ignore
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean);
+      if ((raw as { infer?: boolean }).infer === false) options.infer = false;
       const threshold = parseNumber('--threshold', raw.threshold);
       if (threshold !== undefined) options.threshold = threshold;
       const minRows = parseNumber('--min-rows', raw.minRows);
@@ -140,9 +180,6 @@ export function registerReportCommand(program: Command): void {
       if (raw.html) options.html = raw.html;
       const result = await runReport(options);
       process.stdout.write(result.summary);
-      logger.info(
-        { json: options.json, html: options.html, drifted: result.report.summary.drifted },
-        'report written',
-      );
+      for (const file of result.written) logger.info({ file }, `report written to ${file}`);
     });
 }

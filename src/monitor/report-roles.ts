@@ -1,0 +1,221 @@
+/**
+ * Column roles for `churnwatch report`: which columns are features (judged for drift) and which are
+ * not (target, score, prediction, id, timestamp, ignored). Options name roles explicitly; for a role no
+ * option names, the role is inferred from the data, and every inference is recorded with its reason so
+ * the report can say it (docs/report.md, "Column roles").
+ */
+import type { Column, ColumnarTable } from '../data/columnar-table.js';
+import { ChurnwatchError } from '../errors.js';
+
+export type ColumnRole = 'target' | 'score' | 'prediction' | 'id' | 'timestamp' | 'ignored';
+
+export interface RoleAssignment {
+  column: string;
+  role: ColumnRole;
+  /** `option`: named by a flag (`--target` …); `inferred`: recognised from the data. */
+  source: 'option' | 'inferred';
+  /** Why: the flag, or what the data showed. */
+  reason: string;
+}
+
+export interface RoleOptions {
+  readonly target?: string;
+  readonly score?: string;
+  readonly prediction?: string;
+  readonly id?: string;
+  readonly timestamp?: string;
+  readonly ignore?: readonly string[];
+  /** Infer roles no option names (default true). */
+  readonly infer?: boolean;
+}
+
+/** Names that make a two-valued column the target when no `--target` is given. */
+export const TARGET_NAME = /^(churn|target|label|class|y)$/i;
+/** Names that make a column of distinct integers an id (`id`, `user_id`, `customerID`, `userId`). */
+const ID_NAME = /(^|[_\s-])id$|[a-z]I[dD]$/i;
+/** ISO 8601 date or date-time: `2024-05-01`, `2024-05-01T10:00:00Z`, `2024-05-01 10:00:00.123+02:00`. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+/** Share of rows that must hold an ISO date (timestamp) or a value (id). */
+const NEARLY_ALL = 0.95;
+/** Fewer rows than this prove nothing about uniqueness: no id is inferred from them. */
+const MIN_ROWS_FOR_ID = 10;
+
+const FLAG: Record<Exclude<ColumnRole, 'ignored'>, string> = {
+  target: '--target',
+  score: '--score',
+  prediction: '--prediction',
+  id: '--id',
+  timestamp: '--timestamp',
+};
+
+/** The tables that hold `name`, each with its column. */
+function columnsNamed(
+  tables: readonly ColumnarTable[],
+  name: string,
+): { table: ColumnarTable; column: Column }[] {
+  return tables.flatMap((table) => {
+    const column = table.columns.get(name);
+    return column ? [{ table, column }] : [];
+  });
+}
+
+/** How many rows of a categorical column hold a value for which `test` is true (one test per distinct value). */
+function rowsWhere(column: Column & { kind: 'categorical' }, test: (value: string) => boolean): number {
+  const pass = column.dictionary.map(test);
+  let rows = 0;
+  for (const code of column.codes) if (code >= 0 && pass[code]) rows++;
+  return rows;
+}
+
+function isIsoDate(value: string): boolean {
+  return ISO_DATE.test(value) && Number.isFinite(Date.parse(value));
+}
+
+function timestampReason(tables: readonly ColumnarTable[], name: string): string | undefined {
+  const found = columnsNamed(tables, name);
+  let dated = 0;
+  let rows = 0;
+  for (const { table, column } of found) {
+    if (column.kind !== 'categorical' || table.rowCount === 0) return undefined;
+    const n = rowsWhere(column, isIsoDate);
+    if (n < NEARLY_ALL * table.rowCount) return undefined;
+    dated += n;
+    rows += table.rowCount;
+  }
+  return rows > 0 ? `ISO 8601 dates in ${percent(dated / rows)} of rows` : undefined;
+}
+
+/** Non-missing values that are all distinct, in nearly every row. */
+function distinctInNearlyEveryRow(table: ColumnarTable, column: Column): boolean {
+  if (table.rowCount < MIN_ROWS_FOR_ID) return false;
+  let present = 0;
+  let distinct: number;
+  if (column.kind === 'categorical') {
+    for (const code of column.codes) if (code >= 0) present++;
+    distinct = column.dictionary.length;
+  } else {
+    const values = column.values.filter((v) => !Number.isNaN(v));
+    if (!values.every(Number.isInteger)) return false;
+    present = values.length;
+    distinct = new Set(values).size;
+  }
+  return present >= NEARLY_ALL * table.rowCount && distinct === present;
+}
+
+function idReason(tables: readonly ColumnarTable[], name: string): string | undefined {
+  const found = columnsNamed(tables, name);
+  if (found.length === 0) return undefined;
+  // Numbers are features unless the name says id: a continuous amount is distinct in every row too.
+  const text = found.every(({ column }) => column.kind === 'categorical');
+  if (!text && !(ID_NAME.test(name) && found.every(({ column }) => column.kind === 'numeric')))
+    return undefined;
+  if (!found.every(({ table, column }) => distinctInNearlyEveryRow(table, column))) return undefined;
+  return text ? 'a distinct text value in every row' : 'named like an id, a distinct integer in every row';
+}
+
+/** The distinct non-missing values of `name` over all tables, as text; stops early past `limit`. */
+export function distinctValues(tables: readonly ColumnarTable[], name: string, limit: number): string[] {
+  const seen = new Set<string>();
+  for (const { column } of columnsNamed(tables, name)) {
+    if (column.kind === 'categorical') {
+      for (const code of column.codes) if (code >= 0) seen.add(column.dictionary[code]!);
+    } else {
+      for (const v of column.values) {
+        if (!Number.isNaN(v)) seen.add(String(v));
+        if (seen.size > limit) break;
+      }
+    }
+    if (seen.size > limit) break;
+  }
+  return [...seen].sort();
+}
+
+function targetReason(tables: readonly ColumnarTable[], name: string): string | undefined {
+  if (!TARGET_NAME.test(name)) return undefined;
+  const values = distinctValues(tables, name, 2);
+  return values.length === 2 ? `named like a target, two values (${values.join(', ')})` : undefined;
+}
+
+function percent(share: number): string {
+  return `${Number((100 * share).toFixed(1))} %`;
+}
+
+/**
+ * Assigns roles over the columns of both tables (reference order first). Options win; then, for each
+ * role no option names and unless `infer` is false: timestamps (ISO dates in nearly all rows), ids
+ * (a distinct text value in every row, or distinct integers under an id-like name) and the first
+ * two-valued column named like a target. Throws CW_REPORT_UNKNOWN_COLUMN for an option naming a column
+ * in neither file and CW_REPORT_BAD_OPTION for one column given two roles.
+ */
+export function assignColumnRoles(
+  reference: ColumnarTable,
+  current: ColumnarTable,
+  options: RoleOptions,
+  names: { reference: string; current: string } = { reference: 'reference', current: 'current' },
+): RoleAssignment[] {
+  const tables = [reference, current];
+  const assignments: RoleAssignment[] = [];
+  const byColumn = new Map<string, RoleAssignment>();
+  const given: [ColumnRole, string, string][] = [];
+  for (const role of Object.keys(FLAG) as (keyof typeof FLAG)[]) {
+    const column = options[role];
+    if (column !== undefined) given.push([role, column, FLAG[role]]);
+  }
+  for (const column of options.ignore ?? []) given.push(['ignored', column, '--ignore']);
+  for (const [role, column, flag] of given) {
+    if (!reference.columns.has(column) && !current.columns.has(column))
+      throw new ChurnwatchError(
+        'CW_REPORT_UNKNOWN_COLUMN',
+        `${flag} ${column}: the column is in neither ${names.reference} nor ${names.current}`,
+        {
+          hint: `check the header; ${names.reference} has: ${reference.header.join(', ')}; ${names.current} has: ${current.header.join(', ')}`,
+        },
+      );
+    const earlier = byColumn.get(column);
+    if (earlier)
+      throw new ChurnwatchError(
+        'CW_REPORT_BAD_OPTION',
+        `column ${column} is given two roles: ${earlier.reason} and ${flag}`,
+        { hint: 'give each column one role' },
+      );
+    const assignment: RoleAssignment = { column, role, source: 'option', reason: flag };
+    byColumn.set(column, assignment);
+    assignments.push(assignment);
+  }
+  if (options.infer === false) return assignments;
+
+  const header = [...new Set([...reference.header, ...current.header])];
+  const rules: [ColumnRole, (name: string) => string | undefined][] = [];
+  // Timestamps first: a time per row is distinct in every row too, and would look like an id.
+  if (options.timestamp === undefined) rules.push(['timestamp', (n) => timestampReason(tables, n)]);
+  if (options.id === undefined) rules.push(['id', (n) => idReason(tables, n)]);
+  let target = options.target === undefined;
+  for (const column of header) {
+    if (byColumn.has(column)) continue;
+    let found: RoleAssignment | undefined;
+    for (const [role, test] of rules) {
+      const reason = test(column);
+      if (reason !== undefined) {
+        found = { column, role, source: 'inferred', reason };
+        break;
+      }
+    }
+    if (!found && target) {
+      const reason = targetReason(tables, column);
+      if (reason !== undefined) {
+        found = { column, role: 'target', source: 'inferred', reason };
+        target = false;
+      }
+    }
+    if (found) {
+      byColumn.set(column, found);
+      assignments.push(found);
+    }
+  }
+  return assignments;
+}
+
+/** The one column with `role` (the first, for inferred ids and timestamps), if any. */
+export function columnWithRole(roles: readonly RoleAssignment[], role: ColumnRole): string | undefined {
+  return roles.find((r) => r.role === role)?.column;
+}

@@ -1,0 +1,128 @@
+/**
+ * The HTML report in real headless Chromium: two small CSVs (the current one with a shifted amount and
+ * region mix) are reported to HTML, opened from disk, and checked as a person would look at them: no
+ * chart label overlaps another, every bin shows its reference and current share, the charts fill the
+ * page width, drifting columns come first, and the page loads nothing from outside. Saves a screenshot to
+ * test-results/report.png (git-ignored) to look at.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { runReport } from '../../src/cli/commands/report.js';
+import { launchChromium } from '../helpers/chromium.js';
+import { reportCsv } from '../helpers/report-csv.js';
+import { repoRoot } from '../helpers/shared-files.js';
+import { withTempDir } from '../helpers/temp-dir.js';
+
+interface Box {
+  text: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+interface ChartLayout {
+  feature: string;
+  drifted: string | null;
+  box: Box;
+  /** Every text element of the chart: caption, statistic, bin labels, value labels, axis ticks. */
+  texts: Box[];
+  /** Per shown bin: its label and its two value labels. */
+  bins: { label: Box; values: Box[] }[];
+}
+
+/**
+ * Measures every chart in the page. A string, not a function: tsx would wrap named inner functions in
+ * a `__name` helper that does not exist in the page.
+ */
+const LAYOUT = `(() => {
+  const box = (e) => {
+    const r = e.getBoundingClientRect();
+    return { text: e.textContent ?? '', x: r.x, y: r.y, width: r.width, height: r.height };
+  };
+  const q = (e, selector) => [...e.querySelectorAll(selector)];
+  return [...document.querySelectorAll('figure.chart')].map((c) => ({
+    feature: c.getAttribute('data-feature') ?? '',
+    drifted: c.getAttribute('data-drifted'),
+    box: box(c),
+    texts: q(c, 'figcaption > span, .stat, .bin-label, .val, .tick, .empty').map(box),
+    bins: q(c, '.bin-label').map((label) => ({
+      label: box(label),
+      values: q(label.nextElementSibling, '.val').map(box),
+    })),
+  }));
+})()`;
+
+function overlaps(a: Box, b: Box): boolean {
+  const slack = 0.5;
+  return (
+    a.x + a.width > b.x + slack &&
+    b.x + b.width > a.x + slack &&
+    a.y + a.height > b.y + slack &&
+    b.y + b.height > a.y + slack
+  );
+}
+
+test('the HTML report is readable in Chromium: no overlapping labels, every bin valued, full width', {
+  timeout: 120_000,
+}, async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  await withTempDir(async (dir) => {
+    const reference = join(dir, 'reference.csv');
+    const current = join(dir, 'current.csv');
+    const html = join(dir, 'report.html');
+    await writeFile(reference, reportCsv(3000, 1, 0));
+    await writeFile(current, reportCsv(1200, 2, 10));
+    const { report } = await runReport({ reference, current, score: 'score', html });
+    assert.ok(report.summary.drifted >= 2, `${report.summary.drifted} drifted`);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const url = pathToFileURL(html).href;
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url() !== url) requests.push(r.url());
+    });
+    await page.goto(url);
+
+    const layout = (await page.evaluate(LAYOUT)) as ChartLayout[];
+    const width = Number(await page.evaluate('document.documentElement.clientWidth'));
+    await mkdir(join(repoRoot, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-results', 'report.png'), fullPage: true });
+
+    assert.deepEqual(requests, [], 'the report loads nothing but itself');
+    assert.equal(layout.length, report.features.length, 'one chart per judged feature');
+    for (const chart of layout) {
+      for (const [i, a] of chart.texts.entries()) {
+        assert.ok(a.width > 0 && a.height > 0, `${chart.feature}: "${a.text}" is not visible`);
+        assert.ok(
+          a.x >= chart.box.x - 0.5 && a.x + a.width <= chart.box.x + chart.box.width + 0.5,
+          `${chart.feature}: "${a.text}" sticks out of its chart`,
+        );
+        for (const b of chart.texts.slice(i + 1))
+          assert.ok(!overlaps(a, b), `${chart.feature}: "${a.text}" overlaps "${b.text}"`);
+      }
+      assert.ok(chart.bins.length >= 2, `${chart.feature}: ${chart.bins.length} bins shown`);
+      for (const bin of chart.bins) {
+        assert.equal(bin.values.length, 2, `${chart.feature} ${bin.label.text}: reference and current`);
+        for (const v of bin.values) assert.match(v.text, /^(<?\d+(\.\d)?|0) %$/);
+      }
+    }
+    // Drifting columns first, and the two shifted ones among them.
+    const drifted = layout.filter((c) => c.drifted === 'true').map((c) => c.feature);
+    assert.ok(drifted.includes('amount') && drifted.includes('region'), `drifted: ${drifted.join(', ')}`);
+    assert.deepEqual(
+      layout.slice(0, drifted.length).map((c) => c.feature),
+      drifted,
+    );
+    // The grid uses the page: the first row of charts spans most of the width.
+    const firstRow = layout.filter((c) => Math.abs(c.box.y - layout[0]!.box.y) < 1);
+    const left = Math.min(...firstRow.map((c) => c.box.x));
+    const right = Math.max(...firstRow.map((c) => c.box.x + c.box.width));
+    assert.ok(firstRow.length >= 3, `${firstRow.length} charts side by side at 1400 px`);
+    assert.ok(right - left >= 0.9 * width, `charts span ${right - left} of ${width} px`);
+  });
+});
