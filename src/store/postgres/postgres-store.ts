@@ -26,7 +26,7 @@ import type {
   LoggedPrediction,
   PredictionColumns,
   PredictionQuery,
-  PredictionRecord,
+  PredictionRows,
   PredictionStore,
 } from '../prediction-store.js';
 import {
@@ -37,14 +37,7 @@ import {
   yieldToEventLoop,
 } from '../query-range.js';
 import { redactUrl } from '../redact-url.js';
-import {
-  FEATURE_COLUMNS,
-  INSERT_COLUMNS,
-  type PredictionRows,
-  READ_COLUMNS,
-  READ_ID,
-  toPredictionRows,
-} from '../store-columns.js';
+import { FEATURE_COLUMNS, INSERT_COLUMNS, READ_COLUMNS, READ_ID } from '../store-columns.js';
 import { unnestParameters } from './array-parameters.js';
 
 /** Connections a store's pool may open unless told otherwise. */
@@ -313,10 +306,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
           );
         }
       });
-    },
-
-    async insertPredictions(records: readonly PredictionRecord[]) {
-      await insertRows(toPredictionRows(records));
     },
 
     insertRows,

@@ -25,7 +25,7 @@ import type {
   LoggedPrediction,
   PredictionColumns,
   PredictionQuery,
-  PredictionRecord,
+  PredictionRows,
   PredictionStore,
 } from '../prediction-store.js';
 import {
@@ -39,10 +39,8 @@ import {
   INSERT_COLUMNS,
   type InsertValue,
   insertValue,
-  type PredictionRows,
   READ_COLUMNS,
   READ_ID,
-  toPredictionRows,
   userKey,
 } from '../store-columns.js';
 
@@ -885,11 +883,6 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       // Existing rows (an upgraded database, or rows inserted by an older version) become blocks,
       // one transaction per block so writers from other processes are never held up for long.
       while (sealOne.immediate()) await yieldToEventLoop();
-    },
-
-    async insertPredictions(records: readonly PredictionRecord[]) {
-      if (records.length === 0) return;
-      insertRows(toPredictionRows(records));
     },
 
     async insertRows(rows) {
