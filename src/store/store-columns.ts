@@ -47,7 +47,16 @@ export const READ_COLUMNS: readonly string[] = [
   'id',
   'user_id',
 ];
-export const READ_FIRST_FEATURE = 6;
+
+/** Positions in a READ_COLUMNS row. */
+export const READ_CREATED_AT = READ_COLUMNS.indexOf('created_at');
+export const READ_SCORE = READ_COLUMNS.indexOf('score');
+export const READ_PREDICTED_CLASS = READ_COLUMNS.indexOf('predicted_class');
+export const READ_LABEL = READ_COLUMNS.indexOf('label');
+export const READ_LABEL_OBSERVED_AT = READ_COLUMNS.indexOf('label_observed_at');
+export const READ_MODEL_VERSION = READ_COLUMNS.indexOf('model_version');
+/** The first feature; the features follow in FEATURE_COLUMNS order. */
+export const READ_FIRST_FEATURE = READ_MODEL_VERSION + 1;
 export const READ_ID = READ_FIRST_FEATURE + FEATURE_COLUMNS.length;
 export const READ_USER_ID = READ_ID + 1;
 
