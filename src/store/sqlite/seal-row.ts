@@ -26,11 +26,15 @@ const FROM_INSERT = RUN_ROW_COLUMNS.map((column) => INSERT_COLUMNS.indexOf(colum
  * user key as computed for the INSERT (the hash is not worth computing twice per row).
  */
 export function sealRow(rows: PredictionRows, r: number, rowid: number, key: InsertValue): unknown[] {
-  const out: unknown[] = [];
+  // Sized once and filled by index: pushing the 26 values (the array growing as it went) made sealRow
+  // plus runFromRows of a 10,000-row block 1.5x as slow as a literal of the first six and pushes; sized,
+  // 0.65x.
+  const out: unknown[] = new Array(SEAL_COLUMNS.length);
   for (let c = 0; c < FROM_INSERT.length; c++) {
     const from = FROM_INSERT[c]!;
-    out.push(from < 0 ? null : insertValue(rows, r, from));
+    out[c] = from < 0 ? null : insertValue(rows, r, from);
   }
-  out.push(rowid, key);
+  out[SEAL_ROWID] = rowid;
+  out[SEAL_USER_KEY] = key;
   return out;
 }
