@@ -24,6 +24,7 @@ import { analyzeWindow } from '../src/monitor/window-analysis.js';
 import { PredictionWindow } from '../src/monitor/windows.js';
 import { openStore } from '../src/store/open-store.js';
 import type { FeedbackInput, PredictionRecord } from '../src/store/prediction-store.js';
+import { toPredictionRows } from '../src/store/store-columns.js';
 import { trainSmallModel } from '../test/helpers/train-small-model.js';
 
 const ROWS = Number(process.env.MONITOR_BENCH_ROWS ?? 2_000_000);
@@ -81,7 +82,7 @@ if (!existsSync(dbPath)) {
   for (let i = 0; i < ROWS; i += 5000) {
     const batch: PredictionRecord[] = [];
     for (let j = i; j < Math.min(ROWS, i + 5000); j++) batch.push(record(j));
-    await store.insertPredictions(batch);
+    await store.insertRows(toPredictionRows(batch));
   }
   results.insertSeconds = seconds(t0);
   const t1 = performance.now();

@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import { withTempDir } from '../../test/helpers/temp-dir.js';
 import { createBatchedWriter } from './batched-writer.js';
 import { prediction, readAll } from './prediction-store.contract.js';
+import type { PredictionRows } from './prediction-store.js';
 import { createSqliteStore } from './sqlite/sqlite-store.js';
-import type { PredictionRows } from './store-columns.js';
 
 const records = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => prediction(`${prefix}${i}`, 1000 + i));

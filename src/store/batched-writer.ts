@@ -10,8 +10,8 @@
  * request still costs its body's bytes and a response), and a request waits before its body is read, so
  * TCP flow control, not the process, holds the bytes.
  */
-import type { PredictionRecord, PredictionStore } from './prediction-store.js';
-import { concatRows, type PredictionRows, sliceRows, toPredictionRows } from './store-columns.js';
+import type { PredictionRecord, PredictionRows, PredictionStore } from './prediction-store.js';
+import { concatRows, sliceRows, toPredictionRows } from './store-columns.js';
 
 export interface BatchedWriterOptions {
   /** Records held at most (queued plus in flight); beyond that enqueue refuses. Default 10,000. */

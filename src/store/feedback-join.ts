@@ -22,6 +22,16 @@ export interface JoinItem {
   readonly observedAt: number;
 }
 
+/** A pending feedback row as both backends read it back to join it. */
+export interface PendingFeedbackRow {
+  id: string;
+  prediction_id: string | null;
+  user_id: string | null;
+  label: number;
+  observed_at: number;
+  received_at: number;
+}
+
 export interface JoinDecision {
   readonly status: FeedbackStatus;
   readonly target: JoinTarget | undefined;

@@ -1,7 +1,18 @@
 /** Turns a READ_COLUMNS array row into a LoggedPrediction object (for small, paged reads). */
 import type { RawFeatures } from '../data/customer-schema.js';
 import type { LoggedPrediction } from './prediction-store.js';
-import { FEATURE_COLUMNS, READ_FIRST_FEATURE, READ_ID, READ_USER_ID } from './store-columns.js';
+import {
+  FEATURE_COLUMNS,
+  READ_CREATED_AT,
+  READ_FIRST_FEATURE,
+  READ_ID,
+  READ_LABEL,
+  READ_LABEL_OBSERVED_AT,
+  READ_MODEL_VERSION,
+  READ_PREDICTED_CLASS,
+  READ_SCORE,
+  READ_USER_ID,
+} from './store-columns.js';
 
 export function rowToLoggedPrediction(row: readonly unknown[]): LoggedPrediction {
   const features: RawFeatures = {};
@@ -10,13 +21,13 @@ export function rowToLoggedPrediction(row: readonly unknown[]): LoggedPrediction
   });
   return {
     id: row[READ_ID] as string,
-    createdAt: row[0] as number,
+    createdAt: row[READ_CREATED_AT] as number,
     userId: (row[READ_USER_ID] ?? null) as string | null,
-    modelVersion: row[5] as string,
+    modelVersion: row[READ_MODEL_VERSION] as string,
     features,
-    score: row[1] as number,
-    predictedClass: row[2] as 0 | 1,
-    label: (row[3] ?? null) as 0 | 1 | null,
-    labelObservedAt: (row[4] ?? null) as number | null,
+    score: row[READ_SCORE] as number,
+    predictedClass: row[READ_PREDICTED_CLASS] as 0 | 1,
+    label: (row[READ_LABEL] ?? null) as 0 | 1 | null,
+    labelObservedAt: (row[READ_LABEL_OBSERVED_AT] ?? null) as number | null,
   };
 }

@@ -5,7 +5,17 @@
 import { type CategoricalColumn, type Column, MISSING_CODE } from '../data/columnar-table.js';
 import { FEATURES } from '../data/customer-schema.js';
 import type { PredictionColumns } from './prediction-store.js';
-import { CATEGORICAL_FEATURE_COLUMNS, NUMERIC_FEATURE_COLUMNS, READ_FIRST_FEATURE } from './store-columns.js';
+import {
+  CATEGORICAL_FEATURE_COLUMNS,
+  NUMERIC_FEATURE_COLUMNS,
+  READ_CREATED_AT,
+  READ_FIRST_FEATURE,
+  READ_LABEL,
+  READ_LABEL_OBSERVED_AT,
+  READ_MODEL_VERSION,
+  READ_PREDICTED_CLASS,
+  READ_SCORE,
+} from './store-columns.js';
 
 type Grow<T> = { new (n: number): T };
 
@@ -93,14 +103,14 @@ export class PredictionColumnsBuilder {
     const firstCategorical = READ_FIRST_FEATURE + numericCount;
     for (const row of rows) {
       const i = this.n++;
-      this.createdAt[i] = row[0] as number;
-      this.score[i] = row[1] as number;
-      this.predictedClass[i] = row[2] as number;
-      const label = row[3];
+      this.createdAt[i] = row[READ_CREATED_AT] as number;
+      this.score[i] = row[READ_SCORE] as number;
+      this.predictedClass[i] = row[READ_PREDICTED_CLASS] as number;
+      const label = row[READ_LABEL];
       this.label[i] = label === null ? -1 : (label as number);
-      const observed = row[4];
+      const observed = row[READ_LABEL_OBSERVED_AT];
       this.labelObservedAt[i] = observed === null ? Number.NaN : (observed as number);
-      this.versionCodes[i] = this.versions.code(row[5]);
+      this.versionCodes[i] = this.versions.code(row[READ_MODEL_VERSION]);
       for (let f = 0; f < numericCount; f++) {
         const v = row[READ_FIRST_FEATURE + f];
         this.numeric[f]![i] = v === null ? Number.NaN : (v as number);
@@ -116,7 +126,7 @@ export class PredictionColumnsBuilder {
    * needed), each an array of the same length: the shape SQLite's json_group_array pages parse into.
    */
   addColumns(columns: readonly (readonly unknown[])[]): void {
-    const rows = columns[0]?.length ?? 0;
+    const rows = columns[READ_CREATED_AT]?.length ?? 0;
     this.ensure(rows);
     const at = this.n;
     const put = (target: Float64Array | Uint8Array, source: readonly unknown[], missing: number) => {
@@ -125,13 +135,13 @@ export class PredictionColumnsBuilder {
         target[at + r] = v === null ? missing : (v as number);
       }
     };
-    put(this.createdAt, columns[0]!, Number.NaN);
-    put(this.score, columns[1]!, Number.NaN);
-    put(this.predictedClass, columns[2]!, 0);
-    const labels = columns[3]!;
+    put(this.createdAt, columns[READ_CREATED_AT]!, Number.NaN);
+    put(this.score, columns[READ_SCORE]!, Number.NaN);
+    put(this.predictedClass, columns[READ_PREDICTED_CLASS]!, 0);
+    const labels = columns[READ_LABEL]!;
     for (let r = 0; r < rows; r++) this.label[at + r] = labels[r] === null ? -1 : (labels[r] as number);
-    put(this.labelObservedAt, columns[4]!, Number.NaN);
-    const versions = columns[5]!;
+    put(this.labelObservedAt, columns[READ_LABEL_OBSERVED_AT]!, Number.NaN);
+    const versions = columns[READ_MODEL_VERSION]!;
     for (let r = 0; r < rows; r++) this.versionCodes[at + r] = this.versions.code(versions[r]);
     const numericCount = this.numeric.length;
     for (let f = 0; f < numericCount; f++)

@@ -11,7 +11,6 @@
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/customer-schema.js';
-import type { PredictionRows } from './store-columns.js';
 
 export interface PredictionRecord {
   /** Server-assigned id returned to the client as `prediction_id`. */
@@ -26,6 +25,21 @@ export interface PredictionRecord {
   readonly score: number;
   /** 0/1 at the model's threshold. */
   readonly predictedClass: 0 | 1;
+}
+
+/**
+ * Predictions as their INSERT_COLUMNS parameters (store-columns.ts), packed row by row into one
+ * Float64Array for the numbers (NaN = null) and one array for the texts: what the batched writer queues
+ * and the stores write. A queued prediction then costs no array of its own and no boxed number, and a
+ * batch crosses to the SQLite writer thread as a copy of one buffer plus its strings. Made by
+ * store-columns.ts `toPredictionRows`, read by its `insertValue`.
+ */
+export interface PredictionRows {
+  readonly count: number;
+  /** count × the number of numeric INSERT_COLUMNS values. */
+  readonly numbers: Float64Array;
+  /** count × the number of text INSERT_COLUMNS values. */
+  readonly texts: readonly (string | null)[];
 }
 
 export interface FeedbackInput {
@@ -110,13 +124,9 @@ export interface PredictionStore {
   /** Creates or upgrades the schema; safe to call on every start and from several replicas. */
   migrate(): Promise<void>;
   /**
-   * Inserts a batch in one transaction (multi-row insert or COPY). A record whose id is already stored
-   * is skipped, so a batch retried after an ambiguous failure (commit done, answer lost) is harmless.
-   */
-  insertPredictions(records: readonly PredictionRecord[]): Promise<void>;
-  /**
-   * insertPredictions for records already turned into parameters by store-columns.ts `toPredictionRows`
-   * (the batched writer queues these: typed arrays hold far less memory than a record per prediction).
+   * Inserts a batch in one transaction (multi-row insert or COPY). A prediction whose id is already
+   * stored is skipped, so a batch retried after an ambiguous failure (commit done, answer lost) is
+   * harmless. Records become rows with store-columns.ts `toPredictionRows`, which validates them.
    */
   insertRows(rows: PredictionRows): Promise<void>;
   /** Stores feedback and joins what it can; one outcome per input, in input order. */

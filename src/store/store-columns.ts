@@ -4,7 +4,7 @@
  * millions of rows back and must not parse a document per row.
  */
 import { FEATURES, type FeatureName } from '../data/customer-schema.js';
-import type { PredictionRecord } from './prediction-store.js';
+import type { PredictionRecord, PredictionRows } from './prediction-store.js';
 
 export interface FeatureColumnSpec {
   readonly feature: FeatureName;
@@ -21,7 +21,7 @@ export const FEATURE_COLUMNS: readonly FeatureColumnSpec[] = [
 export const NUMERIC_FEATURE_COLUMNS = FEATURE_COLUMNS.filter((c) => c.kind === 'numeric');
 export const CATEGORICAL_FEATURE_COLUMNS = FEATURE_COLUMNS.filter((c) => c.kind === 'categorical');
 
-/** Columns written by insertPredictions, in parameter order. */
+/** Columns written by insertRows, in parameter order. */
 export const INSERT_COLUMNS: readonly string[] = [
   'id',
   'created_at',
@@ -47,7 +47,16 @@ export const READ_COLUMNS: readonly string[] = [
   'id',
   'user_id',
 ];
-export const READ_FIRST_FEATURE = 6;
+
+/** Positions in a READ_COLUMNS row. */
+export const READ_CREATED_AT = READ_COLUMNS.indexOf('created_at');
+export const READ_SCORE = READ_COLUMNS.indexOf('score');
+export const READ_PREDICTED_CLASS = READ_COLUMNS.indexOf('predicted_class');
+export const READ_LABEL = READ_COLUMNS.indexOf('label');
+export const READ_LABEL_OBSERVED_AT = READ_COLUMNS.indexOf('label_observed_at');
+export const READ_MODEL_VERSION = READ_COLUMNS.indexOf('model_version');
+/** The first feature; the features follow in FEATURE_COLUMNS order. */
+export const READ_FIRST_FEATURE = READ_MODEL_VERSION + 1;
 export const READ_ID = READ_FIRST_FEATURE + FEATURE_COLUMNS.length;
 export const READ_USER_ID = READ_ID + 1;
 
@@ -110,20 +119,6 @@ const PREDICTED_CLASS_SLOT = slotOf('predicted_class');
 const FEATURE_SLOTS = FEATURE_COLUMNS.map((c) => slotOf(c.column));
 const NUMBER_WIDTH = INSERT_SLOTS.filter((slot) => !slot.text).length;
 const TEXT_WIDTH = INSERT_SLOTS.length - NUMBER_WIDTH;
-
-/**
- * Predictions as their INSERT_COLUMNS parameters, packed row by row into one Float64Array for the
- * numbers (NaN = null) and one array for the texts: what the batched writer queues and the stores
- * write. A queued prediction then costs no array of its own and no boxed number, and a batch crosses to
- * the SQLite writer thread as a copy of one buffer plus its strings.
- */
-export interface PredictionRows {
-  readonly count: number;
-  /** count × NUMBER_WIDTH values. */
-  readonly numbers: Float64Array;
-  /** count × TEXT_WIDTH values. */
-  readonly texts: readonly (string | null)[];
-}
 
 /** Records as PredictionRows, validated: a bad record throws and nothing is returned. */
 export function toPredictionRows(records: readonly PredictionRecord[]): PredictionRows {

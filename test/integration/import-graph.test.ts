@@ -8,6 +8,10 @@
  *   Fastify augmentation (`app.churnwatch`).
  * - server/ imports dashboard/ in one place only, the composition point below, where the app mounts
  *   the dashboard and hands it the model, store and monitor.
+ *
+ * And no file cycle among the non-test files: a cycle makes load order matter (a module may see another
+ * half-initialised) and ties modules that should be read and changed one at a time; type-only imports
+ * count (a type cycle is still a knot for the reader).
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -65,7 +69,30 @@ async function edges(): Promise<{ from: string; to: string }[]> {
 
 const topDir = (path: string) => path.split('/')[0]!;
 
-describe('import graph: directory boundaries', () => {
+/** Every cycle found by a depth-first walk, each as the files on it, first file repeated at the end. */
+function findCycles(graph: Map<string, string[]>): string[][] {
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const visit = (file: string): void => {
+    if (onPath.has(file)) {
+      cycles.push([...path.slice(path.indexOf(file)), file]);
+      return;
+    }
+    if (done.has(file)) return;
+    path.push(file);
+    onPath.add(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+    onPath.delete(file);
+    path.pop();
+    done.add(file);
+  };
+  for (const file of graph.keys()) visit(file);
+  return cycles;
+}
+
+describe('import graph: directory boundaries and cycles', () => {
   it('finds the imports it checks (the parser sees static, type-only and dynamic imports)', async () => {
     assert.deepEqual(
       relativeImports(
@@ -88,6 +115,28 @@ describe('import graph: directory boundaries', () => {
       .map((e) => `${e.from} -> ${e.to}`)
       .filter((edge) => edge !== COMPOSITION_POINT);
     assert.deepEqual(bad, []);
+  });
+
+  it('finds a cycle when there is one', () => {
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
+    assert.deepEqual(findCycles(graph), [['a.ts', 'b.ts', 'c.ts', 'a.ts']]);
+  });
+
+  it('has no file cycle among the non-test files', async () => {
+    const graph = new Map<string, string[]>();
+    for (const { from, to } of await edges()) {
+      if (from.endsWith('.test.ts')) continue;
+      graph.set(from, [...(graph.get(from) ?? []), to]);
+    }
+    assert.deepEqual(
+      findCycles(graph).map((cycle) => cycle.join(' -> ')),
+      [],
+    );
   });
 
   it("dashboard/ does not read the server's Fastify augmentation (app.churnwatch)", async () => {

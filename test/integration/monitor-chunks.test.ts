@@ -17,6 +17,7 @@ import { analyzeWindow } from '../../src/monitor/window-analysis.js';
 import { PredictionWindow } from '../../src/monitor/windows.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { PredictionRecord } from '../../src/store/prediction-store.js';
+import { toPredictionRows } from '../../src/store/store-columns.js';
 import { repoRoot } from '../helpers/shared-files.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
@@ -60,7 +61,7 @@ describe('chunked analysis of the stored log', () => {
     const url = `sqlite:${join(dir, 'log.db')}`;
     const store = openStore(url);
     await store.migrate();
-    await store.insertPredictions(records);
+    await store.insertRows(toPredictionRows(records));
     const feedback = records.flatMap((p, i) =>
       i % 3 === 0
         ? []

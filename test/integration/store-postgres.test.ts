@@ -12,6 +12,7 @@ import { MIGRATIONS } from '../../src/store/migrations.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
 import type { FeedbackInput, PredictionStore } from '../../src/store/prediction-store.js';
+import { toPredictionRows } from '../../src/store/store-columns.js';
 
 const url =
   process.env.CHURNWATCH_TEST_POSTGRES_URL ??
@@ -108,7 +109,7 @@ if (skip) {
       const records = Array.from({ length: n }, (_, i) =>
         prediction(`c${i}`, 1000 + i, { userId: `cu${i}` }),
       );
-      await a.insertPredictions(records.slice(0, n / 2));
+      await a.insertRows(toPredictionRows(records.slice(0, n / 2)));
       // Each prediction gets label 1 from replica a and label 0 from replica b, in batches, concurrently;
       // half the predictions are not stored yet, so their feedback is pending until both join them.
       const feedback = (label: 0 | 1): FeedbackInput[] =>
@@ -129,7 +130,7 @@ if (skip) {
       assert.equal(outcomes.filter((o) => o.status === 'conflict').length, n / 2);
       assert.equal(outcomes.filter((o) => o.status === 'pending').length, n);
 
-      await a.insertPredictions(records.slice(n / 2));
+      await a.insertRows(toPredictionRows(records.slice(n / 2)));
       const joins = (
         await Promise.all([a.joinPending(), b.joinPending(), a.joinPending(), b.joinPending()])
       ).flat();

@@ -21,6 +21,7 @@ import {
   insertParameters,
   READ_COLUMNS,
   READ_ID,
+  toPredictionRows,
   userKey,
 } from '../../src/store/store-columns.js';
 import { withTempDir } from '../helpers/temp-dir.js';
@@ -146,7 +147,7 @@ describe('sqlite store on disk', () => {
       const path = join(dir, 'churnwatch.db');
       const first = createSqliteStore({ path });
       await first.migrate();
-      await first.insertPredictions([prediction('a', 1000), prediction('b', 2000)]);
+      await first.insertRows(toPredictionRows([prediction('a', 1000), prediction('b', 2000)]));
       await first.recordFeedback([
         { predictionId: 'a', label: 1, observedAt: 1500, receivedAt: 1500 },
         { predictionId: 'c', label: 0, observedAt: 3500, receivedAt: 3500 },
@@ -163,7 +164,7 @@ describe('sqlite store on disk', () => {
           ['b', null],
         ],
       );
-      await second.insertPredictions([prediction('c', 3000)]);
+      await second.insertRows(toPredictionRows([prediction('c', 3000)]));
       assert.deepEqual(
         (await second.joinPending()).map((o) => [o.status, o.prediction?.id]),
         [['joined', 'c']],
@@ -184,7 +185,7 @@ describe('sqlite store on disk', () => {
       const fresh = join(dir, 'fresh.db');
       const store = createSqliteStore({ path: fresh });
       await store.migrate();
-      await store.insertPredictions([prediction('a', 1000)]);
+      await store.insertRows(toPredictionRows([prediction('a', 1000)]));
       await store.close();
       assert.equal(pageSize(fresh), 8192);
 
@@ -197,7 +198,7 @@ describe('sqlite store on disk', () => {
       assert.equal(pageSize(old), 4096);
       const reopened = createSqliteStore({ path: old });
       await reopened.migrate();
-      await reopened.insertPredictions([prediction('z', 9000)]);
+      await reopened.insertRows(toPredictionRows([prediction('z', 9000)]));
       assert.deepEqual(
         (await readAll(reopened)).map((r) => r.id),
         ['k00', 'k01', 'k02', 'z'],
@@ -288,7 +289,9 @@ describe('sqlite store on disk', () => {
         all.map((_, k) => 1000 + k * 10),
       );
       // 12 new predictions: with k28 and k29 they make two new blocks of 7.
-      await store.insertPredictions(Array.from({ length: 12 }, (_, i) => prediction(`n${i}`, 2000 + i)));
+      await store.insertRows(
+        toPredictionRows(Array.from({ length: 12 }, (_, i) => prediction(`n${i}`, 2000 + i))),
+      );
       const outcomes = await store.recordFeedback([
         { predictionId: 'k03', label: 1, observedAt: 5000, receivedAt: 5000 },
         { predictionId: 'k29', label: 1, observedAt: 5000, receivedAt: 5000 },
@@ -350,8 +353,10 @@ describe('sqlite store on disk', () => {
         { predictionId: 'k12', label: 1, observedAt: 9000, receivedAt: 9000 },
       ]);
       // 7 new predictions, later than all: with the 3 unsealed rows they make two rowid-range blocks.
-      await store.insertPredictions(
-        Array.from({ length: 7 }, (_, i) => prediction(`n${i}`, 2000 + (6 - i), { userId: 'u' })),
+      await store.insertRows(
+        toPredictionRows(
+          Array.from({ length: 7 }, (_, i) => prediction(`n${i}`, 2000 + (6 - i), { userId: 'u' })),
+        ),
       );
       const outcomes = await store.recordFeedback([
         { predictionId: 'k07', label: 1, observedAt: 9000, receivedAt: 9000 },
@@ -488,8 +493,12 @@ describe('sqlite store on disk', () => {
       );
       // 8 more of user "u" (k12–k19, at 1120–1190): with the 5 unsealed rows they make two new blocks,
       // indexed when sealed (w-late too, under u's key); k19 stays unsealed.
-      await store.insertPredictions(
-        Array.from({ length: 8 }, (_, i) => prediction(shuffledKey(12 + i), 1120 + i * 10, { userId: 'u' })),
+      await store.insertRows(
+        toPredictionRows(
+          Array.from({ length: 8 }, (_, i) =>
+            prediction(shuffledKey(12 + i), 1120 + i * 10, { userId: 'u' }),
+          ),
+        ),
       );
       const second = await store.recordFeedback([
         byUser('u', 1035), // k03, in the listed block
@@ -546,27 +555,27 @@ describe('sqlite store on disk', () => {
       // b writes rowid 3 behind a's back; a's next rows (4–41) seal as rowids 1–40.
       let a = await open('one.db', 40);
       let b = await open('one.db', 40);
-      await a.insertPredictions(qs(0, 2));
-      await b.insertPredictions(qs(2, 3));
+      await a.insertRows(toPredictionRows(qs(0, 2)));
+      await b.insertRows(toPredictionRows(qs(2, 3)));
       await a.recordFeedback([{ predictionId: 'q001', label: 1, observedAt: 9999, receivedAt: 9999 }]);
-      await a.insertPredictions(qs(3, 41));
+      await a.insertRows(toPredictionRows(qs(3, 41)));
       await b.recordFeedback([{ predictionId: 'q002', label: 0, observedAt: 9999, receivedAt: 9999 }]);
       await agree([a, b], 41);
 
       // b writes rowid 44; then a's 32-row statement skips a duplicate, so its last rowid is the one
       // a expected: only the count of rows inserted tells. 5 more rows complete the block 41–80.
-      await a.insertPredictions(qs(41, 43));
-      await b.insertPredictions(qs(43, 44));
-      await a.insertPredictions([...qs(44, 75), q(0), ...qs(75, 80)]);
+      await a.insertRows(toPredictionRows(qs(41, 43)));
+      await b.insertRows(toPredictionRows(qs(43, 44)));
+      await a.insertRows(toPredictionRows([...qs(44, 75), q(0), ...qs(75, 80)]));
       await agree([a, b], 80);
       await Promise.all([a.close(), b.close()]);
 
       // a seals what b holds in memory (smaller blocks, at migrate): b must not seal those rows again.
       a = await open('two.db', 4);
       b = await open('two.db', 40);
-      await b.insertPredictions(qs(0, 10));
+      await b.insertRows(toPredictionRows(qs(0, 10)));
       await a.migrate();
-      await b.insertPredictions(qs(10, 40));
+      await b.insertRows(toPredictionRows(qs(10, 40)));
       await b.recordFeedback([{ predictionId: 'q005', label: 1, observedAt: 9999, receivedAt: 9999 }]);
       await agree([a, b], 40);
       await Promise.all([a.close(), b.close()]);
@@ -624,9 +633,9 @@ describe('sqlite writer thread', () => {
       );
       try {
         await store.migrate();
-        await store.insertPredictions([prediction('a', 1000)]);
+        await store.insertRows(toPredictionRows([prediction('a', 1000)]));
         assert.equal(writers.length, 1);
-        const inFlight = store.insertPredictions([prediction('b', 2000)]);
+        const inFlight = store.insertRows(toPredictionRows([prediction('b', 2000)]));
         await writers[0]!.terminate();
         await assert.rejects(inFlight, (error: Error & { code?: string }) => {
           assert.equal(error.code, 'CW_STORE_WRITER_STOPPED');
@@ -634,7 +643,7 @@ describe('sqlite writer thread', () => {
           return true;
         });
         // The next call starts a new writer; the caller (the batched writer) retries what failed.
-        await store.insertPredictions([prediction('b', 2000), prediction('c', 3000)]);
+        await store.insertRows(toPredictionRows([prediction('b', 2000), prediction('c', 3000)]));
         assert.equal(writers.length, 2);
         assert.deepEqual(
           (await readAll(store)).map((r) => r.id),
@@ -655,7 +664,6 @@ describe('sqlite writer thread', () => {
           store.recordFeedback([{ predictionId: 'p', label: 2 as 0, observedAt: 1, receivedAt: 1 }]),
           /label/,
         );
-        await assert.rejects(store.insertPredictions([prediction('', 1)]), /id must be a non-empty string/);
       } finally {
         await store.close();
       }

@@ -7,7 +7,8 @@
  * bytes a value with no text conversion on either side, and text columns as literals escaped only when
  * a value holds a quote or a backslash.
  */
-import { INSERT_COLUMNS, insertValue, type PredictionRows } from '../store-columns.js';
+import type { PredictionRows } from '../prediction-store.js';
+import { INSERT_COLUMNS, insertValue } from '../store-columns.js';
 
 /** Element type OIDs of the binary array format (pg_type.oid). */
 const FLOAT8_OID = 701;

@@ -14,6 +14,7 @@ import {
   decideJoins,
   type JoinItem,
   type JoinTarget,
+  type PendingFeedbackRow,
   toOutcome,
 } from '../feedback-join.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
@@ -26,7 +27,7 @@ import type {
   LoggedPrediction,
   PredictionColumns,
   PredictionQuery,
-  PredictionRecord,
+  PredictionRows,
   PredictionStore,
 } from '../prediction-store.js';
 import {
@@ -37,14 +38,7 @@ import {
   yieldToEventLoop,
 } from '../query-range.js';
 import { redactUrl } from '../redact-url.js';
-import {
-  FEATURE_COLUMNS,
-  INSERT_COLUMNS,
-  type PredictionRows,
-  READ_COLUMNS,
-  READ_ID,
-  toPredictionRows,
-} from '../store-columns.js';
+import { FEATURE_COLUMNS, INSERT_COLUMNS, READ_COLUMNS, READ_CREATED_AT, READ_ID } from '../store-columns.js';
 import { unnestParameters } from './array-parameters.js';
 
 /** Connections a store's pool may open unless told otherwise. */
@@ -108,15 +102,6 @@ ORDER BY received_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`;
 const RESOLVE_PENDING_SQL = `UPDATE feedback AS f SET status = u.status, joined_prediction_id = u.prediction_id
 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, status, prediction_id)
 WHERE f.id = u.id AND f.status = 'pending'`;
-
-interface PendingRow {
-  id: string;
-  prediction_id: string | null;
-  user_id: string | null;
-  label: number;
-  observed_at: number;
-  received_at: number;
-}
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -264,7 +249,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       yield rows;
       if (rows.length < pageSize || remaining <= 0) return;
       const last = rows.at(-1)!;
-      after = [last[0] as number, last[READ_ID] as string];
+      after = [last[READ_CREATED_AT] as number, last[READ_ID] as string];
     }
   }
 
@@ -313,10 +298,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
           );
         }
       });
-    },
-
-    async insertPredictions(records: readonly PredictionRecord[]) {
-      await insertRows(toPredictionRows(records));
     },
 
     insertRows,
@@ -373,7 +354,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       let after: [number, string] = [Number.NEGATIVE_INFINITY, ''];
       for (;;) {
         const page = await inTransaction(async (client) => {
-          const claimed = await client.query<PendingRow>(PENDING_PAGE_SQL, [...after, JOIN_PENDING_PAGE]);
+          const claimed = await client.query<PendingFeedbackRow>(PENDING_PAGE_SQL, [
+            ...after,
+            JOIN_PENDING_PAGE,
+          ]);
           const rows = claimed.rows;
           if (rows.length === 0) return { rows, outcomes: [] as FeedbackOutcome[] };
           const joinItems: JoinItem[] = rows.map((r) => ({

@@ -8,7 +8,16 @@ import { type CategoricalColumn, type Column, MISSING_CODE } from '../../data/co
 import { FEATURES } from '../../data/customer-schema.js';
 import type { PredictionColumns } from '../prediction-store.js';
 import { CATEGORICAL_FEATURE_COLUMNS, NUMERIC_FEATURE_COLUMNS } from '../store-columns.js';
-import { CODE_COLUMNS, type ColumnRun, F64_COLUMNS } from './column-block.js';
+import {
+  CODE_COLUMNS,
+  CODE_FIRST_FEATURE,
+  CODE_MODEL_VERSION,
+  type ColumnRun,
+  F64_COLUMNS,
+  F64_CREATED_AT,
+  F64_FIRST_FEATURE,
+  F64_SCORE,
+} from './column-block.js';
 
 export interface RunFilter {
   /** Inclusive lower bound on createdAt. */
@@ -56,14 +65,14 @@ function last(s: Selection): number {
 }
 
 function compareKeys(a: ColumnRun, i: number, b: ColumnRun, j: number): number {
-  const x = a.f64[0]![i]!;
-  const y = b.f64[0]![j]!;
+  const x = a.f64[F64_CREATED_AT]![i]!;
+  const y = b.f64[F64_CREATED_AT]![j]!;
   if (x !== y) return x < y ? -1 : 1;
   return compareIds(a.id(i), b.id(j));
 }
 
 function select(run: ColumnRun, filter: RunFilter): Selection | undefined {
-  const createdAt = run.f64[0]!;
+  const createdAt = run.f64[F64_CREATED_AT]!;
   const start = filter.start;
   // Rows are in key order, so the range bounds select a contiguous slice.
   const before = (i: number): boolean => {
@@ -78,9 +87,9 @@ function select(run: ColumnRun, filter: RunFilter): Selection | undefined {
   if (filter.to !== undefined) while (hi > lo && createdAt[hi - 1]! >= filter.to) hi--;
   if (lo >= hi) return undefined;
   if (filter.modelVersion === undefined) return { run, lo, hi, count: hi - lo };
-  const code = run.dictionaries[0]!.indexOf(filter.modelVersion);
+  const code = run.dictionaries[CODE_MODEL_VERSION]!.indexOf(filter.modelVersion);
   if (code < 0) return undefined;
-  const versions = run.codes[0]!;
+  const versions = run.codes[CODE_MODEL_VERSION]!;
   const picked: number[] = [];
   for (let i = lo; i < hi; i++) if (versions[i] === code) picked.push(i);
   if (picked.length === 0) return undefined;
@@ -183,26 +192,30 @@ class Output {
       (a.length === n ? a : a.slice(0, n)) as T;
     const columns = new Map<string, Column>();
     NUMERIC_FEATURE_COLUMNS.forEach((spec, f) => {
-      columns.set(spec.feature, { kind: 'numeric', name: spec.feature, values: fit(this.f64[2 + f]!) });
+      columns.set(spec.feature, {
+        kind: 'numeric',
+        name: spec.feature,
+        values: fit(this.f64[F64_FIRST_FEATURE + f]!),
+      });
     });
     CATEGORICAL_FEATURE_COLUMNS.forEach((spec, f) => {
       columns.set(spec.feature, {
         kind: 'categorical',
         name: spec.feature,
-        codes: fit(this.codes[1 + f]!),
-        dictionary: this.dictionaries[1 + f]!.values,
+        codes: fit(this.codes[CODE_FIRST_FEATURE + f]!),
+        dictionary: this.dictionaries[CODE_FIRST_FEATURE + f]!.values,
       });
     });
     const modelVersion: CategoricalColumn = {
       kind: 'categorical',
       name: 'model_version',
-      codes: fit(this.codes[0]!),
-      dictionary: this.dictionaries[0]!.values,
+      codes: fit(this.codes[CODE_MODEL_VERSION]!),
+      dictionary: this.dictionaries[CODE_MODEL_VERSION]!.values,
     };
     return {
       rowCount: n,
-      createdAt: fit(this.f64[0]!),
-      score: fit(this.f64[1]!),
+      createdAt: fit(this.f64[F64_CREATED_AT]!),
+      score: fit(this.f64[F64_SCORE]!),
       predictedClass: fit(this.predictedClass),
       label: fit(this.label),
       labelObservedAt: fit(this.labelObservedAt),

@@ -17,14 +17,31 @@ import { Dictionary } from '../prediction-columns-builder.js';
 import {
   CATEGORICAL_FEATURE_COLUMNS,
   NUMERIC_FEATURE_COLUMNS,
+  READ_COLUMNS,
+  READ_CREATED_AT,
   READ_FIRST_FEATURE,
   READ_ID,
+  READ_LABEL,
+  READ_LABEL_OBSERVED_AT,
+  READ_MODEL_VERSION,
+  READ_PREDICTED_CLASS,
+  READ_SCORE,
 } from '../store-columns.js';
 
-/** Float64 columns: created_at, score, then the numeric features. */
-export const F64_COLUMNS = 2 + NUMERIC_FEATURE_COLUMNS.length;
-/** Int32 code columns: model_version, then the categorical features. */
-export const CODE_COLUMNS = 1 + CATEGORICAL_FEATURE_COLUMNS.length;
+/** Positions of the Float64 columns: created_at, score, then the numeric features. */
+export const F64_CREATED_AT = 0;
+export const F64_SCORE = 1;
+export const F64_FIRST_FEATURE = 2;
+export const F64_COLUMNS = F64_FIRST_FEATURE + NUMERIC_FEATURE_COLUMNS.length;
+/** Positions of the Int32 code columns: model_version, then the categorical features. */
+export const CODE_MODEL_VERSION = 0;
+export const CODE_FIRST_FEATURE = 1;
+export const CODE_COLUMNS = CODE_FIRST_FEATURE + CATEGORICAL_FEATURE_COLUMNS.length;
+/** Bytes per row of a labels BLOB: a Float64 observed-at time and an Int8 label. */
+export const LABEL_BYTES_PER_ROW = 9;
+
+/** The columns of the array rows runFromRows takes: READ_COLUMNS up to and including the id. */
+export const RUN_ROW_COLUMNS: readonly string[] = READ_COLUMNS.slice(0, READ_ID + 1);
 
 /** One sorted run of predictions in columns, from a block or from not-yet-sealed rows. */
 export interface ColumnRun {
@@ -55,10 +72,7 @@ export interface StoredBlock {
   readonly ids: string;
 }
 
-/**
- * Array rows in READ_COLUMNS layout (up to and including `id`), already in (created_at, id) order,
- * as a run.
- */
+/** Array rows in RUN_ROW_COLUMNS layout, already in (created_at, id) order, as a run. */
 export function runFromRows(rows: readonly (readonly unknown[])[]): ColumnRun {
   const n = rows.length;
   const f64 = Array.from({ length: F64_COLUMNS }, () => new Float64Array(n));
@@ -70,18 +84,20 @@ export function runFromRows(rows: readonly (readonly unknown[])[]): ColumnRun {
   const ids: string[] = new Array(n);
   const numeric = NUMERIC_FEATURE_COLUMNS.length;
   rows.forEach((row, i) => {
-    f64[0]![i] = row[0] as number;
-    f64[1]![i] = row[1] as number;
-    predictedClass[i] = row[2] as number;
-    label[i] = row[3] === null ? -1 : (row[3] as number);
-    labelObservedAt[i] = row[4] === null ? Number.NaN : (row[4] as number);
-    codes[0]![i] = dictionaries[0]!.code(row[5]);
+    f64[F64_CREATED_AT]![i] = row[READ_CREATED_AT] as number;
+    f64[F64_SCORE]![i] = row[READ_SCORE] as number;
+    predictedClass[i] = row[READ_PREDICTED_CLASS] as number;
+    const rowLabel = row[READ_LABEL];
+    label[i] = rowLabel === null ? -1 : (rowLabel as number);
+    const observedAt = row[READ_LABEL_OBSERVED_AT];
+    labelObservedAt[i] = observedAt === null ? Number.NaN : (observedAt as number);
+    codes[CODE_MODEL_VERSION]![i] = dictionaries[CODE_MODEL_VERSION]!.code(row[READ_MODEL_VERSION]);
     for (let f = 0; f < numeric; f++) {
       const v = row[READ_FIRST_FEATURE + f];
-      f64[2 + f]![i] = v === null ? Number.NaN : (v as number);
+      f64[F64_FIRST_FEATURE + f]![i] = v === null ? Number.NaN : (v as number);
     }
-    for (let f = 1; f < CODE_COLUMNS; f++) {
-      codes[f]![i] = dictionaries[f]!.code(row[READ_FIRST_FEATURE + numeric + f - 1]);
+    for (let f = CODE_FIRST_FEATURE; f < CODE_COLUMNS; f++) {
+      codes[f]![i] = dictionaries[f]!.code(row[READ_FIRST_FEATURE + numeric + f - CODE_FIRST_FEATURE]);
     }
     ids[i] = row[READ_ID] as string;
   });
@@ -105,7 +121,7 @@ function dataBytes(n: number): number {
 /** The labels BLOB of a run: observed-at times then labels. */
 export function encodeLabels(label: Int8Array, labelObservedAt: Float64Array): Uint8Array {
   const n = label.length;
-  const out = new Uint8Array(n * 9);
+  const out = new Uint8Array(n * LABEL_BYTES_PER_ROW);
   out.set(new Uint8Array(labelObservedAt.buffer, labelObservedAt.byteOffset, n * 8), 0);
   out.set(new Uint8Array(label.buffer, label.byteOffset, n), n * 8);
   return out;
@@ -128,8 +144,8 @@ export function decodeLabels(
   bytes: Uint8Array,
   n: number,
 ): { label: Int8Array; labelObservedAt: Float64Array } {
-  if (bytes.length !== n * 9)
-    throw new RangeError(`block labels hold ${bytes.length} bytes, expected ${n * 9}`);
+  if (bytes.length !== n * LABEL_BYTES_PER_ROW)
+    throw new RangeError(`block labels hold ${bytes.length} bytes, expected ${n * LABEL_BYTES_PER_ROW}`);
   const { buffer, offset } = aligned(bytes);
   return {
     labelObservedAt: new Float64Array(buffer, offset, n),

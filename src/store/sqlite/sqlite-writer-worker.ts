@@ -4,8 +4,7 @@
  * time in arrival order, as they would on a single connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FeedbackInput } from '../prediction-store.js';
-import type { PredictionRows } from '../store-columns.js';
+import type { FeedbackInput, PredictionRows } from '../prediction-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer-protocol.js';
 

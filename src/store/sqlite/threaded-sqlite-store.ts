@@ -9,14 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { ChurnwatchError } from '../../errors.js';
 import { workerScript } from '../../worker-script.js';
-import type {
-  FeedbackCounts,
-  FeedbackInput,
-  FeedbackOutcome,
-  PredictionRecord,
-  PredictionStore,
-} from '../prediction-store.js';
-import { toPredictionRows } from '../store-columns.js';
+import type { FeedbackCounts, FeedbackInput, FeedbackOutcome, PredictionStore } from '../prediction-store.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type {
   WriterData,
@@ -134,11 +127,6 @@ export function createThreadedSqliteStore(
   return {
     kind: 'sqlite',
     migrate: () => call<void>('migrate'),
-    async insertPredictions(records: readonly PredictionRecord[]) {
-      if (records.length === 0) return;
-      // Validated here, so a bad record fails in the caller with its own message.
-      await call<void>('insertRows', toPredictionRows(records));
-    },
     // Not async: an async function's frame would hold the rows until the write is done.
     insertRows: (rows) => (rows.count > 0 ? call<void>('insertRows', rows) : Promise.resolve()),
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),

@@ -1,0 +1,191 @@
+/**
+ * Sealing: the oldest `blockRows` unsealed predictions, in insertion (rowid) order, become one column
+ * block (column-block.ts) holding them in key order, and the seal watermark moves past them
+ * (docs/store-format.md). Everything here runs inside the caller's write transaction, except
+ * sealBacklog, which makes its own.
+ *
+ * Why insertion order: the rows sealed are then the rowid range just after the watermark, and
+ * marking them costs one block row. Sealing in key order needed an index of unsealed rows and an
+ * UPDATE of each 26-column row: 31% of an insert's cost.
+ */
+import type Database from 'better-sqlite3';
+import { yieldToEventLoop } from '../query-range.js';
+import { READ_CREATED_AT, READ_ID, READ_LABEL, READ_LABEL_OBSERVED_AT } from '../store-columns.js';
+import { compareIds } from './assemble-columns.js';
+import { encodeBlock, runFromRows } from './column-block.js';
+import { SEAL_COLUMNS, SEAL_ROWID, SEAL_USER_KEY, UNSEALED } from './seal-row.js';
+import type { StatementCache } from './statement-cache.js';
+import { UnsealedTail } from './unsealed-tail.js';
+import type { UserIndex } from './user-index.js';
+
+export interface BlockSealer {
+  /** Seals one block if `blockRows` predictions are unsealed; returns whether it did. */
+  sealBlock(): boolean;
+  /** Seals every full block, one write transaction each, yielding to the event loop between them. */
+  sealBacklog(): Promise<void>;
+  /**
+   * The tail inserts extend (loaded when unknown), or undefined when the unsealed rows are not the
+   * contiguous rowids after the watermark.
+   */
+  tail(): UnsealedTail | undefined;
+  /** Forgets the tail (a write rolled back, a row was skipped, the schema changed). */
+  forgetTail(): void;
+}
+
+export function createBlockSealer(
+  db: Database.Database,
+  cache: StatementCache,
+  users: () => UserIndex,
+  blockRows: number,
+): BlockSealer {
+  const statements = cache.define((db) => ({
+    sealedThrough: db.prepare<[], number>('SELECT sealed_through FROM prediction_seal_state').pluck(),
+    setSealedThrough: db.prepare('UPDATE prediction_seal_state SET sealed_through = ?'),
+    maxRowid: db.prepare<[], number | null>('SELECT max(rowid) FROM predictions').pluck(),
+    unsealedCount: db
+      .prepare<[number, number], number>(
+        `SELECT count(*) FROM (SELECT 1 FROM predictions NOT INDEXED WHERE ${UNSEALED} LIMIT ?)`,
+      )
+      .pluck(),
+    unsealedRows: db
+      .prepare(
+        `SELECT ${SEAL_COLUMNS.join(', ')} FROM predictions NOT INDEXED WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
+      )
+      .raw(),
+    firstUnsealed: db
+      .prepare<[number], number | null>(`SELECT min(rowid) FROM predictions NOT INDEXED WHERE ${UNSEALED}`)
+      .pluck(),
+    labelsInRange: db
+      .prepare<[number, number], [rowid: number, label: number, observedAt: number | null]>(
+        `SELECT rowid, label, label_observed_at FROM predictions
+         WHERE rowid > ? AND rowid <= ? AND label IS NOT NULL`,
+      )
+      .raw(),
+    insertBlock: db.prepare(
+      `INSERT INTO prediction_blocks
+       (row_count, first_created_at, last_created_at, first_id, last_id, dictionaries, data, ids,
+        first_rowid, last_rowid, row_order)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertBlockLabels: db.prepare('INSERT INTO prediction_block_labels (block_id, labels) VALUES (?, ?)'),
+    insertBlockRow: db.prepare(
+      'INSERT INTO prediction_block_rows (prediction_rowid, block_id, block_row) VALUES (?, ?, ?)',
+    ),
+  }));
+
+  let tail: UnsealedTail | undefined;
+
+  /** The unsealed rows as a tail, when they are the contiguous rowids after the watermark. */
+  function loadTail(): UnsealedTail | undefined {
+    const s = statements();
+    const through = s.sealedThrough.get()!;
+    const rows = s.unsealedRows.all(through, blockRows) as unknown[][];
+    // As many unsealed rows as rowids after the watermark: they are all of them, in order.
+    if (rows.length >= blockRows || (s.maxRowid.get() ?? 0) !== through + rows.length) return undefined;
+    const loaded = new UnsealedTail(through);
+    const part = { count: 0, row: (k: number) => rows[k]! };
+    loaded.append(part);
+    loaded.grow(part, rows.length);
+    return loaded;
+  }
+
+  /**
+   * Writes one column block of `rows` (SEAL_COLUMNS layout, rowid order, all unsealed) in key order
+   * and moves the watermark. Rows that are the contiguous rowids after the watermark (the normal
+   * case) are recorded as that range; others are listed one by one in prediction_block_rows.
+   */
+  function writeBlock(rows: unknown[][], through: number): void {
+    const s = statements();
+    const lastRowid = rows.at(-1)![SEAL_ROWID] as number;
+    // Contiguous rowids after the watermark move it to the last one sealed; a gap (rows sealed before
+    // the watermark existed, or deleted) makes it the first still unsealed.
+    const contiguous = lastRowid - through === rows.length;
+    const order = rows.map((_, i) => i);
+    order.sort((i, j) => {
+      const a = rows[i]!;
+      const b = rows[j]!;
+      return (
+        (a[READ_CREATED_AT] as number) - (b[READ_CREATED_AT] as number) ||
+        compareIds(a[READ_ID] as string, b[READ_ID] as string)
+      );
+    });
+    const sorted = order.map((i) => rows[i]!);
+    let rowOrder: Int32Array | null = null;
+    if (contiguous && order.some((i, k) => i !== k)) {
+      rowOrder = new Int32Array(rows.length);
+      order.forEach((i, k) => {
+        rowOrder![i] = k;
+      });
+    }
+    const stored = encodeBlock(runFromRows(sorted));
+    const first = sorted[0]!;
+    const last = sorted.at(-1)!;
+    const blockId = Number(
+      s.insertBlock.run(
+        rows.length,
+        first[READ_CREATED_AT],
+        last[READ_CREATED_AT],
+        first[READ_ID],
+        last[READ_ID],
+        stored.dictionaries,
+        stored.data,
+        stored.ids,
+        contiguous ? through + 1 : null,
+        contiguous ? lastRowid : null,
+        rowOrder ? new Uint8Array(rowOrder.buffer) : null,
+      ).lastInsertRowid,
+    );
+    s.insertBlockLabels.run(blockId, stored.labels);
+    users().indexBlock(
+      blockId,
+      sorted.map((row) => row[SEAL_USER_KEY] as number | null),
+      sorted.map((row) => row[SEAL_ROWID] as number),
+    );
+    if (contiguous) {
+      s.setSealedThrough.run(lastRowid);
+      return;
+    }
+    sorted.forEach((row, i) => {
+      s.insertBlockRow.run(row[SEAL_ROWID], blockId, i);
+    });
+    s.setSealedThrough.run((s.firstUnsealed.get(through) ?? lastRowid + 1) - 1);
+  }
+
+  function sealBlock(): boolean {
+    const s = statements();
+    if (tail && s.sealedThrough.get() !== tail.through) tail = undefined;
+    if (tail) {
+      if (tail.count < blockRows) return false;
+      const { through } = tail;
+      const rows = tail.peek(blockRows);
+      for (const [rowid, label, observedAt] of s.labelsInRange.all(through, through + rows.length)) {
+        const row = rows[rowid - through - 1]!;
+        row[READ_LABEL] = label;
+        row[READ_LABEL_OBSERVED_AT] = observedAt;
+      }
+      writeBlock(rows, through);
+      tail.drop(blockRows);
+      return true;
+    }
+    const through = s.sealedThrough.get()!;
+    if (s.unsealedCount.get(through, blockRows)! < blockRows) return false;
+    writeBlock(s.unsealedRows.all(through, blockRows) as unknown[][], through);
+    return true;
+  }
+
+  const sealOne = db.transaction(sealBlock);
+
+  return {
+    sealBlock,
+    async sealBacklog() {
+      while (sealOne.immediate()) await yieldToEventLoop();
+    },
+    tail() {
+      tail ??= loadTail();
+      return tail;
+    },
+    forgetTail() {
+      tail = undefined;
+    },
+  };
+}
