@@ -230,7 +230,7 @@ function resolveDemoOptions(flags: Record<string, string | boolean | undefined>,
     return typeof v === 'string' && v !== '' ? v : env[envName] || undefined;
   };
   const bad = (message: string, hint: string): never => {
-    throw new ChurnwatchError('CW_DEMO_OPTION', message, { hint });
+    throw new ChurnwatchError('CW_DEMO_BAD_OPTION', message, { hint });
   };
   const num = (flag: string, envName: string, fallback: number, integer: boolean) => {
     const raw = str(flag, envName);

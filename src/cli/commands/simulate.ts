@@ -64,7 +64,7 @@ export interface SimulateFeedbackOptions {
 type Flags = Record<string, string | boolean | undefined>;
 
 function option(message: string, hint: string): never {
-  throw new ChurnwatchError('CW_SIM_OPTION', message, { hint });
+  throw new ChurnwatchError('CW_SIM_BAD_OPTION', message, { hint });
 }
 
 function pick(flags: Flags, flag: string, env: NodeJS.ProcessEnv, envName: string): string | undefined {

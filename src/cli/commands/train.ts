@@ -162,7 +162,7 @@ function parseNumber(name: string, raw: string | undefined, fallback: number, in
   const value = Number(raw);
   if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
     throw new ChurnwatchError(
-      'CW_TRAIN_OPTION',
+      'CW_TRAIN_BAD_OPTION',
       `${name} must be ${integer ? 'an integer' : 'a number'}, got "${raw}"`,
       {
         hint: 'see churnwatch train --help',
@@ -190,7 +190,7 @@ export function resolveTrainOptions(
     );
   const data = str('data', 'CHURNWATCH_DATA');
   if (!data) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', 'no training data given', {
+    throw new ChurnwatchError('CW_TRAIN_BAD_OPTION', 'no training data given', {
       hint: 'pass --data data/train.csv (or set CHURNWATCH_DATA)',
     });
   }
@@ -229,17 +229,21 @@ export function resolveTrainOptions(
     // Range checks live with the trainer; report them as option errors here.
     validateGbdtParams(params);
   } catch (error) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', `invalid training parameter: ${(error as Error).message}`, {
-      hint: 'see churnwatch train --help',
-    });
+    throw new ChurnwatchError(
+      'CW_TRAIN_BAD_OPTION',
+      `invalid training parameter: ${(error as Error).message}`,
+      {
+        hint: 'see churnwatch train --help',
+      },
+    );
   }
   if (!(options.validationShare > 0 && options.validationShare < 0.9)) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', '--validation-share must be in (0, 0.9)', {
+    throw new ChurnwatchError('CW_TRAIN_BAD_OPTION', '--validation-share must be in (0, 0.9)', {
       hint: 'e.g. 0.2',
     });
   }
   if (options.rows !== undefined && options.rows < 1) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', '--rows must be a positive integer', {
+    throw new ChurnwatchError('CW_TRAIN_BAD_OPTION', '--rows must be a positive integer', {
       hint: 'e.g. --rows 300000',
     });
   }
