@@ -11,6 +11,7 @@ import { DEFAULT_DRIFT_POLICY, resolveDriftPolicy } from '../../monitor/drift-po
 import { buildDriftReport, type DriftReport, formatReportSummary } from '../../monitor/report.js';
 import { renderReportHtml } from '../../monitor/report-html.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader } from '../parse-options.js';
 
 export interface ReportCommandOptions {
   reference: string;
@@ -27,16 +28,6 @@ export interface ReportCommandOptions {
 export interface ReportCommandResult {
   report: DriftReport;
   summary: string;
-}
-
-function parseNumber(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value))
-    throw new ChurnwatchError('CW_REPORT_BAD_OPTION', `${name} must be a number, got "${raw}"`, {
-      hint: `pass a number, e.g. ${name} 0.5`,
-    });
-  return value;
 }
 
 async function load(path: string, maxErrors: number) {
@@ -112,16 +103,11 @@ export function registerReportCommand(program: Command): void {
       'churn probability column, for performance metrics',
       process.env.CHURNWATCH_REPORT_SCORE,
     )
-    .option('--threshold <p>', 'class threshold on the score', process.env.CHURNWATCH_THRESHOLD ?? '0.5')
-    .option(
-      '--min-rows <n>',
-      'rows below which no drift verdict is given',
-      process.env.CHURNWATCH_DRIFT_MIN_ROWS,
-    )
+    .option('--threshold <p>', 'class threshold on the score (env CHURNWATCH_THRESHOLD, default 0.5)')
+    .option('--min-rows <n>', 'rows below which no drift verdict is given (env CHURNWATCH_DRIFT_MIN_ROWS)')
     .option(
       '--max-errors <n>',
-      'bad CSV rows tolerated before failing',
-      process.env.CHURNWATCH_MAX_ERRORS ?? '0',
+      'bad CSV rows tolerated before failing (env CHURNWATCH_MAX_ERRORS, default 0)',
     )
     .option('--json <file>', 'write the full report as JSON (layout: docs/report.md)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
@@ -130,11 +116,12 @@ export function registerReportCommand(program: Command): void {
       const options: ReportCommandOptions = { reference: raw.reference!, current: raw.current! };
       if (raw.target) options.target = raw.target;
       if (raw.score) options.score = raw.score;
-      const threshold = parseNumber('--threshold', raw.threshold);
+      const opt = createOptionReader(raw, process.env, { code: 'CW_REPORT_BAD_OPTION' });
+      const threshold = opt.number('threshold', 'CHURNWATCH_THRESHOLD', { min: 0, max: 1, example: '0.5' });
       if (threshold !== undefined) options.threshold = threshold;
-      const minRows = parseNumber('--min-rows', raw.minRows);
+      const minRows = opt.integer('minRows', 'CHURNWATCH_DRIFT_MIN_ROWS', { min: 0, example: '500' });
       if (minRows !== undefined) options.minRows = minRows;
-      const maxErrors = parseNumber('--max-errors', raw.maxErrors);
+      const maxErrors = opt.integer('maxErrors', 'CHURNWATCH_MAX_ERRORS', { min: 0, example: '10' });
       if (maxErrors !== undefined) options.maxErrors = maxErrors;
       if (raw.json) options.json = raw.json;
       if (raw.html) options.html = raw.html;
