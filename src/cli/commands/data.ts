@@ -89,7 +89,7 @@ export async function runDownload(options: DownloadCommandOptions): Promise<Down
     fetch: options.fetch ?? fetch,
     ...(credentials ? { credentials } : {}),
     onProgress: (bytes, total) => {
-      progress ??= createProgress('download', total ?? 0, { enabled: !options.quiet, unit: 'bytes' });
+      progress ??= createProgress('download', total, { enabled: !options.quiet, unit: 'bytes' });
       progress.update(bytes);
     },
   });
@@ -116,7 +116,7 @@ export async function runGenerate(
 export async function runSplit(
   options: SplitCommandOptions,
 ): Promise<SplitResult & { trainOut: string; holdoutOut: string }> {
-  const progress = createProgress('split', 0, { enabled: !options.quiet });
+  const progress = createProgress('split', undefined, { enabled: !options.quiet });
   try {
     const result = await splitCsvFile({
       input: options.input,

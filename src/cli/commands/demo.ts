@@ -23,7 +23,7 @@ import { createCliLogger } from '../logger.js';
 import { createOptionReader } from '../parse-options.js';
 import { createProgress } from '../progress.js';
 import { runServe } from './serve.js';
-import { createStatusLine, stopOnSignals } from './simulate.js';
+import { stopOnSignals } from './simulate.js';
 import { runTrain, TRAIN_DEFAULTS } from './train.js';
 
 export const DEMO_DEFAULTS = Object.freeze({
@@ -108,7 +108,7 @@ async function prepareData(
     await writeSyntheticCsv(input, { rows, seed: 2024 }, (done) => progress.update(done));
     progress.stop();
   }
-  const progress = createProgress('splitting', 0, { enabled: !quiet });
+  const progress = createProgress('splitting', undefined, { enabled: !quiet });
   await splitCsvFile({
     input,
     trainOut: train,
@@ -177,7 +177,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   try {
     const source = await csvRowSource(data.holdout, { loop: true });
-    const status = createStatusLine('demo', undefined, !options.quiet);
+    const status = createProgress('demo', undefined, { enabled: !options.quiet, unit: 'sent' });
     const feedback = startFeedbackSimulator({
       url: base,
       coverage: DEMO_DEFAULTS.coverage,
@@ -200,11 +200,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       signal: options.signal,
       onSent: (sent) => feedback.add(sent),
       onProgress: (s) =>
-        status.update(s.rowsSent, {
-          rate: s.elapsedSeconds > 0 ? Math.round(s.rowsSent / s.elapsedSeconds) : 0,
-          errors: s.rejected,
-          info: `${s.scenario} · ${feedback.stats.sent} labels`,
-        }),
+        status.update(s.rowsSent, `${s.rejected} errors | ${s.scenario} · ${feedback.stats.sent} labels`),
     });
     let predictionResult: PredictionSimResult;
     try {

@@ -4,7 +4,6 @@
  * so `npm run simulate-predictions` and `npm run simulate-feedback` can run in two terminals. Ctrl-C stops
  * either cleanly and prints what was sent.
  */
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parseDuration } from '../../monitor/chunks.js';
 import { type FeedbackSimResult, parseDelayRange, startFeedbackSimulator } from '../../simulate/feedback.js';
@@ -14,6 +13,7 @@ import { csvRowSource, generatedRowSource } from '../../simulate/row-source.js';
 import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
 import { createCliLogger } from '../logger.js';
 import { createOptionReader } from '../parse-options.js';
+import { createProgress } from '../progress.js';
 
 export const SIMULATE_DEFAULTS = Object.freeze({
   url: 'http://localhost:8000',
@@ -130,46 +130,6 @@ export function resolveSimulateFeedbackOptions(
   };
 }
 
-/** A status line on stderr: redrawn in place on a terminal, a plain line every 5 s elsewhere. */
-export function createStatusLine(label: string, total: number | undefined, enabled: boolean) {
-  if (!enabled) return { update(_done: number, _fields: Record<string, string | number>) {}, stop() {} };
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format:
-          total === undefined
-            ? `${label} | {value} sent | {rate}/s | {errors} errors | {info}`
-            : `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | {errors} errors | ETA {eta_formatted} | {info}`,
-        stream: process.stderr,
-        hideCursor: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total ?? 0, 0, { rate: 0, errors: 0, info: '' });
-    return {
-      update(done: number, fields: Record<string, string | number>) {
-        bar.update(done, fields);
-      },
-      stop() {
-        bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  return {
-    update(done: number, fields: Record<string, string | number>) {
-      const now = Date.now();
-      if (now - last < 5000) return;
-      last = now;
-      const extra = Object.entries(fields)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ');
-      process.stderr.write(`${label}: ${done}${total === undefined ? '' : `/${total}`} sent (${extra})\n`);
-    },
-    stop() {},
-  };
-}
-
 export async function runSimulatePredictions(
   options: SimulatePredictionsOptions,
 ): Promise<PredictionSimResult> {
@@ -190,7 +150,7 @@ export async function runSimulatePredictions(
     'sending predictions',
   );
   const total = options.rows ?? (options.loop ? undefined : source.size);
-  const status = createStatusLine('predictions', total, !options.quiet);
+  const status = createProgress('predictions', total, { enabled: !options.quiet, unit: 'sent' });
   let result: PredictionSimResult | undefined;
   try {
     result = await simulatePredictions({
@@ -207,12 +167,7 @@ export async function runSimulatePredictions(
       seed: options.seed,
       ...(options.signal ? { signal: options.signal } : {}),
       onSent: (sent) => handoff?.write(sent),
-      onProgress: (s) =>
-        status.update(s.rowsSent, {
-          rate: s.elapsedSeconds > 0 ? Math.round(s.rowsSent / s.elapsedSeconds) : 0,
-          errors: s.rejected,
-          info: s.scenario,
-        }),
+      onProgress: (s) => status.update(s.rowsSent, `${s.rejected} errors | ${s.scenario}`),
     });
     return result;
   } finally {
@@ -223,7 +178,7 @@ export async function runSimulatePredictions(
 
 export async function runSimulateFeedback(options: SimulateFeedbackOptions): Promise<FeedbackSimResult> {
   const log = createCliLogger('simulate-feedback');
-  const status = createStatusLine('feedback', undefined, !options.quiet);
+  const status = createProgress('feedback', undefined, { enabled: !options.quiet, unit: 'sent' });
   const sim = startFeedbackSimulator({
     url: options.url,
     coverage: options.coverage,
@@ -233,7 +188,7 @@ export async function runSimulateFeedback(options: SimulateFeedbackOptions): Pro
     by: options.by,
     seed: options.seed,
     ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (s) => status.update(s.sent, { errors: s.rejected, info: `${s.waiting} waiting` }),
+    onProgress: (s) => status.update(s.sent, `${s.rejected} errors | ${s.waiting} waiting`),
   });
   log.info(
     {
