@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WindowAnalysis } from '../monitor/window-analysis.js';
 import type { PredictionWindow } from '../monitor/windows.js';
+import { sendError } from '../server/error-handler.js';
 import type { PredictionObserver } from '../server/prediction-observer.js';
 import { buildDashboardData, DASHBOARD_RANGES, type DashboardData, DEFAULT_RANGE } from './dashboard-data.js';
 
@@ -112,13 +113,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     async (request, reply) => {
       const name = request.params.name;
       const spec = ASSETS[name];
-      if (!spec)
-        return reply.code(404).send({
-          statusCode: 404,
-          code: 'CW_NOT_FOUND',
-          error: 'Not Found',
-          message: `no dashboard asset ${name}`,
-        });
+      if (!spec) return sendError(reply, 404, 'CW_NOT_FOUND', `no dashboard asset ${name}`);
       return reply
         .type(spec.type)
         .header('cache-control', 'public, max-age=300')
@@ -151,12 +146,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
       }
       const data = await entry.value;
       if (!data) {
-        return reply.code(503).send({
-          statusCode: 503,
-          code: 'CW_NO_MODEL',
-          error: 'Service Unavailable',
-          message: 'no model is loaded yet',
-        });
+        return sendError(reply, 503, 'CW_NO_MODEL', 'no model is loaded yet');
       }
       return reply.header('cache-control', 'no-store').send(data);
     },

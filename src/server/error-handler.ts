@@ -4,14 +4,15 @@
  * internals, they are logged instead.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../error-codes.js';
 import { NO_NUL_PATTERN } from './schemas/common-schemas.js';
 
 export class HttpError extends Error {
   readonly statusCode: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
+  constructor(statusCode: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
     this.statusCode = statusCode;
@@ -79,21 +80,35 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** Fastify's error body, the shape of every error answer. */
+export interface ErrorBody {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly error: string;
+  readonly message: string;
+}
+
+/** `code` is a string for the codes of Fastify and its plugins (`FST_ERR_…`) the error handler forwards. */
+function errorBody(status: number, code: string, message: string): ErrorBody {
+  return { statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message };
+}
+
 /**
- * Sends an error answer in the shape every error answer has. For hot paths that refuse without
- * throwing (an Error captures a stack trace; a full queue refuses thousands of requests a second).
+ * Sends an error answer in the shape every error answer has, for routes that answer an error without
+ * throwing: hot paths (an Error captures a stack trace; a full queue refuses thousands of requests a
+ * second) and expected states (/readyz before a model is loaded).
  */
 export function sendError(
   reply: FastifyReply,
   status: number,
-  code: string,
+  code: ErrorCode,
   message: string,
   headers: Readonly<Record<string, string>> = {},
 ): FastifyReply {
   return reply
     .headers(headers)
     .status(status)
-    .send({ statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message });
+    .send(errorBody(status, code, message));
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -104,24 +119,19 @@ export function installErrorHandler(app: FastifyInstance): void {
         : 500;
     if (status >= 500 && !(error instanceof HttpError)) {
       request.log.error({ err: error }, 'request failed');
-      return reply.status(500).send({
-        statusCode: 500,
-        code: 'CW_INTERNAL',
-        error: STATUS_TEXT[500],
-        message: 'internal error; the server log has the details',
-      });
+      return sendError(reply, 500, 'CW_INTERNAL', 'internal error; the server log has the details');
     }
     if (status >= 500) request.log.warn({ code: error.code }, error.message);
+    // Errors thrown by plugins or handlers may carry no code at all, whatever their type says.
     const code =
-      error.code ?? ('validation' in error && error.validation ? 'FST_ERR_VALIDATION' : 'CW_BAD_REQUEST');
-    return sendError(reply, status, code, error.message, error instanceof HttpError ? error.headers : {});
+      (error.code as string | undefined) ??
+      ('validation' in error && error.validation ? 'FST_ERR_VALIDATION' : 'CW_BAD_REQUEST');
+    return reply
+      .headers(error instanceof HttpError ? error.headers : {})
+      .status(status)
+      .send(errorBody(status, code, error.message));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      statusCode: 404,
-      code: 'CW_NOT_FOUND',
-      error: 'Not Found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-    }),
+    sendError(reply, 404, 'CW_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 }
