@@ -252,7 +252,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerModelRoute(app, context);
   registerMetricsRoute(app, context);
   registerAdminRoute(app, context);
-  await app.register(dashboardRoutes);
+  await app.register(dashboardRoutes, { cacheMs: config.dashboardCacheMs });
 
   let timer: NodeJS.Timeout | undefined;
   if (options.periodicJoin ?? true) {

@@ -35,6 +35,8 @@ export interface ServeConfig {
   readonly maxWriteBatch: number;
   /** Period of the join of late-arriving feedback, in ms. */
   readonly joinIntervalMs: number;
+  /** How long one computed /dashboard/data.json answer is reused, in ms (0: computed per request). */
+  readonly dashboardCacheMs: number;
 }
 
 export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
@@ -56,6 +58,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   flushIntervalMs: 50,
   maxWriteBatch: 5_000,
   joinIntervalMs: 5000,
+  dashboardCacheMs: 2000,
 });
 
 /** Flag values as commander hands them over (strings, or undefined when not given). */
@@ -76,6 +79,7 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   flushIntervalMs: 'CHURNWATCH_FLUSH_INTERVAL_MS',
   maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
+  dashboardCacheMs: 'CHURNWATCH_DASHBOARD_CACHE_MS',
 };
 
 export const SERVE_ENV_NAMES: Readonly<Record<keyof ServeConfig, string>> = Object.freeze(ENV_NAMES);
@@ -125,6 +129,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     flushIntervalMs: num('flushIntervalMs', 1, 60_000, d.flushIntervalMs),
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
+    dashboardCacheMs: num('dashboardCacheMs', 0, 3_600_000, d.dashboardCacheMs),
   };
   if (config.batchLimit > config.maxQueue) {
     // Such a batch would never fit in the queue: every one would wait and then be refused with 503.
