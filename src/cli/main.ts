@@ -4,12 +4,13 @@
  * exits. This file is the one place that sets the exit code.
  */
 import { Command } from 'commander';
-import { formatError } from './report-error.js';
+import { debugRequested, formatError } from './report-error.js';
 
 const program = new Command()
   .name('churnwatch')
   .description('Train, serve and monitor a churn model with Prometheus, the Pushgateway and Grafana.')
   .version('0.1.0')
+  .option('--debug', 'on an unexpected error, print its stack (env CHURNWATCH_DEBUG=1)')
   .showHelpAfterError('(add --help for the options)');
 
 /**
@@ -39,6 +40,6 @@ for (const name of selected) (await COMMANDS[name]!())(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.stderr.write(`${formatError(error)}\n`);
+  process.stderr.write(`${formatError(error, { debug: debugRequested(program.opts().debug) })}\n`);
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
 }

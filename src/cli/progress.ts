@@ -1,54 +1,64 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
-  update(done: number, payload?: Record<string, string | number>): void;
+  /** `done` units so far; `detail` (e.g. `3 errors | stable`) is shown after the rate. */
+  update(done: number, detail?: string): void;
   stop(): void;
 }
 
+export interface ProgressOptions {
+  /** `--quiet` passes false: nothing is printed. */
+  readonly enabled?: boolean;
+  /** What is counted: rows (default), bytes, trees, sent… */
+  readonly unit?: string;
+}
+
+const PLAIN_LINE_INTERVAL_MS = 5000;
+
 /**
- * A progress bar on stderr for long work. On a terminal it redraws in place; elsewhere (CI, pipes) it
- * prints a plain line at most every `intervalMs`, so logs stay readable. `--quiet` passes enabled=false.
+ * Progress of long work on stderr, the only progress display of the CLI. On a terminal a bar redraws
+ * in place (a counter when `total` is unknown); elsewhere (CI, pipes) a plain line is printed at most
+ * every 5 s, so logs stay readable. The rate is units per second since the start.
  */
 export function createProgress(
   label: string,
-  total: number,
-  options: { enabled?: boolean; unit?: string } = {},
+  total: number | undefined,
+  options: ProgressOptions = {},
 ): Progress {
-  const enabled = options.enabled ?? true;
+  if (options.enabled === false) return { update() {}, stop() {} };
   const unit = options.unit ?? 'rows';
-  if (!enabled) return { update() {}, stop() {} };
+  const started = Date.now();
+  const rate = (done: number) => Math.round(done / Math.max(1e-3, (Date.now() - started) / 1000));
   if (process.stderr.isTTY) {
+    const format =
+      total === undefined
+        ? `${label} | {value} ${unit} | {rate}/s{detail}`
+        : `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}{detail}`;
     const bar = new cliProgress.SingleBar(
-      {
-        format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
-        stream: process.stderr,
-        hideCursor: true,
-      },
+      { format, stream: process.stderr, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
-    const started = Date.now();
-    bar.start(total, 0, { rate: 0 });
+    bar.start(total ?? 0, 0, { rate: 0, detail: '' });
     return {
-      update(done, payload) {
-        const seconds = (Date.now() - started) / 1000;
-        bar.update(done, { rate: seconds > 0 ? Math.round(done / seconds) : 0, ...payload });
+      update(done, detail) {
+        bar.update(done, { rate: rate(done), detail: detail ? ` | ${detail}` : '' });
       },
       stop() {
         bar.stop();
       },
     };
   }
-  const intervalMs = 5000;
   let last = 0;
-  const started = Date.now();
   return {
-    update(done) {
+    update(done, detail) {
       const now = Date.now();
-      if (now - last < intervalMs) return;
+      if (now - last < PLAIN_LINE_INTERVAL_MS) return;
       last = now;
-      const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '?';
-      const rate = Math.round(done / Math.max(1e-3, (now - started) / 1000));
-      process.stderr.write(`${label}: ${done}/${total} ${unit} (${pct}%, ${rate}/s)\n`);
+      const of = total === undefined ? '' : `/${total}`;
+      const pct = total ? `${((100 * done) / total).toFixed(1)}%, ` : '';
+      process.stderr.write(
+        `${label}: ${done}${of} ${unit} (${pct}${rate(done)}/s${detail ? `, ${detail}` : ''})\n`,
+      );
     },
     stop() {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
+import { sendError } from '../http/error-reply.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { AlertHold } from '../monitor/alert-evaluation.js';
 import type { WindowAnalysis } from '../monitor/window-analysis.js';
@@ -141,13 +142,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     async (request, reply) => {
       const name = request.params.name;
       const spec = ASSETS[name];
-      if (!spec)
-        return reply.code(404).send({
-          statusCode: 404,
-          code: 'CW_NOT_FOUND',
-          error: 'Not Found',
-          message: `no dashboard asset ${name}`,
-        });
+      if (!spec) return sendError(reply, 404, 'CW_NOT_FOUND', `no dashboard asset ${name}`);
       return reply
         .type(spec.type)
         .header('cache-control', 'public, max-age=300')
@@ -180,12 +175,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
       }
       const data = await entry.value;
       if (!data) {
-        return reply.code(503).send({
-          statusCode: 503,
-          code: 'CW_NO_MODEL',
-          error: 'Service Unavailable',
-          message: 'no model is loaded yet',
-        });
+        return sendError(reply, 503, 'CW_NO_MODEL', 'no model is loaded yet');
       }
       return reply.header('cache-control', 'no-store').send(data);
     },

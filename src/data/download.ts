@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { ChurnwatchError } from '../errors.js';
+import { ChurnwatchError, type ErrorCode } from '../errors.js';
 import { temporaryPathFor } from './atomic-file.js';
 import { CSV_HEADER } from './customer-schema.js';
 
@@ -53,7 +53,7 @@ function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-function fail(code: string, message: string, hint: string, cause?: unknown): ChurnwatchError {
+function fail(code: ErrorCode, message: string, hint: string, cause?: unknown): ChurnwatchError {
   return new ChurnwatchError(code, message, {
     hint: `${hint}; ${OFFLINE}`,
     ...(cause === undefined ? {} : { cause }),

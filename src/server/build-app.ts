@@ -254,6 +254,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerAdminRoute(app, context);
   // The one place the server meets the dashboard: it hands over what the page reads.
   await app.register(dashboardRoutes, {
+    cacheMs: config.dashboardCacheMs,
     source: {
       currentModel: () => models.current?.model,
       clock,

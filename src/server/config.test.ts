@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isChurnwatchError } from '../errors.js';
+import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
 import { DEFAULT_SERVE_CONFIG, resolveServeConfig } from './config.js';
 
 const refusal = (pattern: RegExp) => (error: unknown) =>
@@ -18,7 +19,8 @@ describe('serve configuration', () => {
     assert.equal(config.maxWriteBatch, DEFAULT_SERVE_CONFIG.maxWriteBatch);
     assert.equal(resolveServeConfig({}, { CHURNWATCH_STORE_POOL_SIZE: '4' }).storePoolSize, 4);
     assert.equal(resolveServeConfig({ storePoolSize: '3' }, {}).storePoolSize, 3);
-    assert.equal(DEFAULT_SERVE_CONFIG.storePoolSize, 10);
+    // Unset, serve opens the store with the store's own default pool.
+    assert.equal(resolveServeConfig({}, {}).storePoolSize, DEFAULT_POOL_SIZE);
   });
 
   it('keeps the default batch limit within the default queue', () => {
@@ -38,16 +40,17 @@ describe('serve configuration', () => {
     );
   });
 
-  it('refuses numbers out of range or not whole, naming the setting', () => {
-    assert.throws(() => resolveServeConfig({ maxQueue: '0' }), refusal(/maxQueue must be an integer/));
+  it('refuses numbers out of range or not whole, naming the flag or variable that was set', () => {
+    assert.throws(() => resolveServeConfig({ maxQueue: '0' }), refusal(/--max-queue must be an integer/));
     assert.throws(
       () => resolveServeConfig({}, { CHURNWATCH_PORT: '80.5' }),
-      refusal(/port must be an integer/),
+      refusal(/CHURNWATCH_PORT must be an integer from 0 to 65535, got "80.5"/),
     );
+    assert.throws(() => resolveServeConfig({ bodyLimit: 'big' }), refusal(/--body-limit must be a size/));
     assert.throws(() => resolveServeConfig({ logLevel: 'loud' }), refusal(/logLevel must be one of/));
     assert.throws(
       () => resolveServeConfig({}, { CHURNWATCH_STORE_POOL_SIZE: '0' }),
-      refusal(/storePoolSize must be an integer from 1 to 1000/),
+      refusal(/CHURNWATCH_STORE_POOL_SIZE must be an integer from 1 to 1000/),
     );
   });
 });

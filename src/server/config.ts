@@ -2,6 +2,7 @@
  * The serve settings: defaults with units in one place, overridden by `CHURNWATCH_*` environment
  * variables, then by command-line flags; validated, then frozen.
  */
+import { createOptionReader, optionValue } from '../cli/parse-options.js';
 import { ChurnwatchError } from '../errors.js';
 import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
 
@@ -34,6 +35,8 @@ export interface ServeConfig {
   readonly maxWriteBatch: number;
   /** Period of the join of late-arriving feedback, in ms. */
   readonly joinIntervalMs: number;
+  /** How long one computed /dashboard/data.json answer is reused, in ms (0: computed per request). */
+  readonly dashboardCacheMs: number;
 }
 
 export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
@@ -55,6 +58,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   flushIntervalMs: 50,
   maxWriteBatch: 5_000,
   joinIntervalMs: 5000,
+  dashboardCacheMs: 2000,
 });
 
 /** Flag values as commander hands them over (strings, or undefined when not given). */
@@ -75,23 +79,10 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   flushIntervalMs: 'CHURNWATCH_FLUSH_INTERVAL_MS',
   maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
+  dashboardCacheMs: 'CHURNWATCH_DASHBOARD_CACHE_MS',
 };
 
 export const SERVE_ENV_NAMES: Readonly<Record<keyof ServeConfig, string>> = Object.freeze(ENV_NAMES);
-
-function integer(key: keyof ServeConfig, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ChurnwatchError(
-      'CW_SERVE_BAD_OPTION',
-      `${key} must be an integer from ${min} to ${max}, got "${raw}"`,
-      {
-        hint: `set --${kebab(key)} or ${ENV_NAMES[key]} to a whole number`,
-      },
-    );
-  }
-  return value;
-}
 
 /** Bytes from `1048576`, `512kb`, `4mb` or `1gb` (powers of 1024). */
 export function parseByteSize(raw: string): number | undefined {
@@ -102,39 +93,27 @@ export function parseByteSize(raw: string): number | undefined {
   return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
 }
 
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
 /** Merges defaults < environment < flags and checks every value. */
 export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = {}): ServeConfig {
-  const pick = (key: keyof ServeConfig): string | undefined => {
-    const flag = flags[key];
-    if (flag !== undefined && flag !== '') return flag;
-    const fromEnv = env[ENV_NAMES[key]];
-    return fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined;
-  };
+  const opt = createOptionReader(flags, env, {
+    code: 'CW_SERVE_BAD_OPTION',
+    hint: 'see churnwatch serve --help for the flags and their CHURNWATCH_* variables',
+  });
   const d = DEFAULT_SERVE_CONFIG;
-  const raw = (key: keyof ServeConfig) => pick(key);
-  const bodyLimitRaw = raw('bodyLimit');
+  const raw = (key: keyof ServeConfig) => opt.string(key, ENV_NAMES[key]);
+  const bodyLimitRaw = optionValue(flags, 'bodyLimit', env, ENV_NAMES.bodyLimit);
   let bodyLimit = d.bodyLimit;
   if (bodyLimitRaw !== undefined) {
-    const parsed = parseByteSize(bodyLimitRaw);
-    if (parsed === undefined) {
-      throw new ChurnwatchError(
-        'CW_SERVE_BAD_OPTION',
-        `bodyLimit must be a size such as 4mb, got "${bodyLimitRaw}"`,
-        {
-          hint: 'use a byte count or a number with kb, mb or gb',
-        },
+    const parsed = parseByteSize(bodyLimitRaw.value);
+    if (parsed === undefined)
+      throw opt.error(
+        `${bodyLimitRaw.name} must be a size such as 4mb, got "${bodyLimitRaw.value}"`,
+        'use a byte count or a number with kb, mb or gb',
       );
-    }
     bodyLimit = parsed;
   }
-  const num = (key: keyof ServeConfig, min: number, max: number, fallback: number) => {
-    const value = raw(key);
-    return value === undefined ? fallback : integer(key, value, min, max);
-  };
+  const num = (key: keyof ServeConfig, min: number, max: number, fallback: number) =>
+    opt.integer(key, ENV_NAMES[key], { min, max }) ?? fallback;
   const config: ServeConfig = {
     port: num('port', 0, 65535, d.port),
     host: raw('host') ?? d.host,
@@ -150,6 +129,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     flushIntervalMs: num('flushIntervalMs', 1, 60_000, d.flushIntervalMs),
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
+    dashboardCacheMs: num('dashboardCacheMs', 0, 3_600_000, d.dashboardCacheMs),
   };
   if (config.batchLimit > config.maxQueue) {
     // Such a batch would never fit in the queue: every one would wait and then be refused with 503.

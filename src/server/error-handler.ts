@@ -4,14 +4,16 @@
  * internals, they are logged instead.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../error-codes.js';
+import { errorBody, sendError } from '../http/error-reply.js';
 import { NO_NUL_PATTERN } from './schemas/common-schemas.js';
 
 export class HttpError extends Error {
   readonly statusCode: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
+  constructor(statusCode: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
     this.statusCode = statusCode;
@@ -65,37 +67,6 @@ export function schemaErrorFormatter(errors: readonly AjvError[], dataVar: strin
   return new Error(formatValidationError(errors, dataVar));
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  406: 'Not Acceptable',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/**
- * Sends an error answer in the shape every error answer has. For hot paths that refuse without
- * throwing (an Error captures a stack trace; a full queue refuses thousands of requests a second).
- */
-export function sendError(
-  reply: FastifyReply,
-  status: number,
-  code: string,
-  message: string,
-  headers: Readonly<Record<string, string>> = {},
-): FastifyReply {
-  return reply
-    .headers(headers)
-    .status(status)
-    .send({ statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message });
-}
-
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     const status =
@@ -104,24 +75,19 @@ export function installErrorHandler(app: FastifyInstance): void {
         : 500;
     if (status >= 500 && !(error instanceof HttpError)) {
       request.log.error({ err: error }, 'request failed');
-      return reply.status(500).send({
-        statusCode: 500,
-        code: 'CW_INTERNAL',
-        error: STATUS_TEXT[500],
-        message: 'internal error; the server log has the details',
-      });
+      return sendError(reply, 500, 'CW_INTERNAL', 'internal error; the server log has the details');
     }
     if (status >= 500) request.log.warn({ code: error.code }, error.message);
+    // Errors thrown by plugins or handlers may carry no code at all, whatever their type says.
     const code =
-      error.code ?? ('validation' in error && error.validation ? 'FST_ERR_VALIDATION' : 'CW_BAD_REQUEST');
-    return sendError(reply, status, code, error.message, error instanceof HttpError ? error.headers : {});
+      (error.code as string | undefined) ??
+      ('validation' in error && error.validation ? 'FST_ERR_VALIDATION' : 'CW_BAD_REQUEST');
+    return reply
+      .headers(error instanceof HttpError ? error.headers : {})
+      .status(status)
+      .send(errorBody(status, code, error.message));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      statusCode: 404,
-      code: 'CW_NOT_FOUND',
-      error: 'Not Found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-    }),
+    sendError(reply, 404, 'CW_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 }

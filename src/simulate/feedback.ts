@@ -107,7 +107,7 @@ class DueQueue {
 
 export function validateFeedbackSimOptions(o: FeedbackSimOptions): void {
   const bad = (what: string, hint: string) => {
-    throw new ChurnwatchError('CW_SIM_OPTION', what, { hint });
+    throw new ChurnwatchError('CW_SIM_BAD_OPTION', what, { hint });
   };
   if (!(o.coverage >= 0 && o.coverage <= 1))
     bad(`--coverage must be within 0..1, got ${o.coverage}`, 'e.g. --coverage 0.8');

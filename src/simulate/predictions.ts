@@ -73,7 +73,7 @@ export interface PredictionSimResult extends PredictionSimStats {
 
 export function validatePredictionSimOptions(o: PredictionSimOptions): void {
   const bad = (what: string, hint: string) => {
-    throw new ChurnwatchError('CW_SIM_OPTION', what, { hint });
+    throw new ChurnwatchError('CW_SIM_BAD_OPTION', what, { hint });
   };
   if (!(o.rate > 0 && Number.isFinite(o.rate)))
     bad(`--rate must be a positive number of rows per second, got ${o.rate}`, 'e.g. --rate 50');

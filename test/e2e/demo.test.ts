@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../helpers/free-port.js';
 import { repoRoot } from '../helpers/shared-files.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 test('npm run demo on an empty directory serves predictions, then SIGINT exits 0', {
   timeout: 150_000,
@@ -53,24 +54,28 @@ test('npm run demo on an empty directory serves predictions, then SIGINT exits 0
   });
 
   // Served predictions, seen through the service: the prediction counter of /metrics grows.
-  const deadline = Date.now() + 110_000;
   let predictions = 0;
-  while (Date.now() < deadline && child.exitCode === null) {
-    try {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      predictions = text
-        .split('\n')
-        .filter((l) => l.startsWith('churnwatch_predictions_total{'))
-        .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-      if (predictions >= 50) break;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.ok(
-    predictions >= 50,
-    `no predictions served in time (${predictions})\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`the demo exited (${child.exitCode})\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+      try {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        predictions = text
+          .split('\n')
+          .filter((l) => l.startsWith('churnwatch_predictions_total{'))
+          .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      } catch {
+        return false; // not up yet
+      }
+      return predictions >= 50;
+    },
+    {
+      what: '50 predictions served by the demo',
+      timeoutMs: 110_000,
+      intervalMs: 500,
+      describe: () => `served ${predictions}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+    },
   );
   assert.match(stdout, new RegExp(`dashboard: +http://127\\.0\\.0\\.1:${port}/dashboard`));
   assert.match(stdout, /prometheus: +http:\/\/127\.0\.0\.1:9/);

@@ -28,13 +28,15 @@ import { startPushgateway } from '../helpers/pushgateway.js';
 import { readRepoPrometheusConfig, rewritePrometheusConfig } from '../helpers/stack-config.js';
 import { sendTraffic, type TrafficResult } from '../helpers/stack-traffic.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const FEATURE_DRIFT_ALERT = 'ChurnwatchFeatureDrift';
 const DRIFTED_FEATURE = 'MONTANT';
 /** The alerts need ≥ 500 rows in their window; the warm-up rows precede the first scrape and do not count. */
 const WARMUP_ROWS = 100;
 const TRAFFIC_ROWS = 1500;
-const INTERVAL = '1s';
+const INTERVAL_MS = 1000;
+const INTERVAL = `${INTERVAL_MS / 1000}s`;
 /**
  * The drift thresholds are calibrated on windows drawn without replacement from the validation part, so
  * that part must be several times the window (with 1,000 validation rows and 1,000-row windows every window
@@ -157,7 +159,15 @@ async function withStack(
         15000,
       );
       assert.ok(seen, 'Prometheus should scrape the prediction counters after the warm-up');
-      await new Promise((r) => setTimeout(r, 2500));
+      // The measured traffic must increase() from a warm-up baseline every series has been scraped at.
+      await waitFor(
+        async () => {
+          const [features] = await prom.query('min(count_over_time(churnwatch_feature_values_total[1m]))');
+          const [labels] = await prom.query('min(count_over_time(churnwatch_realized_confusion_total[1m]))');
+          return (features?.value ?? 0) >= 3 && (labels?.value ?? 0) >= 3;
+        },
+        { what: 'three scrapes of every warm-up counter', timeoutMs: 15_000, intervalMs: 250 },
+      );
       const traffic = await sendTraffic(server.url, {
         rows: TRAFFIC_ROWS,
         seed: o.seed,
@@ -177,7 +187,7 @@ async function withStack(
         return rows.some((s) => s.value >= 500);
       }, 30000);
       assert.ok(enough, `churnwatch:feature_rows:1h{feature="${DRIFTED_FEATURE}"} should reach 500`);
-      await new Promise((r) => setTimeout(r, 4000));
+      await rulesEvaluatedAgain(prom, 4);
       t.diagnostic(`${o.name} run: GET /metrics took ${await timeMetrics(server.url)} ms (3 tries)`);
       await check({ prometheus: prom, apiUrl: server.url, traffic });
     } catch (error) {
@@ -190,13 +200,34 @@ async function withStack(
   }
 }
 
+/** Waits until every rule group has run `times` more times (recording rules feed alerts one run later). */
+async function rulesEvaluatedAgain(prom: RunningPrometheus, times: number): Promise<void> {
+  const before = await prom.ruleEvaluations();
+  await waitFor(
+    async () => {
+      const now = await prom.ruleEvaluations();
+      return Object.entries(before).every(
+        ([group, at]) => (now[group] ?? 0) >= at + (times - 0.5) * INTERVAL_MS,
+      );
+    },
+    {
+      what: `${times} more evaluations of every rule group`,
+      timeoutMs: 10_000 + times * INTERVAL_MS,
+      intervalMs: 250,
+    },
+  );
+}
+
+/**
+ * A diagnostic, not an assertion: three GET /metrics back to back. Prometheus scrapes every second as
+ * well, so a try may reuse the monitor analysis a scrape just made, as a scrape itself may.
+ */
 async function timeMetrics(apiUrl: string): Promise<string> {
   const out: string[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     await (await fetch(`${apiUrl}/metrics`)).text();
     out.push((performance.now() - t0).toFixed(0));
-    await new Promise((r) => setTimeout(r, 1100));
   }
   return out.join(', ');
 }

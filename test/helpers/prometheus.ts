@@ -33,6 +33,8 @@ export interface RunningPrometheus {
   targets(): Promise<PromTarget[]>;
   /** Rules whose last evaluation failed, as `group/rule: error`. */
   ruleErrors(): Promise<string[]>;
+  /** Each rule group's last evaluation time, ms since the epoch by Prometheus's clock (0: not yet run). */
+  ruleEvaluations(): Promise<Record<string, number>>;
   /** Targets, rule errors and the tail of Prometheus's own log, for failure messages. */
   diagnostics(): Promise<string>;
   stop(): Promise<void>;
@@ -141,6 +143,11 @@ export async function startPrometheus(
     }
     return out;
   };
+  /** When each rule group last ran, by Prometheus's clock (ms since the epoch; 0 before its first run). */
+  const ruleEvaluations = async (): Promise<Record<string, number>> => {
+    const data = await api<{ groups: { name: string; lastEvaluation?: string }[] }>(url, '/api/v1/rules');
+    return Object.fromEntries(data.groups.map((g) => [g.name, Date.parse(g.lastEvaluation ?? '') || 0]));
+  };
   const diagnostics = async (): Promise<string> => {
     const parts: string[] = [];
     try {
@@ -156,7 +163,7 @@ export async function startPrometheus(
     parts.push(`prometheus log (tail):\n${proc.output().slice(-3000)}`);
     return parts.join('\n');
   };
-  return { url, port, query, alerts, targets, ruleErrors, diagnostics, stop };
+  return { url, port, query, alerts, targets, ruleErrors, ruleEvaluations, diagnostics, stop };
 }
 
 /** Polls `check` every `intervalMs` until it returns true or the deadline passes; returns the last answer. */

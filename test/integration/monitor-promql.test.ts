@@ -36,6 +36,7 @@ import {
 import { freePort } from '../helpers/free-port.js';
 import { buildTestApp, customerRequests } from '../helpers/server-harness.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const N = 2000;
 const SEED = 57;
@@ -147,20 +148,24 @@ describe('PromQL recording rules agree with the monitor', () => {
       assert.equal(res.statusCode, 200, res.body);
     }
     // Wait until a rule evaluation has seen the last scrape of all traffic.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const realized = await scalar('churnwatch:confusion_rows:1h{kind="realized"}');
-      const rows = await scalar('churnwatch:feature_rows:1h{feature="MONTANT"}');
-      // Rule groups are evaluated one after another: the score rules may see the last scrape later.
-      const scoreRows = await scalar('churnwatch:score_rows:1h');
-      const scorePsi = await scalar('churnwatch:score_psi:1h');
-      if (realized === feedback.length && rows === N && scoreRows === N && scorePsi !== undefined) break;
-      if (Date.now() > deadline)
-        assert.fail(
-          `Prometheus did not catch up (realized ${realized}, rows ${rows}, score rows ${scoreRows})\n${prometheus.output()}`,
-        );
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    let seen = '';
+    await waitFor(
+      async () => {
+        const realized = await scalar('churnwatch:confusion_rows:1h{kind="realized"}');
+        const rows = await scalar('churnwatch:feature_rows:1h{feature="MONTANT"}');
+        // Rule groups are evaluated one after another: the score rules may see the last scrape later.
+        const scoreRows = await scalar('churnwatch:score_rows:1h');
+        const scorePsi = await scalar('churnwatch:score_psi:1h');
+        seen = `realized ${realized}, rows ${rows}, score rows ${scoreRows}, score PSI ${scorePsi}`;
+        return realized === feedback.length && rows === N && scoreRows === N && scorePsi !== undefined;
+      },
+      {
+        what: `Prometheus's rules to count all ${N} predictions and ${feedback.length} labels`,
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        describe: () => `last seen: ${seen}\n${prometheus!.output()}`,
+      },
+    );
   });
 
   after(async () => {

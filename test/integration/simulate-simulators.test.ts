@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { type RunningServer, runServe } from '../../src/cli/commands/serve.js';
 import type { DashboardData } from '../../src/dashboard/dashboard-data.js';
 import { writeSyntheticCsv } from '../../src/data/synthetic.js';
+import { createLiveMonitor } from '../../src/monitor/live-monitor.js';
 import { startFeedbackSimulator } from '../../src/simulate/feedback.js';
 import { createHandoffWriter, followHandoff } from '../../src/simulate/handoff-file.js';
 import { type SentPrediction, simulatePredictions } from '../../src/simulate/predictions.js';
@@ -18,6 +19,7 @@ import { csvRowSource } from '../../src/simulate/row-source.js';
 import { getScenario } from '../../src/simulate/scenarios.js';
 import { freePort } from '../helpers/free-port.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let dir: string;
 let server: RunningServer;
@@ -36,6 +38,10 @@ before(async () => {
     modelPath: join(models, 'latest'),
     storeUrl: `sqlite:${join(dir, 'sim.db')}`,
     logLevel: 'warn',
+    // Dashboard answers and the live analysis are reused for 2 s and 1 s in production; here a short
+    // reuse lets a test see its own traffic as soon as it is sent.
+    dashboardCacheMs: '20',
+    observer: createLiveMonitor({ cacheMs: 20 }),
     env: {},
   });
 });
@@ -45,12 +51,18 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The first dashboard answer computed after everything sent so far (the ones before may be reused). */
 async function dashboard(): Promise<DashboardData> {
-  // data.json is cached 2 s; wait it out so the answer includes everything sent so far.
-  await new Promise((r) => setTimeout(r, 2100));
-  const res = await fetch(`${server.url}/dashboard/data.json?range=1h`);
-  assert.equal(res.status, 200);
-  return (await res.json()) as DashboardData;
+  const sentBy = Date.now();
+  return waitFor(
+    async () => {
+      const res = await fetch(`${server.url}/dashboard/data.json?range=1h`);
+      assert.equal(res.status, 200);
+      const data = (await res.json()) as DashboardData;
+      return data.generatedAt > sentBy + 20 && data;
+    },
+    { what: 'a /dashboard/data.json answer computed after the traffic', timeoutMs: 5000, intervalMs: 25 },
+  );
 }
 
 test('stable traffic keeps MONTANT green, sudden-drift turns it red (live window of 1000 rows)', async () => {

@@ -13,6 +13,7 @@ import { createPostgresStore } from '../../src/store/postgres/postgres-store.js'
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
 import type { FeedbackInput, PredictionStore } from '../../src/store/prediction-store.js';
 import { toPredictionRows } from '../../src/store/store-columns.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const url =
   process.env.CHURNWATCH_TEST_POSTGRES_URL ??
@@ -171,7 +172,12 @@ if (skip) {
       try {
         await admin((c) => c.query(`ALTER TABLE ${schema}.predictions RENAME TO predictions_away`));
         assert.equal(writer.enqueue(Array.from({ length: 60 }, (_, i) => prediction(`o${i}`, i))), true);
-        while (errors.length < 3) await new Promise((r) => setTimeout(r, 10));
+        await waitFor(() => errors.length >= 3, {
+          what: 'three failed writes while the predictions table is away',
+          timeoutMs: 10_000,
+          intervalMs: 10,
+          describe: () => `errors so far: ${errors.map(String).join('; ') || 'none'}`,
+        });
         assert.equal(writer.size, 60, 'nothing dropped while the store is down');
         assert.equal(writer.enqueue(Array.from({ length: 41 }, (_, i) => prediction(`x${i}`, i))), false);
         await admin((c) => c.query(`ALTER TABLE ${schema}.predictions_away RENAME TO predictions`));

@@ -168,11 +168,11 @@ describe('churnwatch train', () => {
   it('rejects bad options and unlabelled data with clear errors', async () => {
     assert.throws(
       () => resolveTrainOptions({ data: 'x.csv', depth: 'deep' }, {}),
-      (e: Error & { code?: string }) => e.code === 'CW_TRAIN_OPTION' && /--depth/.test(e.message),
+      (e: Error & { code?: string }) => e.code === 'CW_TRAIN_BAD_OPTION' && /--depth/.test(e.message),
     );
     assert.throws(
       () => resolveTrainOptions({ data: 'x.csv', subsample: '1.5' }, {}),
-      (e: Error & { code?: string }) => e.code === 'CW_TRAIN_OPTION' && /subsample/.test(e.message),
+      (e: Error & { code?: string }) => e.code === 'CW_TRAIN_BAD_OPTION' && /subsample/.test(e.message),
     );
     assert.equal(
       resolveTrainOptions({}, { CHURNWATCH_DATA: 'y.csv', CHURNWATCH_TREES: '7' }).params.trees,

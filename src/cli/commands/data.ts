@@ -17,6 +17,7 @@ import { type SplitResult, splitCsvFile } from '../../data/split.js';
 import { type WriteSyntheticResult, writeSyntheticCsv } from '../../data/synthetic.js';
 import { ChurnwatchError } from '../../errors.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader } from '../parse-options.js';
 import { createProgress } from '../progress.js';
 
 export interface DownloadCommandOptions {
@@ -88,7 +89,7 @@ export async function runDownload(options: DownloadCommandOptions): Promise<Down
     fetch: options.fetch ?? fetch,
     ...(credentials ? { credentials } : {}),
     onProgress: (bytes, total) => {
-      progress ??= createProgress('download', total ?? 0, { enabled: !options.quiet, unit: 'bytes' });
+      progress ??= createProgress('download', total, { enabled: !options.quiet, unit: 'bytes' });
       progress.update(bytes);
     },
   });
@@ -115,7 +116,7 @@ export async function runGenerate(
 export async function runSplit(
   options: SplitCommandOptions,
 ): Promise<SplitResult & { trainOut: string; holdoutOut: string }> {
-  const progress = createProgress('split', 0, { enabled: !options.quiet });
+  const progress = createProgress('split', undefined, { enabled: !options.quiet });
   try {
     const result = await splitCsvFile({
       input: options.input,
@@ -131,16 +132,7 @@ export async function runSplit(
   }
 }
 
-function integerOption(name: string, raw: string | undefined, fallback: number, min = 0): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new ChurnwatchError('CW_DATA_BAD_OPTION', `${name} must be an integer ≥ ${min}, got "${raw}"`, {
-      hint: `e.g. ${name} 100000`,
-    });
-  }
-  return value;
-}
+const BAD_OPTION = { code: 'CW_DATA_BAD_OPTION' } as const;
 
 function print(json: boolean | undefined, result: object, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
@@ -192,9 +184,10 @@ export function registerDataCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       async (flags: { rows?: string; seed?: string; out?: string; quiet?: boolean; json?: boolean }) => {
+        const opt = createOptionReader(flags, process.env, BAD_OPTION);
         const result = await runGenerate({
-          rows: integerOption('--rows', flags.rows ?? process.env.CHURNWATCH_GENERATE_ROWS, 2_154_048),
-          seed: integerOption('--seed', flags.seed ?? process.env.CHURNWATCH_SEED, 42),
+          rows: opt.integer('rows', 'CHURNWATCH_GENERATE_ROWS', { min: 0, example: '100000' }) ?? 2_154_048,
+          seed: opt.integer('seed', 'CHURNWATCH_SEED', { min: 0, example: '42' }) ?? 42,
           out: flags.out ?? process.env.CHURNWATCH_DATA_FILE ?? 'data/train.csv',
           quiet: flags.quiet ?? false,
         });
@@ -228,12 +221,12 @@ export function registerDataCommand(program: Command): void {
         quiet?: boolean;
         json?: boolean;
       }) => {
-        const fraction = flags.trainFraction === undefined ? undefined : Number(flags.trainFraction);
+        const opt = createOptionReader(flags, {}, BAD_OPTION);
+        const trainRows = opt.integer('trainRows', undefined, { min: 0, example: '100000' });
+        const fraction = opt.number('trainFraction', undefined, { example: '0.7' });
         const result = await runSplit({
           input: flags.input ?? process.env.CHURNWATCH_DATA_FILE ?? 'data/train.csv',
-          ...(flags.trainRows !== undefined
-            ? { trainRows: integerOption('--train-rows', flags.trainRows, 0) }
-            : {}),
+          ...(trainRows !== undefined ? { trainRows } : {}),
           ...(fraction !== undefined ? { trainFraction: fraction } : {}),
           trainOut: flags.trainOut,
           holdoutOut: flags.holdoutOut,

@@ -20,9 +20,10 @@ import { type PredictionSimResult, simulatePredictions } from '../../simulate/pr
 import { csvRowSource } from '../../simulate/row-source.js';
 import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader } from '../parse-options.js';
 import { createProgress } from '../progress.js';
 import { runServe } from './serve.js';
-import { createStatusLine, stopOnSignals } from './simulate.js';
+import { stopOnSignals } from './simulate.js';
 import { runTrain, TRAIN_DEFAULTS } from './train.js';
 
 export const DEMO_DEFAULTS = Object.freeze({
@@ -107,7 +108,7 @@ async function prepareData(
     await writeSyntheticCsv(input, { rows, seed: 2024 }, (done) => progress.update(done));
     progress.stop();
   }
-  const progress = createProgress('splitting', 0, { enabled: !quiet });
+  const progress = createProgress('splitting', undefined, { enabled: !quiet });
   await splitCsvFile({
     input,
     trainOut: train,
@@ -176,7 +177,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   try {
     const source = await csvRowSource(data.holdout, { loop: true });
-    const status = createStatusLine('demo', undefined, !options.quiet);
+    const status = createProgress('demo', undefined, { enabled: !options.quiet, unit: 'sent' });
     const feedback = startFeedbackSimulator({
       url: base,
       coverage: DEMO_DEFAULTS.coverage,
@@ -199,11 +200,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       signal: options.signal,
       onSent: (sent) => feedback.add(sent),
       onProgress: (s) =>
-        status.update(s.rowsSent, {
-          rate: s.elapsedSeconds > 0 ? Math.round(s.rowsSent / s.elapsedSeconds) : 0,
-          errors: s.rejected,
-          info: `${s.scenario} · ${feedback.stats.sent} labels`,
-        }),
+        status.update(s.rowsSent, `${s.rejected} errors | ${s.scenario} · ${feedback.stats.sent} labels`),
     });
     let predictionResult: PredictionSimResult;
     try {
@@ -225,48 +222,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 }
 
 function resolveDemoOptions(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
-  const str = (flag: string, envName: string) => {
-    const v = flags[flag];
-    return typeof v === 'string' && v !== '' ? v : env[envName] || undefined;
-  };
-  const bad = (message: string, hint: string): never => {
-    throw new ChurnwatchError('CW_DEMO_OPTION', message, { hint });
-  };
-  const num = (flag: string, envName: string, fallback: number, integer: boolean) => {
-    const raw = str(flag, envName);
-    if (raw === undefined) return fallback;
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v)))
-      bad(
-        `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a ${integer ? 'non-negative integer' : 'positive number'}, got "${raw}"`,
-        'see churnwatch demo --help',
-      );
-    return v;
-  };
+  const opt = createOptionReader(flags, env, {
+    code: 'CW_DEMO_BAD_OPTION',
+    hint: 'see churnwatch demo --help',
+  });
   const d = DEMO_DEFAULTS;
-  const driftRaw = str('driftAfter', 'CHURNWATCH_DEMO_DRIFT_AFTER') ?? d.driftAfter;
-  const driftAfterMs = driftRaw.trim() === '0' ? 0 : parseDuration(driftRaw);
-  if (driftAfterMs === undefined)
-    bad(`--drift-after must be a duration such as 90s or 3m, got "${driftRaw}"`, 'e.g. --drift-after 3m');
-  const scenario = str('scenario', 'CHURNWATCH_DEMO_SCENARIO') ?? d.scenario;
+  const driftAfterMs =
+    opt.duration('driftAfter', 'CHURNWATCH_DEMO_DRIFT_AFTER', { allowZero: true, example: '3m' }) ??
+    parseDuration(d.driftAfter)!;
+  const scenario = opt.string('scenario', 'CHURNWATCH_DEMO_SCENARIO') ?? d.scenario;
   if (!(SCENARIO_NAMES as readonly string[]).includes(scenario))
-    bad(`unknown scenario "${scenario}"`, `one of ${SCENARIO_NAMES.join(', ')}`);
-  const speed = num('speed', 'CHURNWATCH_SIM_SPEED', d.speed, false);
-  if (!(speed > 0)) bad('--speed must be positive', 'e.g. --speed 10');
-  const rate = num('rate', 'CHURNWATCH_SIM_RATE', d.rate, false);
-  if (!(rate > 0)) bad('--rate must be positive', 'e.g. --rate 50');
+    throw opt.error(`unknown scenario "${scenario}"`, `one of ${SCENARIO_NAMES.join(', ')}`);
   return {
-    port: num('port', 'CHURNWATCH_PORT', d.port, true),
-    host: str('host', 'CHURNWATCH_HOST') ?? d.host,
-    dir: str('dir', 'CHURNWATCH_DEMO_DIR') ?? d.dir,
-    driftAfterMs: driftAfterMs as number,
+    port: opt.integer('port', 'CHURNWATCH_PORT', { min: 0, max: 65535 }) ?? d.port,
+    host: opt.string('host', 'CHURNWATCH_HOST') ?? d.host,
+    dir: opt.string('dir', 'CHURNWATCH_DEMO_DIR') ?? d.dir,
+    driftAfterMs,
     scenario,
-    speed,
-    rows: num('rows', 'CHURNWATCH_DEMO_ROWS', d.rows, true),
-    trees: num('trees', 'CHURNWATCH_TREES', d.trees, true),
-    rate,
-    pushgatewayUrl: str('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL'),
-    prometheusUrl: str('prometheus', 'CHURNWATCH_PROMETHEUS_URL'),
+    speed: opt.number('speed', 'CHURNWATCH_SIM_SPEED', { above: 0, example: '10' }) ?? d.speed,
+    rows: opt.integer('rows', 'CHURNWATCH_DEMO_ROWS', { min: 0 }) ?? d.rows,
+    trees: opt.integer('trees', 'CHURNWATCH_TREES', { min: 0 }) ?? d.trees,
+    rate: opt.number('rate', 'CHURNWATCH_SIM_RATE', { above: 0, example: '50' }) ?? d.rate,
+    pushgatewayUrl: opt.string('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL'),
+    prometheusUrl: opt.string('prometheus', 'CHURNWATCH_PROMETHEUS_URL'),
     quiet: flags.quiet === true,
   };
 }

@@ -9,7 +9,12 @@ import type { Logger } from 'pino';
 import { ChurnwatchError } from '../../errors.js';
 import type { ChurnModel } from '../../model/churn-model.js';
 import { loadModel } from '../../model/model-io.js';
-import { analyzeChunks, type Chunking, type ChunkSeries, parseDuration } from '../../monitor/chunks.js';
+import {
+  analyzeChunks,
+  type Chunking,
+  type ChunkSeries,
+  parseDuration as durationMs,
+} from '../../monitor/chunks.js';
 import { buildMonitorApp } from '../../monitor/monitor-server.js';
 import { createStoreTailer, type StoreTailer } from '../../monitor/store-tailer.js';
 import type { WindowOptions } from '../../monitor/windows.js';
@@ -17,6 +22,7 @@ import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { PredictionStore } from '../../store/prediction-store.js';
 import { redactUrl } from '../../store/redact-url.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader, parseDuration, parseInteger } from '../parse-options.js';
 
 export const MONITOR_DEFAULTS = Object.freeze({
   modelPath: 'models/latest',
@@ -27,14 +33,10 @@ export const MONITOR_DEFAULTS = Object.freeze({
   pollMs: 2000,
 });
 
-function badOption(message: string, hint: string): ChurnwatchError {
-  return new ChurnwatchError('CW_MONITOR_BAD_OPTION', message, { hint });
-}
+const BAD_OPTION = { code: 'CW_MONITOR_BAD_OPTION' } as const;
 
-function pick(flag: string | undefined, env: NodeJS.ProcessEnv, name: string): string | undefined {
-  if (flag !== undefined && flag !== '') return flag;
-  const value = env[name];
-  return value !== undefined && value !== '' ? value : undefined;
+function badOption(message: string, hint: string): ChurnwatchError {
+  return new ChurnwatchError(BAD_OPTION.code, message, { hint });
 }
 
 async function loadMonitorModel(path: string): Promise<ChurnModel> {
@@ -61,18 +63,6 @@ async function openMigrated(url: string): Promise<PredictionStore> {
     throw error;
   }
   return store;
-}
-
-/** A time bound: ISO 8601 or ms since the epoch. */
-function parseTime(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(value))
-    throw badOption(
-      `${name} must be an ISO 8601 time or ms since the epoch, got "${raw}"`,
-      `e.g. ${name} 2026-01-31T00:00:00Z`,
-    );
-  return value;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -103,23 +93,11 @@ export function resolveChunking(chunk: string | undefined, chunkSize: string | u
       'give either --chunk or --chunk-size, not both',
       'use --chunk 1h for time chunks or --chunk-size 5000 for row chunks',
     );
-  if (chunkSize !== undefined) {
-    const rows = Number(chunkSize);
-    if (!/^\d+$/.test(chunkSize) || !Number.isSafeInteger(rows) || rows < 1)
-      throw badOption(
-        `--chunk-size must be a positive whole number, got "${chunkSize}"`,
-        'e.g. --chunk-size 5000',
-      );
-    return { rows };
-  }
-  const text = chunk ?? MONITOR_DEFAULTS.chunk;
-  const periodMs = parseDuration(text);
-  if (periodMs === undefined)
-    throw badOption(
-      `--chunk must be a duration such as 1h or 1d, got "${text}"`,
-      'units: s, m, h, d, w (e.g. --chunk 6h)',
-    );
-  return { periodMs };
+  if (chunkSize !== undefined)
+    return { rows: parseInteger('--chunk-size', chunkSize, { ...BAD_OPTION, min: 1, example: '5000' }) };
+  return {
+    periodMs: parseDuration('--chunk', chunk ?? MONITOR_DEFAULTS.chunk, { ...BAD_OPTION, example: '6h' }),
+  };
 }
 
 function pct(x: number | null | undefined): string {
@@ -174,12 +152,12 @@ export function formatChunkTable(series: ChunkSeries): string {
 }
 
 export async function runMonitorAnalyze(options: MonitorAnalyzeOptions = {}): Promise<MonitorAnalyzeResult> {
-  const env = options.env ?? process.env;
+  const opt = createOptionReader(options, options.env ?? process.env, BAD_OPTION);
   const chunking = resolveChunking(options.chunk, options.chunkSize);
-  const from = parseTime('--from', options.from);
-  const to = parseTime('--to', options.to);
-  const modelPath = pick(options.model, env, 'CHURNWATCH_MODEL') ?? MONITOR_DEFAULTS.modelPath;
-  const storeUrl = pick(options.store, env, 'CHURNWATCH_STORE_URL') ?? MONITOR_DEFAULTS.storeUrl;
+  const from = opt.time('from');
+  const to = opt.time('to');
+  const modelPath = opt.string('model', 'CHURNWATCH_MODEL') ?? MONITOR_DEFAULTS.modelPath;
+  const storeUrl = opt.string('store', 'CHURNWATCH_STORE_URL') ?? MONITOR_DEFAULTS.storeUrl;
   const logger = options.logger ?? createCliLogger('churnwatch-monitor');
   const model = await loadMonitorModel(modelPath);
   const store = await openMigrated(storeUrl);
@@ -234,7 +212,7 @@ export function parseWindowOption(raw: string | undefined): Partial<WindowOption
   for (const part of raw.split(',').map((p) => p.trim())) {
     if (/^\d+$/.test(part) && Number(part) >= 1) out.maxRows = Number(part);
     else {
-      const ms = parseDuration(part);
+      const ms = durationMs(part);
       if (ms === undefined)
         throw badOption(
           `--window must be a row count, a duration or both (e.g. 5000,1h), got "${raw}"`,
@@ -246,29 +224,18 @@ export function parseWindowOption(raw: string | undefined): Partial<WindowOption
   return out;
 }
 
-function port(raw: string): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value > 65535)
-    throw badOption(
-      `--port must be an integer from 0 to 65535, got "${raw}"`,
-      'e.g. --port 9100 (or CHURNWATCH_MONITOR_PORT)',
-    );
-  return value;
-}
-
 export async function runMonitorServe(options: MonitorServeOptions = {}): Promise<RunningMonitor> {
-  const env = options.env ?? process.env;
-  const modelPath = pick(options.model, env, 'CHURNWATCH_MODEL') ?? MONITOR_DEFAULTS.modelPath;
-  const storeUrl = pick(options.store, env, 'CHURNWATCH_STORE_URL') ?? MONITOR_DEFAULTS.storeUrl;
-  const listenPort = port(
-    pick(options.port, env, 'CHURNWATCH_MONITOR_PORT') ?? String(MONITOR_DEFAULTS.port),
-  );
-  const host = pick(options.host, env, 'CHURNWATCH_MONITOR_HOST') ?? MONITOR_DEFAULTS.host;
-  const window = parseWindowOption(pick(options.window, env, 'CHURNWATCH_MONITOR_WINDOW'));
-  const pollRaw = pick(options.pollMs, env, 'CHURNWATCH_MONITOR_POLL_MS');
-  const pollMs = pollRaw === undefined ? MONITOR_DEFAULTS.pollMs : Number(pollRaw);
-  if (!(Number.isInteger(pollMs) && pollMs >= 100))
-    throw badOption(`--poll-ms must be an integer ≥ 100, got "${pollRaw}"`, 'e.g. --poll-ms 2000');
+  const opt = createOptionReader(options, options.env ?? process.env, BAD_OPTION);
+  const modelPath = opt.string('model', 'CHURNWATCH_MODEL') ?? MONITOR_DEFAULTS.modelPath;
+  const storeUrl = opt.string('store', 'CHURNWATCH_STORE_URL') ?? MONITOR_DEFAULTS.storeUrl;
+  const listenPort =
+    opt.integer('port', 'CHURNWATCH_MONITOR_PORT', { min: 0, max: 65535, example: '9100' }) ??
+    MONITOR_DEFAULTS.port;
+  const host = opt.string('host', 'CHURNWATCH_MONITOR_HOST') ?? MONITOR_DEFAULTS.host;
+  const window = parseWindowOption(opt.string('window', 'CHURNWATCH_MONITOR_WINDOW'));
+  const pollMs =
+    opt.integer('pollMs', 'CHURNWATCH_MONITOR_POLL_MS', { min: 100, example: '2000' }) ??
+    MONITOR_DEFAULTS.pollMs;
   const logger = options.logger ?? createCliLogger('churnwatch-monitor');
   const model = await loadMonitorModel(modelPath);
   const store = await openMigrated(storeUrl);

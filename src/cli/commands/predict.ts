@@ -99,7 +99,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--json', 'print the summary as JSON (with --output FILE)')
     .action(async (flags: { model?: string; input?: string; output: string; json?: boolean }) => {
       if (!flags.input) {
-        throw new ChurnwatchError('CW_PREDICT_OPTION', 'no input file given', {
+        throw new ChurnwatchError('CW_PREDICT_BAD_OPTION', 'no input file given', {
           hint: 'pass --input data/holdout.csv',
         });
       }

@@ -12,6 +12,7 @@ import { buildDriftReport, type DriftReport, formatReportSummary } from '../../m
 import { renderReportHtml } from '../../monitor/report-html.js';
 import type { RoleOptions } from '../../monitor/report-roles.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader } from '../parse-options.js';
 
 export interface ReportCommandOptions {
   reference: string;
@@ -36,16 +37,6 @@ export interface ReportCommandResult {
   summary: string;
   /** The files written (--json, --html), in that order. */
   written: string[];
-}
-
-function parseNumber(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value))
-    throw new ChurnwatchError('CW_REPORT_BAD_OPTION', `${name} must be a number, got "${raw}"`, {
-      hint: `pass a number, e.g. ${name} 0.5`,
-    });
-  return value;
 }
 
 async function load(path: string, maxErrors: number) {
@@ -147,16 +138,11 @@ export function registerReportCommand(program: Command): void {
       process.env.CHURNWATCH_REPORT_IGNORE,
     )
     .option('--no-infer', 'infer no roles: judge every column no flag names')
-    .option('--threshold <p>', 'class threshold on the score', process.env.CHURNWATCH_THRESHOLD ?? '0.5')
-    .option(
-      '--min-rows <n>',
-      'rows below which no drift verdict is given',
-      process.env.CHURNWATCH_DRIFT_MIN_ROWS,
-    )
+    .option('--threshold <p>', 'class threshold on the score (env CHURNWATCH_THRESHOLD, default 0.5)')
+    .option('--min-rows <n>', 'rows below which no drift verdict is given (env CHURNWATCH_DRIFT_MIN_ROWS)')
     .option(
       '--max-errors <n>',
-      'bad CSV rows tolerated before failing',
-      process.env.CHURNWATCH_MAX_ERRORS ?? '0',
+      'bad CSV rows tolerated before failing (env CHURNWATCH_MAX_ERRORS, default 0)',
     )
     .option('--json <file>', 'write the full report as JSON (layout: docs/report.md)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
@@ -170,11 +156,12 @@ export function registerReportCommand(program: Command): void {
           .map((c) => c.trim())
           .filter(Boolean);
       if ((raw as { infer?: boolean }).infer === false) options.infer = false;
-      const threshold = parseNumber('--threshold', raw.threshold);
+      const opt = createOptionReader(raw, process.env, { code: 'CW_REPORT_BAD_OPTION' });
+      const threshold = opt.number('threshold', 'CHURNWATCH_THRESHOLD', { min: 0, max: 1, example: '0.5' });
       if (threshold !== undefined) options.threshold = threshold;
-      const minRows = parseNumber('--min-rows', raw.minRows);
+      const minRows = opt.integer('minRows', 'CHURNWATCH_DRIFT_MIN_ROWS', { min: 0, example: '500' });
       if (minRows !== undefined) options.minRows = minRows;
-      const maxErrors = parseNumber('--max-errors', raw.maxErrors);
+      const maxErrors = opt.integer('maxErrors', 'CHURNWATCH_MAX_ERRORS', { min: 0, example: '10' });
       if (maxErrors !== undefined) options.maxErrors = maxErrors;
       if (raw.json) options.json = raw.json;
       if (raw.html) options.html = raw.html;

@@ -4,9 +4,7 @@
  * so `npm run simulate-predictions` and `npm run simulate-feedback` can run in two terminals. Ctrl-C stops
  * either cleanly and prints what was sent.
  */
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { ChurnwatchError } from '../../errors.js';
 import { parseDuration } from '../../monitor/chunks.js';
 import { type FeedbackSimResult, parseDelayRange, startFeedbackSimulator } from '../../simulate/feedback.js';
 import { createHandoffWriter, followHandoff } from '../../simulate/handoff-file.js';
@@ -14,6 +12,8 @@ import { type PredictionSimResult, simulatePredictions } from '../../simulate/pr
 import { csvRowSource, generatedRowSource } from '../../simulate/row-source.js';
 import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader } from '../parse-options.js';
+import { createProgress } from '../progress.js';
 
 export const SIMULATE_DEFAULTS = Object.freeze({
   url: 'http://localhost:8000',
@@ -63,35 +63,7 @@ export interface SimulateFeedbackOptions {
 
 type Flags = Record<string, string | boolean | undefined>;
 
-function option(message: string, hint: string): never {
-  throw new ChurnwatchError('CW_SIM_OPTION', message, { hint });
-}
-
-function pick(flags: Flags, flag: string, env: NodeJS.ProcessEnv, envName: string): string | undefined {
-  const v = flags[flag];
-  if (typeof v === 'string' && v !== '') return v;
-  const e = env[envName];
-  return e !== undefined && e !== '' ? e : undefined;
-}
-
-function number(name: string, raw: string | undefined, fallback: number, integer = false): number {
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || (integer && !Number.isInteger(v)))
-    option(
-      `${name} must be ${integer ? 'an integer' : 'a number'}, got "${raw}"`,
-      'see churnwatch simulate --help',
-    );
-  return v;
-}
-
-function duration(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const ms = raw.trim() === '0' ? 0 : parseDuration(raw);
-  if (ms === undefined)
-    option(`${name} must be a duration such as 90s, 3m or 1h, got "${raw}"`, `e.g. ${name} 3m`);
-  return ms;
-}
+const BAD_OPTION = { code: 'CW_SIM_BAD_OPTION', hint: 'see churnwatch simulate --help' } as const;
 
 /** Flags > CHURNWATCH_* environment > defaults, checked. */
 export function resolveSimulatePredictionsOptions(
@@ -99,35 +71,31 @@ export function resolveSimulatePredictionsOptions(
   env: NodeJS.ProcessEnv,
 ): SimulatePredictionsOptions {
   const d = SIMULATE_DEFAULTS;
-  const scenario = pick(flags, 'scenario', env, 'CHURNWATCH_SIM_SCENARIO') ?? d.scenario;
-  const then = pick(flags, 'then', env, 'CHURNWATCH_SIM_THEN');
+  const opt = createOptionReader(flags, env, BAD_OPTION);
+  const scenario = opt.string('scenario', 'CHURNWATCH_SIM_SCENARIO') ?? d.scenario;
+  const then = opt.string('then', 'CHURNWATCH_SIM_THEN');
   for (const s of [scenario, then]) {
     if (s !== undefined && !(SCENARIO_NAMES as readonly string[]).includes(s))
-      option(`unknown scenario "${s}"`, `one of ${SCENARIO_NAMES.join(', ')}`);
+      throw opt.error(`unknown scenario "${s}"`, `one of ${SCENARIO_NAMES.join(', ')}`);
   }
-  const rowsRaw = pick(flags, 'rows', env, 'CHURNWATCH_SIM_ROWS');
   const handoff =
-    flags.handoff === false
-      ? undefined
-      : (pick(flags, 'handoff', env, 'CHURNWATCH_SIM_HANDOFF') ?? d.handoff);
+    flags.handoff === false ? undefined : (opt.string('handoff', 'CHURNWATCH_SIM_HANDOFF') ?? d.handoff);
   return {
-    url: pick(flags, 'url', env, 'CHURNWATCH_URL') ?? d.url,
-    data: pick(flags, 'data', env, 'CHURNWATCH_SIM_DATA'),
+    url: opt.string('url', 'CHURNWATCH_URL') ?? d.url,
+    data: opt.string('data', 'CHURNWATCH_SIM_DATA'),
     loop: flags.loop === true,
-    rate: number('--rate', pick(flags, 'rate', env, 'CHURNWATCH_SIM_RATE'), d.rate),
-    concurrency: number(
-      '--concurrency',
-      pick(flags, 'concurrency', env, 'CHURNWATCH_SIM_CONCURRENCY'),
-      d.concurrency,
-      true,
-    ),
-    batch: number('--batch', pick(flags, 'batch', env, 'CHURNWATCH_SIM_BATCH'), d.batch, true),
-    rows: rowsRaw === undefined ? undefined : number('--rows', rowsRaw, 0, true),
+    rate: opt.number('rate', 'CHURNWATCH_SIM_RATE') ?? d.rate,
+    concurrency: opt.integer('concurrency', 'CHURNWATCH_SIM_CONCURRENCY') ?? d.concurrency,
+    batch: opt.integer('batch', 'CHURNWATCH_SIM_BATCH') ?? d.batch,
+    rows: opt.integer('rows', 'CHURNWATCH_SIM_ROWS'),
     scenario,
-    speed: number('--speed', pick(flags, 'speed', env, 'CHURNWATCH_SIM_SPEED'), d.speed),
-    switchAfterMs: duration('--switch-after', pick(flags, 'switchAfter', env, 'CHURNWATCH_SIM_SWITCH_AFTER')),
+    speed: opt.number('speed', 'CHURNWATCH_SIM_SPEED') ?? d.speed,
+    switchAfterMs: opt.duration('switchAfter', 'CHURNWATCH_SIM_SWITCH_AFTER', {
+      allowZero: true,
+      example: '3m',
+    }),
     thenScenario: then,
-    seed: number('--seed', pick(flags, 'seed', env, 'CHURNWATCH_SEED'), d.seed, true),
+    seed: opt.integer('seed', 'CHURNWATCH_SEED') ?? d.seed,
     handoff,
     quiet: flags.quiet === true,
   };
@@ -138,66 +106,27 @@ export function resolveSimulateFeedbackOptions(
   env: NodeJS.ProcessEnv,
 ): SimulateFeedbackOptions {
   const d = SIMULATE_DEFAULTS;
-  const delayRaw = pick(flags, 'delay', env, 'CHURNWATCH_SIM_DELAY') ?? d.delay;
+  const opt = createOptionReader(flags, env, BAD_OPTION);
+  const delayRaw = opt.string('delay', 'CHURNWATCH_SIM_DELAY') ?? d.delay;
   const delay = parseDelayRange(delayRaw, parseDuration);
   if (!delay)
-    option(
+    throw opt.error(
       `--delay must be a range such as 30s..10m, got "${delayRaw}"`,
       'e.g. --delay 30s..10m (uniform in the range)',
     );
-  const by = pick(flags, 'by', env, 'CHURNWATCH_SIM_BY') ?? d.by;
+  const by = opt.string('by', 'CHURNWATCH_SIM_BY') ?? d.by;
   if (by !== 'prediction_id' && by !== 'user_id')
-    option(`--by must be prediction_id or user_id, got "${by}"`, 'e.g. --by user_id');
+    throw opt.error(`--by must be prediction_id or user_id, got "${by}"`, 'e.g. --by user_id');
   return {
-    url: pick(flags, 'url', env, 'CHURNWATCH_URL') ?? d.url,
-    coverage: number('--coverage', pick(flags, 'coverage', env, 'CHURNWATCH_SIM_COVERAGE'), d.coverage),
+    url: opt.string('url', 'CHURNWATCH_URL') ?? d.url,
+    coverage: opt.number('coverage', 'CHURNWATCH_SIM_COVERAGE') ?? d.coverage,
     minDelayMs: delay.minMs,
     maxDelayMs: delay.maxMs,
-    speed: number('--speed', pick(flags, 'speed', env, 'CHURNWATCH_SIM_SPEED'), d.speed),
+    speed: opt.number('speed', 'CHURNWATCH_SIM_SPEED') ?? d.speed,
     by,
-    seed: number('--seed', pick(flags, 'seed', env, 'CHURNWATCH_SEED'), d.seed, true),
-    handoff: pick(flags, 'handoff', env, 'CHURNWATCH_SIM_HANDOFF') ?? d.handoff,
+    seed: opt.integer('seed', 'CHURNWATCH_SEED') ?? d.seed,
+    handoff: opt.string('handoff', 'CHURNWATCH_SIM_HANDOFF') ?? d.handoff,
     quiet: flags.quiet === true,
-  };
-}
-
-/** A status line on stderr: redrawn in place on a terminal, a plain line every 5 s elsewhere. */
-export function createStatusLine(label: string, total: number | undefined, enabled: boolean) {
-  if (!enabled) return { update(_done: number, _fields: Record<string, string | number>) {}, stop() {} };
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format:
-          total === undefined
-            ? `${label} | {value} sent | {rate}/s | {errors} errors | {info}`
-            : `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | {errors} errors | ETA {eta_formatted} | {info}`,
-        stream: process.stderr,
-        hideCursor: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total ?? 0, 0, { rate: 0, errors: 0, info: '' });
-    return {
-      update(done: number, fields: Record<string, string | number>) {
-        bar.update(done, fields);
-      },
-      stop() {
-        bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  return {
-    update(done: number, fields: Record<string, string | number>) {
-      const now = Date.now();
-      if (now - last < 5000) return;
-      last = now;
-      const extra = Object.entries(fields)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ');
-      process.stderr.write(`${label}: ${done}${total === undefined ? '' : `/${total}`} sent (${extra})\n`);
-    },
-    stop() {},
   };
 }
 
@@ -221,7 +150,7 @@ export async function runSimulatePredictions(
     'sending predictions',
   );
   const total = options.rows ?? (options.loop ? undefined : source.size);
-  const status = createStatusLine('predictions', total, !options.quiet);
+  const status = createProgress('predictions', total, { enabled: !options.quiet, unit: 'sent' });
   let result: PredictionSimResult | undefined;
   try {
     result = await simulatePredictions({
@@ -238,12 +167,7 @@ export async function runSimulatePredictions(
       seed: options.seed,
       ...(options.signal ? { signal: options.signal } : {}),
       onSent: (sent) => handoff?.write(sent),
-      onProgress: (s) =>
-        status.update(s.rowsSent, {
-          rate: s.elapsedSeconds > 0 ? Math.round(s.rowsSent / s.elapsedSeconds) : 0,
-          errors: s.rejected,
-          info: s.scenario,
-        }),
+      onProgress: (s) => status.update(s.rowsSent, `${s.rejected} errors | ${s.scenario}`),
     });
     return result;
   } finally {
@@ -254,7 +178,7 @@ export async function runSimulatePredictions(
 
 export async function runSimulateFeedback(options: SimulateFeedbackOptions): Promise<FeedbackSimResult> {
   const log = createCliLogger('simulate-feedback');
-  const status = createStatusLine('feedback', undefined, !options.quiet);
+  const status = createProgress('feedback', undefined, { enabled: !options.quiet, unit: 'sent' });
   const sim = startFeedbackSimulator({
     url: options.url,
     coverage: options.coverage,
@@ -264,7 +188,7 @@ export async function runSimulateFeedback(options: SimulateFeedbackOptions): Pro
     by: options.by,
     seed: options.seed,
     ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (s) => status.update(s.sent, { errors: s.rejected, info: `${s.waiting} waiting` }),
+    onProgress: (s) => status.update(s.sent, `${s.rejected} errors | ${s.waiting} waiting`),
   });
   log.info(
     {

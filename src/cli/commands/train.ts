@@ -17,6 +17,7 @@ import type { ReferenceProfile } from '../../model/reference-profile-types.js';
 import { trainChurnModel } from '../../model/train-churn-model.js';
 import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
 import { createCliLogger } from '../logger.js';
+import { createOptionReader } from '../parse-options.js';
 import { createProgress } from '../progress.js';
 
 export interface TrainOptions {
@@ -157,91 +158,57 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
-function parseNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new ChurnwatchError(
-      'CW_TRAIN_OPTION',
-      `${name} must be ${integer ? 'an integer' : 'a number'}, got "${raw}"`,
-      {
-        hint: 'see churnwatch train --help',
-      },
-    );
-  }
-  return value;
-}
-
 /** Flags, then CHURNWATCH_* variables, then defaults; checked and frozen. */
 export function resolveTrainOptions(
   flags: Record<string, string | boolean | undefined>,
   env: NodeJS.ProcessEnv,
 ): TrainOptions {
-  const str = (flag: string, envName: string) => {
-    const v = flags[flag];
-    return typeof v === 'string' ? v : env[envName];
-  };
-  const num = (flag: string, envName: string, fallback: number, integer = false) =>
-    parseNumber(
-      `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
-      str(flag, envName),
-      fallback,
-      integer,
-    );
-  const data = str('data', 'CHURNWATCH_DATA');
-  if (!data) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', 'no training data given', {
-      hint: 'pass --data data/train.csv (or set CHURNWATCH_DATA)',
-    });
-  }
+  const opt = createOptionReader(flags, env, {
+    code: 'CW_TRAIN_BAD_OPTION',
+    hint: 'see churnwatch train --help',
+  });
+  const data = opt.string('data', 'CHURNWATCH_DATA');
+  if (!data) throw opt.error('no training data given', 'pass --data data/train.csv (or set CHURNWATCH_DATA)');
   const d = DEFAULT_GBDT_PARAMS;
-  const depth = num('depth', 'CHURNWATCH_DEPTH', d.maxDepth, true);
+  const depth = opt.integer('depth', 'CHURNWATCH_DEPTH') ?? d.maxDepth;
   const params: GbdtParams = {
-    trees: num('trees', 'CHURNWATCH_TREES', d.trees, true),
-    learningRate: num('learningRate', 'CHURNWATCH_LEARNING_RATE', d.learningRate),
+    trees: opt.integer('trees', 'CHURNWATCH_TREES') ?? d.trees,
+    learningRate: opt.number('learningRate', 'CHURNWATCH_LEARNING_RATE') ?? d.learningRate,
     maxDepth: depth,
-    maxLeaves: num('maxLeaves', 'CHURNWATCH_MAX_LEAVES', 2 ** depth, true),
-    minChildWeight: num('minChildWeight', 'CHURNWATCH_MIN_CHILD_WEIGHT', d.minChildWeight),
-    lambda: num('lambda', 'CHURNWATCH_LAMBDA', d.lambda),
-    minSplitGain: num('minSplitGain', 'CHURNWATCH_MIN_SPLIT_GAIN', d.minSplitGain),
-    subsample: num('subsample', 'CHURNWATCH_SUBSAMPLE', d.subsample),
-    colsample: num('colsample', 'CHURNWATCH_COLSAMPLE', d.colsample),
-    earlyStoppingRounds: num('earlyStopping', 'CHURNWATCH_EARLY_STOPPING', d.earlyStoppingRounds, true),
-    maxBins: num('maxBins', 'CHURNWATCH_MAX_BINS', d.maxBins, true),
-    seed: num('seed', 'CHURNWATCH_SEED', d.seed, true),
-    threads: num('threads', 'CHURNWATCH_THREADS', Math.min(2, availableParallelism()), true),
+    maxLeaves: opt.integer('maxLeaves', 'CHURNWATCH_MAX_LEAVES') ?? 2 ** depth,
+    minChildWeight: opt.number('minChildWeight', 'CHURNWATCH_MIN_CHILD_WEIGHT') ?? d.minChildWeight,
+    lambda: opt.number('lambda', 'CHURNWATCH_LAMBDA') ?? d.lambda,
+    minSplitGain: opt.number('minSplitGain', 'CHURNWATCH_MIN_SPLIT_GAIN') ?? d.minSplitGain,
+    subsample: opt.number('subsample', 'CHURNWATCH_SUBSAMPLE') ?? d.subsample,
+    colsample: opt.number('colsample', 'CHURNWATCH_COLSAMPLE') ?? d.colsample,
+    earlyStoppingRounds: opt.integer('earlyStopping', 'CHURNWATCH_EARLY_STOPPING') ?? d.earlyStoppingRounds,
+    maxBins: opt.integer('maxBins', 'CHURNWATCH_MAX_BINS') ?? d.maxBins,
+    seed: opt.integer('seed', 'CHURNWATCH_SEED') ?? d.seed,
+    threads: opt.integer('threads', 'CHURNWATCH_THREADS') ?? Math.min(2, availableParallelism()),
   };
-  const rowsRaw = str('rows', 'CHURNWATCH_ROWS');
+  const rows = opt.integer('rows', 'CHURNWATCH_ROWS', { min: 1, example: '300000' });
+  const pushgatewayUrl = opt.string('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL');
   const options: TrainOptions = {
     data,
-    ...(rowsRaw !== undefined ? { rows: parseNumber('--rows', rowsRaw, 0, true) } : {}),
-    modelsDir: str('models', 'CHURNWATCH_MODELS_DIR') ?? TRAIN_DEFAULTS.modelsDir,
-    ...(str('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL')
-      ? { pushgatewayUrl: str('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL')! }
-      : {}),
+    ...(rows !== undefined ? { rows } : {}),
+    modelsDir: opt.string('models', 'CHURNWATCH_MODELS_DIR') ?? TRAIN_DEFAULTS.modelsDir,
+    ...(pushgatewayUrl ? { pushgatewayUrl } : {}),
     requirePush: flags.requirePush === true || env.CHURNWATCH_REQUIRE_PUSH === 'true',
     params,
-    validationShare: num('validationShare', 'CHURNWATCH_VALIDATION_SHARE', TRAIN_DEFAULTS.validationShare),
-    windowSize: num('windowSize', 'CHURNWATCH_WINDOW_SIZE', TRAIN_DEFAULTS.windowSize, true),
+    validationShare:
+      opt.number('validationShare', 'CHURNWATCH_VALIDATION_SHARE', {
+        above: 0,
+        below: 0.9,
+        example: '0.2',
+      }) ?? TRAIN_DEFAULTS.validationShare,
+    windowSize: opt.integer('windowSize', 'CHURNWATCH_WINDOW_SIZE') ?? TRAIN_DEFAULTS.windowSize,
     quiet: flags.quiet === true,
   };
   try {
     // Range checks live with the trainer; report them as option errors here.
     validateGbdtParams(params);
   } catch (error) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', `invalid training parameter: ${(error as Error).message}`, {
-      hint: 'see churnwatch train --help',
-    });
-  }
-  if (!(options.validationShare > 0 && options.validationShare < 0.9)) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', '--validation-share must be in (0, 0.9)', {
-      hint: 'e.g. 0.2',
-    });
-  }
-  if (options.rows !== undefined && options.rows < 1) {
-    throw new ChurnwatchError('CW_TRAIN_OPTION', '--rows must be a positive integer', {
-      hint: 'e.g. --rows 300000',
-    });
+    throw opt.error(`invalid training parameter: ${(error as Error).message}`);
   }
   return Object.freeze(options);
 }

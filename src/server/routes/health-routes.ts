@@ -1,5 +1,6 @@
 /** GET /healthz (the process answers) and GET /readyz (a model is loaded and the store can be written). */
 import type { FastifyInstance } from 'fastify';
+import { sendError } from '../../http/error-reply.js';
 import type { AppContext } from '../app-context.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -36,24 +37,19 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     async (request, reply) => {
       const loaded = ctx.models.current;
       if (!loaded) {
-        return reply.status(503).send({
-          statusCode: 503,
-          code: 'CW_NOT_READY',
-          error: 'Service Unavailable',
-          message: 'no model is loaded',
-        });
+        return sendError(reply, 503, 'CW_NOT_READY', 'no model is loaded');
       }
       try {
         await pingWithTimeout(() => ctx.store.ping());
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         request.log.warn({ store: ctx.store.kind, reason }, 'store not ready');
-        return reply.status(503).send({
-          statusCode: 503,
-          code: 'CW_NOT_READY',
-          error: 'Service Unavailable',
-          message: `the ${ctx.store.kind} store does not answer: ${reason}`,
-        });
+        return sendError(
+          reply,
+          503,
+          'CW_NOT_READY',
+          `the ${ctx.store.kind} store does not answer: ${reason}`,
+        );
       }
       return { status: 'ready', model_version: loaded.model.info.version, store: ctx.store.kind };
     },

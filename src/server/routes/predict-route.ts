@@ -5,10 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { FEATURES, type FeatureName, type RawFeatures } from '../../data/customer-schema.js';
+import { sendError } from '../../http/error-reply.js';
 import { recordBinnerOf } from '../../model/record-binner.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
-import { HttpError, sendError } from '../error-handler.js';
+import { HttpError } from '../error-handler.js';
 import { batchAnswer, singleAnswer } from '../prediction-answer.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
 import { predictBodySchema } from '../schemas/predict-schemas.js';

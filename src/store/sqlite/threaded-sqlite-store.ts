@@ -7,6 +7,7 @@
  * in flight fail with CW_STORE_WRITER_STOPPED and the next call starts a new one.
  */
 import { Worker } from 'node:worker_threads';
+import { isErrorCode } from '../../error-codes.js';
 import { ChurnwatchError } from '../../errors.js';
 import { workerScript } from '../../worker-script.js';
 import type { FeedbackCounts, FeedbackInput, FeedbackOutcome, PredictionStore } from '../prediction-store.js';
@@ -32,7 +33,7 @@ interface Pending {
 }
 
 function rebuildError(data: WriterErrorData): Error {
-  if (data.code?.startsWith('CW_')) {
+  if (isErrorCode(data.code)) {
     return new ChurnwatchError(data.code, data.message, data.hint ? { hint: data.hint } : {});
   }
   const error = data.name === 'TypeError' ? new TypeError(data.message) : new Error(data.message);

@@ -1,0 +1,149 @@
+/**
+ * Option values as every command reads them: a flag, else its `CHURNWATCH_*` variable, else the
+ * command's default; numbers, durations and times parsed here and refused with the command's coded
+ * error, naming what the user set (`--rows` when the flag was given, `CHURNWATCH_ROWS` when the
+ * variable was) and the rule it broke.
+ */
+import type { ErrorCode } from '../error-codes.js';
+import { ChurnwatchError } from '../errors.js';
+import { parseDuration as durationMs } from '../monitor/chunks.js';
+
+/** Bounds of a number: `min`/`max` included, `above`/`below` excluded. */
+export interface Range {
+  readonly min?: number;
+  readonly max?: number;
+  readonly above?: number;
+  readonly below?: number;
+}
+
+/** Which error a refusal throws, and what it suggests. */
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+}
+
+/** `example` makes the hint `e.g. <name> <example>`, in place of the command's hint. */
+export type ParseSpec = Refusal & Range & { readonly example?: string };
+
+/** A decimal number: `12`, `-0.5`, `.5`, `1e3`; not `0x10`, `Infinity`, or an empty string. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+function refuse(name: string, rule: string, raw: string, spec: ParseSpec): never {
+  const hint = spec.example === undefined ? spec.hint : `e.g. ${name} ${spec.example}`;
+  throw new ChurnwatchError(spec.code, `${name} must be ${rule}, got "${raw}"`, hint ? { hint } : {});
+}
+
+function describeRange(r: Range, integer: boolean): string {
+  const lo = r.min ?? r.above;
+  const hi = r.max ?? r.below;
+  if (lo !== undefined && hi !== undefined) {
+    if (integer && r.min !== undefined && r.max !== undefined) return ` from ${lo} to ${hi}`;
+    return ` in ${r.min !== undefined ? '[' : '('}${lo}, ${hi}${r.max !== undefined ? ']' : ')'}`;
+  }
+  if (lo !== undefined) return ` ${r.min !== undefined ? '≥' : '>'} ${lo}`;
+  if (hi !== undefined) return ` ${r.max !== undefined ? '≤' : '<'} ${hi}`;
+  return '';
+}
+
+function inRange(value: number, r: Range): boolean {
+  return (
+    (r.min === undefined || value >= r.min) &&
+    (r.max === undefined || value <= r.max) &&
+    (r.above === undefined || value > r.above) &&
+    (r.below === undefined || value < r.below)
+  );
+}
+
+function parseDecimal(name: string, raw: string, spec: ParseSpec, integer: boolean): number {
+  const text = raw.trim();
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  const ok = integer ? Number.isSafeInteger(value) : Number.isFinite(value);
+  if (!ok || !inRange(value, spec))
+    refuse(name, `${integer ? 'an integer' : 'a number'}${describeRange(spec, integer)}`, raw, spec);
+  return value;
+}
+
+/** A finite decimal number within `spec`'s range. */
+export function parseNumber(name: string, raw: string, spec: ParseSpec): number {
+  return parseDecimal(name, raw, spec, false);
+}
+
+/** A whole number (a safe integer) within `spec`'s range. */
+export function parseInteger(name: string, raw: string, spec: ParseSpec): number {
+  return parseDecimal(name, raw, spec, true);
+}
+
+/** Milliseconds from `90s`, `30m`, `1h`, `1d`, `2w` (and `0` when `allowZero`). */
+export function parseDuration(name: string, raw: string, spec: ParseSpec & { allowZero?: boolean }): number {
+  const ms = spec.allowZero && raw.trim() === '0' ? 0 : durationMs(raw);
+  if (ms === undefined)
+    refuse(name, 'a duration such as 90s, 30m, 1h or 1d (units s, m, h, d, w)', raw, {
+      ...spec,
+      example: spec.example ?? '1h',
+    });
+  return ms;
+}
+
+/** Ms since the epoch from an ISO 8601 time or a whole number of ms. */
+export function parseTime(name: string, raw: string, spec: ParseSpec): number {
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(value))
+    refuse(name, 'an ISO 8601 time or ms since the epoch', raw, {
+      ...spec,
+      example: spec.example ?? '2026-01-31T00:00:00Z',
+    });
+  return value;
+}
+
+/** `learningRate` → `--learning-rate`. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A raw value and the name the user gave it by. */
+export interface RawOption {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** The flag if given (non-empty), else the environment variable if set (non-empty), else undefined. */
+export function optionValue(
+  flags: object,
+  key: string,
+  env: NodeJS.ProcessEnv,
+  envName?: string,
+): RawOption | undefined {
+  const flag = (flags as Record<string, unknown>)[key];
+  if (typeof flag === 'string' && flag !== '') return { name: flagName(key), value: flag };
+  const fromEnv = envName === undefined ? undefined : env[envName];
+  return fromEnv !== undefined && fromEnv !== '' ? { name: envName!, value: fromEnv } : undefined;
+}
+
+/**
+ * One command's options: each reader returns the parsed value of the flag or its variable, or
+ * undefined when neither is set (so `?? default` supplies the default).
+ */
+export function createOptionReader(flags: object, env: NodeJS.ProcessEnv, refusal: Refusal) {
+  const read =
+    <S extends object>(parse: (name: string, raw: string, spec: ParseSpec & S) => number) =>
+    (key: string, envName?: string, spec?: Range & S & { example?: string }) => {
+      const raw = optionValue(flags, key, env, envName);
+      return raw === undefined
+        ? undefined
+        : parse(raw.name, raw.value, { ...refusal, ...spec } as ParseSpec & S);
+    };
+  return {
+    string: (key: string, envName?: string) => optionValue(flags, key, env, envName)?.value,
+    number: read(parseNumber),
+    integer: read(parseInteger),
+    duration: read<{ allowZero?: boolean }>(parseDuration),
+    time: read(parseTime),
+    /** This command's option error, to throw for rules one value's parse cannot check. */
+    error(message: string, hint?: string): ChurnwatchError {
+      const h = hint ?? refusal.hint;
+      return new ChurnwatchError(refusal.code, message, h ? { hint: h } : {});
+    },
+  };
+}
+
+export type OptionReader = ReturnType<typeof createOptionReader>;
