@@ -17,6 +17,7 @@
  * contains the same customers as the unshifted one, changed only as the shift says.
  */
 
+import { sigmoid } from '../stats/logistic.js';
 import { writeFileAtomically } from './atomic-file.js';
 import {
   CATEGORICAL_FEATURES,
@@ -125,7 +126,6 @@ function normalQuantile(p: number): number {
 }
 
 const logit = (p: number): number => Math.log(p / (1 - p));
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** A categorical sampler: cumulative weights and a binary search. */
 interface Sampler {

@@ -15,6 +15,7 @@ import {
 } from '../data/customer-schema.js';
 import type { Rng } from '../data/rng.js';
 import type { PeriodShift } from '../data/synthetic.js';
+import { sigmoid } from '../stats/logistic.js';
 
 export const SCENARIO_NAMES = [
   'stable',
@@ -121,8 +122,6 @@ function roundMontant(v: number): number {
   // As the generator does: top-ups cluster on round amounts.
   return v >= 100 ? Math.round(v / 50) * 50 : Math.max(10, Math.round(v / 10) * 10);
 }
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
  * The other churn mechanism of concept drift, on what a row shows (the generator's `altScore` works on
