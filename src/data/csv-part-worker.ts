@@ -6,7 +6,8 @@
 import { open } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { feedFileRange } from './csv-feed.js';
-import { CsvTableBuilder, type IdBatch } from './csv-table-builder.js';
+import type { IdBatch } from './csv-ids.js';
+import { CsvTableBuilder } from './csv-table-builder.js';
 
 export interface PartWorkerData {
   path: string;

@@ -10,7 +10,7 @@
  * customer-schema.ts; 'infer' takes any header and makes a column numeric when every non-empty value is a
  * finite number, categorical otherwise.
  *
- * Speed: most rows go through a one-pass fast path (csv-table-builder.ts). With `threads: 2` the file is
+ * Speed: most rows go through a one-pass fast path (csv-fast-path.ts). With `threads: 2` the file is
  * cut in two at a row boundary and the second part parsed on a worker thread, then appended (same table,
  * same errors with the true row and line numbers, same dictionary order). Measured in bench/data.bench.ts.
  */
@@ -20,12 +20,11 @@ import { Worker } from 'node:worker_threads';
 import { ChurnwatchError } from '../errors.js';
 import { workerScript } from '../worker-script.js';
 import { feedFileRange } from './csv-feed.js';
+import { decodeIds, type IdBatch } from './csv-ids.js';
 import type { PartWorkerData } from './csv-part-worker.js';
 import {
   type CsvPart,
   CsvTableBuilder,
-  decodeIds,
-  type IdBatch,
   type ReadCsvOptions,
   type ReadCsvResult,
 } from './csv-table-builder.js';

@@ -7,6 +7,7 @@
  * loss is compared with the uncalibrated one. Two parameters cannot overfit a validation slice of
  * thousands of rows, unlike isotonic regression, and the scores stay strictly monotone in the margin.
  */
+import { sigmoid } from '../stats/logistic.js';
 
 export interface PlattCalibrator {
   readonly method: 'platt' | 'identity';
@@ -15,8 +16,6 @@ export interface PlattCalibrator {
 }
 
 export const IDENTITY_CALIBRATOR: PlattCalibrator = Object.freeze({ method: 'identity', a: 1, b: 0 });
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 export function calibrate(calibrator: PlattCalibrator, margin: number): number {
   return sigmoid(calibrator.a * margin + calibrator.b);

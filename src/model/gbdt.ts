@@ -10,6 +10,7 @@
  */
 
 import { createRng } from '../data/rng.js';
+import { sigmoid } from '../stats/logistic.js';
 import type { BinnedMatrix } from './feature-encoder.js';
 import { GRADIENT_SCALE, HESSIAN_SCALE } from './histogram.js';
 import { shuffledIndices } from './sampling.js';
@@ -137,8 +138,6 @@ interface Leaf {
   hist: Float64Array;
   split: Split | undefined;
 }
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 function logLoss(margin: Float64Array, y: Uint8Array): number {
   let sum = 0;

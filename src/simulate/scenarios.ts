@@ -1,20 +1,25 @@
 /**
  * Traffic scenarios for the simulators. Each one is a `PeriodShift` (the data layer's description of how
- * a later period differs from training, src/data/synthetic.ts), possibly growing with simulated time,
- * applied to replayed rows by `applyShift`. Each scenario says what the dashboards should show, so a
- * demo run can be checked by eye (docs/demo.md repeats this table).
+ * a later period differs from training, src/data/period-shift.ts), possibly growing with simulated time,
+ * applied to replayed rows by `applyShift` with the data layer's rules. Each scenario says what the
+ * dashboards should show, so a demo run can be checked by eye (docs/demo.md repeats this table).
  */
 import {
   CATEGORICAL_FEATURES,
-  type CategoricalFeature,
   FEATURES,
-  type FeatureName,
   NUMERIC_FEATURES,
-  type NumericFeature,
   type RawFeatures,
 } from '../data/customer-schema.js';
+import {
+  applyMissingBoost,
+  applyNumericScale,
+  DEFAULT_NEW_CATEGORY_SHARE,
+  type PeriodShift,
+  validateShift,
+  withNewCategory,
+} from '../data/period-shift.js';
 import type { Rng } from '../data/rng.js';
-import type { PeriodShift } from '../data/synthetic.js';
+import { sigmoid } from '../stats/logistic.js';
 
 export const SCENARIO_NAMES = [
   'stable',
@@ -115,14 +120,6 @@ export interface SimRow {
 }
 
 const NUMERIC_SET = new Set<string>(NUMERIC_FEATURES);
-const FEATURE_INDEX = new Map<FeatureName, number>(FEATURES.map((f, i) => [f.name, i]));
-
-function roundMontant(v: number): number {
-  // As the generator does: top-ups cluster on round amounts.
-  return v >= 100 ? Math.round(v / 50) * 50 : Math.max(10, Math.round(v / 10) * 10);
-}
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
  * The other churn mechanism of concept drift, on what a row shows (the generator's `altScore` works on
@@ -139,34 +136,22 @@ export function alternativeChurnProbability(features: RawFeatures): number {
 }
 
 /**
- * Applies a PeriodShift to one row, with the generator's semantics where a row allows them:
+ * Applies a PeriodShift to one row, with the data layer's rules (period-shift.ts, which the generator
+ * applies too) where a row allows them:
  * `numericScale` multiplies recorded values (for customers of `onlyRegions` when given; ARPU_SEGMENT
  * follows REVENUE unless scaled itself), `missingBoost` blanks values with the given probability,
  * `newCategories` replaces `newCategoryShare` of non-missing values, `categoryShares` keeps a value of
  * weight w < 1 with probability w and otherwise moves it to a category of weight > 1 (in proportion to
  * w − 1; a row has no base distribution to reweight), and `conceptDrift` redraws that share of labels
  * from `alternativeChurnProbability`. Draws come from `rng` (one per row keeps runs reproducible).
+ * Throws RangeError for a shift out of range (validateShift).
  */
 export function applyShift(row: SimRow, shift: PeriodShift, rng: Rng): SimRow {
+  validateShift(shift);
   const f: Record<string, number | string | null> = {};
   for (const spec of FEATURES) f[spec.name] = row.features[spec.name] ?? null;
   const region = f.REGION;
-
-  const scale = shift.numericScale;
-  if (
-    scale &&
-    (shift.onlyRegions === undefined || (typeof region === 'string' && shift.onlyRegions.includes(region)))
-  ) {
-    for (const [name, k] of Object.entries(scale) as [NumericFeature, number][]) {
-      const v = f[name];
-      if (typeof v !== 'number') continue;
-      f[name] = name === 'MONTANT' ? roundMontant(v * k) : Math.round(v * k);
-    }
-    const arpu = f.ARPU_SEGMENT;
-    if (scale.REVENUE !== undefined && scale.ARPU_SEGMENT === undefined && typeof arpu === 'number') {
-      f.ARPU_SEGMENT = Math.round(arpu * scale.REVENUE);
-    }
-  }
+  applyNumericScale(f, typeof region === 'string' ? region : null, shift);
 
   for (const name of CATEGORICAL_FEATURES) {
     const weights = shift.categoryShares?.[name];
@@ -189,23 +174,20 @@ export function applyShift(row: SimRow, shift: PeriodShift, rng: Rng): SimRow {
         }
       }
     }
-    const fresh = shift.newCategories?.[name as CategoricalFeature];
-    if (
-      fresh &&
-      fresh.length > 0 &&
-      typeof f[name] === 'string' &&
-      rng.next() < (shift.newCategoryShare ?? 0.1)
-    ) {
-      f[name] = fresh[Math.floor(rng.next() * fresh.length)] ?? fresh[0]!;
+    const value = f[name];
+    if (typeof value === 'string') {
+      const share = shift.newCategoryShare ?? DEFAULT_NEW_CATEGORY_SHARE;
+      f[name] = withNewCategory(value, shift.newCategories?.[name], share, () => rng.next());
     }
   }
 
-  if (shift.missingBoost) {
-    for (const [name, p] of Object.entries(shift.missingBoost) as [FeatureName, number][]) {
-      if (!FEATURE_INDEX.has(name)) throw new RangeError(`missingBoost names an unknown feature "${name}"`);
-      if (rng.next() < p) f[name] = null;
-    }
-  }
+  applyMissingBoost(
+    shift,
+    () => rng.next(),
+    (name) => {
+      f[name] = null;
+    },
+  );
 
   let churn = row.churn;
   const drift = shift.conceptDrift ?? 0;

@@ -1,0 +1,65 @@
+/**
+ * Header resolution: what each column of a file becomes, from its header line and the schema. The
+ * 'expresso' schema accepts only the Train.csv layout (CHURN optional, for scoring files), so a wrong
+ * file fails on its first line rather than on its first odd value; 'infer' accepts any distinct names.
+ */
+import { ChurnwatchError } from '../errors.js';
+import {
+  CATEGORICAL_FEATURES,
+  CSV_HEADER,
+  ID_COLUMN,
+  NUMERIC_FEATURES,
+  TARGET_COLUMN,
+} from './customer-schema.js';
+
+/** What a file column becomes. Stored in a Uint8Array per field for the fast path, hence numbers. */
+export enum ColumnKind {
+  Id = 0,
+  Numeric = 1,
+  Categorical = 2,
+  Target = 3,
+}
+
+const NUMERIC = new Set<string>(NUMERIC_FEATURES);
+const CATEGORICAL = new Set<string>(CATEGORICAL_FEATURES);
+
+/** The kind of each column of `names`, in order; throws CW_DATA_CSV_HEADER for a header it refuses. */
+export function resolveColumns(
+  file: string,
+  names: readonly string[],
+  schema: 'expresso' | 'infer',
+): ColumnKind[] {
+  if (schema === 'infer') {
+    if (new Set(names).size !== names.length) {
+      throw new ChurnwatchError(
+        'CW_DATA_CSV_HEADER',
+        `${file}: the header repeats a column name (${names.join(',')})`,
+        {
+          hint: 'give every column a distinct name',
+        },
+      );
+    }
+    // Everything starts categorical; columns whose values all parse as numbers become numeric at the end.
+    return names.map(() => ColumnKind.Categorical);
+  }
+  const full = CSV_HEADER as readonly string[];
+  const unlabelled = full.slice(0, -1);
+  const same = (a: readonly string[]) => a.length === names.length && a.every((n, i) => n === names[i]);
+  if (!same(full) && !same(unlabelled)) {
+    throw new ChurnwatchError(
+      'CW_DATA_CSV_HEADER',
+      `${file}: the header is not the Expresso Train.csv layout.\n  expected: ${full.join(',')}\n  found:    ${names.join(',')}`,
+      {
+        hint: 'use the original Train.csv (or a file written by `churnwatch data generate`); CHURN may be absent in a scoring file. For any other CSV use schema "infer".',
+      },
+    );
+  }
+  return names.map((name) => {
+    if (name === ID_COLUMN) return ColumnKind.Id;
+    if (name === TARGET_COLUMN) return ColumnKind.Target;
+    if (NUMERIC.has(name)) return ColumnKind.Numeric;
+    if (CATEGORICAL.has(name)) return ColumnKind.Categorical;
+    // Unreachable: every name of the layout checked above has a kind.
+    throw new RangeError(`no column kind for ${name}`);
+  });
+}
