@@ -1,6 +1,6 @@
 /**
  * The built-in dashboard, for users without Grafana: GET /dashboard (one static page), GET
- * /dashboard/data.json?range=1h (dashboard-data.ts), and the page's assets, uPlot included, served from
+ * /dashboard/data.json?range=auto (dashboard-data.ts; `auto`, the default, fits the range to the data), and the page's assets, uPlot included, served from
  * the package itself so the page works offline. Mounted by the app (server/build-app.ts), which passes
  * what it reads as options (`DashboardSource`): the dashboard knows nothing of the server's context.
  */
@@ -15,7 +15,14 @@ import { AlertHold } from '../monitor/alert-evaluation.js';
 import type { WindowAnalysis } from '../monitor/window-analysis.js';
 import type { PredictionWindow } from '../monitor/windows.js';
 import type { FeedbackCounts, PredictionColumns, PredictionQuery } from '../store/prediction-store.js';
-import { buildDashboardData, DASHBOARD_RANGES, type DashboardData, DEFAULT_RANGE } from './dashboard-data.js';
+import {
+  buildDashboardData,
+  DASHBOARD_RANGES,
+  type DashboardData,
+  DEFAULT_RANGE,
+  RANGE_NAMES,
+  resolveRange,
+} from './dashboard-data.js';
 
 /** What the dashboard needs from the in-process monitor (monitor/live-monitor.ts provides it). */
 export interface DashboardMonitor {
@@ -44,6 +51,8 @@ export interface DashboardOptions {
   readonly cacheMs?: number;
   /** Most stored predictions read for the history (the newest ones; default 200,000). */
   readonly maxRows?: number;
+  /** Labels are due this long after their prediction (ms); default: the observed p90 label delay. */
+  readonly expectedLabelDelayMs?: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -98,11 +107,27 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   const maxRows = options.maxRows ?? 200_000;
   const cache = new Map<string, { at: number; version: string; value: Promise<DashboardData | undefined> }>();
 
+  const largestRangeMs = Math.max(...Object.values(DASHBOARD_RANGES));
+  // The oldest stored prediction per model version (for the auto range), found once: the oldest of the
+  // newest maxRows within the largest preset, i.e. the oldest one the page can show.
+  const firstPrediction = new Map<string, number>();
+  const firstPredictionAt = async (version: string, now: number): Promise<number | undefined> => {
+    const known = firstPrediction.get(version);
+    if (known !== undefined) return known;
+    const columns = await source.readColumns({
+      from: now - largestRangeMs,
+      modelVersion: version,
+      limit: maxRows,
+    });
+    const first = columns.rowCount > 0 ? columns.createdAt[0] : undefined;
+    if (first !== undefined) firstPrediction.set(version, first);
+    return first;
+  };
+
   const compute = async (rangeName: string): Promise<DashboardData | undefined> => {
     const model = source.currentModel();
     if (!model) return undefined;
     const now = source.clock();
-    const rangeMs = DASHBOARD_RANGES[rangeName]!;
     const monitor = source.monitor;
     let live: { data: ReturnType<PredictionWindow['snapshot']>; analysis: WindowAnalysis } | undefined;
     if (monitor) {
@@ -113,8 +138,10 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     }
     // Acknowledged predictions reach the log within the flush interval; flush so the page shows them.
     await source.flush();
+    const first = DASHBOARD_RANGES[rangeName] ? undefined : await firstPredictionAt(model.info.version, now);
+    const range = resolveRange(rangeName, now, first);
     const [columns, feedback] = await Promise.all([
-      source.readColumns({ from: now - rangeMs, modelVersion: model.info.version, limit: maxRows }),
+      source.readColumns({ from: range.fromMs, modelVersion: model.info.version, limit: maxRows }),
       source.countFeedback(),
     ]);
     return buildDashboardData({
@@ -123,6 +150,8 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
       live,
       feedback,
       rangeName,
+      firstPredictionAt: first,
+      expectedLabelDelayMs: options.expectedLabelDelayMs,
       now,
       lastLabelAt: monitor?.lastLabelAt?.(),
       alertHold,
@@ -157,7 +186,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
         description: 'The built-in dashboard data: live window, chunked history, alert states.',
         querystring: {
           type: 'object',
-          properties: { range: { type: 'string', enum: Object.keys(DASHBOARD_RANGES) } },
+          properties: { range: { type: 'string', enum: [...RANGE_NAMES] } },
           additionalProperties: false,
         },
       },

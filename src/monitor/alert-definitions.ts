@@ -11,7 +11,8 @@
  * docs/runbook.md has one section per alert; a test checks that the rules, the dashboard and Prometheus
  * (promtool) agree on the same window (test/integration/alert-agreement.test.ts).
  *
- * No imports: the server, the monitor process, the dashboard and provisioning all read this module.
+ * No imports (the drift policy takes its fallback PSI threshold from here): the server, the monitor
+ * process, the dashboard and provisioning all read this module.
  */
 
 export type AlertSeverity = 'critical' | 'warning' | 'info';
@@ -29,6 +30,12 @@ export interface AlertDefinition<P extends Readonly<Record<string, number | stri
   readonly summary: string;
 }
 
+/**
+ * The PSI threshold when no calibrated one exists: the drift policy's fallback (drift-policy.ts), which
+ * the monitor exports, and the drift alerts' default when the monitor exports none. One number for both.
+ */
+export const DEFAULT_PSI_THRESHOLD = 0.2;
+
 /** The window the drift, quality and performance alerts look at in Prometheus (a recorded window). */
 export const ALERT_WINDOW = '1h';
 
@@ -42,7 +49,7 @@ const DEFINITIONS = {
     for: '15m',
     condition:
       'a feature\'s PSI over the window is above its threshold (the monitor\'s churnwatch_drift_threshold{method="psi"}, else defaultPsiThreshold), with at least minWindowRows rows',
-    params: { minWindowRows: 500, defaultPsiThreshold: 0.25 },
+    params: { minWindowRows: 500, defaultPsiThreshold: DEFAULT_PSI_THRESHOLD },
     summary: 'Feature {{ $labels.feature }} drifted (PSI {{ $value | printf "%.3f" }})',
   },
   predictionDrift: {
@@ -51,7 +58,7 @@ const DEFINITIONS = {
     for: '15m',
     condition:
       'the PSI of the served scores over the window is above its threshold (the monitor\'s churnwatch_drift_threshold{feature="score", method="psi"}, else defaultPsiThreshold), with at least minWindowRows predictions',
-    params: { minWindowRows: 500, defaultPsiThreshold: 0.25 },
+    params: { minWindowRows: 500, defaultPsiThreshold: DEFAULT_PSI_THRESHOLD },
     summary: 'Churn score distribution drifted (PSI {{ $value | printf "%.3f" }})',
   },
   realizedPerformanceLow: {

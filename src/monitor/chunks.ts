@@ -38,6 +38,8 @@ export interface ChunkDrift {
   drifted: boolean | null;
   scores: Record<string, number>;
   pValues: Record<string, number>;
+  /** Thresholds per statistic, for the chunk's rows (drift-policy.ts thresholdsForRows). */
+  thresholds: Record<string, number>;
 }
 
 export interface ChunkPerformance {
@@ -167,6 +169,7 @@ function chunkDrift(r: NonNullable<WindowAnalysis['drift']['score']>): ChunkDrif
     drifted: r.drifted,
     scores: { ...r.scores } as Record<string, number>,
     pValues: { ...r.pValues } as Record<string, number>,
+    thresholds: { ...r.thresholds } as Record<string, number>,
   };
 }
 

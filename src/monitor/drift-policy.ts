@@ -23,6 +23,7 @@ import { ksStatisticSorted, ksTestSorted } from '../stats/ks-test.js';
 import { psi } from '../stats/psi.js';
 import { sortedWithoutNaN } from '../stats/quantiles.js';
 import { wassersteinNormed, wassersteinSorted } from '../stats/wasserstein.js';
+import { DEFAULT_PSI_THRESHOLD } from './alert-definitions.js';
 
 export interface DriftPolicyOptions {
   /** Below this many rows in the window no verdict is given (drifted = null). */
@@ -48,7 +49,11 @@ export const DEFAULT_DRIFT_POLICY: Readonly<DriftPolicyOptions> = Object.freeze(
   minWindowRows: 200,
   largeWindowRows: 1000,
   alpha: 0.05,
-  fallbackThresholds: Object.freeze({ psi: 0.2, jensen_shannon: 0.1, wasserstein_normed: 0.1 }),
+  fallbackThresholds: Object.freeze({
+    psi: DEFAULT_PSI_THRESHOLD,
+    jensen_shannon: 0.1,
+    wasserstein_normed: 0.1,
+  }),
   datasetDriftShare: 0.5,
   ksExactMaxProduct: 1_000_000,
 });
@@ -151,8 +156,7 @@ export function evaluateFeatureDrift(
     throw new RangeError(
       `${feature}: ${counts.length} bin counts for ${profile.labels.length} reference bins`,
     );
-  let rows = 0;
-  for (let i = 0; i < counts.length; i++) rows += counts[i]!;
+  const rows = windowRows(current);
   const scores: Partial<Record<DriftStatisticName, number>> = {};
   const pValues: Partial<Record<DriftStatisticName, number>> = {};
   let wasserstein: number | undefined;
@@ -221,7 +225,55 @@ export function evaluateFeatureDrift(
 }
 
 /**
- * Drift of every profiled feature (and the score, when both sides have it) for one window.
+ * Calibrated thresholds for a window of `rows` rows. A calibrated threshold is a quantile of the
+ * statistic's null spread over windows of `calibratedRows` rows (threshold-calibration.ts); on a smaller
+ * window the same statistic spreads wider, and the unscaled threshold flags sampling noise as drift (on
+ * the demo's stable traffic, 10 s chunks of ~480 rows against thresholds for 1,000 rows: up to 6 of 17
+ * features "drifting", all by KS). Each threshold is scaled by the ratio of null spreads:
+ *
+ * - PSI ≈ χ²(bins − 1) · (1/n + 1/R) under no change (R = the profile's reference rows): × v(n)/v(N);
+ * - Jensen-Shannon distance, the square root of a PSI-like divergence: × √(v(n)/v(N));
+ * - KS and normed Wasserstein shrink like √(1/n + 1/m) (m = the reference sample): × √(v(n)/v(N));
+ * - the χ² statistic of [reference; current] counts is χ²(bins − 1) whatever n: unchanged.
+ *
+ * Only smaller windows are scaled: on a larger one the calibrated threshold is conservative, and PSI
+ * stays an effect size instead of becoming a significance test (docs/drift.md). O(statistics).
+ */
+export function thresholdsForRows(
+  profile: FeatureProfile,
+  calibrated: Readonly<Partial<Record<DriftStatisticName, number>>>,
+  calibratedRows: number,
+  rows: number,
+): Partial<Record<DriftStatisticName, number>> {
+  if (!(rows > 0 && rows < calibratedRows)) return { ...calibrated };
+  const ratio = (reference: number) => (1 / rows + 1 / reference) / (1 / calibratedRows + 1 / reference);
+  const binned = ratio(Math.max(1, profile.count));
+  const sampled =
+    profile.kind === 'numeric' && profile.sample && profile.sample.length > 0
+      ? ratio(profile.sample.length)
+      : binned;
+  const factor: Record<DriftStatisticName, number> = {
+    psi: binned,
+    jensen_shannon: Math.sqrt(binned),
+    ks: Math.sqrt(sampled),
+    wasserstein_normed: Math.sqrt(sampled),
+    chi_square: 1,
+  };
+  const out: Partial<Record<DriftStatisticName, number>> = {};
+  for (const [name, value] of Object.entries(calibrated) as [DriftStatisticName, number][])
+    out[name] = value * (factor[name] ?? 1);
+  return out;
+}
+
+function windowRows(current: FeatureWindow): number {
+  let rows = 0;
+  for (let i = 0; i < current.binCounts.length; i++) rows += current.binCounts[i]!;
+  return rows;
+}
+
+/**
+ * Drift of every profiled feature (and the score, when both sides have it) for one window, against the
+ * calibrated thresholds scaled to the window's rows (`thresholdsForRows`).
  * Features absent from the window are skipped. Cost: the sum of `evaluateFeatureDrift`.
  */
 export function evaluateDrift(
@@ -230,16 +282,21 @@ export function evaluateDrift(
   options: Readonly<DriftPolicyOptions> = DEFAULT_DRIFT_POLICY,
 ): DriftEvaluation {
   const byFeature: DriftThresholds['byFeature'] = profile.thresholds?.byFeature ?? {};
+  const calibratedRows = profile.thresholds?.windowSize ?? 0;
+  const evaluate = (name: string, featureProfile: FeatureProfile, current: FeatureWindow) => {
+    const calibrated = byFeature[name];
+    const thresholds = calibrated
+      ? thresholdsForRows(featureProfile, calibrated, calibratedRows, windowRows(current))
+      : undefined;
+    return evaluateFeatureDrift(name, featureProfile, current, thresholds, options);
+  };
   const features: FeatureDriftResult[] = [];
   for (const [name, featureProfile] of Object.entries(profile.features)) {
     const current = window.features[name];
     if (!current) continue;
-    features.push(evaluateFeatureDrift(name, featureProfile, current, byFeature[name], options));
+    features.push(evaluate(name, featureProfile, current));
   }
-  const score =
-    profile.score && window.score
-      ? evaluateFeatureDrift('score', profile.score, window.score, byFeature.score, options)
-      : undefined;
+  const score = profile.score && window.score ? evaluate('score', profile.score, window.score) : undefined;
   const judged = features.filter((f) => f.drifted !== null).length;
   const drifted = features.filter((f) => f.drifted === true).length;
   const driftShare = judged === 0 ? 0 : drifted / judged;

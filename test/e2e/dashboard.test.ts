@@ -111,7 +111,7 @@ test('the built-in dashboard shows every panel with data and MONTANT in red afte
   assert.ok((await page.locator('.uplot canvas').count()) >= 8);
   // The range selector reloads the data.
   await page.selectOption('#range', '15m');
-  await page.waitForFunction("document.querySelector('#status')?.textContent?.startsWith('updated')");
+  await page.waitForFunction("document.querySelector('#status')?.textContent?.startsWith('last 15 min')");
 
   const shotDir =
     process.env.CHURNWATCH_UPDATE_SCREENSHOT === '1'

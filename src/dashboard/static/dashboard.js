@@ -24,6 +24,8 @@
   let last = null;
   // The x axis always spans the selected range (seconds), so a short session is not stretched over years.
   let xRange = [0, 1];
+  // Per chart, the part not to be read as final (the running chunk, labels not due yet): greyed over.
+  const shades = new Map();
 
   const pct = (v, digits = 1) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(digits)} %`);
   const num = (v, digits = 3) => (v === null || v === undefined ? '–' : Number(v).toPrecision(digits));
@@ -43,6 +45,8 @@
     const el = body(name);
     const ready = t.length > 0 && series.some((s) => hasValue(s.values));
     setState(name, ready);
+    if (opts.shade) shades.set(name, opts.shade);
+    else shades.delete(name);
     const key = series.map((s) => s.label).join('|');
     const entry = charts.get(name);
     if (!ready) {
@@ -82,6 +86,7 @@
           { size: 72, values: (_u, vals) => vals.map((v) => (opts.format ? opts.format(v) : num(v, 2))) },
         ],
         legend: { live: true },
+        hooks: { draw: [(u) => drawShade(u, shades.get(name))] },
       },
       data,
       el,
@@ -89,8 +94,60 @@
     charts.set(name, { chart, key });
   }
 
+  /** Greys over the chart from `shade.from` (seconds) to its right edge and names why. */
+  function drawShade(u, shade) {
+    if (!shade) return;
+    const { left, top, width, height } = u.bbox;
+    const x = Math.max(left, Math.min(left + width, u.valToPos(shade.from, 'x', true)));
+    if (x >= left + width) return;
+    const px = devicePixelRatio || 1;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.fillStyle = 'rgba(255, 255, 255, 0.6)';
+    ctx.fillRect(x, top, left + width - x, height);
+    ctx.strokeStyle = '#8c959f';
+    ctx.setLineDash([4 * px, 3 * px]);
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
+    ctx.fillStyle = '#6a737d';
+    ctx.font = `${11 * px}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.fillText(shade.label, left + width - 4 * px, top + 12 * px);
+    ctx.restore();
+  }
+
+  /**
+   * Where the chart stops being final: half a chunk before the first flagged chunk (points sit at chunk
+   * starts), or undefined when no chunk is flagged.
+   */
+  function shadeFrom(d, flags, label) {
+    const i = flags.indexOf(true);
+    return i < 0 ? undefined : { from: d.series.t[i] - d.range.chunkMs / 2000, label };
+  }
+  const running = (d) => shadeFrom(d, d.series.partial, 'chunk in progress');
+  /** Label charts: grey from where labels are not all due (or the running chunk, if earlier). */
+  const notDue = (d) => {
+    const flags = d.series.labelsPartial.map((p, i) => p || d.series.partial[i]);
+    return shadeFrom(d, flags, 'labels not due yet');
+  };
+
+  /** A bin label as people read it: `00:[0.00127,0.00234)` → `0.13–0.23 %` for scores, `10–350` for values. */
+  function binLabel(label, percent) {
+    const m = /^\d+:([[(])([^,]+),([^\])]+)([\])])$/.exec(label);
+    if (!m) return label;
+    const fmt = (x) => {
+      const v = Number(x) * (percent ? 100 : 1);
+      return Number.isFinite(v)
+        ? v.toLocaleString('en-US', { maximumSignificantDigits: percent ? 2 : 3 })
+        : x;
+    };
+    return `${fmt(m[2])}–${fmt(m[3])}${percent ? ' %' : ''}`;
+  }
+
   /** Horizontal bar pairs: training (grey) vs serving (blue, red when drifted). */
-  function bars(name, labels, reference, current, drifted) {
+  function bars(name, labels, reference, current, drifted, percent = false) {
     const el = body(name);
     const ready = labels.length > 0 && current.length > 0;
     setState(name, ready);
@@ -104,7 +161,7 @@
       const r = reference[i] ?? 0;
       const c = current[i] ?? 0;
       html +=
-        `<div class="label" title="${esc(label)}">${esc(label)}</div>` +
+        `<div class="label" title="${esc(label)}">${esc(binLabel(label, percent))}</div>` +
         `<div class="pair" title="training ${pct(r)} · serving ${pct(c)}">` +
         `<div class="bar ref" style="width:${(100 * r) / max}%"></div>` +
         `<div class="bar cur${drifted ? ' bad' : ''}" style="width:${(100 * c) / max}%"></div></div>`;
@@ -136,6 +193,7 @@
       `<div class="sub">validation ROC AUC ${num(m.validation.rocAuc)} · F1 ${num(m.validation.f1)}</div>`;
     setState('model-version', true);
 
+    // The same minimum as the RealizedPerformanceLow alert: fewer labels give no number, as there.
     const r = d.live.realized;
     const el = body('accuracy');
     if (r) {
@@ -144,9 +202,12 @@
         `<div class="big ${low ? 'bad' : 'ok'}">${pct(r.accuracy)}</div>` +
         `<div class="sub">validation ${pct(m.validation.accuracy)} · ${d.live.labeled.toLocaleString()} labelled of ${d.live.rows.toLocaleString()}</div>`;
     } else {
-      el.textContent = '';
+      el.innerHTML =
+        `<div class="big muted">–</div>` +
+        `<div class="sub">${d.live.labeled.toLocaleString()} labelled of ${d.live.realizedMinLabeled.toLocaleString()} needed` +
+        ` · validation ${pct(m.validation.accuracy)}</div>`;
     }
-    setState('accuracy', Boolean(r));
+    setState('accuracy', true);
 
     const tc = m.trainingClasses;
     simpleBars('training-labels', [
@@ -170,7 +231,7 @@
         { label: 'estimated accuracy', values: s.estimated.accuracy, dash: [4, 3] },
         { label: 'validation', values: validation, color: '#8c959f', dash: [2, 2] },
       ],
-      { format: (v) => pct(v) },
+      { format: (v) => pct(v), shade: notDue(d) },
     );
     timeseries(
       'performance',
@@ -183,7 +244,7 @@
         { label: 'estimated precision', values: s.estimated.precision, dash: [4, 3] },
         { label: 'estimated recall', values: s.estimated.recall, dash: [4, 3] },
       ],
-      { format: (v) => pct(v) },
+      { format: (v) => pct(v), shade: notDue(d) },
     );
     timeseries(
       'churn-rate',
@@ -192,35 +253,51 @@
         { label: 'predicted churn rate', values: s.predictedChurnRate },
         { label: 'actual churn rate (labelled)', values: s.actualChurnRate },
       ],
-      { format: (v) => pct(v) },
+      { format: (v) => pct(v), shade: notDue(d) },
     );
     timeseries('label-coverage', s.t, [{ label: 'labelled share', values: s.labelCoverage }], {
       format: (v) => pct(v),
+      shade: notDue(d),
     });
     timeseries(
       'label-delay',
       s.t,
       [
-        {
-          label: `median label delay (s) · ${d.feedback.pending} feedback pending`,
-          values: s.labelDelayMedianSeconds,
-        },
+        { label: 'median label delay', values: s.labelDelayMedianSeconds },
+        { label: 'p90 label delay', values: s.labelDelayP90Seconds, dash: [4, 3] },
       ],
-      {
-        format: (v) => `${Number(v).toFixed(0)} s`,
-      },
+      { format: (v) => `${Number(v).toFixed(0)} s`, shade: notDue(d) },
     );
+    const due = d.labels;
+    $('#pending-feedback').textContent =
+      `feedback waiting for its prediction: ${d.feedback.pending.toLocaleString()} · joined: ${d.feedback.joined.toLocaleString()} · ` +
+      (due.dueAfterSeconds === null
+        ? 'no label joined yet'
+        : `labels counted once due: ${Math.round(due.dueAfterSeconds)} s after the prediction (${due.basis})`);
   }
 
   function renderDrift(d) {
     const dist = d.distributions.score;
-    bars('score-distribution', dist.labels, dist.reference, dist.current, Boolean(d.live.score?.drifted));
+    bars(
+      'score-distribution',
+      dist.labels,
+      dist.reference,
+      dist.current,
+      Boolean(d.live.score?.drifted),
+      true,
+    );
     const s = d.series;
-    timeseries('prediction-drift', s.t, [
-      { label: 'score PSI', values: s.scorePsi },
-      { label: 'PSI threshold', values: s.t.map(() => d.scoreThreshold), color: '#d1242f', dash: [4, 3] },
-      { label: 'share of features drifting', values: s.driftShare, color: '#8250df' },
-    ]);
+    // The threshold per chunk: the calibrated one, raised for chunks smaller than the calibrated window.
+    timeseries(
+      'prediction-drift',
+      s.t,
+      [
+        { label: 'score PSI', values: s.scorePsi },
+        { label: 'PSI threshold', values: s.scorePsiThreshold, color: '#d1242f', dash: [4, 3] },
+        { label: 'share of features drifting', values: s.driftShare, color: '#8250df' },
+      ],
+      { shade: running(d) },
+    );
 
     // The feature drift table: drifting features first, in red.
     const rows = [...d.live.features].sort(
@@ -259,6 +336,7 @@
         values: s.featurePsi[f],
         width: drifting.has(f) ? 2.5 : 1.5,
       })),
+      { shade: running(d) },
     );
     renderDrilldown(d);
   }
@@ -299,7 +377,7 @@
       'missing',
       s.t,
       ranked.map((f) => ({ label: f, values: s.missing[f] })),
-      { format: (v) => pct(v) },
+      { format: (v) => pct(v), shade: running(d) },
     );
 
     let html =
@@ -342,8 +420,15 @@
     renderAlerts(d);
     const firing = d.alerts.filter((a) => a.state === 'firing').length;
     const pending = d.alerts.filter((a) => a.state === 'pending').length;
+    const minutes = Math.round((d.range.toMs - d.range.fromMs) / 60_000);
+    const span =
+      minutes >= 1440
+        ? `${Math.round(minutes / 1440)} d`
+        : minutes >= 60
+          ? `${Math.round(minutes / 60)} h`
+          : `${minutes} min`;
     $('#status').textContent =
-      `updated ${new Date(d.generatedAt).toLocaleTimeString()} · ${firing} alert(s) firing, ${pending} pending`;
+      `last ${span}${d.range.name === 'auto' ? ' (fits the data)' : ''}, ${d.range.chunkMs / 1000} s chunks · updated ${new Date(d.generatedAt).toLocaleTimeString()} · ${firing} alert(s) firing, ${pending} pending`;
     document.body.dataset.loaded = String(d.generatedAt);
   }
 
