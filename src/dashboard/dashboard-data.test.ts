@@ -11,6 +11,7 @@ import type { ReferenceProfile } from '../model/reference-profile-types.js';
 import { ALERT_DEFINITIONS } from '../monitor/alert-definitions.js';
 import { openStore } from '../store/open-store.js';
 import type { PredictionColumns, PredictionRecord } from '../store/prediction-store.js';
+import { toPredictionRows } from '../store/store-columns.js';
 import { buildDashboardData, type DashboardData, resolveRange } from './dashboard-data.js';
 
 const MIN = 60_000;
@@ -74,7 +75,7 @@ async function columnsOf(spanMs: number, everyMs: number, delayMs: number): Prom
         predictedClass: score >= 0.5 ? 1 : 0,
       });
     }
-    await store.insertPredictions(records);
+    await store.insertRows(toPredictionRows(records));
     await store.recordFeedback(
       records
         .filter((p, i) => i % 5 !== 0 && p.createdAt + delayMs <= NOW)
