@@ -49,7 +49,7 @@ describe('readCsvTable on the real Expresso sample', () => {
     assert.equal(region.codes[1], -1);
     assert.equal(region.dictionary[region.codes[0]!], 'FATICK');
     assert.deepEqual(categoricalColumn(table, 'MRG').dictionary, ['NO']);
-    // 22 churners in the first 99 rows (expresso-sample.SOURCE.md).
+    // The 99 real rows hold 22 churners (CHURN = 1), counted in the file itself.
     assert.equal(
       table.target?.reduce((s, v) => s + v, 0),
       22,

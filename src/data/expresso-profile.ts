@@ -4,7 +4,7 @@
  *
  * Provenance: desk research over public GitHub notebooks with stored outputs (feeeper/zindi-expresso-
  * churn-prediction-challenge, panashe-dot/EXPRESSO_CHURN, hossammedhat81/Expresso-Churn-Prediction-System,
- * alimuratov, Fareen24), compiled in the team's shared `data/expresso-profile.json`. Full-data figures:
+ * alimuratov, Fareen24), compiled outside this repository; every figure used is copied here. Full-data figures:
  * row count, churn rate, missing shares, count/mean/std/min/quartiles/max, category counts and per-category
  * churn (REGION, TENURE), the fully-inactive table. p05/p95/zero shares and the sample maxima come from a
  * single 20,000-row random sample (the only higher quantiles published). TOP_PACK shares for ranks 15–40

@@ -9,6 +9,8 @@
  * through shared memory only (see TrainingBuffers). Histogram cells are exact integer sums
  * (histogram.ts), so the model does not depend on how rows are cut into shards.
  */
+
+import { sigmoid } from '../stats/logistic.js';
 import {
   accumulateHistogram,
   createHistogramScratch,
@@ -124,7 +126,7 @@ export function createTrainingShard(buffers: TrainingBuffers, shard: number): Tr
 
   // floor(x + 0.5) rather than Math.round, which V8 runs about 3x slower here (44 vs 12 ns a row).
   const gradient = (i: number) => {
-    const p = 1 / (1 + Math.exp(-margin[i]!));
+    const p = sigmoid(margin[i]!);
     gradients[i] = Math.floor((p - target[i]!) * GRADIENT_SCALE + 0.5);
     hessians[i] = Math.floor(Math.max(p * (1 - p), 1e-16) * HESSIAN_SCALE + 0.5);
   };

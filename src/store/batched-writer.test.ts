@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { withTempDir } from '../../test/helpers/temp-dir.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { createBatchedWriter } from './batched-writer.js';
 import { prediction, readAll } from './prediction-store.contract.js';
 import type { PredictionRows } from './prediction-store.js';
@@ -176,7 +177,7 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
       locker.exec('BEGIN IMMEDIATE');
       try {
         assert.equal(writer.enqueue(records('o', 40)), true);
-        while (errors.length < 3) await new Promise((r) => setTimeout(r, 5));
+        await waitFor(() => errors.length >= 3, { what: 'three failed writes while the database is locked' });
         assert.match(String(errors[0]), /locked|busy/i);
         assert.equal(writer.size, 40, 'nothing written, nothing dropped');
         assert.equal(writer.enqueue(records('x', 11)), false, 'full while the store is down');
