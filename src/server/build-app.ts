@@ -56,7 +56,10 @@ export interface BuildAppOptions {
   readonly config?: Partial<ServeConfig>;
   /** A pino logger instance, or false for none (tests). */
   readonly logger?: FastifyServerOptions['loggerInstance'] | false;
-  /** One "request completed" line per request at info (method, url, status, time); default true. */
+  /**
+   * One "request completed" line per request (method, url, status, time) at debug, so a server at the
+   * default level (info) prints none; default true.
+   */
   readonly logRequests?: boolean;
   readonly observer?: PredictionObserver;
   readonly registry?: Registry;
@@ -198,7 +201,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const ms = reply.elapsedTime;
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, ms / 1000);
     if (logRequests) {
-      app.log.info(
+      app.log.debug(
         { reqId: request.id, method: request.method, url: request.url, statusCode: reply.statusCode, ms },
         'request completed',
       );
