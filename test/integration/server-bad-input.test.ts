@@ -348,8 +348,8 @@ const CASES: Case[] = [
   {
     name: 'GET on /predict',
     request: { method: 'GET', url: '/predict' },
-    status: 404,
-    message: /no route GET \/predict/,
+    status: 405,
+    message: /GET is not allowed on \/predict; it accepts POST/,
   },
   {
     name: 'unknown route',
