@@ -12,6 +12,7 @@ import { createMetrics, type ServerMetrics } from '../metrics/create-metrics.js'
 import type { ChurnModel } from '../model/churn-model.js';
 import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionStore } from '../store/prediction-store.js';
+import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
 import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
@@ -23,6 +24,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerModelRoute } from './routes/model-route.js';
 import { registerPredictRoute } from './routes/predict-route.js';
+import { registerRootRoute } from './routes/root-route.js';
 import { ErrorBody } from './schemas/common-schemas.js';
 import {
   FeedbackItem,
@@ -211,13 +213,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const schema of [CustomerRecord, Prediction, FeedbackItem, FeedbackResult, ErrorBody])
     app.addSchema(schema);
 
-  if (options.docs ?? true) {
+  const docs = options.docs ?? true;
+  if (docs) {
     await app.register(swagger, {
       openapi: {
         info: {
           title: 'churnwatch',
           description: 'Churn predictions, feedback and monitoring metrics.',
-          version: '0.1.0',
+          version: CHURNWATCH_VERSION,
         },
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       },
@@ -249,6 +252,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
+  registerRootRoute(app, context, docs);
   registerPredictRoute(app, context);
   registerFeedbackRoute(app, context);
   registerHealthRoutes(app, context);
