@@ -4,10 +4,14 @@
  * documented in docs/errors.md. Codes are named `CW_<AREA>_<WHAT>`; a new code goes here first.
  */
 
-/** Codes of the HTTP API that clients already match on; they predate the `CW_<AREA>_<WHAT>` pattern and keep their names. */
+/**
+ * Codes of the HTTP API without an area: the ones clients already match on, which predate the
+ * `CW_<AREA>_<WHAT>` pattern and keep their names, and the routing answers beside `CW_NOT_FOUND`.
+ */
 export const HTTP_API_CODES = [
   'CW_BAD_REQUEST',
   'CW_INTERNAL',
+  'CW_METHOD_NOT_ALLOWED',
   'CW_NOT_FOUND',
   'CW_NOT_READY',
   'CW_NO_MODEL',
@@ -38,7 +42,9 @@ export const ERROR_CODES = [
   'CW_DEMO_BAD_OPTION',
   'CW_DEMO_STOPPED',
   'CW_FEEDBACK_BAD_TIME',
+  'CW_FEEDBACK_DUPLICATE_FIELD',
   'CW_FEEDBACK_NO_KEY',
+  'CW_FEEDBACK_NO_LABEL',
   'CW_MODEL_DAMAGED',
   'CW_MODEL_FORMAT_VERSION',
   'CW_MODEL_MISSING_FILE',

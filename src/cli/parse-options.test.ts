@@ -5,6 +5,7 @@ import {
   createOptionReader,
   flagName,
   optionValue,
+  parseChoice,
   parseDuration,
   parseInteger,
   parseNumber,
@@ -111,6 +112,23 @@ describe('parseDuration and parseTime', () => {
   });
 });
 
+describe('parseChoice', () => {
+  it('reads one of the listed words, spaces trimmed', () => {
+    const choices = ['info', 'debug'] as const;
+    assert.equal(parseChoice('--log-level', 'debug', { code, choices }), 'debug');
+    assert.equal(parseChoice('--log-level', ' info ', { code, choices }), 'info');
+  });
+
+  it('refuses any other word (case counts), listing the choices and naming the flag', () => {
+    for (const raw of ['loud', 'DEBUG', '', 'info,debug']) {
+      assert.throws(
+        () => parseChoice('--log-level', raw, { code, choices: ['info', 'debug'], hint: 'see --help' }),
+        refusal(/^--log-level must be one of info, debug, got "/, /^see --help$/),
+      );
+    }
+  });
+});
+
 describe('option values from flags and the environment', () => {
   it('prefers a non-empty flag, then a non-empty variable, and names the source', () => {
     const env = { CHURNWATCH_ROWS: '5', CHURNWATCH_EMPTY: '' };
@@ -138,6 +156,12 @@ describe('option values from flags and the environment', () => {
     assert.throws(
       () => opt.integer('depth', 'CHURNWATCH_DEPTH'),
       refusal(/^CHURNWATCH_DEPTH must be an integer, got "deep"$/, /^see --help$/),
+    );
+    assert.equal(opt.choice('trees', undefined, ['9', '10']), '9');
+    assert.equal(opt.choice('mode', 'CHURNWATCH_MODE', ['a']), undefined);
+    assert.throws(
+      () => opt.choice('depth', 'CHURNWATCH_DEPTH', ['shallow']),
+      refusal(/^CHURNWATCH_DEPTH must be one of shallow, got "deep"$/),
     );
     const error = opt.error('no training data given');
     assert.equal(error.code, code);

@@ -1,7 +1,7 @@
 /**
  * Option values as every command reads them: a flag, else its `CHURNWATCH_*` variable, else the
- * command's default; numbers, durations and times parsed here and refused with the command's coded
- * error, naming what the user set (`--rows` when the flag was given, `CHURNWATCH_ROWS` when the
+ * command's default; numbers, durations, times and choices parsed here and refused with the command's
+ * coded error, naming what the user set (`--rows` when the flag was given, `CHURNWATCH_ROWS` when the
  * variable was) and the rule it broke.
  */
 import type { ErrorCode } from '../error-codes.js';
@@ -95,6 +95,18 @@ export function parseTime(name: string, raw: string, spec: ParseSpec): number {
   return value;
 }
 
+/** One of a fixed list of words, as written (`debug`, not `DEBUG`); the refusal lists them. */
+export function parseChoice<T extends string>(
+  name: string,
+  raw: string,
+  spec: ParseSpec & { readonly choices: readonly T[] },
+): T {
+  const value = raw.trim();
+  if (!(spec.choices as readonly string[]).includes(value))
+    refuse(name, `one of ${spec.choices.join(', ')}`, raw, spec);
+  return value as T;
+}
+
 /** `learningRate` → `--learning-rate`. */
 export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -138,6 +150,10 @@ export function createOptionReader(flags: object, env: NodeJS.ProcessEnv, refusa
     integer: read(parseInteger),
     duration: read<{ allowZero?: boolean }>(parseDuration),
     time: read(parseTime),
+    choice<T extends string>(key: string, envName: string | undefined, choices: readonly T[]): T | undefined {
+      const raw = optionValue(flags, key, env, envName);
+      return raw === undefined ? undefined : parseChoice(raw.name, raw.value, { ...refusal, choices });
+    },
     /** This command's option error, to throw for rules one value's parse cannot check. */
     error(message: string, hint?: string): ChurnwatchError {
       const h = hint ?? refusal.hint;

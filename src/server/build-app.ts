@@ -12,6 +12,7 @@ import { createMetrics, type ServerMetrics } from '../metrics/create-metrics.js'
 import type { ChurnModel } from '../model/churn-model.js';
 import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionStore } from '../store/prediction-store.js';
+import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
 import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
@@ -23,6 +24,7 @@ import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { registerModelRoute } from './routes/model-route.js';
 import { registerPredictRoute } from './routes/predict-route.js';
+import { registerRootRoute } from './routes/root-route.js';
 import { ErrorBody } from './schemas/common-schemas.js';
 import {
   FeedbackItem,
@@ -56,7 +58,10 @@ export interface BuildAppOptions {
   readonly config?: Partial<ServeConfig>;
   /** A pino logger instance, or false for none (tests). */
   readonly logger?: FastifyServerOptions['loggerInstance'] | false;
-  /** One "request completed" line per request at info (method, url, status, time); default true. */
+  /**
+   * One "request completed" line per request (method, url, status, time) at debug, so a server at the
+   * default level (info) prints none; default true.
+   */
   readonly logRequests?: boolean;
   readonly observer?: PredictionObserver;
   readonly registry?: Registry;
@@ -198,7 +203,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const ms = reply.elapsedTime;
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, ms / 1000);
     if (logRequests) {
-      app.log.info(
+      app.log.debug(
         { reqId: request.id, method: request.method, url: request.url, statusCode: reply.statusCode, ms },
         'request completed',
       );
@@ -208,13 +213,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const schema of [CustomerRecord, Prediction, FeedbackItem, FeedbackResult, ErrorBody])
     app.addSchema(schema);
 
-  if (options.docs ?? true) {
+  const docs = options.docs ?? true;
+  if (docs) {
     await app.register(swagger, {
       openapi: {
         info: {
           title: 'churnwatch',
           description: 'Churn predictions, feedback and monitoring metrics.',
-          version: '0.1.0',
+          version: CHURNWATCH_VERSION,
         },
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       },
@@ -246,6 +252,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
+  registerRootRoute(app, context, docs);
   registerPredictRoute(app, context);
   registerFeedbackRoute(app, context);
   registerHealthRoutes(app, context);

@@ -47,7 +47,19 @@ describe('serve configuration', () => {
       refusal(/CHURNWATCH_PORT must be an integer from 0 to 65535, got "80.5"/),
     );
     assert.throws(() => resolveServeConfig({ bodyLimit: 'big' }), refusal(/--body-limit must be a size/));
-    assert.throws(() => resolveServeConfig({ logLevel: 'loud' }), refusal(/logLevel must be one of/));
+    assert.throws(
+      () => resolveServeConfig({ logLevel: 'loud' }),
+      refusal(/^--log-level must be one of fatal, error, warn, info, debug, trace, silent, got "loud"$/),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_LOG_LEVEL: 'verbose' }),
+      refusal(/^CHURNWATCH_LOG_LEVEL must be one of .*, got "verbose"$/),
+    );
+    assert.equal(resolveServeConfig({}, {}).logLevel, 'info');
+    assert.equal(
+      resolveServeConfig({ logLevel: 'debug' }, { CHURNWATCH_LOG_LEVEL: 'warn' }).logLevel,
+      'debug',
+    );
     assert.throws(
       () => resolveServeConfig({}, { CHURNWATCH_STORE_POOL_SIZE: '0' }),
       refusal(/CHURNWATCH_STORE_POOL_SIZE must be an integer from 1 to 1000/),

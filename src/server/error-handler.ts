@@ -3,7 +3,7 @@
  * messages name the field (as a JSON pointer into the body) and the rule; 5xx answers never leak
  * internals, they are logged instead.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { ErrorCode } from '../error-codes.js';
 import { errorBody, sendError } from '../http/error-reply.js';
 import { NO_NUL_PATTERN } from './schemas/common-schemas.js';
@@ -67,7 +67,29 @@ export function schemaErrorFormatter(errors: readonly AjvError[], dataVar: strin
   return new Error(formatValidationError(errors, dataVar));
 }
 
+/**
+ * The methods `path` has a route for (parametric and wildcard routes included), sorted; `candidates`
+ * are the methods any route uses. HEAD comes with GET when Fastify exposes HEAD routes (its default).
+ */
+export function allowedMethods(
+  app: FastifyInstance,
+  candidates: ReadonlySet<string>,
+  path: string,
+): string[] {
+  return [...new Set([...candidates, 'HEAD'])]
+    .filter((method) => app.findRoute({ method: method as HTTPMethods, url: path }) !== null)
+    .sort();
+}
+
+/**
+ * Call before any route is added (the onRoute hook sees only routes added after it): a request with no
+ * route answers 405 with `Allow` when its path has routes for other methods, 404 otherwise.
+ */
 export function installErrorHandler(app: FastifyInstance): void {
+  const methods = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) methods.add(method);
+  });
   app.setErrorHandler((error: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) => {
     const status =
       typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 600
@@ -87,7 +109,18 @@ export function installErrorHandler(app: FastifyInstance): void {
       .status(status)
       .send(errorBody(status, code, error.message));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, 'CW_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allow = allowedMethods(app, methods, path);
+    if (allow.length === 0)
+      return sendError(reply, 404, 'CW_NOT_FOUND', `no route ${request.method} ${path}`);
+    const list = allow.join(', ');
+    return sendError(
+      reply,
+      405,
+      'CW_METHOD_NOT_ALLOWED',
+      `${request.method} is not allowed on ${path}; it accepts ${list}`,
+      { allow: list },
+    );
+  });
 }

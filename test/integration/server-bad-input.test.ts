@@ -95,7 +95,14 @@ const CASES: Case[] = [
   post('/predict', { CHURN: 1 }, 400, /unknown field "CHURN"/, 'label in a predict request'),
   post('/predict', { ...g0, extra: 1 }, 400, /unknown field "extra"/, 'extra field on a full record'),
   post('/predict', { MONTANT: 1, montant: 2 }, 400, /MONTANT twice/, 'feature under both spellings'),
-  post('/predict', { USER_ID: 'a' }, 400, /unknown field "USER_ID"/, 'upper-case user_id'),
+  post('/predict', { User_Id: 'a' }, 400, /unknown field "User_Id"/, 'mixed-case user_id'),
+  post(
+    '/predict',
+    { user_id: 'a', USER_ID: 'a' },
+    400,
+    /body gives user_id twice/,
+    'user_id under both spellings',
+  ),
   // --- /predict: body shape
   post('/predict', [g0], 400, /body must be object/, 'array instead of object'),
   raw('/predict', '42', json, 400, /body must be object/, 'number body'),
@@ -196,6 +203,21 @@ const CASES: Case[] = [
     'NUL in feedback prediction_id',
   ),
   post('/feedback', { prediction_id: 'p' }, 400, /body must have field "churn"/, 'feedback without churn'),
+  post(
+    '/feedback',
+    { prediction_id: 'p', Churn: 1 },
+    400,
+    /body has unknown field "Churn"/,
+    'mixed-case churn',
+  ),
+  post(
+    '/feedback',
+    { prediction_id: 'p', churn: 1, CHURN: 1 },
+    400,
+    /body gives churn twice \(as churn and CHURN\)/,
+    'churn under both spellings',
+  ),
+  post('/feedback', { prediction_id: 'p', CHURN: 2 }, 400, /body\/CHURN must be one of 0, 1/, 'CHURN 2'),
   post('/feedback', { churn: 1 }, 400, /"prediction_id" or "user_id"/, 'feedback without a key'),
   post('/feedback', { prediction_id: 'p', churn: 2 }, 400, /body\/churn must be one of 0, 1/, 'churn 2'),
   post('/feedback', { prediction_id: 'p', churn: -1 }, 400, /body\/churn must be one of 0, 1/, 'churn -1'),
@@ -348,8 +370,8 @@ const CASES: Case[] = [
   {
     name: 'GET on /predict',
     request: { method: 'GET', url: '/predict' },
-    status: 404,
-    message: /no route GET \/predict/,
+    status: 405,
+    message: /GET is not allowed on \/predict; it accepts POST/,
   },
   {
     name: 'unknown route',

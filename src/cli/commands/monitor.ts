@@ -21,7 +21,7 @@ import type { WindowOptions } from '../../monitor/windows.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { PredictionStore } from '../../store/prediction-store.js';
 import { redactUrl } from '../../store/redact-url.js';
-import { createCliLogger } from '../logger.js';
+import { createCliLogger, LOG_LEVELS } from '../logger.js';
 import { createOptionReader, parseDuration, parseInteger } from '../parse-options.js';
 
 export const MONITOR_DEFAULTS = Object.freeze({
@@ -194,6 +194,8 @@ export interface MonitorServeOptions {
   /** `5000` (rows), `1h` (age) or both, comma-separated: `5000,1h`. */
   readonly window?: string | undefined;
   readonly pollMs?: string | undefined;
+  /** pino level of the monitor's own lines (it logs no line per request). */
+  readonly logLevel?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
 }
@@ -236,7 +238,8 @@ export async function runMonitorServe(options: MonitorServeOptions = {}): Promis
   const pollMs =
     opt.integer('pollMs', 'CHURNWATCH_MONITOR_POLL_MS', { min: 100, example: '2000' }) ??
     MONITOR_DEFAULTS.pollMs;
-  const logger = options.logger ?? createCliLogger('churnwatch-monitor');
+  const logLevel = opt.choice('logLevel', 'CHURNWATCH_LOG_LEVEL', LOG_LEVELS) ?? 'info';
+  const logger = options.logger ?? createCliLogger('churnwatch-monitor', logLevel);
   const model = await loadMonitorModel(modelPath);
   const store = await openMigrated(storeUrl);
   const tailer = createStoreTailer({
@@ -343,6 +346,7 @@ export function registerMonitorCommand(program: Command): void {
       '--poll-ms <ms>',
       `store poll period (env CHURNWATCH_MONITOR_POLL_MS, default ${MONITOR_DEFAULTS.pollMs})`,
     )
+    .option('--log-level <level>', `${LOG_LEVELS.join('|')} (env CHURNWATCH_LOG_LEVEL, default info)`)
     .action(async (flags: Record<string, string | undefined>) => {
       const running = await runMonitorServe({
         store: flags.store,
@@ -351,6 +355,7 @@ export function registerMonitorCommand(program: Command): void {
         host: flags.host,
         window: flags.window,
         pollMs: flags.pollMs,
+        logLevel: flags.logLevel,
       });
       process.stdout.write(
         `churnwatch monitor serving ${running.tailer.window.modelVersion} at ${running.url}/metrics\n`,

@@ -14,6 +14,7 @@ import { resolveServeConfig, type ServeConfig, type ServeFlags } from '../../ser
 import { createBatchedWriter } from '../../store/batched-writer.js';
 import { openStore } from '../../store/open-store.js';
 import { redactUrl } from '../../store/redact-url.js';
+import { LOG_LEVELS } from '../logger.js';
 
 export interface ServeOptions extends ServeFlags {
   /** Environment to read CHURNWATCH_* settings from (default process.env). */
@@ -32,7 +33,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** The server's logger: asynchronous pino on stderr, so per-request lines do not block the event loop. */
+/**
+ * The server's logger: asynchronous pino on stderr, so per-request lines (at debug) do not block the
+ * event loop. At the default level, info, it prints the startup lines, warnings and errors only.
+ */
 function createServerLogger(level: string): Logger {
   return pino({ name: 'churnwatch-serve', level }, pino.destination({ fd: 2, sync: false, minLength: 4096 }));
 }
@@ -53,6 +57,11 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
       },
     );
   }
+  logger.info(
+    { model: model.info.version, path: config.modelPath },
+    `model ${model.info.version} loaded from ${config.modelPath}`,
+  );
+  const storeName = redactUrl(config.storeUrl);
   const store = openStore(config.storeUrl, { poolSize: config.storePoolSize });
   try {
     await store.migrate();
@@ -60,6 +69,7 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
     await store.close().catch(() => undefined);
     throw error;
   }
+  logger.info({ store: storeName }, `store ${storeName} ready`);
   const env = options.env ?? process.env;
   const monitorOn = options.monitor ?? env.CHURNWATCH_MONITOR !== 'false';
   const observer = options.observer ?? (monitorOn ? createLiveMonitor() : undefined);
@@ -87,14 +97,10 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
       },
     );
   }
+  const admin = config.adminToken !== undefined;
   logger.info(
-    {
-      url,
-      model: model.info.version,
-      store: redactUrl(config.storeUrl),
-      admin: config.adminToken !== undefined,
-    },
-    'serving',
+    { url, model: model.info.version, store: storeName, admin },
+    `serving at ${url} (admin routes ${admin ? 'on' : 'off'}; one line per request with --log-level debug)`,
   );
   let closing: Promise<void> | undefined;
   return {
@@ -137,7 +143,10 @@ export function registerServeCommand(program: Command): void {
       '--admin-token <token>',
       'Bearer token for POST /admin/reload (env CHURNWATCH_ADMIN_TOKEN; unset: route disabled)',
     )
-    .option('--log-level <level>', 'pino level (env CHURNWATCH_LOG_LEVEL, default info)')
+    .option(
+      '--log-level <level>',
+      `${LOG_LEVELS.join('|')}; debug adds one line per request (env CHURNWATCH_LOG_LEVEL, default info)`,
+    )
     .option('--no-monitor', 'no in-process monitor (multi-replica mode: run one `churnwatch monitor serve`)')
     .action(async (flags: Record<string, string | undefined> & { monitor?: boolean }) => {
       const server = await runServe({

@@ -6,18 +6,32 @@ import type { FastifyInstance } from 'fastify';
 import type { FeedbackInput } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { HttpError } from '../error-handler.js';
+import { canonicalFields, spellingIndex } from '../field-names.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
-import { feedbackBodySchema } from '../schemas/feedback-schemas.js';
+import { FEEDBACK_FIELDS, feedbackBodySchema } from '../schemas/feedback-schemas.js';
 
-interface FeedbackBody {
+/** A validated item under its canonical field names. */
+interface FeedbackFields {
   prediction_id?: string;
   user_id?: string;
-  churn: 0 | 1;
+  churn?: 0 | 1;
   observed_at?: string | number;
 }
 
-/** Checks what the schema cannot say and converts to the store's input; throws 400 naming the item. */
-export function toFeedbackInput(item: FeedbackBody, where: string, receivedAt: number): FeedbackInput {
+type FeedbackBody = Readonly<Record<string, unknown>>;
+
+const FIELDS = spellingIndex(FEEDBACK_FIELDS);
+
+/**
+ * Reads the fields under either spelling, checks what the schema cannot say and converts to the store's
+ * input; throws 400 naming the item.
+ */
+export function toFeedbackInput(body: FeedbackBody, where: string, receivedAt: number): FeedbackInput {
+  const item = canonicalFields(body, FIELDS, where, 'CW_FEEDBACK_DUPLICATE_FIELD') as FeedbackFields;
+  // The schema checks churn is 0 or 1 under whichever spelling it came; not that it came.
+  if (item.churn === undefined) {
+    throw new HttpError(400, 'CW_FEEDBACK_NO_LABEL', `${where} must have field "churn"`);
+  }
   if (item.prediction_id === undefined && item.user_id === undefined) {
     throw new HttpError(400, 'CW_FEEDBACK_NO_KEY', `${where} must have field "prediction_id" or "user_id"`);
   }
@@ -85,7 +99,7 @@ export function registerFeedbackRoute(app: FastifyInstance, ctx: AppContext): vo
     '/feedback',
     {
       schema: {
-        summary: 'Report what happened to a customer (churn 0/1), one item or { "records": [...] }',
+        summary: 'Report what happened to a customer (churn or CHURN 0/1), one item or { "records": [...] }',
         tags: ['feedback'],
         body: feedbackBodySchema(ctx.config.batchLimit),
         response: { '4xx': ErrorBody, '5xx': ErrorBody },

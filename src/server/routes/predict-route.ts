@@ -10,18 +10,17 @@ import { recordBinnerOf } from '../../model/record-binner.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { HttpError } from '../error-handler.js';
+import { givenTwice, spellingIndex, spellingsOf } from '../field-names.js';
 import { batchAnswer, singleAnswer } from '../prediction-answer.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
 import { predictBodySchema } from '../schemas/predict-schemas.js';
 
 type InputRecord = Record<string, number | string | null | undefined>;
 
-/** Both spellings of every feature name to its canonical name and its position. */
-const CANONICAL = new Map<string, { name: FeatureName; index: number }>();
-for (const [index, f] of FEATURES.entries()) {
-  CANONICAL.set(f.name, { name: f.name, index });
-  CANONICAL.set(f.name.toLowerCase(), { name: f.name, index });
-}
+/** Both spellings of every field name to its canonical name and its position (user_id last). */
+const USER_ID = 'user_id';
+const CANONICAL = spellingIndex<FeatureName | typeof USER_ID>([...FEATURES.map((f) => f.name), USER_ID]);
+const USER_ID_SPELLINGS = spellingsOf(USER_ID);
 
 /** A fresh record with every feature missing; one literal so V8 gives all records one shape. */
 function emptyFeatures(): Record<FeatureName, number | string | null> {
@@ -46,26 +45,32 @@ function emptyFeatures(): Record<FeatureName, number | string | null> {
   };
 }
 
-/** Canonical features of one validated record; a feature given under both spellings is refused. */
+/**
+ * Canonical features of one validated record; a field (a feature or user_id) given under both
+ * spellings is refused. A hand-written canonicalFields (field-names.ts) for the hot path: one bit per
+ * field, one object literal per record.
+ */
 export function canonicalFeatures(input: InputRecord, where: string): RawFeatures {
   const out = emptyFeatures();
   let seen = 0;
   for (const key in input) {
-    if (key === 'user_id') continue;
     const target = CANONICAL.get(key);
     if (!target) continue; // unreachable after validation (unknown fields are refused)
     const bit = 1 << target.index;
-    if (seen & bit) {
-      throw new HttpError(
-        400,
-        'CW_PREDICT_DUPLICATE_FIELD',
-        `${where} gives ${target.name} twice (as ${target.name} and ${target.name.toLowerCase()}); send one`,
-      );
-    }
+    if (seen & bit) throw givenTwice('CW_PREDICT_DUPLICATE_FIELD', where, target.name);
     seen |= bit;
-    out[target.name] = input[key] ?? null;
+    if (target.name !== USER_ID) out[target.name] = input[key] ?? null;
   }
   return out;
+}
+
+/** The record's user_id under either spelling (canonicalFeatures refused a record with both). */
+function userIdOf(input: InputRecord): string | null {
+  for (const key of USER_ID_SPELLINGS) {
+    const value = input[key];
+    if (typeof value === 'string') return value;
+  }
+  return null;
 }
 
 const QUEUE_FULL = { status: 503, code: 'CW_STORE_QUEUE_FULL', headers: { 'retry-after': '1' } } as const;
@@ -136,11 +141,10 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext): voi
       const records: PredictionRecord[] = new Array(inputs.length);
       for (let i = 0; i < inputs.length; i++) {
         const score = scores[i]!;
-        const userId = inputs[i]!.user_id;
         records[i] = {
           id: ctx.newId(),
           createdAt: now,
-          userId: typeof userId === 'string' ? userId : null,
+          userId: userIdOf(inputs[i]!),
           modelVersion: version,
           features: features[i]!,
           score,

@@ -1,30 +1,39 @@
-/** POST /feedback bodies and answers: the observed outcome of a prediction, by prediction or by user. */
+/**
+ * POST /feedback bodies and answers: the observed outcome of a prediction, by prediction or by user.
+ * Field names in lower or upper case (`churn` or `CHURN`, as in Train.csv): the rule of field-names.ts,
+ * the same as /predict's.
+ */
 import { Type } from '@sinclair/typebox';
+import { withSpellings } from '../field-names.js';
 import { NO_NUL_PATTERN } from './common-schemas.js';
 
-export const FeedbackItem = Type.Object(
-  {
-    prediction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
-    user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
-    churn: Type.Integer({ enum: [0, 1], description: 'What happened: 1 churned, 0 stayed.' }),
-    observed_at: Type.Optional(
-      // format applies to strings only and minimum to numbers only, so one schema covers both forms.
-      Type.Unsafe<string | number>({
-        type: ['string', 'integer'],
-        format: 'date-time',
-        minimum: 0,
-        description:
-          'When the outcome was observed: ISO 8601 with time zone, or epoch milliseconds. Default: now.',
-      }),
-    ),
-  },
-  {
-    additionalProperties: false,
-    $id: 'FeedbackItem',
-    description:
-      'Needs prediction_id or user_id (user_id joins the latest prediction at or before observed_at).',
-  },
-);
+const feedbackFields = {
+  prediction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
+  // Required under one of its spellings: checked by the route (CW_FEEDBACK_NO_LABEL) after the schema,
+  // so that a misspelt label (`Churn`) is reported as the unknown field it is.
+  churn: Type.Optional(Type.Integer({ enum: [0, 1], description: 'What happened: 1 churned, 0 stayed.' })),
+  observed_at: Type.Optional(
+    // format applies to strings only and minimum to numbers only, so one schema covers both forms.
+    Type.Unsafe<string | number>({
+      type: ['string', 'integer'],
+      format: 'date-time',
+      minimum: 0,
+      description:
+        'When the outcome was observed: ISO 8601 with time zone, or epoch milliseconds. Default: now.',
+    }),
+  ),
+};
+
+/** The canonical names of a feedback item's fields. */
+export const FEEDBACK_FIELDS = Object.keys(feedbackFields) as (keyof typeof feedbackFields)[];
+
+export const FeedbackItem = Type.Object(withSpellings(feedbackFields), {
+  additionalProperties: false,
+  $id: 'FeedbackItem',
+  description:
+    'Needs churn and prediction_id or user_id (user_id joins the latest prediction at or before observed_at); names in lower or upper case.',
+});
 
 export function feedbackBatchSchema(batchLimit: number) {
   return Type.Object(

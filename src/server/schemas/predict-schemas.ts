@@ -1,10 +1,12 @@
 /**
- * POST /predict bodies and answers. Field names are accepted as in Train.csv (`MONTANT`) or in lower
- * snake case (`montant`); every feature may be null or absent. The same TypeBox schemas validate the
- * request (Ajv, no type coercion, unknown fields rejected) and document it in the OpenAPI page.
+ * POST /predict bodies and answers. Field names are accepted as in Train.csv (`MONTANT`, `user_id`) or
+ * in the other case (`montant`, `USER_ID`): the rule of field-names.ts, the same as /feedback's; every
+ * feature may be null or absent. The same TypeBox schemas validate the request (Ajv, no type coercion,
+ * unknown fields rejected) and document it in the OpenAPI page.
  */
 import { type TSchema, Type } from '@sinclair/typebox';
 import { FEATURES } from '../../data/customer-schema.js';
+import { withSpellings } from '../field-names.js';
 import { NO_NUL_PATTERN } from './common-schemas.js';
 
 const featureProperties: Record<string, TSchema> = {};
@@ -22,12 +24,11 @@ for (const f of FEATURES) {
           pattern: NO_NUL_PATTERN,
           description: `${f.name} (category, null when missing; a category never seen in training is scored as unseen)`,
         });
-  featureProperties[f.name] = schema;
-  featureProperties[f.name.toLowerCase()] = schema;
+  featureProperties[f.name] = Type.Optional(schema);
 }
 
 export const CustomerRecord = Type.Object(
-  {
+  withSpellings({
     user_id: Type.Optional(
       Type.String({
         maxLength: 200,
@@ -35,12 +36,13 @@ export const CustomerRecord = Type.Object(
         description: 'Your id for the customer (joins feedback by user).',
       }),
     ),
-    ...Object.fromEntries(Object.entries(featureProperties).map(([k, v]) => [k, Type.Optional(v)])),
-  },
+    ...featureProperties,
+  }),
   {
     additionalProperties: false,
     $id: 'CustomerRecord',
-    description: 'One customer: the Train.csv features (upper or lower case names), all optional.',
+    description:
+      'One customer: user_id and the Train.csv features (upper or lower case names), all optional.',
   },
 );
 
