@@ -3,6 +3,8 @@
  * the complete rows of a byte range, `finish` returns the table. A builder can also parse one part of a
  * file on a worker thread (csv-part-worker.ts) and be merged into the builder of the part before it.
  */
+
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import {
   type CategoricalColumn,
@@ -597,7 +599,7 @@ export class CsvTableBuilder {
           'CW_DATA_CSV_HEADER',
           `${this.file}: the header is not the Expresso Train.csv layout.\n  expected: ${full.join(',')}\n  found:    ${names.join(',')}`,
           {
-            hint: 'use the original Train.csv (or a file written by `churnwatch data generate`); CHURN may be absent in a scoring file. For any other CSV use schema "infer".',
+            hint: `use the original Train.csv (or a file written by ${cliCommand('data generate')}); CHURN may be absent in a scoring file. For any other CSV use schema "infer".`,
           },
         );
       }
@@ -866,7 +868,7 @@ export class CsvTableBuilder {
   finish(): ReadCsvResult {
     if (this.header === undefined) {
       throw new ChurnwatchError('CW_DATA_CSV_EMPTY', `${this.file}: the file is empty (no header line)`, {
-        hint: 'check the path; `churnwatch data download` or `churnwatch data generate` writes a complete file',
+        hint: `check the path; ${cliCommand('data download')} or ${cliCommand('data generate')} writes a complete file`,
       });
     }
     const n = this.rowCount;
