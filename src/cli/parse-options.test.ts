@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Command } from 'commander';
 import { isChurnwatchError } from '../errors.js';
 import {
   createOptionReader,
   flagName,
+  hiddenAlias,
   optionValue,
   parseChoice,
   parseDuration,
+  parseDurationRange,
   parseInteger,
   parseNumber,
   parseTime,
@@ -95,11 +98,27 @@ describe('parseDuration and parseTime', () => {
     assert.equal(parseDuration('--chunk', '90s', { code }), 90_000);
     assert.equal(parseDuration('--chunk', '1.5h', { code }), 5_400_000);
     assert.equal(parseDuration('--after', '0', { code, allowZero: true }), 0);
+    assert.equal(parseDuration('--after', '0s', { code, allowZero: true }), 0);
+    assert.throws(() => parseDuration('--chunk', '0s', { code }), refusal(/--chunk must be a duration/));
     assert.throws(() => parseDuration('--chunk', '0', { code }), refusal(/--chunk must be a duration/));
     assert.throws(
       () => parseDuration('--chunk', '5 parsecs', { code }),
       refusal(/got "5 parsecs"/, /--chunk 1h/),
     );
+  });
+
+  it('reads ranges of durations whose lower bound may be zero', () => {
+    assert.deepEqual(parseDurationRange('--delay', '0s..1s', { code }), { minMs: 0, maxMs: 1000 });
+    assert.deepEqual(parseDurationRange('--delay', '0..1s', { code }), { minMs: 0, maxMs: 1000 });
+    assert.deepEqual(parseDurationRange('--delay', '30s..10m', { code }), { minMs: 30_000, maxMs: 600_000 });
+    assert.deepEqual(parseDurationRange('--delay', '2m', { code }), { minMs: 120_000, maxMs: 120_000 });
+    for (const raw of ['5s..1s', '1s..2s..3s', 'soon', '..1s', '-1s..1s']) {
+      assert.throws(
+        () => parseDurationRange('--delay', raw, { code }),
+        refusal(/^--delay must be a range min\.\.max of durations with min ≤ max/, /--delay 30s\.\.10m/),
+        raw,
+      );
+    }
   });
 
   it('reads ISO 8601 times and epoch milliseconds', () => {
@@ -143,6 +162,40 @@ describe('option values from flags and the environment', () => {
     assert.equal(optionValue({}, 'x', env, 'CHURNWATCH_EMPTY'), undefined);
     assert.equal(optionValue({ x: true }, 'x', env), undefined);
     assert.equal(flagName('learningRate'), '--learning-rate');
+  });
+
+  it('reads the first variable set of a canonical name and its older spellings', () => {
+    const names = ['CHURNWATCH_DATA', 'CHURNWATCH_SIM_DATA'];
+    assert.deepEqual(optionValue({}, 'data', { CHURNWATCH_SIM_DATA: 'old.csv' }, names), {
+      name: 'CHURNWATCH_SIM_DATA',
+      value: 'old.csv',
+    });
+    assert.equal(
+      optionValue({}, 'data', { CHURNWATCH_DATA: 'new.csv', CHURNWATCH_SIM_DATA: 'old.csv' }, names)?.value,
+      'new.csv',
+    );
+  });
+
+  it('takes a hidden alias as the canonical option, which wins when both are given', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const program = new Command().exitOverride();
+    const cmd = program
+      .command('split')
+      .option('--data <file>', 'input')
+      .option('--output <file>', 'written', 'out.csv')
+      .action((flags: Record<string, unknown>) => {
+        seen.push({ data: flags.data, output: flags.output });
+      });
+    hiddenAlias(cmd, '--input <file>', 'data');
+    hiddenAlias(cmd, '--out <file>', 'output');
+    await program.parseAsync(['split', '--input', 'a.csv', '--out', 'b.csv'], { from: 'user' });
+    await program.parseAsync(['split', '--input', 'a.csv', '--data', 'c.csv'], { from: 'user' });
+    assert.deepEqual(seen, [
+      { data: 'a.csv', output: 'b.csv' },
+      { data: 'c.csv', output: 'out.csv' },
+    ]);
+    assert.doesNotMatch(cmd.helpInformation(), /--input|--out\b/);
+    assert.match(cmd.helpInformation(), /--data <file>[\s\S]*--output <file>/);
   });
 
   it('parses through one reader and refuses with the command code, naming the variable when it was the source', () => {

@@ -4,6 +4,7 @@
  * coded error, naming what the user set (`--rows` when the flag was given, `CHURNWATCH_ROWS` when the
  * variable was) and the rule it broke.
  */
+import { type Command, Option } from 'commander';
 import type { ErrorCode } from '../error-codes.js';
 import { ChurnwatchError } from '../errors.js';
 import { parseDuration as durationMs } from '../monitor/chunks.js';
@@ -73,15 +74,39 @@ export function parseInteger(name: string, raw: string, spec: ParseSpec): number
   return parseDecimal(name, raw, spec, true);
 }
 
-/** Milliseconds from `90s`, `30m`, `1h`, `1d`, `2w` (and `0` when `allowZero`). */
+/** Zero written as `0`, `0s`, `0.0m`…: a duration the monitor's parser (which wants > 0) refuses. */
+const ZERO_DURATION = /^\s*0+(\.0*)?\s*[smhdw]?\s*$/;
+
+/** Milliseconds from `90s`, `30m`, `1h`, `1d`, `2w` (and `0` or `0s` when `allowZero`). */
 export function parseDuration(name: string, raw: string, spec: ParseSpec & { allowZero?: boolean }): number {
-  const ms = spec.allowZero && raw.trim() === '0' ? 0 : durationMs(raw);
+  const ms = spec.allowZero && ZERO_DURATION.test(raw) ? 0 : durationMs(raw);
   if (ms === undefined)
     refuse(name, 'a duration such as 90s, 30m, 1h or 1d (units s, m, h, d, w)', raw, {
       ...spec,
       example: spec.example ?? '1h',
     });
   return ms;
+}
+
+/**
+ * A range of durations `min..max` (`30s..10m`, `0s..1s`, `0..1s`; one duration means min = max), in
+ * ms; the lower bound may be zero, it may not exceed the upper one.
+ */
+export function parseDurationRange(
+  name: string,
+  raw: string,
+  spec: ParseSpec,
+): { minMs: number; maxMs: number } {
+  const parts = raw.split('..');
+  const parse = (text: string) => (ZERO_DURATION.test(text) ? 0 : durationMs(text));
+  const min = parts.length <= 2 ? parse(parts[0]!) : undefined;
+  const max = parts.length === 2 ? parse(parts[1]!) : min;
+  if (min === undefined || max === undefined || max < min)
+    refuse(name, 'a range min..max of durations with min ≤ max, such as 30s..10m or 0s..1m', raw, {
+      ...spec,
+      example: spec.example ?? '30s..10m',
+    });
+  return { minMs: min, maxMs: max };
 }
 
 /** Ms since the epoch from an ISO 8601 time or a whole number of ms. */
@@ -118,17 +143,37 @@ export interface RawOption {
   readonly value: string;
 }
 
-/** The flag if given (non-empty), else the environment variable if set (non-empty), else undefined. */
+/** A variable's name, or several: the canonical one first, then older spellings still read. */
+export type EnvNames = string | readonly string[];
+
+/**
+ * The flag if given (non-empty), else the first environment variable set (non-empty), else undefined.
+ */
 export function optionValue(
   flags: object,
   key: string,
   env: NodeJS.ProcessEnv,
-  envName?: string,
+  envNames?: EnvNames,
 ): RawOption | undefined {
   const flag = (flags as Record<string, unknown>)[key];
   if (typeof flag === 'string' && flag !== '') return { name: flagName(key), value: flag };
-  const fromEnv = envName === undefined ? undefined : env[envName];
-  return fromEnv !== undefined && fromEnv !== '' ? { name: envName!, value: fromEnv } : undefined;
+  for (const name of typeof envNames === 'string' ? [envNames] : (envNames ?? [])) {
+    const fromEnv = env[name];
+    if (fromEnv !== undefined && fromEnv !== '') return { name, value: fromEnv };
+  }
+  return undefined;
+}
+
+/**
+ * An older spelling of an option (`--input` for `--data`, `--out` for `--output`), accepted but hidden
+ * from --help: its value becomes the canonical option's (`key`) unless that one was given too.
+ */
+export function hiddenAlias(command: Command, flags: string, key: string): Command {
+  const alias = new Option(flags).hideHelp();
+  return command.addOption(alias).hook('preAction', (cmd) => {
+    const value = cmd.getOptionValue(alias.attributeName());
+    if (value !== undefined && cmd.getOptionValueSource(key) !== 'cli') cmd.setOptionValue(key, value);
+  });
 }
 
 /**
@@ -138,14 +183,14 @@ export function optionValue(
 export function createOptionReader(flags: object, env: NodeJS.ProcessEnv, refusal: Refusal) {
   const read =
     <S extends object>(parse: (name: string, raw: string, spec: ParseSpec & S) => number) =>
-    (key: string, envName?: string, spec?: Range & S & { example?: string }) => {
+    (key: string, envName?: EnvNames, spec?: Range & S & { example?: string }) => {
       const raw = optionValue(flags, key, env, envName);
       return raw === undefined
         ? undefined
         : parse(raw.name, raw.value, { ...refusal, ...spec } as ParseSpec & S);
     };
   return {
-    string: (key: string, envName?: string) => optionValue(flags, key, env, envName)?.value,
+    string: (key: string, envName?: EnvNames) => optionValue(flags, key, env, envName)?.value,
     number: read(parseNumber),
     integer: read(parseInteger),
     duration: read<{ allowZero?: boolean }>(parseDuration),
@@ -153,6 +198,10 @@ export function createOptionReader(flags: object, env: NodeJS.ProcessEnv, refusa
     choice<T extends string>(key: string, envName: string | undefined, choices: readonly T[]): T | undefined {
       const raw = optionValue(flags, key, env, envName);
       return raw === undefined ? undefined : parseChoice(raw.name, raw.value, { ...refusal, choices });
+    },
+    durationRange: (key: string, envName?: EnvNames, spec?: { example?: string }) => {
+      const raw = optionValue(flags, key, env, envName);
+      return raw === undefined ? undefined : parseDurationRange(raw.name, raw.value, { ...refusal, ...spec });
     },
     /** This command's option error, to throw for rules one value's parse cannot check. */
     error(message: string, hint?: string): ChurnwatchError {

@@ -3,6 +3,8 @@
  * 'expresso' schema accepts only the Train.csv layout (CHURN optional, for scoring files), so a wrong
  * file fails on its first line rather than on its first odd value; 'infer' accepts any distinct names.
  */
+
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import {
   CATEGORICAL_FEATURES,
@@ -50,7 +52,7 @@ export function resolveColumns(
       'CW_DATA_CSV_HEADER',
       `${file}: the header is not the Expresso Train.csv layout.\n  expected: ${full.join(',')}\n  found:    ${names.join(',')}`,
       {
-        hint: 'use the original Train.csv (or a file written by `churnwatch data generate`); CHURN may be absent in a scoring file. For any other CSV use schema "infer".',
+        hint: `use the original Train.csv (or a file written by ${cliCommand('data generate')}); CHURN may be absent in a scoring file. For any other CSV use schema "infer".`,
       },
     );
   }

@@ -17,6 +17,7 @@
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import { workerScript } from '../worker-script.js';
 import { feedFileRange } from './csv-feed.js';
@@ -62,7 +63,7 @@ export async function readCsvTable(path: string, options: ReadCsvOptions = {}): 
       'CW_DATA_CSV_NOT_FOUND',
       `${path}: cannot open the file (${code ?? (error as Error).message})`,
       {
-        hint: 'check the path; `churnwatch data download` fetches Train.csv, `churnwatch data generate` writes a synthetic one',
+        hint: `check the path; ${cliCommand('data download')} fetches Train.csv, ${cliCommand('data generate --rows 100000')} writes a synthetic one`,
         cause: error,
       },
     );

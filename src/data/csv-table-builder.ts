@@ -12,6 +12,8 @@
  * This file holds what ties them together: the row and line counts, the checks of a row the fast path
  * could not take (with their errors and maxErrors), and the merge of a later part.
  */
+
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import { type ColumnarTable, MISSING_CODE } from './columnar-table.js';
 import { ColumnSink, type PartColumns } from './csv-column-sink.js';
@@ -331,7 +333,7 @@ export class CsvTableBuilder {
   finish(): ReadCsvResult {
     if (this.header === undefined || this.sink === undefined) {
       throw new ChurnwatchError('CW_DATA_CSV_EMPTY', `${this.file}: the file is empty (no header line)`, {
-        hint: 'check the path; `churnwatch data download` or `churnwatch data generate` writes a complete file',
+        hint: `check the path; ${cliCommand('data download')} or ${cliCommand('data generate')} writes a complete file`,
       });
     }
     const { columns, target } = this.sink.finish(this.header, this.schema === 'infer');

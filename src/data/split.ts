@@ -47,7 +47,7 @@ async function forEachRow(
       'CW_DATA_CSV_NOT_FOUND',
       `${path}: cannot open the file (${(error as NodeJS.ErrnoException).code})`,
       {
-        hint: 'check the --input path',
+        hint: 'check the --data path',
         cause: error,
       },
     );
@@ -188,7 +188,7 @@ export async function splitCsvFile(options: SplitOptions): Promise<SplitResult> 
           'CW_DATA_CSV_EMPTY',
           `${options.input}: the file is empty (no header line)`,
           {
-            hint: 'check the --input path',
+            hint: 'check the --data path',
           },
         );
       }

@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import type { PlattCalibrator } from './calibration.js';
 import type { ChurnModel, ModelInfo, ValidationMetrics } from './churn-model.js';
@@ -131,7 +132,7 @@ export async function saveModelArtifact(
 
 const damaged = (file: string, what: string, cause?: unknown) =>
   new ChurnwatchError('CW_MODEL_DAMAGED', `model artifact file ${file} ${what}`, {
-    hint: 'retrain with `churnwatch train` or point --model at an intact models/<version> directory',
+    hint: `retrain with ${cliCommand('train --data data/train.csv')} or point --model at an intact models/<version> directory`,
     cause,
   });
 
@@ -143,7 +144,7 @@ async function readJson(dir: string, name: string): Promise<{ text: string; valu
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new ChurnwatchError('CW_MODEL_MISSING_FILE', `model artifact file ${path} is missing`, {
-        hint: 'the directory must come from `churnwatch train`; retrain or pass another --model',
+        hint: `the directory must come from ${cliCommand('train')}; retrain or pass another --model`,
       });
     }
     throw error;
@@ -168,7 +169,7 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
     dir = await realpath(dirOrLink);
   } catch {
     throw new ChurnwatchError('CW_MODEL_NOT_FOUND', `no model at ${dirOrLink}`, {
-      hint: 'train one with `churnwatch train --data FILE` (it writes models/latest)',
+      hint: `train one with ${cliCommand('train --data data/train.csv')} (it writes models/latest)`,
     });
   }
   const manifestPath = join(dir, 'manifest.json');

@@ -3,6 +3,8 @@
  * boost, calibrate and choose the threshold on the validation slice, measure it, and profile the
  * training part. Pure computation: the caller reads the file, writes the artifact and pushes metrics.
  */
+
+import { cliCommand } from '../cli-command.js';
 import type { ColumnarTable } from '../data/columnar-table.js';
 import { FEATURES } from '../data/customer-schema.js';
 import { createRng } from '../data/rng.js';
@@ -65,7 +67,7 @@ export async function trainChurnModel(
   const target = table.target;
   if (!target) {
     throw new ChurnwatchError('CW_TRAIN_NO_LABELS', 'the training data has no CHURN column', {
-      hint: 'train on a labelled file such as Train.csv or `churnwatch data generate` output',
+      hint: `train on a labelled file such as Train.csv or what ${cliCommand('data generate --rows 100000')} writes`,
     });
   }
   const n = table.rowCount;

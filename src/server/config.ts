@@ -2,8 +2,10 @@
  * The serve settings: defaults with units in one place, overridden by `CHURNWATCH_*` environment
  * variables, then by command-line flags; validated, then frozen.
  */
+
 import { LOG_LEVELS, type LogLevel } from '../cli/logger.js';
 import { createOptionReader, optionValue } from '../cli/parse-options.js';
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
 
@@ -99,7 +101,7 @@ export function parseByteSize(raw: string): number | undefined {
 export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = {}): ServeConfig {
   const opt = createOptionReader(flags, env, {
     code: 'CW_SERVE_BAD_OPTION',
-    hint: 'see churnwatch serve --help for the flags and their CHURNWATCH_* variables',
+    hint: `see ${cliCommand('serve --help')} for the flags and their CHURNWATCH_* variables`,
   });
   const d = DEFAULT_SERVE_CONFIG;
   const raw = (key: keyof ServeConfig) => opt.string(key, ENV_NAMES[key]);

@@ -4,6 +4,8 @@
  * the request's fault and is returned at once. When the retries run out the API counts as dead:
  * ChurnwatchError CW_SIM_API_UNREACHABLE with the last reason.
  */
+
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 
 export interface RetryOptions {
@@ -101,6 +103,8 @@ export async function postJson(
   throw new ChurnwatchError(
     'CW_SIM_API_UNREACHABLE',
     `${url} failed ${retry.attempts} times in a row (last: ${lastReason})`,
-    { hint: 'start the API (churnwatch serve, or npm run demo) and check --url / CHURNWATCH_URL' },
+    {
+      hint: `start the API in another terminal (${cliCommand('serve')}, or \`npm run demo\`) and check --url / CHURNWATCH_URL`,
+    },
   );
 }

@@ -224,17 +224,3 @@ export function startFeedbackSimulator(options: FeedbackSimOptions): FeedbackSim
     done,
   };
 }
-
-/** Parses `30s..10m` (or a single duration, meaning min = max) with a duration parser; undefined if malformed. */
-export function parseDelayRange(
-  text: string,
-  parseDuration: (t: string) => number | undefined,
-): { minMs: number; maxMs: number } | undefined {
-  const parts = text.split('..');
-  if (parts.length > 2) return undefined;
-  const parse = (t: string) => (t.trim() === '0' ? 0 : parseDuration(t));
-  const min = parse(parts[0]!);
-  const max = parts.length === 2 ? parse(parts[1]!) : min;
-  if (min === undefined || max === undefined || max < min) return undefined;
-  return { minMs: min, maxMs: max };
-}

@@ -7,6 +7,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import { sleep } from './api-client.js';
 import type { SentPrediction } from './predictions.js';
@@ -62,7 +63,7 @@ export function parseHandoffLine(line: string, where: string): SentPrediction | 
     value = JSON.parse(line) as Record<string, unknown>;
   } catch {
     throw new ChurnwatchError('CW_SIM_HANDOFF', `${where}: not a JSON line`, {
-      hint: 'the hand-off file is written by `churnwatch simulate predictions`; do not edit it',
+      hint: `the hand-off file is written by ${cliCommand('simulate predictions')}; do not edit it`,
     });
   }
   if (value.done === true) return 'done';
@@ -77,7 +78,7 @@ export function parseHandoffLine(line: string, where: string): SentPrediction | 
       'CW_SIM_HANDOFF',
       `${where}: expected prediction_id, user_id, churn (0, 1 or null) and sent_at`,
       {
-        hint: 'the hand-off file is written by `churnwatch simulate predictions`; do not edit it',
+        hint: `the hand-off file is written by ${cliCommand('simulate predictions')}; do not edit it`,
       },
     );
   }

@@ -2,6 +2,8 @@
  * Where replayed customers come from: a held-out CSV (the Train.csv layout, read once into columns) or
  * the synthetic generator. Either way a source is an iterator of SimRow the simulator pulls from.
  */
+
+import { cliCommand } from '../cli-command.js';
 import type { ColumnarTable } from '../data/columnar-table.js';
 import { readCsvTable } from '../data/csv-reader.js';
 import { FEATURES, type RawFeatures } from '../data/customer-schema.js';
@@ -51,7 +53,7 @@ export async function csvRowSource(path: string, options: CsvSourceOptions = {})
   const { table } = await readCsvTable(path, { schema: 'expresso' });
   if (table.rowCount === 0) {
     throw new ChurnwatchError('CW_SIM_EMPTY_DATA', `${path} has a header but no rows to replay`, {
-      hint: 'pass the held-out part of a split (churnwatch data split) or omit --data to generate rows',
+      hint: `pass the held-out part of a split (${cliCommand('data split')} writes data/holdout.csv) or omit --data to generate rows`,
     });
   }
   let i = 0;

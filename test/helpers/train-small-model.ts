@@ -36,7 +36,7 @@ export function trainSmallModel(rows = 5000, seed = 11): Promise<string> {
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     const data = join(dir, 'train.csv');
     const models = join(dir, 'models');
-    cli(['data', 'generate', '--rows', String(rows), '--seed', String(seed), '--out', data]);
+    cli(['data', 'generate', '--rows', String(rows), '--seed', String(seed), '--output', data]);
     cli(['train', '--data', data, '--rows', String(rows), '--models', models]);
     return models;
   })();

@@ -17,8 +17,8 @@ import { type SplitResult, splitCsvFile } from '../../data/split.js';
 import { type WriteSyntheticResult, writeSyntheticCsv } from '../../data/synthetic.js';
 import { ChurnwatchError } from '../../errors.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader } from '../parse-options.js';
-import { createProgress } from '../progress.js';
+import { createOptionReader, hiddenAlias } from '../parse-options.js';
+import { createProgress, withProgress } from '../progress.js';
 
 export interface DownloadCommandOptions {
   readonly dest: string;
@@ -38,6 +38,7 @@ export interface GenerateCommandOptions {
 
 export interface SplitCommandOptions {
   readonly input: string;
+  /** Without trainRows or trainFraction: SPLIT_DEFAULTS.trainFraction. */
   readonly trainRows?: number;
   readonly trainFraction?: number;
   readonly trainOut: string;
@@ -83,16 +84,22 @@ export async function runDownload(options: DownloadCommandOptions): Promise<Down
     'downloading Train.csv',
   );
   let progress: ReturnType<typeof createProgress> | undefined;
-  const result = await downloadTrainCsv({
-    source: options.from,
-    destDir: options.dest,
-    fetch: options.fetch ?? fetch,
-    ...(credentials ? { credentials } : {}),
-    onProgress: (bytes, total) => {
-      progress ??= createProgress('download', total, { enabled: !options.quiet, unit: 'bytes' });
-      progress.update(bytes);
-    },
-  });
+  let result: DownloadResult;
+  try {
+    result = await downloadTrainCsv({
+      source: options.from,
+      destDir: options.dest,
+      fetch: options.fetch ?? fetch,
+      ...(credentials ? { credentials } : {}),
+      onProgress: (bytes, total) => {
+        progress ??= createProgress('download', total, { enabled: !options.quiet, unit: 'bytes' });
+        progress.update(bytes);
+      },
+    });
+  } catch (error) {
+    progress?.fail();
+    throw error;
+  }
   progress?.stop();
   log.info({ path: result.path, bytes: result.bytes }, 'Train.csv ready');
   return result;
@@ -103,36 +110,48 @@ export async function runGenerate(
 ): Promise<WriteSyntheticResult & { path: string; seconds: number }> {
   const t0 = performance.now();
   const progress = createProgress('generate', options.rows, { enabled: !options.quiet });
-  try {
-    const result = await writeSyntheticCsv(options.out, { rows: options.rows, seed: options.seed }, (n) =>
-      progress.update(n),
-    );
-    return { ...result, path: options.out, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    progress.stop();
-  }
+  const result = await withProgress(progress, () =>
+    writeSyntheticCsv(options.out, { rows: options.rows, seed: options.seed }, (n) => progress.update(n)),
+  );
+  return { ...result, path: options.out, seconds: (performance.now() - t0) / 1000 };
 }
 
 export async function runSplit(
   options: SplitCommandOptions,
 ): Promise<SplitResult & { trainOut: string; holdoutOut: string }> {
   const progress = createProgress('split', undefined, { enabled: !options.quiet });
-  try {
-    const result = await splitCsvFile({
+  const { trainRows, trainFraction } = options;
+  // Neither given: the default share; both given: splitCsvFile refuses the pair.
+  const size =
+    trainRows === undefined && trainFraction === undefined
+      ? { trainFraction: SPLIT_DEFAULTS.trainFraction }
+      : {
+          ...(trainRows !== undefined ? { trainRows } : {}),
+          ...(trainFraction !== undefined ? { trainFraction } : {}),
+        };
+  const result = await withProgress(progress, () =>
+    splitCsvFile({
       input: options.input,
       trainOut: options.trainOut,
       holdoutOut: options.holdoutOut,
-      ...(options.trainRows !== undefined ? { trainRows: options.trainRows } : {}),
-      ...(options.trainFraction !== undefined ? { trainFraction: options.trainFraction } : {}),
+      ...size,
       onProgress: (n) => progress.update(n),
-    });
-    return { ...result, trainOut: options.trainOut, holdoutOut: options.holdoutOut };
-  } finally {
-    progress.stop();
-  }
+    }),
+  );
+  return { ...result, trainOut: options.trainOut, holdoutOut: options.holdoutOut };
 }
 
 const BAD_OPTION = { code: 'CW_DATA_BAD_OPTION' } as const;
+
+/** The real Train.csv's size, which `data generate` writes unless told --rows. */
+export const GENERATE_DEFAULTS = Object.freeze({ rows: 2_154_048, seed: 42, output: 'data/train.csv' });
+
+export const SPLIT_DEFAULTS = Object.freeze({
+  data: 'data/train.csv',
+  trainFraction: 0.8,
+  trainOutput: 'data/train-part.csv',
+  holdoutOutput: 'data/holdout.csv',
+});
 
 function print(json: boolean | undefined, result: object, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
@@ -169,26 +188,32 @@ export function registerDataCommand(program: Command): void {
       );
     });
 
-  data
+  const generate = data
     .command('generate')
     .description(
       'Write a synthetic Train.csv faithful to the public profile of the real one (offline, deterministic).',
     )
-    .option('--rows <n>', 'rows to write (env CHURNWATCH_GENERATE_ROWS, default 2154048 as the real file)')
+    .option(
+      '--rows <n>',
+      'rows to write (env CHURNWATCH_GENERATE_ROWS, default 2154048 as the real file, about 232 MB; --rows 100000 writes about 11 MB)',
+    )
     .option(
       '--seed <n>',
-      'random seed; the same seed writes the same bytes (env CHURNWATCH_SEED, default 42)',
+      `random seed; the same seed writes the same bytes (env CHURNWATCH_SEED, default ${GENERATE_DEFAULTS.seed})`,
     )
-    .option('--out <file>', 'output CSV (env CHURNWATCH_DATA_FILE, default data/train.csv)')
+    .option('--output <file>', `CSV to write (env CHURNWATCH_OUTPUT, default ${GENERATE_DEFAULTS.output})`)
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the result as JSON')
     .action(
-      async (flags: { rows?: string; seed?: string; out?: string; quiet?: boolean; json?: boolean }) => {
+      async (flags: { rows?: string; seed?: string; output?: string; quiet?: boolean; json?: boolean }) => {
         const opt = createOptionReader(flags, process.env, BAD_OPTION);
         const result = await runGenerate({
-          rows: opt.integer('rows', 'CHURNWATCH_GENERATE_ROWS', { min: 0, example: '100000' }) ?? 2_154_048,
-          seed: opt.integer('seed', 'CHURNWATCH_SEED', { min: 0, example: '42' }) ?? 42,
-          out: flags.out ?? process.env.CHURNWATCH_DATA_FILE ?? 'data/train.csv',
+          rows:
+            opt.integer('rows', 'CHURNWATCH_GENERATE_ROWS', { min: 0, example: '100000' }) ??
+            GENERATE_DEFAULTS.rows,
+          seed: opt.integer('seed', 'CHURNWATCH_SEED', { min: 0, example: '42' }) ?? GENERATE_DEFAULTS.seed,
+          out:
+            opt.string('output', ['CHURNWATCH_OUTPUT', 'CHURNWATCH_DATA_FILE']) ?? GENERATE_DEFAULTS.output,
           quiet: flags.quiet ?? false,
         });
         print(
@@ -198,38 +223,42 @@ export function registerDataCommand(program: Command): void {
         );
       },
     );
+  hiddenAlias(generate, '--out <file>', 'output');
 
-  data
+  const split = data
     .command('split')
     .description(
       'Split a CSV into a training part (the first rows) and a held-out part (the rest), header in both.',
     )
-    .option('--input <file>', 'CSV to split (env CHURNWATCH_DATA_FILE, default data/train.csv)')
-    .option('--train-rows <n>', 'rows for training')
-    .option('--train-fraction <f>', 'share of rows for training, e.g. 0.7')
-    .option('--train-out <file>', 'training part', 'data/train-part.csv')
-    .option('--holdout-out <file>', 'held-out part', 'data/holdout.csv')
+    .option('--data <file>', `CSV to split (env CHURNWATCH_DATA, default ${SPLIT_DEFAULTS.data})`)
+    .option('--train-rows <n>', 'rows for training (instead of --train-fraction)')
+    .option(
+      '--train-fraction <f>',
+      `share of rows for training (default ${SPLIT_DEFAULTS.trainFraction} when --train-rows is not given)`,
+    )
+    .option('--train-output <file>', `training part (default ${SPLIT_DEFAULTS.trainOutput})`)
+    .option('--holdout-output <file>', `held-out part (default ${SPLIT_DEFAULTS.holdoutOutput})`)
     .option('--quiet', 'no progress output')
     .option('--json', 'print the result as JSON')
     .action(
       async (flags: {
-        input?: string;
+        data?: string;
         trainRows?: string;
         trainFraction?: string;
-        trainOut: string;
-        holdoutOut: string;
+        trainOutput?: string;
+        holdoutOutput?: string;
         quiet?: boolean;
         json?: boolean;
       }) => {
-        const opt = createOptionReader(flags, {}, BAD_OPTION);
+        const opt = createOptionReader(flags, process.env, BAD_OPTION);
         const trainRows = opt.integer('trainRows', undefined, { min: 0, example: '100000' });
-        const fraction = opt.number('trainFraction', undefined, { example: '0.7' });
+        const fraction = opt.number('trainFraction', undefined, { example: '0.8' });
         const result = await runSplit({
-          input: flags.input ?? process.env.CHURNWATCH_DATA_FILE ?? 'data/train.csv',
+          input: opt.string('data', ['CHURNWATCH_DATA', 'CHURNWATCH_DATA_FILE']) ?? SPLIT_DEFAULTS.data,
           ...(trainRows !== undefined ? { trainRows } : {}),
           ...(fraction !== undefined ? { trainFraction: fraction } : {}),
-          trainOut: flags.trainOut,
-          holdoutOut: flags.holdoutOut,
+          trainOut: opt.string('trainOutput') ?? SPLIT_DEFAULTS.trainOutput,
+          holdoutOut: opt.string('holdoutOutput') ?? SPLIT_DEFAULTS.holdoutOutput,
           quiet: flags.quiet ?? false,
         });
         print(
@@ -239,4 +268,7 @@ export function registerDataCommand(program: Command): void {
         );
       },
     );
+  hiddenAlias(split, '--input <file>', 'data');
+  hiddenAlias(split, '--train-out <file>', 'trainOutput');
+  hiddenAlias(split, '--holdout-out <file>', 'holdoutOutput');
 }

@@ -5,11 +5,13 @@
  * held-out rows with `stable` traffic that turns into a drift scenario after --drift-after, and delivers
  * their labels time-compressed (--speed) so labels arrive within the first minute. Ctrl-C stops it all.
  */
+
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { cliCommand } from '../../cli-command.js';
 import { splitCsvFile } from '../../data/split.js';
 import { writeSyntheticCsv } from '../../data/synthetic.js';
 import { ChurnwatchError } from '../../errors.js';
@@ -224,7 +226,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 function resolveDemoOptions(flags: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
   const opt = createOptionReader(flags, env, {
     code: 'CW_DEMO_BAD_OPTION',
-    hint: 'see churnwatch demo --help',
+    hint: `see ${cliCommand('demo --help')}`,
   });
   const d = DEMO_DEFAULTS;
   const driftAfterMs =

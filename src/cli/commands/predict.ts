@@ -12,6 +12,7 @@ import { readCsvTable } from '../../data/csv-reader.js';
 import { ChurnwatchError } from '../../errors.js';
 import { loadModelArtifact } from '../../model/model-io.js';
 import { scoreTableParallel } from '../../model/parallel-scoring.js';
+import { createOptionReader, hiddenAlias } from '../parse-options.js';
 
 export interface PredictOptions {
   readonly model: string;
@@ -90,23 +91,25 @@ export async function runPredict(
 }
 
 export function registerPredictCommand(program: Command): void {
-  program
+  const predict = program
     .command('predict')
     .description('Score a CSV with a saved model: writes user_id,churn_probability,churn for every row.')
     .option('--model <dir>', 'model directory or models/latest (env CHURNWATCH_MODEL, default models/latest)')
-    .option('--input <file>', 'Expresso CSV to score (the CHURN column is optional)')
-    .option('--output <file>', "where to write the predictions ('-' for stdout)", '-')
+    .option('--data <file>', 'Expresso CSV to score, the CHURN column is optional (env CHURNWATCH_DATA)')
+    .option(
+      '--output <file>',
+      "where to write the predictions, '-' for stdout (env CHURNWATCH_OUTPUT, default -)",
+    )
     .option('--json', 'print the summary as JSON (with --output FILE)')
-    .action(async (flags: { model?: string; input?: string; output: string; json?: boolean }) => {
-      if (!flags.input) {
-        throw new ChurnwatchError('CW_PREDICT_BAD_OPTION', 'no input file given', {
-          hint: 'pass --input data/holdout.csv',
-        });
-      }
+    .action(async (flags: { model?: string; data?: string; output?: string; json?: boolean }) => {
+      const opt = createOptionReader(flags, process.env, { code: 'CW_PREDICT_BAD_OPTION' });
+      const data = opt.string('data', 'CHURNWATCH_DATA');
+      if (!data)
+        throw opt.error('no input file given', 'pass --data data/holdout.csv (or set CHURNWATCH_DATA)');
       const result = await runPredict({
-        model: flags.model ?? process.env.CHURNWATCH_MODEL ?? 'models/latest',
-        input: flags.input,
-        output: flags.output,
+        model: opt.string('model', 'CHURNWATCH_MODEL') ?? 'models/latest',
+        input: data,
+        output: opt.string('output', 'CHURNWATCH_OUTPUT') ?? '-',
       });
       if (result.output === '-') return;
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -116,4 +119,6 @@ export function registerPredictCommand(program: Command): void {
             `${result.predictedChurners} predicted churners (threshold ${result.threshold.toFixed(4)}); written to ${result.output}\n`,
         );
     });
+  hiddenAlias(predict, '--input <file>', 'data');
+  hiddenAlias(predict, '--out <file>', 'output');
 }

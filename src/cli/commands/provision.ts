@@ -6,6 +6,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { cliCommand } from '../../cli-command.js';
 import { ChurnwatchError } from '../../errors.js';
 import { createCliLogger } from '../logger.js';
 
@@ -33,7 +34,7 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
     generated = await import('../../provisioning/generated-files.js');
   } catch (error) {
     throw new ChurnwatchError('CW_PROVISION_UNAVAILABLE', 'the provisioning generator could not be loaded', {
-      hint: 'run `churnwatch provision` from a development checkout (npm ci installs @grafana/grafana-foundation-sdk)',
+      hint: `run ${cliCommand('provision')} from a development checkout (npm ci installs @grafana/grafana-foundation-sdk)`,
       cause: error,
     });
   }
@@ -99,7 +100,7 @@ export function registerProvisionCommand(program: Command): void {
           'CW_PROVISION_STALE',
           `generated files differ from the code: ${stale.join(', ')}`,
           {
-            hint: 'run `churnwatch provision` and commit the result',
+            hint: `run ${cliCommand('provision')} and commit the result`,
           },
         );
       }

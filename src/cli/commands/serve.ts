@@ -2,9 +2,11 @@
  * `churnwatch serve`: loads the model, opens the store, serves the HTTP API until SIGTERM/SIGINT,
  * then shuts down gracefully (stop accepting, finish requests, flush the prediction log, close the store).
  */
+
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { cliCommand } from '../../cli-command.js';
 import { ChurnwatchError } from '../../errors.js';
 import { loadModel } from '../../model/model-io.js';
 import { createLiveMonitor } from '../../monitor/live-monitor.js';
@@ -52,7 +54,7 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
       'CW_SERVE_NO_MODEL',
       `cannot load the model at ${config.modelPath}: ${(error as Error).message}`,
       {
-        hint: 'train one first (churnwatch train --data data/train.csv) or point --model at a models/<version> directory',
+        hint: `train one first (${cliCommand('train --data data/train.csv')}) or point --model at a models/<version> directory`,
         cause: error,
       },
     );

@@ -5,23 +5,30 @@
  * either cleanly and prints what was sent.
  */
 import type { Command } from 'commander';
-import { parseDuration } from '../../monitor/chunks.js';
-import { type FeedbackSimResult, parseDelayRange, startFeedbackSimulator } from '../../simulate/feedback.js';
+import { cliCommand } from '../../cli-command.js';
+import { type FeedbackSimResult, startFeedbackSimulator } from '../../simulate/feedback.js';
 import { createHandoffWriter, followHandoff } from '../../simulate/handoff-file.js';
-import { type PredictionSimResult, simulatePredictions } from '../../simulate/predictions.js';
+import {
+  type PredictionSimResult,
+  type PredictionSimStats,
+  simulatePredictions,
+} from '../../simulate/predictions.js';
 import { csvRowSource, generatedRowSource } from '../../simulate/row-source.js';
 import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader } from '../parse-options.js';
-import { createProgress } from '../progress.js';
+import { createOptionReader, hiddenAlias, parseDurationRange } from '../parse-options.js';
+import { createProgress, formatCount } from '../progress.js';
 
 export const SIMULATE_DEFAULTS = Object.freeze({
   url: 'http://localhost:8000',
   rate: 50,
   concurrency: 4,
   batch: 1,
+  /** Rows sent when --rows is not given: 40 s at the default rate, so the run ends by itself. */
+  rows: 2000,
   scenario: 'stable',
-  speed: 1,
+  /** As in the demo: label delays of 30s..10m arrive 3 s..60 s after their prediction. */
+  speed: 10,
   seed: 7,
   handoff: 'data/sent-predictions.jsonl',
   coverage: 0.8,
@@ -36,6 +43,7 @@ export interface SimulatePredictionsOptions {
   readonly rate: number;
   readonly concurrency: number;
   readonly batch: number;
+  /** Rows to send; undefined: no limit (the whole file, or until Ctrl-C). */
   readonly rows?: number | undefined;
   readonly scenario: string;
   readonly speed: number;
@@ -63,7 +71,12 @@ export interface SimulateFeedbackOptions {
 
 type Flags = Record<string, string | boolean | undefined>;
 
-const BAD_OPTION = { code: 'CW_SIM_BAD_OPTION', hint: 'see churnwatch simulate --help' } as const;
+const BAD_OPTION = {
+  code: 'CW_SIM_BAD_OPTION' as const,
+  hint: `see ${cliCommand('simulate predictions --help')} or ${cliCommand('simulate feedback --help')}`,
+};
+
+const DEFAULT_DELAY = parseDurationRange('--delay', SIMULATE_DEFAULTS.delay, BAD_OPTION);
 
 /** Flags > CHURNWATCH_* environment > defaults, checked. */
 export function resolveSimulatePredictionsOptions(
@@ -80,14 +93,15 @@ export function resolveSimulatePredictionsOptions(
   }
   const handoff =
     flags.handoff === false ? undefined : (opt.string('handoff', 'CHURNWATCH_SIM_HANDOFF') ?? d.handoff);
+  const rows = opt.integer('rows', 'CHURNWATCH_SIM_ROWS', { min: 0, example: '2000' }) ?? d.rows;
   return {
     url: opt.string('url', 'CHURNWATCH_URL') ?? d.url,
-    data: opt.string('data', 'CHURNWATCH_SIM_DATA'),
+    data: opt.string('data', ['CHURNWATCH_DATA', 'CHURNWATCH_SIM_DATA']),
     loop: flags.loop === true,
     rate: opt.number('rate', 'CHURNWATCH_SIM_RATE') ?? d.rate,
     concurrency: opt.integer('concurrency', 'CHURNWATCH_SIM_CONCURRENCY') ?? d.concurrency,
     batch: opt.integer('batch', 'CHURNWATCH_SIM_BATCH') ?? d.batch,
-    rows: opt.integer('rows', 'CHURNWATCH_SIM_ROWS'),
+    rows: rows === 0 ? undefined : rows,
     scenario,
     speed: opt.number('speed', 'CHURNWATCH_SIM_SPEED') ?? d.speed,
     switchAfterMs: opt.duration('switchAfter', 'CHURNWATCH_SIM_SWITCH_AFTER', {
@@ -107,13 +121,7 @@ export function resolveSimulateFeedbackOptions(
 ): SimulateFeedbackOptions {
   const d = SIMULATE_DEFAULTS;
   const opt = createOptionReader(flags, env, BAD_OPTION);
-  const delayRaw = opt.string('delay', 'CHURNWATCH_SIM_DELAY') ?? d.delay;
-  const delay = parseDelayRange(delayRaw, parseDuration);
-  if (!delay)
-    throw opt.error(
-      `--delay must be a range such as 30s..10m, got "${delayRaw}"`,
-      'e.g. --delay 30s..10m (uniform in the range)',
-    );
+  const delay = opt.durationRange('delay', 'CHURNWATCH_SIM_DELAY') ?? DEFAULT_DELAY;
   const by = opt.string('by', 'CHURNWATCH_SIM_BY') ?? d.by;
   if (by !== 'prediction_id' && by !== 'user_id')
     throw opt.error(`--by must be prediction_id or user_id, got "${by}"`, 'e.g. --by user_id');
@@ -130,6 +138,57 @@ export function resolveSimulateFeedbackOptions(
   };
 }
 
+/** A wall-clock span as people say it: `40 s`, `3 min`, `1.5 h`. */
+export function humanDuration(ms: number): string {
+  const round = (x: number) => String(Math.round(x * 10) / 10);
+  if (ms < 120_000) return `${round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${round(ms / 60_000)} min`;
+  return `${round(ms / 3_600_000)} h`;
+}
+
+/** What `simulate predictions` is about to do, said before it starts. */
+export function describePredictionsRun(o: SimulatePredictionsOptions, source: string): string {
+  const count =
+    o.rows === undefined
+      ? o.data && !o.loop
+        ? `every row of ${source}`
+        : `rows until Ctrl-C, from ${source},`
+      : `${formatCount(o.rows)} rows, about ${humanDuration((1000 * o.rows) / o.rate)}, from ${source}`;
+  const switchMs = o.switchAfterMs;
+  const then =
+    o.thenScenario === undefined || switchMs === undefined
+      ? ''
+      : `, then ${o.thenScenario} after ${humanDuration(switchMs)} simulated (${humanDuration(switchMs / o.speed)} at speed ${o.speed})`;
+  const record = o.handoff ? `; each answer is recorded in ${o.handoff} for simulate feedback` : '';
+  const limit = o.rows === undefined ? '' : '. --rows N sends N rows, --rows 0 runs until Ctrl-C';
+  return `simulate predictions: sending ${count} to ${o.url}/predict at ${formatCount(o.rate)} rows/s, scenario ${o.scenario}${then}${record}${limit}.`;
+}
+
+/** What `simulate feedback` is about to do, said before it starts. */
+export function describeFeedbackRun(o: SimulateFeedbackOptions): string {
+  const wall = `${humanDuration(o.minDelayMs / o.speed)}..${humanDuration(o.maxDelayMs / o.speed)}`;
+  const simulated = `${humanDuration(o.minDelayMs)}..${humanDuration(o.maxDelayMs)}`;
+  return (
+    `simulate feedback: following ${o.handoff}; posting the actual churn of ${Math.round(o.coverage * 100)}% of the predictions ` +
+    `to ${o.url}/feedback by ${o.by}, each ${wall} after its prediction (${simulated} simulated at speed ${o.speed}). ` +
+    'It ends once simulate predictions has finished and every label is posted (Ctrl-C stops sooner).'
+  );
+}
+
+/** The predictions simulator's progress detail, in plain words. */
+export function predictionsStatus(s: Pick<PredictionSimStats, 'scenario' | 'rejected'>): string {
+  return `scenario: ${s.scenario}, ${formatCount(s.rejected)} rejected`;
+}
+
+/** The feedback simulator's progress detail, in plain words. */
+export function feedbackStatus(s: Pick<FeedbackSimResult, 'waiting' | 'rejected'>): string {
+  return `${formatCount(s.waiting)} labels waiting, ${formatCount(s.rejected)} rejected`;
+}
+
+function say(quiet: boolean, text: string): void {
+  if (!quiet) process.stderr.write(`${text}\n`);
+}
+
 export async function runSimulatePredictions(
   options: SimulatePredictionsOptions,
 ): Promise<PredictionSimResult> {
@@ -138,7 +197,7 @@ export async function runSimulatePredictions(
     ? await csvRowSource(options.data, { loop: options.loop })
     : generatedRowSource(options.seed);
   const handoff = options.handoff ? await createHandoffWriter(options.handoff) : undefined;
-  log.info(
+  log.debug(
     {
       url: options.url,
       source: source.description,
@@ -149,8 +208,10 @@ export async function runSimulatePredictions(
     },
     'sending predictions',
   );
-  const total = options.rows ?? (options.loop ? undefined : source.size);
-  const status = createProgress('predictions', total, { enabled: !options.quiet, unit: 'sent' });
+  say(options.quiet, describePredictionsRun(options, source.description));
+  const size = options.loop ? undefined : source.size;
+  const total = options.rows === undefined ? size : Math.min(options.rows, size ?? options.rows);
+  const status = createProgress('predictions', total, { enabled: !options.quiet, unit: 'rows sent' });
   let result: PredictionSimResult | undefined;
   try {
     result = await simulatePredictions({
@@ -167,18 +228,20 @@ export async function runSimulatePredictions(
       seed: options.seed,
       ...(options.signal ? { signal: options.signal } : {}),
       onSent: (sent) => handoff?.write(sent),
-      onProgress: (s) => status.update(s.rowsSent, `${s.rejected} errors | ${s.scenario}`),
+      onProgress: (s) => status.update(s.rowsSent, predictionsStatus(s)),
     });
+    status.stop();
     return result;
   } finally {
-    status.stop();
+    if (!result) status.fail();
     await handoff?.close(result ? { rows: result.rowsSent } : { error: true });
   }
 }
 
 export async function runSimulateFeedback(options: SimulateFeedbackOptions): Promise<FeedbackSimResult> {
   const log = createCliLogger('simulate-feedback');
-  const status = createProgress('feedback', undefined, { enabled: !options.quiet, unit: 'sent' });
+  say(options.quiet, describeFeedbackRun(options));
+  const status = createProgress('feedback', undefined, { enabled: !options.quiet, unit: 'labels posted' });
   const sim = startFeedbackSimulator({
     url: options.url,
     coverage: options.coverage,
@@ -188,9 +251,9 @@ export async function runSimulateFeedback(options: SimulateFeedbackOptions): Pro
     by: options.by,
     seed: options.seed,
     ...(options.signal ? { signal: options.signal } : {}),
-    onProgress: (s) => status.update(s.sent, `${s.rejected} errors | ${s.waiting} waiting`),
+    onProgress: (s) => status.update(s.sent, feedbackStatus(s)),
   });
-  log.info(
+  log.debug(
     {
       url: options.url,
       handoff: options.handoff,
@@ -200,20 +263,23 @@ export async function runSimulateFeedback(options: SimulateFeedbackOptions): Pro
     },
     'delivering labels',
   );
+  let result: FeedbackSimResult | undefined;
   try {
     await followHandoff(options.handoff, (sent) => sim.add(sent), {
       ...(options.signal ? { signal: options.signal } : {}),
       onWaiting: () =>
-        log.info(
-          { handoff: options.handoff },
-          'waiting for the predictions simulator to create the hand-off file',
+        say(
+          options.quiet,
+          `simulate feedback: waiting for ${options.handoff} (start simulate predictions, in another terminal or after this one)`,
         ),
     });
     sim.finish();
-    return await sim.done;
+    result = await sim.done;
+    status.stop();
+    return result;
   } finally {
     sim.finish();
-    status.stop();
+    if (!result) status.fail();
   }
 }
 
@@ -268,21 +334,29 @@ export function registerSimulateCommand(program: Command): void {
   const simulate = program
     .command('simulate')
     .description('Replay traffic against a running API and deliver labels later.');
-  simulate
+  const predictions = simulate
     .command('predictions')
-    .description('Replay held-out (or generated) rows as POST /predict at a steady rate.')
+    .description(
+      `Replay held-out (or generated) rows as POST /predict at a steady rate; ${formatCount(SIMULATE_DEFAULTS.rows)} rows unless --rows says otherwise.`,
+    )
     .option('--url <url>', `API base URL (env CHURNWATCH_URL, default ${SIMULATE_DEFAULTS.url})`)
     .option(
       '--data <file>',
-      'held-out CSV in the Train.csv layout (env CHURNWATCH_SIM_DATA; default: generated rows)',
+      'held-out CSV in the Train.csv layout (env CHURNWATCH_DATA; default: generated rows)',
     )
     .option('--loop', 'start the file again when it ends (ids get a ~N suffix)')
     .option('--rate <n>', `rows per second (env CHURNWATCH_SIM_RATE, default ${SIMULATE_DEFAULTS.rate})`)
     .option('--concurrency <n>', `requests in flight (default ${SIMULATE_DEFAULTS.concurrency})`)
     .option('--batch <n>', `rows per request (default ${SIMULATE_DEFAULTS.batch})`)
-    .option('--rows <n>', 'stop after N rows (default: the whole file, or until Ctrl-C)')
+    .option(
+      '--rows <n>',
+      `stop after N rows; 0: no limit, the whole file or until Ctrl-C (env CHURNWATCH_SIM_ROWS, default ${SIMULATE_DEFAULTS.rows})`,
+    )
     .option('--scenario <name>', `${SCENARIO_NAMES.join(' | ')} (default ${SIMULATE_DEFAULTS.scenario})`)
-    .option('--speed <x>', 'simulated time per wall-clock time, for scenario timing (default 1)')
+    .option(
+      '--speed <x>',
+      `simulated time per wall-clock time, for scenario timing (default ${SIMULATE_DEFAULTS.speed})`,
+    )
     .option('--switch-after <duration>', 'simulated time before switching to --then, e.g. 3m')
     .option('--then <name>', 'the scenario after --switch-after')
     .option('--seed <n>', `seed for generated rows and scenario draws (default ${SIMULATE_DEFAULTS.seed})`)
@@ -305,6 +379,7 @@ export function registerSimulateCommand(program: Command): void {
         stop.dispose();
       }
     });
+  hiddenAlias(predictions, '--input <file>', 'data');
   simulate
     .command('feedback')
     .description('Post the true labels of served predictions after a delay, for a share of them.')
@@ -317,7 +392,10 @@ export function registerSimulateCommand(program: Command): void {
       '--delay <min..max>',
       `label delay, uniform in the range, simulated time (default ${SIMULATE_DEFAULTS.delay})`,
     )
-    .option('--speed <x>', 'simulated time per wall-clock time: --speed 10 turns 10m into 1m (default 1)')
+    .option(
+      '--speed <x>',
+      `simulated time per wall-clock time: --speed 10 turns 10m into 1m (default ${SIMULATE_DEFAULTS.speed})`,
+    )
     .option('--by <key>', 'join key sent: prediction_id or user_id (default prediction_id)')
     .option('--seed <n>', 'seed for coverage and delay draws')
     .option('--handoff <file>', `the predictions simulator's record (default ${SIMULATE_DEFAULTS.handoff})`)

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { cliCommand } from '../../cli-command.js';
 import { readCsvTable } from '../../data/csv-reader.js';
 import { createRng } from '../../data/rng.js';
 import { ChurnwatchError } from '../../errors.js';
@@ -17,8 +18,8 @@ import type { ReferenceProfile } from '../../model/reference-profile-types.js';
 import { trainChurnModel } from '../../model/train-churn-model.js';
 import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader } from '../parse-options.js';
-import { createProgress } from '../progress.js';
+import { createOptionReader, hiddenAlias } from '../parse-options.js';
+import { createProgress, withProgress } from '../progress.js';
 
 export interface TrainOptions {
   readonly data: string;
@@ -74,12 +75,13 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
     enabled: !options.quiet,
     unit: 'trees',
   });
-  const trained = await trainChurnModel(table, {
-    params: options.params,
-    validationShare: options.validationShare,
-    onRound: (round) => progress.update(round + 1),
-  });
-  progress.stop();
+  const trained = await withProgress(progress, () =>
+    trainChurnModel(table, {
+      params: options.params,
+      validationShare: options.validationShare,
+      onRound: (round) => progress.update(round + 1),
+    }),
+  );
 
   let profile: ReferenceProfile = trained.profile;
   if (trained.validationTable.rowCount >= options.windowSize) {
@@ -165,7 +167,7 @@ export function resolveTrainOptions(
 ): TrainOptions {
   const opt = createOptionReader(flags, env, {
     code: 'CW_TRAIN_BAD_OPTION',
-    hint: 'see churnwatch train --help',
+    hint: `see ${cliCommand('train --help')}`,
   });
   const data = opt.string('data', 'CHURNWATCH_DATA');
   if (!data) throw opt.error('no training data given', 'pass --data data/train.csv (or set CHURNWATCH_DATA)');
@@ -214,7 +216,7 @@ export function resolveTrainOptions(
 }
 
 export function registerTrainCommand(program: Command): void {
-  program
+  const train = program
     .command('train')
     .description('Train the churn model on a labelled CSV and write models/<version>/ (+ models/latest).')
     .option('--data <file>', 'labelled Expresso CSV (env CHURNWATCH_DATA)')
@@ -283,4 +285,5 @@ export function registerTrainCommand(program: Command): void {
         );
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+  hiddenAlias(train, '--input <file>', 'data');
 }
