@@ -1,9 +1,5 @@
 import { type Logger, pino } from 'pino';
 
-/** The levels `--log-level` / `CHURNWATCH_LOG_LEVEL` accept, most to least quiet but `silent` (nothing). */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 /**
  * The CLI's logger: pino JSON lines on stderr (stdout is kept for command results), level from
  * CHURNWATCH_LOG_LEVEL (default info).

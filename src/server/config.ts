@@ -3,9 +3,9 @@
  * variables, then by command-line flags; validated, then frozen.
  */
 
-import { LOG_LEVELS, type LogLevel } from '../cli/logger.js';
-import { createOptionReader, optionValue } from '../cli/parse-options.js';
 import { cliCommand } from '../cli-command.js';
+import { LOG_LEVELS, type LogLevel } from '../config/log-levels.js';
+import { createOptionReader, optionValue } from '../config/option-values.js';
 import { ChurnwatchError } from '../errors.js';
 import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
 

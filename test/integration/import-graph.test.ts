@@ -6,6 +6,8 @@
  *   the seam the server calls (PredictionObserver) lives in monitor/.
  * - dashboard/ never imports server/: it gets what it reads as plugin options, not through the server's
  *   Fastify augmentation (`app.churnwatch`).
+ * - server/, monitor/ and dashboard/ never import cli/: option values are parsed by src/config/, which
+ *   the commands and the serve config share.
  * - server/ imports dashboard/ in one place only, the composition point below, where the app mounts
  *   the dashboard and hands it the model, store and monitor.
  *
@@ -26,6 +28,9 @@ const FORBIDDEN: readonly (readonly [string, string])[] = [
   ['monitor', 'server'],
   ['dashboard', 'server'],
   ['server', 'dashboard'],
+  ['server', 'cli'],
+  ['monitor', 'cli'],
+  ['dashboard', 'cli'],
 ];
 
 /** The one allowed exception: the app composes the dashboard here. */

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { createOptionReader } from '../../config/option-values.js';
 import {
   type DownloadCredentials,
   type DownloadResult,
@@ -16,8 +17,8 @@ import {
 import { type SplitResult, splitCsvFile } from '../../data/split.js';
 import { type WriteSyntheticResult, writeSyntheticCsv } from '../../data/synthetic.js';
 import { ChurnwatchError } from '../../errors.js';
+import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader, hiddenAlias } from '../parse-options.js';
 import { createProgress, withProgress } from '../progress.js';
 
 export interface DownloadCommandOptions {

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cliCommand } from '../../cli-command.js';
+import { createOptionReader } from '../../config/option-values.js';
 import { splitCsvFile } from '../../data/split.js';
 import { writeSyntheticCsv } from '../../data/synthetic.js';
 import { ChurnwatchError } from '../../errors.js';
@@ -22,10 +23,9 @@ import { type PredictionSimResult, simulatePredictions } from '../../simulate/pr
 import { csvRowSource } from '../../simulate/row-source.js';
 import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader } from '../parse-options.js';
-import { createProgress } from '../progress.js';
+import { createProgress, formatCount } from '../progress.js';
 import { runServe } from './serve.js';
-import { stopOnSignals } from './simulate.js';
+import { predictionsStatus, stopOnSignals } from './simulate.js';
 import { runTrain, TRAIN_DEFAULTS } from './train.js';
 
 export const DEMO_DEFAULTS = Object.freeze({
@@ -202,7 +202,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       signal: options.signal,
       onSent: (sent) => feedback.add(sent),
       onProgress: (s) =>
-        status.update(s.rowsSent, `${s.rejected} errors | ${s.scenario} · ${feedback.stats.sent} labels`),
+        status.update(s.rowsSent, `${predictionsStatus(s)}, ${formatCount(feedback.stats.sent)} labels sent`),
     });
     let predictionResult: PredictionSimResult;
     try {

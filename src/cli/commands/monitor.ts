@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { LOG_LEVELS } from '../../config/log-levels.js';
+import { createOptionReader, parseDuration, parseInteger } from '../../config/option-values.js';
 import { ChurnwatchError } from '../../errors.js';
 import type { ChurnModel } from '../../model/churn-model.js';
 import { loadModel } from '../../model/model-io.js';
@@ -21,8 +23,7 @@ import type { WindowOptions } from '../../monitor/windows.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { PredictionStore } from '../../store/prediction-store.js';
 import { redactUrl } from '../../store/redact-url.js';
-import { createCliLogger, LOG_LEVELS } from '../logger.js';
-import { createOptionReader, parseDuration, parseInteger } from '../parse-options.js';
+import { createCliLogger } from '../logger.js';
 
 export const MONITOR_DEFAULTS = Object.freeze({
   modelPath: 'models/latest',

@@ -8,11 +8,12 @@ import { createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
 import { ChurnwatchError } from '../../errors.js';
 import { loadModelArtifact } from '../../model/model-io.js';
 import { scoreTableParallel } from '../../model/parallel-scoring.js';
-import { createOptionReader, hiddenAlias } from '../parse-options.js';
+import { hiddenAlias } from '../hidden-alias.js';
 
 export interface PredictOptions {
   readonly model: string;

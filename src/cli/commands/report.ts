@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
 import { ChurnwatchError, isChurnwatchError } from '../../errors.js';
 import { DEFAULT_DRIFT_POLICY, resolveDriftPolicy } from '../../monitor/drift-policy.js';
@@ -12,7 +13,6 @@ import { buildDriftReport, type DriftReport, formatReportSummary } from '../../m
 import { renderReportHtml } from '../../monitor/report-html.js';
 import type { RoleOptions } from '../../monitor/report-roles.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader } from '../parse-options.js';
 
 export interface ReportCommandOptions {
   reference: string;

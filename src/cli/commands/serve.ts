@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { cliCommand } from '../../cli-command.js';
+import { LOG_LEVELS } from '../../config/log-levels.js';
 import { ChurnwatchError } from '../../errors.js';
 import { loadModel } from '../../model/model-io.js';
 import { createLiveMonitor } from '../../monitor/live-monitor.js';
@@ -16,7 +17,6 @@ import { resolveServeConfig, type ServeConfig, type ServeFlags } from '../../ser
 import { createBatchedWriter } from '../../store/batched-writer.js';
 import { openStore } from '../../store/open-store.js';
 import { redactUrl } from '../../store/redact-url.js';
-import { LOG_LEVELS } from '../logger.js';
 
 export interface ServeOptions extends ServeFlags {
   /** Environment to read CHURNWATCH_* settings from (default process.env). */

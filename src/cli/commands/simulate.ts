@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { cliCommand } from '../../cli-command.js';
+import { createOptionReader, parseDurationRange } from '../../config/option-values.js';
 import { type FeedbackSimResult, startFeedbackSimulator } from '../../simulate/feedback.js';
 import { createHandoffWriter, followHandoff } from '../../simulate/handoff-file.js';
 import {
@@ -15,8 +16,8 @@ import {
 } from '../../simulate/predictions.js';
 import { csvRowSource, generatedRowSource } from '../../simulate/row-source.js';
 import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
+import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader, hiddenAlias, parseDurationRange } from '../parse-options.js';
 import { createProgress, formatCount } from '../progress.js';
 
 export const SIMULATE_DEFAULTS = Object.freeze({

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { cliCommand } from '../../cli-command.js';
+import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
 import { createRng } from '../../data/rng.js';
 import { ChurnwatchError } from '../../errors.js';
@@ -17,8 +18,8 @@ import { type ModelMetadata, saveModelArtifact } from '../../model/model-io.js';
 import type { ReferenceProfile } from '../../model/reference-profile-types.js';
 import { trainChurnModel } from '../../model/train-churn-model.js';
 import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
+import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
-import { createOptionReader, hiddenAlias } from '../parse-options.js';
 import { createProgress, withProgress } from '../progress.js';
 
 export interface TrainOptions {

@@ -4,7 +4,6 @@
  * coded error, naming what the user set (`--rows` when the flag was given, `CHURNWATCH_ROWS` when the
  * variable was) and the rule it broke.
  */
-import { type Command, Option } from 'commander';
 import type { ErrorCode } from '../error-codes.js';
 import { ChurnwatchError } from '../errors.js';
 import { parseDuration as durationMs } from '../monitor/chunks.js';
@@ -162,18 +161,6 @@ export function optionValue(
     if (fromEnv !== undefined && fromEnv !== '') return { name, value: fromEnv };
   }
   return undefined;
-}
-
-/**
- * An older spelling of an option (`--input` for `--data`, `--out` for `--output`), accepted but hidden
- * from --help: its value becomes the canonical option's (`key`) unless that one was given too.
- */
-export function hiddenAlias(command: Command, flags: string, key: string): Command {
-  const alias = new Option(flags).hideHelp();
-  return command.addOption(alias).hook('preAction', (cmd) => {
-    const value = cmd.getOptionValue(alias.attributeName());
-    if (value !== undefined && cmd.getOptionValueSource(key) !== 'cli') cmd.setOptionValue(key, value);
-  });
 }
 
 /**

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
+import { hiddenAlias } from '../cli/hidden-alias.js';
 import { isChurnwatchError } from '../errors.js';
 import {
   createOptionReader,
   flagName,
-  hiddenAlias,
   optionValue,
   parseChoice,
   parseDuration,
@@ -13,7 +13,7 @@ import {
   parseInteger,
   parseNumber,
   parseTime,
-} from './parse-options.js';
+} from './option-values.js';
 
 const code = 'CW_TRAIN_BAD_OPTION' as const;
 
