@@ -98,6 +98,23 @@ describe('schema inference: kinds and roles', () => {
     );
   });
 
+  it('takes decimals and exponents as numbers, not hex, infinities or comma decimals', () => {
+    const r = infer({
+      e: range(n, (i) => `${i}e-2`),
+      hex: range(n, (i) => `0x${i.toString(16)}`),
+      inf: range(n, (i) => (i % 2 ? 'Infinity' : '-Infinity')),
+      comma: range(n, (i) => `"${i},5"`),
+      CHURN: churn,
+    });
+    assert.deepEqual(kinds(r), {
+      e: 'numeric',
+      hex: 'id',
+      inf: 'categorical',
+      comma: 'dropped: id-like',
+      CHURN: 'target',
+    });
+  });
+
   it('makes a column with more than 1 % non-numbers categorical', () => {
     const r = infer({ code: range(n, (i) => (i % 50 === 0 ? 'X' : i % 7)), CHURN: churn });
     assert.equal(kinds(r).code, 'categorical');

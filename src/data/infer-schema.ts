@@ -150,6 +150,21 @@ export class ColumnStats {
   }
 }
 
+/** buf[start, end) is `[+-]digits[.digits]` (or `digits.`): what parseNumber reads without making a string. */
+function plainDecimal(buf: Buffer, start: number, end: number): boolean {
+  let i = start;
+  if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) i++;
+  let digits = 0;
+  let dot = false;
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x30 && b <= 0x39) digits++;
+    else if (b === 0x2e && !dot) dot = true;
+    else return false;
+  }
+  return digits > 0;
+}
+
 /** Space or tab: trimmed from both ends of a cell. */
 const isBlank = (b: number) => b === 0x20 || b === 0x09;
 
@@ -455,18 +470,18 @@ export class SchemaInferrer {
           stats.missing++;
           continue;
         }
-        const value = s === e ? Number.NaN : parseNumber(buf, s, e);
+        // Plain decimals are parsed from the bytes; anything else (exponents, tokens, text) as text below.
+        const value = plainDecimal(buf, s, e) ? parseNumber(buf, s, e) : Number.NaN;
         if (!Number.isNaN(value) && !this.numericTokens.has(value)) {
           stats.addNumber(value, buf, s, e, row, line);
           continue;
         }
       }
       const text = t.text(buf, f).trim();
+      const number = DECIMAL.test(text) ? Number(text) : Number.NaN;
       if (text.length <= this.longestToken && this.missingTokens.has(text.toLowerCase())) stats.missing++;
-      else if (DECIMAL.test(text)) {
-        const bytes = Buffer.from(text);
-        stats.addNumber(Number(text), bytes, 0, bytes.length, row, line);
-      } else stats.addText(text, row, line);
+      else if (Number.isFinite(number)) stats.addNumber(number, buf, s, e, row, line);
+      else stats.addText(text, row, line);
     }
   }
 

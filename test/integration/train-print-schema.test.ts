@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { CSV_HEADER } from '../../src/data/customer-schema.js';
 import { parseDatasetSchema } from '../../src/data/dataset-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 import { sharedFileOrSkip, telcoPath } from '../helpers/shared-files.js';
@@ -105,6 +106,23 @@ describe('churnwatch train --print-schema', () => {
         twice.stderr,
         /CW_DATA_SCHEMA_DUPLICATE_COLUMN.*column plan is named twice: --id plan and --ignore plan/,
       );
+
+      const other = await train(['--data', data, '--quiet']);
+      assert.equal(other.code, 1);
+      assert.match(
+        other.stderr,
+        /CW_TRAIN_SCHEMA_UNSUPPORTED.*customers\.csv is not in the Expresso Train\.csv layout/,
+      );
+      // Expresso's layout without CHURN is still Expresso's: it fails on its labels, as before.
+      const unlabelled = join(dir, 'unlabelled.csv');
+      const header = CSV_HEADER.slice(0, -1);
+      await writeFile(
+        unlabelled,
+        `${header.join(',')}\nabc,DAKAR,K > 24 month,1,2,3,4,5,6,7,8,9,10,11,NO,12,x,13\n`,
+      );
+      const noLabels = await train(['--data', unlabelled, '--quiet']);
+      assert.equal(noLabels.code, 1);
+      assert.match(noLabels.stderr, /CW_TRAIN_NO_LABELS/);
 
       const refused = await train(['--data', data, '--target', 'Churned', '--quiet']);
       assert.equal(refused.code, 1);

@@ -89,8 +89,12 @@ async function checkExpressoLayout(options: TrainOptions): Promise<void> {
     .map(([k]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   if (options.schemaFile !== undefined) flags.push('--schema');
   const header = await readCsvHeader(options.data);
-  const expresso = header.length >= CSV_HEADER.length && CSV_HEADER.every((name, i) => header[i] === name);
-  if (expresso && header.length === CSV_HEADER.length && flags.length === 0) return;
+  // With or without CHURN, as the Expresso reader takes it (an unlabelled file fails on its labels, as before).
+  const layouts = [CSV_HEADER, CSV_HEADER.slice(0, -1)];
+  const expresso = layouts.some(
+    (l) => l.length === header.length && l.every((name, i) => header[i] === name),
+  );
+  if (expresso && flags.length === 0) return;
   const why =
     flags.length > 0
       ? `${flags.join(', ')} ${flags.length === 1 ? 'changes' : 'change'} the schema`
