@@ -178,6 +178,12 @@ export function createOptionReader(flags: object, env: NodeJS.ProcessEnv, refusa
     };
   return {
     string: (key: string, envName?: EnvNames) => optionValue(flags, key, env, envName)?.value,
+    /** A comma-separated list (`--ignore a,b`), entries trimmed, empty ones left out. */
+    list: (key: string, envName?: EnvNames) =>
+      optionValue(flags, key, env, envName)
+        ?.value.split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
     number: read(parseNumber),
     integer: read(parseInteger),
     duration: read<{ allowZero?: boolean }>(parseDuration),

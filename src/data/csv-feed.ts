@@ -1,9 +1,35 @@
 /**
- * Feeds a byte range of an open file to a CsvTableBuilder in large chunks. A row cut by a chunk end is
+ * Feeds a byte range of an open file to a CsvTableBuilder (or any ChunkConsumer) in large chunks. A row cut by a chunk end is
  * carried into the next chunk; a row longer than the buffer grows it.
  */
-import type { FileHandle } from 'node:fs/promises';
-import type { CsvTableBuilder } from './csv-table-builder.js';
+import { type FileHandle, open } from 'node:fs/promises';
+import { cliCommand } from '../cli-command.js';
+import { ChurnwatchError } from '../errors.js';
+
+/** What the chunks are fed to: a CsvTableBuilder, or schema inference's SchemaInferrer. */
+export interface ChunkConsumer {
+  /** Parses the rows of buf[start, end); returns the offset of the first byte not consumed. */
+  push(buf: Buffer, start: number, end: number, final: boolean): number;
+  /** True when it wants no more bytes. */
+  readonly finished: boolean;
+}
+
+/** Opens a CSV file for reading; CW_DATA_CSV_NOT_FOUND naming the path when it cannot be opened. */
+export async function openCsvFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ChurnwatchError(
+      'CW_DATA_CSV_NOT_FOUND',
+      `${path}: cannot open the file (${code ?? (error as Error).message})`,
+      {
+        hint: `check the path; ${cliCommand('data download')} fetches Train.csv, ${cliCommand('data generate --rows 100000')} writes a synthetic one`,
+        cause: error,
+      },
+    );
+  }
+}
 
 /** 4 MB: few read calls and few carried-over partial rows, still small next to the columns. */
 export const CHUNK_BYTES = 4 << 20;
@@ -24,7 +50,7 @@ export interface FeedRange {
  */
 export async function feedFileRange(
   handle: FileHandle,
-  builder: CsvTableBuilder,
+  builder: ChunkConsumer,
   range: FeedRange,
 ): Promise<Buffer> {
   const carry = range.carry ?? Buffer.alloc(0);

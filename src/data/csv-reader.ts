@@ -14,13 +14,11 @@
  * cut in two at a row boundary and the second part parsed on a worker thread, then appended (same table,
  * same errors with the true row and line numbers, same dictionary order). Measured in bench/data.bench.ts.
  */
-import { open } from 'node:fs/promises';
+import type { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { cliCommand } from '../cli-command.js';
-import { ChurnwatchError } from '../errors.js';
 import { workerScript } from '../worker-script.js';
-import { feedFileRange } from './csv-feed.js';
+import { feedFileRange, openCsvFile } from './csv-feed.js';
 import { decodeIds, type IdBatch } from './csv-ids.js';
 import type { PartWorkerData } from './csv-part-worker.js';
 import {
@@ -54,20 +52,7 @@ const TWO_THREADS_FROM_BYTES = 64 * 1024 * 1024;
  * @example (await readCsvTable('data/train.csv')).table.rowCount // 2154048
  */
 export async function readCsvTable(path: string, options: ReadCsvOptions = {}): Promise<ReadCsvResult> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ChurnwatchError(
-      'CW_DATA_CSV_NOT_FOUND',
-      `${path}: cannot open the file (${code ?? (error as Error).message})`,
-      {
-        hint: `check the path; ${cliCommand('data download')} fetches Train.csv, ${cliCommand('data generate --rows 100000')} writes a synthetic one`,
-        cause: error,
-      },
-    );
-  }
+  const handle = await openCsvFile(path);
   try {
     const { size } = await handle.stat();
     const builder = new CsvTableBuilder(path, options, Math.ceil(size / BYTES_PER_ROW_HINT));

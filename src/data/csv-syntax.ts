@@ -13,6 +13,11 @@ export const DIGIT_9 = 0x39;
 /** The UTF-8 byte order mark some editors write at the start of a file; skipped, never part of a name. */
 export const BOM = [0xef, 0xbb, 0xbf] as const;
 
+/** A UTF-8 byte order mark at buf[pos]. */
+export function startsWithBom(buf: Buffer, pos: number, end: number): boolean {
+  return end - pos >= BOM.length && buf[pos] === BOM[0] && buf[pos + 1] === BOM[1] && buf[pos + 2] === BOM[2];
+}
+
 /** Length of a value quoted in an error message; longer values are cut and end in "…". */
 const PREVIEW_CHARS = 40;
 

@@ -21,7 +21,7 @@ import { PendingCategories, parseFastRows } from './csv-fast-path.js';
 import { ColumnKind, resolveColumns } from './csv-header.js';
 import { decodeIds, type IdBatch, IdPack } from './csv-ids.js';
 import { numberFromText, parseNumber } from './csv-number.js';
-import { BOM, DIGIT_0, DIGIT_1, preview } from './csv-syntax.js';
+import { BOM, DIGIT_0, DIGIT_1, preview, startsWithBom } from './csv-syntax.js';
 import { NEED_MORE_BYTES, RowTokenizer } from './csv-tokenizer.js';
 
 export interface CsvRowError {
@@ -170,9 +170,7 @@ export class CsvTableBuilder {
       this.line += tokenizer.newlines;
       if (tokenizer.blank) continue;
       if (this.header === undefined) {
-        const names: string[] = [];
-        for (let f = 0; f < tokenizer.fields; f++) names.push(tokenizer.text(buf, f));
-        this.setHeader(names);
+        this.setHeader(tokenizer.texts(buf));
         continue;
       }
       this.dataRowsSeen++;
@@ -346,9 +344,4 @@ export class CsvTableBuilder {
     };
     return { table, skippedRows: this.errors.length, errors: this.errors };
   }
-}
-
-/** A UTF-8 byte order mark at buf[pos]. */
-function startsWithBom(buf: Buffer, pos: number, end: number): boolean {
-  return end - pos >= BOM.length && buf[pos] === BOM[0] && buf[pos + 1] === BOM[1] && buf[pos + 2] === BOM[2];
 }

@@ -144,6 +144,13 @@ export class RowTokenizer {
     return this.fieldEscaped[f] ? unescapeQuotes(text) : text;
   }
 
+  /** The texts of every field of the last row scanned (a header line), unescaped. */
+  texts(buf: Buffer): string[] {
+    const out: string[] = [];
+    for (let f = 0; f < this.fields; f++) out.push(this.text(buf, f));
+    return out;
+  }
+
   private growFields(): void {
     const n = this.fieldStart.length * 2;
     const s = new Int32Array(n);

@@ -4,6 +4,14 @@
  * option names, the role is inferred from the data, and every inference is recorded with its reason so
  * the report can say it (docs/report.md, "Column roles").
  */
+import {
+  type IdEvidence,
+  idLikeReason,
+  isIsoDate,
+  NEARLY_ALL,
+  percent,
+  targetLikeReason,
+} from '../data/column-roles.js';
 import type { Column, ColumnarTable } from '../data/columnar-table.js';
 import { ChurnwatchError } from '../errors.js';
 
@@ -28,17 +36,6 @@ export interface RoleOptions {
   /** Infer roles no option names (default true). */
   readonly infer?: boolean;
 }
-
-/** Names that make a two-valued column the target when no `--target` is given. */
-export const TARGET_NAME = /^(churn|target|label|class|y)$/i;
-/** Names that make a column of distinct integers an id (`id`, `user_id`, `customerID`, `userId`). */
-const ID_NAME = /(^|[_\s-])id$|[a-z]I[dD]$/i;
-/** ISO 8601 date or date-time: `2024-05-01`, `2024-05-01T10:00:00Z`, `2024-05-01 10:00:00.123+02:00`. */
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
-/** Share of rows that must hold an ISO date (timestamp) or a value (id). */
-const NEARLY_ALL = 0.95;
-/** Fewer rows than this prove nothing about uniqueness: no id is inferred from them. */
-const MIN_ROWS_FOR_ID = 10;
 
 const FLAG: Record<Exclude<ColumnRole, 'ignored'>, string> = {
   target: '--target',
@@ -67,10 +64,6 @@ function rowsWhere(column: Column & { kind: 'categorical' }, test: (value: strin
   return rows;
 }
 
-function isIsoDate(value: string): boolean {
-  return ISO_DATE.test(value) && Number.isFinite(Date.parse(value));
-}
-
 function timestampReason(tables: readonly ColumnarTable[], name: string): string | undefined {
   const found = columnsNamed(tables, name);
   let dated = 0;
@@ -85,32 +78,34 @@ function timestampReason(tables: readonly ColumnarTable[], name: string): string
   return rows > 0 ? `ISO 8601 dates in ${percent(dated / rows)} of rows` : undefined;
 }
 
-/** Non-missing values that are all distinct, in nearly every row. */
-function distinctInNearlyEveryRow(table: ColumnarTable, column: Column): boolean {
-  if (table.rowCount < MIN_ROWS_FOR_ID) return false;
-  let present = 0;
-  let distinct: number;
+/** What `column` shows of being an id: rows, values present and distinct, whole numbers or not. */
+function idEvidence(table: ColumnarTable, column: Column): IdEvidence {
   if (column.kind === 'categorical') {
+    let present = 0;
     for (const code of column.codes) if (code >= 0) present++;
-    distinct = column.dictionary.length;
-  } else {
-    const values = column.values.filter((v) => !Number.isNaN(v));
-    if (!values.every(Number.isInteger)) return false;
-    present = values.length;
-    distinct = new Set(values).size;
+    return {
+      kind: 'categorical',
+      rows: table.rowCount,
+      present,
+      distinct: column.dictionary.length,
+      integers: false,
+    };
   }
-  return present >= NEARLY_ALL * table.rowCount && distinct === present;
+  const values = column.values.filter((v) => !Number.isNaN(v));
+  return {
+    kind: 'numeric',
+    rows: table.rowCount,
+    present: values.length,
+    distinct: new Set(values).size,
+    integers: values.every(Number.isInteger),
+  };
 }
 
 function idReason(tables: readonly ColumnarTable[], name: string): string | undefined {
-  const found = columnsNamed(tables, name);
-  if (found.length === 0) return undefined;
-  // Numbers are features unless the name says id: a continuous amount is distinct in every row too.
-  const text = found.every(({ column }) => column.kind === 'categorical');
-  if (!text && !(ID_NAME.test(name) && found.every(({ column }) => column.kind === 'numeric')))
-    return undefined;
-  if (!found.every(({ table, column }) => distinctInNearlyEveryRow(table, column))) return undefined;
-  return text ? 'a distinct text value in every row' : 'named like an id, a distinct integer in every row';
+  return idLikeReason(
+    name,
+    columnsNamed(tables, name).map(({ table, column }) => idEvidence(table, column)),
+  );
 }
 
 /** The distinct non-missing values of `name` over all tables, as text; stops early past `limit`. */
@@ -131,13 +126,7 @@ export function distinctValues(tables: readonly ColumnarTable[], name: string, l
 }
 
 function targetReason(tables: readonly ColumnarTable[], name: string): string | undefined {
-  if (!TARGET_NAME.test(name)) return undefined;
-  const values = distinctValues(tables, name, 2);
-  return values.length === 2 ? `named like a target, two values (${values.join(', ')})` : undefined;
-}
-
-function percent(share: number): string {
-  return `${Number((100 * share).toFixed(1))} %`;
+  return targetLikeReason(name, distinctValues(tables, name, 2));
 }
 
 /**

@@ -22,9 +22,34 @@ export function oraclePath(name: string): string {
   return join(repoRoot, 'test', 'fixtures', 'oracles', name);
 }
 
+/** shared/data/<name>, when shared/ is beside the checkout and holds it (always in CI). */
+export function sharedDataPath(name: string): string | undefined {
+  const shared = sharedDir();
+  const path = shared ? join(shared, 'data', name) : undefined;
+  return path && existsSync(path) ? path : undefined;
+}
+
 /** The real Expresso sample rows, when shared/ is beside the checkout (always in CI). */
 export function realSamplePath(): string | undefined {
-  const shared = sharedDir();
-  const path = shared ? join(shared, 'data', 'expresso-sample.csv') : undefined;
-  return path && existsSync(path) ? path : undefined;
+  return sharedDataPath('expresso-sample.csv');
+}
+
+/** The real Telco customer-churn data (shared/data/telco/SOURCE.md), when shared/ is beside the checkout. */
+export function telcoPath(): string | undefined {
+  return sharedDataPath(join('telco', 'telco-customer-churn.csv'));
+}
+
+/**
+ * `path` when the shared file exists; else skips the test (`t.skip`) and returns undefined, or throws
+ * under CI=true, where the file must exist.
+ */
+export function sharedFileOrSkip(
+  t: { skip(message?: string): void },
+  path: string | undefined,
+  name: string,
+): string | undefined {
+  if (path) return path;
+  if (process.env.CI === 'true') throw new Error(`shared/data/${name} must exist under CI`);
+  t.skip(`shared/data/${name} is not beside this checkout`);
+  return undefined;
 }

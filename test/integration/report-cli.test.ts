@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { runReport } from '../../src/cli/commands/report.js';
 import type { DriftReport } from '../../src/monitor/report.js';
 import { reportCsv as csv } from '../helpers/report-csv.js';
-import { repoRoot } from '../helpers/shared-files.js';
+import { runCli } from '../helpers/run-cli.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
-const run = promisify(execFile);
-
 /** Runs `churnwatch report` as a child process; resolves with its exit code and output, pass or fail. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      join(repoRoot, 'bin', 'churnwatch.js'),
-      'report',
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(['report', ...args]);
 
 const exists = (path: string) =>
   access(path).then(

@@ -10,7 +10,16 @@ import type { Logger } from 'pino';
 import { cliCommand } from '../../cli-command.js';
 import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
+import { CSV_HEADER } from '../../data/customer-schema.js';
+import { serializeDatasetSchema } from '../../data/dataset-schema.js';
+import {
+  type InferredSchema,
+  readCsvHeader,
+  resolveDatasetSchema,
+  type SchemaFlags,
+} from '../../data/infer-schema.js';
 import { createRng } from '../../data/rng.js';
+import { formatInferredSchema } from '../../data/schema-summary.js';
 import { ChurnwatchError } from '../../errors.js';
 import { pushTrainingMetrics } from '../../metrics/push-training-metrics.js';
 import { DEFAULT_GBDT_PARAMS, type GbdtParams, validateGbdtParams } from '../../model/gbdt.js';
@@ -24,6 +33,10 @@ import { createProgress, withProgress } from '../progress.js';
 
 export interface TrainOptions {
   readonly data: string;
+  /** `--target`, `--positive-label`, `--id`, `--ignore`, `--categorical`, `--numeric` (docs/schema.md). */
+  readonly schemaFlags?: SchemaFlags;
+  /** `--schema`: a schema file, over inference and under the flags. */
+  readonly schemaFile?: string;
   /** Use only the first N rows of the file. */
   readonly rows?: number;
   readonly modelsDir: string;
@@ -58,7 +71,47 @@ async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** `churnwatch train --print-schema`: the schema training would use, inferred from the data and the overrides. */
+export function runPrintSchema(
+  options: Pick<TrainOptions, 'data' | 'schemaFlags' | 'schemaFile'>,
+): Promise<InferredSchema> {
+  return resolveDatasetSchema(options.data, {
+    ...(options.schemaFlags ? { flags: options.schemaFlags } : {}),
+    ...(options.schemaFile !== undefined ? { schemaFile: options.schemaFile } : {}),
+  });
+}
+
+/**
+ * Training takes Expresso's layout, with no schema flag, until the model reads its schema from the
+ * artifact (the next step of issue 17); anything else is refused before the file is read.
+ */
+async function checkExpressoLayout(options: TrainOptions): Promise<void> {
+  const flags = Object.entries(options.schemaFlags ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+  if (options.schemaFile !== undefined) flags.push('--schema');
+  const header = await readCsvHeader(options.data);
+  // With or without CHURN, as the Expresso reader takes it (an unlabelled file fails on its labels, as before).
+  const layouts = [CSV_HEADER, CSV_HEADER.slice(0, -1)];
+  const expresso = layouts.some(
+    (l) => l.length === header.length && l.every((name, i) => header[i] === name),
+  );
+  if (expresso && flags.length === 0) return;
+  const why =
+    flags.length > 0
+      ? `${flags.join(', ')} ${flags.length === 1 ? 'changes' : 'change'} the schema`
+      : `${options.data} is not in the Expresso Train.csv layout`;
+  throw new ChurnwatchError(
+    'CW_TRAIN_SCHEMA_UNSUPPORTED',
+    `${why}: training on a schema other than Expresso's is the next step of issue 17, not yet done`,
+    {
+      hint: `\`churnwatch train --data ${options.data} --print-schema\` shows the schema inferred; train on the Expresso Train.csv layout meanwhile`,
+    },
+  );
+}
+
 export async function runTrain(options: TrainOptions): Promise<TrainResult> {
+  await checkExpressoLayout(options);
   const logger = options.logger ?? createCliLogger('churnwatch-train');
   const clock = options.clock ?? (() => new Date());
   const started = clock();
@@ -190,9 +243,26 @@ export function resolveTrainOptions(
     threads: opt.integer('threads', 'CHURNWATCH_THREADS') ?? Math.min(2, availableParallelism()),
   };
   const rows = opt.integer('rows', 'CHURNWATCH_ROWS', { min: 1, example: '300000' });
+  const target = opt.string('target');
+  const positiveLabel = opt.string('positiveLabel');
+  const id = opt.string('id');
+  const schemaFile = opt.string('schema');
+  const schemaFlags: SchemaFlags = {
+    ...(target !== undefined ? { target } : {}),
+    ...(positiveLabel !== undefined ? { positiveLabel } : {}),
+    ...(id !== undefined ? { id } : {}),
+    ...Object.fromEntries(
+      (['ignore', 'categorical', 'numeric'] as const).flatMap((key) => {
+        const columns = opt.list(key);
+        return columns ? [[key, columns]] : [];
+      }),
+    ),
+  };
   const pushgatewayUrl = opt.string('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL');
   const options: TrainOptions = {
     data,
+    schemaFlags,
+    ...(schemaFile !== undefined ? { schemaFile } : {}),
     ...(rows !== undefined ? { rows } : {}),
     modelsDir: opt.string('models', 'CHURNWATCH_MODELS_DIR') ?? TRAIN_DEFAULTS.modelsDir,
     ...(pushgatewayUrl ? { pushgatewayUrl } : {}),
@@ -264,10 +334,33 @@ export function registerTrainCommand(program: Command): void {
       '--seed <n>',
       `seed for the split and sampling (env CHURNWATCH_SEED, default ${DEFAULT_GBDT_PARAMS.seed})`,
     )
+    .option(
+      '--target <column>',
+      'the label column (default CHURN, or a two-valued column named like churn/target/label)',
+    )
+    .option(
+      '--positive-label <value>',
+      'the target value of the churned class (1/0, true/false, yes/no are recognised)',
+    )
+    .option('--id <column>', 'the column naming each row, never a feature (default: inferred)')
+    .option('--ignore <columns>', 'comma-separated columns to leave out')
+    .option('--categorical <columns>', 'comma-separated columns to take as categorical')
+    .option('--numeric <columns>', 'comma-separated columns to take as numeric')
+    .option('--schema <file>', 'a schema file (docs/schema.md); the flags above override it')
+    .option('--print-schema', 'print the schema inferred from --data and exit without training')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'no progress bar')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
-      const result = await runTrain(resolveTrainOptions(flags, process.env));
+      const options = resolveTrainOptions(flags, process.env);
+      if (flags.printSchema === true) {
+        const inferred = await runPrintSchema(options);
+        if (flags.json === true) {
+          process.stdout.write(serializeDatasetSchema(inferred.schema));
+          for (const warning of inferred.warnings) process.stderr.write(`warning: ${warning}\n`);
+        } else process.stdout.write(formatInferredSchema(inferred));
+        return;
+      }
+      const result = await runTrain(options);
       if (flags.json === true) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
