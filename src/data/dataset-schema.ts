@@ -4,6 +4,7 @@
  * mean "missing", and the columns left out with the reason. Inferred from a CSV (infer-schema.ts), given
  * as a JSON file (`--schema`), or the Expresso preset below; docs/schema.md describes the format.
  */
+import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import { FEATURES, ID_COLUMN, TARGET_COLUMN } from './customer-schema.js';
 
@@ -92,7 +93,7 @@ export function parseDatasetSchema(text: string, file: string): DatasetSchema {
     value = JSON.parse(text);
   } catch (error) {
     throw new ChurnwatchError('CW_DATA_SCHEMA_INVALID', `${file}: not JSON (${(error as Error).message})`, {
-      hint: 'write the schema file as `churnwatch train --print-schema --json` prints it',
+      hint: `write the schema file as ${cliCommand('train --print-schema --json')} prints it`,
       cause: error,
     });
   }
@@ -175,7 +176,7 @@ export function validateDatasetSchema(value: unknown, file: string): DatasetSche
     throw new ChurnwatchError(
       'CW_DATA_SCHEMA_VERSION',
       `${file}: schema version ${JSON.stringify(value.version)}; this churnwatch reads version ${DATASET_SCHEMA_VERSION}`,
-      { hint: 'write the file again with `churnwatch train --print-schema --json`' },
+      { hint: `write the file again with ${cliCommand('train --print-schema --json')}` },
     );
   noOtherKeys(file, '', value, ['version', 'id', 'target', 'features', 'missingTokens', 'dropped']);
   const id = value.id === undefined ? undefined : text(file, 'id', value.id);

@@ -105,7 +105,7 @@ async function checkExpressoLayout(options: TrainOptions): Promise<void> {
     'CW_TRAIN_SCHEMA_UNSUPPORTED',
     `${why}: training on a schema other than Expresso's is the next step of issue 17, not yet done`,
     {
-      hint: `\`churnwatch train --data ${options.data} --print-schema\` shows the schema inferred; train on the Expresso Train.csv layout meanwhile`,
+      hint: `${cliCommand(`train --data ${options.data} --print-schema`)} shows the schema inferred; train on the Expresso Train.csv layout meanwhile`,
     },
   );
 }
