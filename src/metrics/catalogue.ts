@@ -49,6 +49,13 @@ export const METRICS = {
     source: 'server',
     buckets: LATENCY_BUCKETS,
   },
+  httpRequestTimeouts: {
+    name: 'churnwatch_http_request_timeouts_total',
+    type: 'counter',
+    help: 'Requests cut off with 408 because their headers or body did not arrive within the request timeouts (not in churnwatch_http_requests_total).',
+    labelNames: [],
+    source: 'server',
+  },
 
   // --- Model (server) ---
   modelInfo: {

@@ -45,6 +45,8 @@ export interface ServerMetrics {
   observeReload(result: 'success' | 'failure'): void;
   observeStoreFlush(seconds: number): void;
   observeStoreWriteError(): void;
+  /** A request cut off with 408 by the server's request or headers timeout. */
+  observeRequestTimeout(): void;
   /** Sources read at scrape time for point-in-time gauges. */
   setSources(sources: { queueLength?: () => number; pendingFeedback?: () => Promise<number> }): void;
 }
@@ -239,6 +241,7 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   const flushDuration = histogram(METRICS.storeFlushDuration);
   const writeErrors = counter(METRICS.storeWriteErrors);
   writeErrors.inc(storeLabels, 0);
+  const requestTimeouts = counter(METRICS.httpRequestTimeouts);
 
   function useModel(model: ChurnModel): ModelRecorder {
     const version = model.info.version;
@@ -366,6 +369,9 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     },
     observeStoreWriteError() {
       writeErrors.inc(storeLabels);
+    },
+    observeRequestTimeout() {
+      requestTimeouts.inc();
     },
     setSources(next) {
       sources = { ...sources, ...next };

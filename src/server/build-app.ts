@@ -14,7 +14,7 @@ import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionStore } from '../store/prediction-store.js';
 import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
-import { DEFAULT_SERVE_CONFIG, type ServeConfig } from './config.js';
+import { DEFAULT_SERVE_CONFIG, headersTimeoutOf, type ServeConfig } from './config.js';
 import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createPredictionIdGenerator } from './prediction-id.js';
@@ -110,6 +110,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     schemaErrorFormatter,
     return503OnClosing: true,
+    // Node answers 408 and closes the connection when a request's headers (headersTimeout) or the
+    // whole request (requestTimeout) have not arrived in time; counted below. connectionTimeout (an
+    // idle socket with no answer) stays off: these two bound the receiving, keepAliveTimeout the idle
+    // wait between requests, and a handler that takes long must not lose its connection.
+    requestTimeout: config.requestTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    http: {
+      headersTimeout: headersTimeoutOf(config),
+      // Node checks the two timeouts on this period (default 30 s, which would let a 30 s timeout
+      // fire after up to 60 s); a quarter of the shorter one keeps the cut-off within 25 % of it.
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeoutOf(config) / 4))),
+    },
   });
   // Only JSON bodies: text/plain would otherwise reach the schema as a string and get a 400, not a 415.
   app.removeContentTypeParser('text/plain');
@@ -129,6 +141,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       metrics.observeStoreWriteError();
       app.log.error({ err: error }, 'prediction log write failed; the batch will be retried');
     },
+  });
+  // Fastify's own clientError listener writes the 408; this one counts it. Node 20 reports both the
+  // headers and the request timeout as ERR_HTTP_REQUEST_TIMEOUT (checked by server-timeouts.test.ts).
+  app.server.on('clientError', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') metrics.observeRequestTimeout();
   });
   metrics.setSources({
     queueLength: () => writer.size,

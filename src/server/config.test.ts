@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isChurnwatchError } from '../errors.js';
 import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
-import { DEFAULT_SERVE_CONFIG, resolveServeConfig } from './config.js';
+import { DEFAULT_SERVE_CONFIG, headersTimeoutOf, resolveServeConfig } from './config.js';
 
 const refusal = (pattern: RegExp) => (error: unknown) =>
   isChurnwatchError(error) && error.code === 'CW_SERVE_BAD_OPTION' && pattern.test(error.message);
@@ -21,6 +21,49 @@ describe('serve configuration', () => {
     assert.equal(resolveServeConfig({ storePoolSize: '3' }, {}).storePoolSize, 3);
     // Unset, serve opens the store with the store's own default pool.
     assert.equal(resolveServeConfig({}, {}).storePoolSize, DEFAULT_POOL_SIZE);
+  });
+
+  it('reads the request and keep-alive timeouts as durations from flags or the environment', () => {
+    assert.equal(DEFAULT_SERVE_CONFIG.requestTimeout, 30_000);
+    assert.equal(DEFAULT_SERVE_CONFIG.keepAliveTimeout, 72_000);
+    const fromEnv = resolveServeConfig(
+      {},
+      { CHURNWATCH_REQUEST_TIMEOUT: '1m', CHURNWATCH_KEEP_ALIVE_TIMEOUT: '5s' },
+    );
+    assert.equal(fromEnv.requestTimeout, 60_000);
+    assert.equal(fromEnv.keepAliveTimeout, 5000);
+    const fromFlags = resolveServeConfig(
+      { requestTimeout: '2.5s', keepAliveTimeout: '90s' },
+      { CHURNWATCH_REQUEST_TIMEOUT: '1m' },
+    );
+    assert.equal(fromFlags.requestTimeout, 2500);
+    assert.equal(fromFlags.keepAliveTimeout, 90_000);
+    // The headers timeout follows the request timeout, capped at 10 s.
+    assert.equal(headersTimeoutOf(DEFAULT_SERVE_CONFIG), 10_000);
+    assert.equal(headersTimeoutOf(fromFlags), 2500);
+  });
+
+  it('refuses timeouts that are not durations from 1s to 1h, naming the flag or variable', () => {
+    assert.throws(
+      () => resolveServeConfig({ requestTimeout: '30' }),
+      refusal(/^--request-timeout must be a duration such as 90s.*got "30"/),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_KEEP_ALIVE_TIMEOUT: 'forever' }),
+      refusal(/^CHURNWATCH_KEEP_ALIVE_TIMEOUT must be a duration such as 90s.*got "forever"/),
+    );
+    assert.throws(
+      () => resolveServeConfig({ requestTimeout: '0s' }),
+      refusal(/^--request-timeout must be a duration/),
+    );
+    assert.throws(
+      () => resolveServeConfig({ requestTimeout: '0.5s' }),
+      refusal(/^--request-timeout must be a duration from 1s to 1h, got "0.5s"/),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_KEEP_ALIVE_TIMEOUT: '2h' }),
+      refusal(/^CHURNWATCH_KEEP_ALIVE_TIMEOUT must be a duration from 1s to 1h, got "2h"/),
+    );
   });
 
   it('keeps the default batch limit within the default queue', () => {

@@ -41,6 +41,14 @@ export interface ServeConfig {
   readonly joinIntervalMs: number;
   /** How long one computed /dashboard/data.json answer is reused, in ms (0: computed per request). */
   readonly dashboardCacheMs: number;
+  /**
+   * Longest time to receive a whole request, headers and body, in ms (Node's requestTimeout); a
+   * request still arriving then is answered 408 and its connection closed. The headers must arrive
+   * within min(this, HEADERS_TIMEOUT_CAP_MS): see headersTimeoutOf.
+   */
+  readonly requestTimeout: number;
+  /** How long an idle keep-alive connection stays open between requests, in ms. */
+  readonly keepAliveTimeout: number;
 }
 
 export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
@@ -63,7 +71,26 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   maxWriteBatch: 5_000,
   joinIntervalMs: 5000,
   dashboardCacheMs: 2000,
+  // A full 4 MB body within 30 s needs ~140 kB/s, far below any link a client of this API uses; a
+  // client 30 s into one request is stalled or hostile.
+  requestTimeout: 30_000,
+  // Longer than the 60 s idle timeout of common proxies and load balancers (nginx, AWS ALB): the proxy,
+  // not this server, closes a pooled idle connection, so it never reuses one being closed (a 502).
+  // Fastify's default too. An idle connection costs a socket and a few kB, not a request's work.
+  keepAliveTimeout: 72_000,
 });
+
+/**
+ * Longest wait for a request's headers. Not a setting of its own: headers are a few hundred bytes
+ * that any real client sends at once, so 10 s is generous for all, and short enough that slow-header
+ * connections (slowloris) do not hold sockets for Node's 60 s; never above the request timeout (Node
+ * requires headersTimeout ≤ requestTimeout).
+ */
+export const HEADERS_TIMEOUT_CAP_MS = 10_000;
+
+export function headersTimeoutOf(config: Pick<ServeConfig, 'requestTimeout'>): number {
+  return Math.min(config.requestTimeout, HEADERS_TIMEOUT_CAP_MS);
+}
 
 /** Flag values as commander hands them over (strings, or undefined when not given). */
 export type ServeFlags = Partial<Record<keyof ServeConfig, string | undefined>>;
@@ -84,6 +111,8 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
   dashboardCacheMs: 'CHURNWATCH_DASHBOARD_CACHE_MS',
+  requestTimeout: 'CHURNWATCH_REQUEST_TIMEOUT',
+  keepAliveTimeout: 'CHURNWATCH_KEEP_ALIVE_TIMEOUT',
 };
 
 export const SERVE_ENV_NAMES: Readonly<Record<keyof ServeConfig, string>> = Object.freeze(ENV_NAMES);
@@ -116,6 +145,19 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
       );
     bodyLimit = parsed;
   }
+  /** A duration (`30s`, `1.5m`) from 1 s to 1 h in ms, refused naming the flag or variable given. */
+  const timeout = (key: 'requestTimeout' | 'keepAliveTimeout', fallback: number) => {
+    const ms = opt.duration(key, ENV_NAMES[key], { example: '30s' });
+    if (ms === undefined) return fallback;
+    if (ms < 1000 || ms > 3_600_000) {
+      const given = optionValue(flags, key, env, ENV_NAMES[key])!;
+      throw opt.error(
+        `${given.name} must be a duration from 1s to 1h, got "${given.value}"`,
+        `e.g. ${given.name} 30s`,
+      );
+    }
+    return ms;
+  };
   const num = (key: keyof ServeConfig, min: number, max: number, fallback: number) =>
     opt.integer(key, ENV_NAMES[key], { min, max }) ?? fallback;
   const config: ServeConfig = {
@@ -134,6 +176,8 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
     dashboardCacheMs: num('dashboardCacheMs', 0, 3_600_000, d.dashboardCacheMs),
+    requestTimeout: timeout('requestTimeout', d.requestTimeout),
+    keepAliveTimeout: timeout('keepAliveTimeout', d.keepAliveTimeout),
   };
   if (config.batchLimit > config.maxQueue) {
     // Such a batch would never fit in the queue: every one would wait and then be refused with 503.

@@ -149,6 +149,14 @@ export function registerServeCommand(program: Command): void {
       '--log-level <level>',
       `${LOG_LEVELS.join('|')}; debug adds one line per request (env CHURNWATCH_LOG_LEVEL, default info)`,
     )
+    .option(
+      '--request-timeout <duration>',
+      'longest time to receive a whole request, e.g. 30s; later: 408 (env CHURNWATCH_REQUEST_TIMEOUT, default 30s)',
+    )
+    .option(
+      '--keep-alive-timeout <duration>',
+      'how long an idle connection stays open (env CHURNWATCH_KEEP_ALIVE_TIMEOUT, default 72s)',
+    )
     .option('--no-monitor', 'no in-process monitor (multi-replica mode: run one `churnwatch monitor serve`)')
     .action(async (flags: Record<string, string | undefined> & { monitor?: boolean }) => {
       const server = await runServe({
@@ -161,6 +169,8 @@ export function registerServeCommand(program: Command): void {
         bodyLimit: flags.bodyLimit,
         adminToken: flags.adminToken,
         logLevel: flags.logLevel,
+        requestTimeout: flags.requestTimeout,
+        keepAliveTimeout: flags.keepAliveTimeout,
         ...(flags.monitor === false ? { monitor: false } : {}),
       });
       process.stdout.write(
