@@ -280,6 +280,33 @@ const CASES: Case[] = [
     /body\/observed_at must be >= 0/,
     'negative epoch',
   ),
+  raw(
+    '/feedback',
+    '{"user_id":"u","churn":1,"observed_at":-0}',
+    { 'content-type': 'application/json' },
+    400,
+    /^body\/observed_at must be whole epoch milliseconds ≥ 0, got -0$/,
+    'observed_at negative zero',
+  ),
+  post(
+    '/feedback',
+    {
+      records: [
+        { user_id: 'u', churn: 1 },
+        { user_id: 'u', churn: 1, observed_at: 1_700_000_000 },
+      ],
+    },
+    400,
+    /^body\/records\/1\/observed_at is 1970-01-20T.*, before 2000-01-01T00:00:00Z \(epoch milliseconds, not seconds\)$/,
+    'observed_at in seconds',
+  ),
+  post(
+    '/feedback',
+    { user_id: 'u', churn: 1, observed_at: '2999-01-01T00:00:00Z' },
+    400,
+    /^body\/observed_at is 2999-01-01T00:00:00.000Z, more than 1 day after the server's time/,
+    'observed_at in the future',
+  ),
   post(
     '/feedback',
     { user_id: 'u', churn: 1, observed_at: 1.5 },

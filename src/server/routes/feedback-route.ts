@@ -22,6 +22,33 @@ type FeedbackBody = Readonly<Record<string, unknown>>;
 
 const FIELDS = spellingIndex(FEEDBACK_FIELDS);
 
+/** The earliest observed_at accepted: earlier is a unit or clock mistake (seconds, not ms; a zero). */
+export const EARLIEST_OBSERVED_AT = Date.UTC(2000, 0, 1);
+/** How far after the server's clock observed_at may be (clients' clocks drift; a day more is a mistake). */
+export const MAX_OBSERVED_AHEAD_MS = 24 * 3600 * 1000;
+
+/** Refuses a time no outcome can have been observed at, naming the field and the rule. */
+function checkObservedAt(
+  observedAt: number,
+  given: 'string' | 'number',
+  where: string,
+  receivedAt: number,
+): void {
+  const field = `${where}/observed_at`;
+  const bad = (message: string) => new HttpError(400, 'CW_FEEDBACK_BAD_TIME', message);
+  if (Object.is(observedAt, -0)) throw bad(`${field} must be whole epoch milliseconds ≥ 0, got -0`);
+  const iso = new Date(observedAt).toISOString();
+  if (observedAt < EARLIEST_OBSERVED_AT) {
+    const unit = given === 'number' ? ' (epoch milliseconds, not seconds)' : '';
+    throw bad(`${field} is ${iso}, before 2000-01-01T00:00:00Z${unit}`);
+  }
+  if (observedAt > receivedAt + MAX_OBSERVED_AHEAD_MS) {
+    throw bad(
+      `${field} is ${iso}, more than 1 day after the server's time (${new Date(receivedAt).toISOString()})`,
+    );
+  }
+}
+
 /**
  * Reads the fields under either spelling, checks what the schema cannot say and converts to the store's
  * input; throws 400 naming the item.
@@ -54,6 +81,14 @@ export function toFeedbackInput(body: FeedbackBody, where: string, receivedAt: n
       );
     }
     observedAt = item.observed_at;
+  }
+  if (item.observed_at !== undefined) {
+    checkObservedAt(
+      observedAt,
+      typeof item.observed_at === 'string' ? 'string' : 'number',
+      where,
+      receivedAt,
+    );
   }
   return {
     predictionId: item.prediction_id,
