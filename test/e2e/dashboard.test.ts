@@ -19,6 +19,7 @@ import { getScenario } from '../../src/simulate/scenarios.js';
 import { CHROMIUM, requireBinary } from '../helpers/external-binary.js';
 import { repoRoot } from '../helpers/shared-files.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 test('the built-in dashboard shows every panel with data and MONTANT in red after sudden drift', {
   timeout: 120_000,
@@ -55,6 +56,16 @@ test('the built-in dashboard shows every panel with data and MONTANT in red afte
   const fb = await feedback.done;
   assert.ok(fb.sent > 1500, `only ${fb.sent} labels`);
   await server.app.churnwatch.joinPendingNow();
+  // Label panels draw only chunks whose labels are due (older than the p90 label delay, ~3 s here):
+  // wait until one is, however fast this machine ran the traffic.
+  await waitFor(
+    async () => {
+      const res = await fetch(`${server.url}/dashboard/data.json?range=5m`);
+      const data = (await res.json()) as { series: { labelCoverage: (number | null)[] } };
+      return data.series.labelCoverage.some((v) => v !== null);
+    },
+    { what: 'a chunk due for its labels in /dashboard/data.json', timeoutMs: 30_000, intervalMs: 500 },
+  );
 
   const browser = await chromium.launch({
     executablePath,

@@ -45,7 +45,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     url: '/feedback',
-    fields: { churn: 1, user_id: 'u', prediction_id: 'p', observed_at: '2030-01-01T00:00:00Z' },
+    fields: { churn: 1, user_id: 'u', prediction_id: 'p', observed_at: '2026-01-01T00:00:00Z' },
     base: (field, n) => {
       const base: Body = { churn: 0, user_id: `feedback-${n}` };
       delete base[field];
@@ -124,12 +124,13 @@ describe('field name spellings, /predict and /feedback alike', () => {
     const fields = ROUTES[1]!.fields;
     for (const spell of [(f: string) => f.toLowerCase(), (f: string) => f.toUpperCase()]) {
       const body = Object.fromEntries(Object.entries(fields).map(([k, v]) => [spell(k), v]));
-      assert.deepEqual(toFeedbackInput(body, 'body', 5), {
+      const receivedAt = Date.parse('2026-01-01T00:05:00Z');
+      assert.deepEqual(toFeedbackInput(body, 'body', receivedAt), {
         predictionId: 'p',
         userId: 'u',
         label: 1,
-        observedAt: Date.parse('2030-01-01T00:00:00Z'),
-        receivedAt: 5,
+        observedAt: Date.parse('2026-01-01T00:00:00Z'),
+        receivedAt,
       });
     }
   });
