@@ -4,12 +4,13 @@
  * exits. This file is the one place that sets the exit code.
  */
 import { Command } from 'commander';
+import { CHURNWATCH_VERSION } from '../version.js';
 import { debugRequested, formatError } from './report-error.js';
 
 const program = new Command()
   .name('churnwatch')
   .description('Train, serve and monitor a churn model with Prometheus, the Pushgateway and Grafana.')
-  .version('0.1.0')
+  .version(CHURNWATCH_VERSION)
   .option('--debug', 'on an unexpected error, print its stack (env CHURNWATCH_DEBUG=1)')
   .showHelpAfterError('(add --help for the options)');
 
