@@ -1,7 +1,11 @@
 /**
  * The Expresso Train.csv layout: 19 columns, the id, 17 features and the CHURN label.
- * Everything that needs to know the columns (reader, generator, model, server, metrics) imports them here.
+ * Only the Expresso preset (EXPRESSO_SCHEMA in dataset-schema.ts), its synthetic generator and its reader
+ * import them: everything else reads the features from the model's schema.
  */
+import type { FeatureSpec } from './feature-types.js';
+
+export type { FeatureKind, FeatureSpec, RawFeatures } from './feature-types.js';
 
 export const ID_COLUMN = 'user_id';
 export const TARGET_COLUMN = 'CHURN';
@@ -27,7 +31,6 @@ export const CATEGORICAL_FEATURES = ['REGION', 'TENURE', 'MRG', 'TOP_PACK'] as c
 export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
 export type CategoricalFeature = (typeof CATEGORICAL_FEATURES)[number];
 export type FeatureName = NumericFeature | CategoricalFeature;
-export type FeatureKind = 'numeric' | 'categorical';
 
 /** The header of Train.csv, in file order. */
 export const CSV_HEADER = [
@@ -52,13 +55,8 @@ export const CSV_HEADER = [
   'CHURN',
 ] as const;
 
-export interface FeatureSpec {
-  readonly name: FeatureName;
-  readonly kind: FeatureKind;
-}
-
 /** The 17 model features in file order. */
-export const FEATURES: readonly FeatureSpec[] = CSV_HEADER.filter(
+export const FEATURES: readonly (FeatureSpec & { readonly name: FeatureName })[] = CSV_HEADER.filter(
   (c) => c !== ID_COLUMN && c !== TARGET_COLUMN,
 ).map((name) => ({
   name: name as FeatureName,
@@ -71,9 +69,3 @@ const featureByLowerName = new Map<string, FeatureName>(FEATURES.map((f) => [f.n
 export function canonicalFeatureName(name: string): FeatureName | undefined {
   return featureByLowerName.get(name.toLowerCase());
 }
-
-/**
- * One customer's raw features as they arrive over HTTP or from a CSV row:
- * numbers for numeric features, strings for categorical ones, null (or absent) when missing.
- */
-export type RawFeatures = Partial<Record<FeatureName, number | string | null>>;

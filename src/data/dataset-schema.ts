@@ -8,7 +8,7 @@ import { cliCommand } from '../cli-command.js';
 import { ChurnwatchError } from '../errors.js';
 import { FEATURES, ID_COLUMN, TARGET_COLUMN } from './customer-schema.js';
 
-export type { FeatureKind } from './customer-schema.js';
+export type { FeatureKind } from './feature-types.js';
 
 /** Version of the JSON format; a file of another version is refused (CW_DATA_SCHEMA_VERSION). */
 export const DATASET_SCHEMA_VERSION = 1;

@@ -8,7 +8,7 @@
  * count is bounded by (features x bins) per model version.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RawFeatures } from '../data/customer-schema.js';
+import type { RawFeatures } from '../data/feature-types.js';
 import type { ChurnModel, ValidationMetrics } from '../model/churn-model.js';
 import { type RecordBins, recordBinnerOf } from '../model/record-binner.js';
 import type { FeedbackOutcome } from '../store/prediction-store.js';

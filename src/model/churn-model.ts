@@ -5,7 +5,8 @@
  */
 
 import type { ColumnarTable } from '../data/columnar-table.js';
-import type { RawFeatures } from '../data/customer-schema.js';
+import type { DatasetSchema } from '../data/dataset-schema.js';
+import type { RawFeatures } from '../data/feature-types.js';
 import type { ReferenceProfile } from './reference-profile-types.js';
 
 export interface ValidationMetrics {
@@ -35,6 +36,11 @@ export interface ModelInfo {
 
 export interface ChurnModel {
   readonly info: ModelInfo;
+  /**
+   * The data set's schema (id, target, features in file order): what the API accepts, the store keeps,
+   * the metrics label and the monitor compares. Stored in the artifact beside the profile.
+   */
+  readonly schema: DatasetSchema;
   readonly profile: ReferenceProfile;
   /** Calibrated churn probability for one record; missing and unseen values are scored, never rejected. */
   scoreRecord(features: RawFeatures): number;

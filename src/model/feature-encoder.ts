@@ -14,7 +14,7 @@
  *   split's default direction.
  */
 import type { ColumnarTable } from '../data/columnar-table.js';
-import type { FeatureKind } from '../data/customer-schema.js';
+import type { FeatureKind } from '../data/feature-types.js';
 import type { Rng } from '../data/rng.js';
 import { shuffledIndices } from './sampling.js';
 

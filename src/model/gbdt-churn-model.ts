@@ -4,7 +4,8 @@
  * margin, the calibrator a probability.
  */
 import type { ColumnarTable } from '../data/columnar-table.js';
-import type { RawFeatures } from '../data/customer-schema.js';
+import type { DatasetSchema } from '../data/dataset-schema.js';
+import type { RawFeatures } from '../data/feature-types.js';
 import {
   type BinnedForest,
   compileBinnedForest,
@@ -93,6 +94,7 @@ export function createGbdtChurnModel(
   parts: ModelParts,
   info: ModelInfo,
   profile: ReferenceProfile,
+  schema: DatasetSchema,
 ): ChurnModel {
   const { encoders, forest, calibrator } = parts;
   const ranks = encoders.map((e) =>
@@ -142,6 +144,7 @@ export function createGbdtChurnModel(
 
   const model: ChurnModel = {
     info,
+    schema,
     profile,
     scoreRecord(features) {
       fill(features);

@@ -2,16 +2,24 @@
  * The model artifact: a directory `models/<version>/` holding
  *   model.json     encoders, flattened trees, calibrator, threshold
  *   profile.json   the reference profile (reference-profile-types.ts)
+ *   schema.json    the data set's schema (dataset-schema.ts, docs/schema.md)
  *   metadata.json  version, training time, validation metrics, calibration, data sha256, rows, parameters, duration
  *   manifest.json  format version and the sha256 of each file above
  * It is written into a temporary directory and renamed into place, and `models/latest` (a symlink) is
  * replaced by renaming a new symlink over it, so a reader never sees half an artifact.
- * The version is `<UTC timestamp>-<first 8 hex of sha256(model.json + profile.json)>`.
+ * The version is `<UTC timestamp>-<first 8 hex of sha256(model.json + profile.json + schema.json)>`.
+ * Artifacts written before schema.json existed were all trained on Expresso and load with its schema.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cliCommand } from '../cli-command.js';
+import {
+  type DatasetSchema,
+  EXPRESSO_SCHEMA,
+  serializeDatasetSchema,
+  validateDatasetSchema,
+} from '../data/dataset-schema.js';
 import { ChurnwatchError } from '../errors.js';
 import type { PlattCalibrator } from './calibration.js';
 import type { ChurnModel, ModelInfo, ValidationMetrics } from './churn-model.js';
@@ -23,7 +31,9 @@ import type { ReferenceProfile } from './reference-profile-types.js';
 import type { CalibrationReport, TrainedChurnModel } from './train-churn-model.js';
 
 export const MODEL_FORMAT_VERSION = 1;
-const ARTIFACT_FILES = ['model.json', 'profile.json', 'metadata.json'] as const;
+const ARTIFACT_FILES = ['model.json', 'profile.json', 'schema.json', 'metadata.json'] as const;
+/** Files an artifact may lack when it was written by an earlier churnwatch (schema.json: Expresso). */
+const OPTIONAL_FILES: ReadonlySet<string> = new Set(['schema.json']);
 
 interface ModelDocument {
   readonly formatVersion: number;
@@ -53,6 +63,8 @@ export interface ModelMetadata {
 }
 
 export interface SaveOptions {
+  /** The schema the model was trained on (EXPRESSO_SCHEMA for the Expresso layout). */
+  readonly schema: DatasetSchema;
   readonly trainedAt: Date;
   readonly data: ModelMetadata['data'];
   readonly params: GbdtParams;
@@ -85,7 +97,8 @@ export async function saveModelArtifact(
   };
   const modelText = `${JSON.stringify(model)}\n`;
   const profileText = `${JSON.stringify(trained.profile)}\n`;
-  const version = `${timestamp(options.trainedAt)}-${sha256(modelText + profileText).slice(0, 8)}`;
+  const schemaText = serializeDatasetSchema(options.schema);
+  const version = `${timestamp(options.trainedAt)}-${sha256(modelText + profileText + schemaText).slice(0, 8)}`;
   const metadata: ModelMetadata = {
     formatVersion: MODEL_FORMAT_VERSION,
     version,
@@ -104,6 +117,7 @@ export async function saveModelArtifact(
   const texts: Record<(typeof ARTIFACT_FILES)[number], string> = {
     'model.json': modelText,
     'profile.json': profileText,
+    'schema.json': schemaText,
     'metadata.json': `${JSON.stringify(metadata, null, 2)}\n`,
   };
   const manifest = {
@@ -184,8 +198,9 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
   }
   const texts: Record<string, unknown> = {};
   for (const name of ARTIFACT_FILES) {
-    const { text, value } = await readJson(dir, name);
     const expected = m.files?.[name];
+    if (expected === undefined && OPTIONAL_FILES.has(name)) continue;
+    const { text, value } = await readJson(dir, name);
     if (typeof expected !== 'string') throw damaged(manifestPath, `lists no checksum for ${name}`);
     if (sha256(text) !== expected)
       throw damaged(join(dir, name), 'does not match its sha256 in manifest.json');
@@ -213,6 +228,14 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
   const profile = texts['profile.json'] as ReferenceProfile;
   if (profile.formatVersion !== 1)
     throw damaged(join(dir, 'profile.json'), 'has an unknown profile format version');
+  const schemaPath = join(dir, 'schema.json');
+  const schema =
+    texts['schema.json'] === undefined
+      ? EXPRESSO_SCHEMA
+      : validateDatasetSchema(texts['schema.json'], schemaPath);
+  const featureNames = new Set(schema.features.map((f) => f.name));
+  const unknown = doc.encoders.find((e) => !featureNames.has(e.name));
+  if (unknown) throw damaged(modelPath, `uses feature ${unknown.name}, which ${schemaPath} does not list`);
   const info: ModelInfo = {
     version: metadata.version ?? basename(dir),
     trainedAt: metadata.trainedAt,
@@ -224,6 +247,7 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
     { encoders: doc.encoders, forest, calibrator: doc.calibrator },
     info,
     profile,
+    schema,
   );
   return { dir, model, metadata };
 }

@@ -4,12 +4,12 @@
  * (monitor/windows.ts). Both need the bins of the same values under the same profile; binning each
  * record twice was about a tenth of a 1,000-record batch's CPU time (docs/performance.md).
  */
-import { FEATURES, type FeatureName, type RawFeatures } from '../data/customer-schema.js';
+import type { FeatureValue, RawFeatures } from '../data/feature-types.js';
 import { categoricalBinIndexer, numericBinIndex } from './reference-bins.js';
 import type { FeatureProfile, ReferenceProfile } from './reference-profile-types.js';
 
 export interface BinnedFeature {
-  readonly name: FeatureName;
+  readonly name: string;
   readonly profile: FeatureProfile;
 }
 
@@ -32,15 +32,14 @@ export interface RecordBinner {
 }
 
 /** A numeric value as binning reads it: anything but a number is missing. */
-export const numericValueOf = (v: RawFeatures[FeatureName]): number =>
-  typeof v === 'number' ? v : Number.NaN;
+export const numericValueOf = (v: FeatureValue): number => (typeof v === 'number' ? v : Number.NaN);
 
 function createRecordBinner(profile: ReferenceProfile): RecordBinner {
-  const features: BinnedFeature[] = [];
-  for (const f of FEATURES) {
-    const fp = profile.features[f.name];
-    if (fp) features.push({ name: f.name, profile: fp });
-  }
+  // The profile lists the model's features in schema order (reference-profile.ts builds it so).
+  const features: BinnedFeature[] = Object.entries(profile.features).map(([name, fp]) => ({
+    name,
+    profile: fp,
+  }));
   const lookups = features.map(({ name, profile: fp }): ((x: RawFeatures) => number) => {
     if (fp.kind === 'numeric') return (x) => numericBinIndex(fp, numericValueOf(x[name]));
     const indexer = categoricalBinIndexer(fp);

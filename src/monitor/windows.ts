@@ -9,7 +9,7 @@
  * "no churn". Binning is the server counters' own (record-binner.ts, shared with create-metrics.ts):
  * numbers for numeric features, strings for categorical ones, anything else counts as missing.
  */
-import type { FeatureName, RawFeatures } from '../data/customer-schema.js';
+import type { RawFeatures } from '../data/feature-types.js';
 import {
   numericValueOf,
   type RecordBinner,
@@ -95,7 +95,7 @@ export interface WindowData {
 
 /** A feature's ring buffers; `column` is its column in the binner's RecordBins. */
 interface NumericSlot {
-  readonly name: FeatureName;
+  readonly name: string;
   readonly column: number;
   readonly bins: Uint16Array;
   readonly values: Float64Array;
@@ -103,7 +103,7 @@ interface NumericSlot {
 }
 
 interface CategoricalSlot {
-  readonly name: FeatureName;
+  readonly name: string;
   readonly column: number;
   readonly bins: Uint16Array;
   readonly counts: Float64Array;

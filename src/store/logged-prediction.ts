@@ -1,5 +1,5 @@
 /** Turns a READ_COLUMNS array row into a LoggedPrediction object (for small, paged reads). */
-import type { RawFeatures } from '../data/customer-schema.js';
+import type { RawFeatures } from '../data/feature-types.js';
 import type { LoggedPrediction } from './prediction-store.js';
 import {
   FEATURE_COLUMNS,

@@ -10,7 +10,7 @@
  * prediction yet is kept as `pending` and joined by `joinPending()` once the prediction is known.
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
-import type { RawFeatures } from '../data/customer-schema.js';
+import type { RawFeatures } from '../data/feature-types.js';
 
 export interface PredictionRecord {
   /** Server-assigned id returned to the client as `prediction_id`. */

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { resolveTrainOptions, runTrain } from '../../src/cli/commands/train.js';
 import { readCsvTable } from '../../src/data/csv-reader.js';
+import { EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../src/data/dataset-schema.js';
 import { writeSyntheticCsv } from '../../src/data/synthetic.js';
 import { loadModel } from '../../src/model/model-io.js';
 import { withTempDir } from '../helpers/temp-dir.js';
+import { trainGenericModel } from '../helpers/train-generic-model.js';
 
 type CodedError = Error & { code?: string };
 
@@ -132,6 +135,61 @@ describe('model artifact', () => {
       );
 
       await assert.rejects(loadModel(join(dir, 'nowhere')), expectError('CW_MODEL_NOT_FOUND', 'nowhere'));
+
+      // The schema travels in the artifact; an artifact from before schema.json (all were Expresso)
+      // loads with the Expresso schema and scores as before.
+      assert.deepEqual(model.schema, EXPRESSO_SCHEMA);
+      assert.deepEqual(JSON.parse(await readFile(join(trained.dir, 'schema.json'), 'utf8')), EXPRESSO_SCHEMA);
+      const older = await damaged('older', async (d) => {
+        await rm(join(d, 'schema.json'));
+        const manifest = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8'));
+        delete manifest.files['schema.json'];
+        await writeFile(join(d, 'manifest.json'), JSON.stringify(manifest));
+      });
+      const olderModel = await loadModel(older);
+      assert.deepEqual(olderModel.schema, EXPRESSO_SCHEMA);
+      assert.deepEqual(olderModel.scoreTable(table), scores);
+
+      const noSchema = await damaged('no-schema', (d) => rm(join(d, 'schema.json')));
+      await assert.rejects(
+        loadModel(noSchema),
+        expectError('CW_MODEL_MISSING_FILE', join(noSchema, 'schema.json')),
+      );
+      const otherSchema = await damaged('other-schema', async (d) => {
+        const schema = { ...EXPRESSO_SCHEMA, features: EXPRESSO_SCHEMA.features.slice(1) };
+        const text = serializeDatasetSchema(schema);
+        await writeFile(join(d, 'schema.json'), text);
+        const manifest = JSON.parse(await readFile(join(d, 'manifest.json'), 'utf8'));
+        manifest.files['schema.json'] = createHash('sha256').update(text).digest('hex');
+        await writeFile(join(d, 'manifest.json'), JSON.stringify(manifest));
+      });
+      await assert.rejects(loadModel(otherSchema), expectError('CW_MODEL_DAMAGED', 'REGION'));
+    });
+  });
+
+  it('keeps any schema: a model of another table loads with its own feature names and kinds', async () => {
+    await withTempDir(async (dir) => {
+      const trained = await trainGenericModel(dir, { rows: 3000, numeric: 6, categorical: 3, seed: 5 });
+      const model = await loadModel(join(trained.modelsDir, 'latest'));
+      assert.deepEqual(model.schema, trained.data.schema);
+      assert.deepEqual(
+        Object.keys(model.profile.features).sort(),
+        trained.data.schema.features.map((f) => f.name).sort(),
+      );
+      const record = trained.data.records[0]!;
+      const p = model.scoreRecord(record);
+      assert.ok(p > 0 && p < 1);
+      assert.equal(model.scoreRecords(Array.from({ length: 20 }, () => record))[19], p);
+      // The signal is learned: churners score higher than stayers on average.
+      const scores = model.scoreRecords(trained.data.records);
+      let yes = 0;
+      let no = 0;
+      trained.data.labels.forEach((l, i) => {
+        if (l === 'Yes') yes += scores[i]!;
+        else no += scores[i]!;
+      });
+      const churners = trained.data.labels.filter((l) => l === 'Yes').length;
+      assert.ok(yes / churners > no / (trained.data.labels.length - churners) + 0.1);
     });
   });
 });

@@ -47,6 +47,7 @@ function withCalibratedThresholds(model: ChurnModel): ChurnModel {
   const profile = { ...model.profile, thresholds };
   return {
     info: model.info,
+    schema: model.schema,
     profile,
     scoreRecord: (f) => model.scoreRecord(f),
     scoreRecords: (r) => model.scoreRecords(r),

@@ -11,7 +11,7 @@ import { cliCommand } from '../../cli-command.js';
 import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
 import { CSV_HEADER } from '../../data/customer-schema.js';
-import { serializeDatasetSchema } from '../../data/dataset-schema.js';
+import { EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../data/dataset-schema.js';
 import {
   type InferredSchema,
   readCsvHeader,
@@ -156,6 +156,7 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
     options.modelsDir,
     { ...trained, profile },
     {
+      schema: EXPRESSO_SCHEMA,
       trainedAt: started,
       data: { file: options.data, sha256, rows: table.rowCount },
       params: options.params,
