@@ -4,7 +4,7 @@
  */
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { stringify } from 'yaml';
-import { FEATURES } from '../data/customer-schema.js';
+import { EXPRESSO_SCHEMA } from '../data/dataset-schema.js';
 import { buildModelDashboard } from './model-dashboard.js';
 import { renderPrometheusConfig } from './prometheus-config.js';
 import {
@@ -16,6 +16,7 @@ import {
   type RuleOptions,
   recordingRuleGroups,
 } from './prometheus-rules.js';
+import type { ProvisionModel } from './provision-model.js';
 import { buildServiceDashboard } from './service-dashboard.js';
 
 export interface GeneratedFile {
@@ -31,17 +32,25 @@ function renderRules<R>(groups: readonly RuleGroup<R>[], source: string): string
   return HEADER(source) + stringify({ groups }, { lineWidth: 0 });
 }
 
+/** The dashboards; `model` (provision --model) picks the features the model dashboard opens on. */
 export function buildDashboards(
   options: RuleOptions = DEFAULT_RULE_OPTIONS,
+  model?: ProvisionModel,
 ): Record<string, dashboard.Dashboard> {
   return {
-    'churnwatch-model.json': buildModelDashboard(options),
+    'churnwatch-model.json': buildModelDashboard(options, model),
     'churnwatch-service.json': buildServiceDashboard(options),
   };
 }
 
-/** The generated files, deterministic for given options (no clock, no randomness). */
-export function generatedFiles(options: RuleOptions = DEFAULT_RULE_OPTIONS): GeneratedFile[] {
+/**
+ * The generated files, deterministic for given options and model (no clock, no randomness). Without a
+ * model: the committed Expresso files.
+ */
+export function generatedFiles(
+  options: RuleOptions = DEFAULT_RULE_OPTIONS,
+  model?: ProvisionModel,
+): GeneratedFile[] {
   const files: GeneratedFile[] = [
     { path: 'prometheus/prometheus.yml', content: renderPrometheusConfig(undefined, options) },
     {
@@ -53,18 +62,35 @@ export function generatedFiles(options: RuleOptions = DEFAULT_RULE_OPTIONS): Gen
       content: renderRules(alertingRuleGroups(options), 'src/provisioning/prometheus-rules.ts'),
     },
   ];
-  for (const [name, board] of Object.entries(buildDashboards(options))) {
+  for (const [name, board] of Object.entries(buildDashboards(options, model))) {
     files.push({ path: `grafana/dashboards/${name}`, content: `${JSON.stringify(board, null, 2)}\n` });
   }
   return files;
 }
 
-/** Values that stand in for Grafana variables when a panel's query runs outside Grafana. */
-export function grafanaVariableValues(options: RuleOptions = DEFAULT_RULE_OPTIONS): Record<string, string> {
+/** A value as Grafana puts a multi-value variable into a regex matcher: regex metacharacters escaped. */
+export function grafanaRegexValue(value: string): string {
+  return value.replace(/[\\$^*{}[\]'+?.()|]/g, '\\$&');
+}
+
+/** A string as the inside of a double-quoted PromQL string literal. */
+export function promqlStringContent(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/**
+ * Values that stand in for Grafana variables when a panel's query runs outside Grafana: `feature` is the
+ * model's most important feature (Expresso's first), escaped as Grafana and PromQL would see it.
+ */
+export function grafanaVariableValues(
+  options: RuleOptions = DEFAULT_RULE_OPTIONS,
+  model?: ProvisionModel,
+): Record<string, string> {
+  const feature = model?.features[0] ?? EXPRESSO_SCHEMA.features[0]?.name ?? 'MONTANT';
   return {
     window: options.windows[0] ?? '1h',
     model_version: '.*',
-    feature: FEATURES[0]?.name ?? 'MONTANT',
+    feature: promqlStringContent(grafanaRegexValue(feature)),
     __rate_interval: '1m',
     __interval: '1m',
     __range: '1h',
@@ -94,6 +120,7 @@ interface PanelLike {
  */
 export function allPromQLExpressions(
   options: RuleOptions = DEFAULT_RULE_OPTIONS,
+  model?: ProvisionModel,
 ): { source: string; expr: string }[] {
   const out: { source: string; expr: string }[] = [];
   for (const group of recordingRuleGroups(options)) {
@@ -106,8 +133,8 @@ export function allPromQLExpressions(
       out.push({ source: `alert ${rule.alert}`, expr: rule.expr });
     }
   }
-  const values = grafanaVariableValues(options);
-  for (const [file, board] of Object.entries(buildDashboards(options))) {
+  const values = grafanaVariableValues(options, model);
+  for (const [file, board] of Object.entries(buildDashboards(options, model))) {
     const visit = (panels: readonly PanelLike[] | undefined) => {
       for (const panel of panels ?? []) {
         for (const target of panel.targets ?? []) {

@@ -23,6 +23,7 @@ import {
 } from './grafana-queries.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions, recorded } from './prometheus-rules.js';
 import { metric, oneAcrossReplicas, selector } from './promql.js';
+import { DEFAULT_DASHBOARD_FEATURES, type ProvisionModel } from './provision-model.js';
 
 export const MODEL_DASHBOARD_UID = 'churnwatch-model';
 
@@ -73,7 +74,21 @@ const STATUS_MAPPING: dashboard.ValueMapping = {
   options: { '0': { text: 'ok', color: 'green', index: 0 }, '1': { text: 'drift', color: 'red', index: 1 } },
 };
 
-export function buildModelDashboard(options: RuleOptions = DEFAULT_RULE_OPTIONS): dashboard.Dashboard {
+/**
+ * The `$feature` selection the dashboard opens with: all features (Expresso's 17), or for a given model
+ * its most important few, so the repeated drill-down and the per-feature series stay readable whatever
+ * the number of features; the others are one click away in the variable's list.
+ */
+function featureSelection(model: ProvisionModel | undefined): dashboard.VariableOption {
+  if (!model || model.features.length <= DEFAULT_DASHBOARD_FEATURES) return { text: 'All', value: '$__all' };
+  const top = model.features.slice(0, DEFAULT_DASHBOARD_FEATURES);
+  return { text: [...top], value: [...top] };
+}
+
+export function buildModelDashboard(
+  options: RuleOptions = DEFAULT_RULE_OPTIONS,
+  model?: ProvisionModel,
+): dashboard.Dashboard {
   const r = recorded;
   const windows = options.windows;
   const builder = new dashboard.DashboardBuilder('Churn model monitoring')
@@ -111,7 +126,7 @@ export function buildModelDashboard(options: RuleOptions = DEFAULT_RULE_OPTIONS)
         .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
         .multi(true)
         .includeAll(true)
-        .current({ text: 'All', value: '$__all' }),
+        .current(featureSelection(model)),
     );
 
   // --- Model and labels ---
@@ -326,8 +341,9 @@ export function buildModelDashboard(options: RuleOptions = DEFAULT_RULE_OPTIONS)
       distributionBars(
         '$feature: training vs serving ($window)',
         'Share of values per reference bin of the feature (deciles or top categories, plus below/above/other/unseen/missing).',
-        selector(r.featureBinRatio(W), { feature: '$feature', ...MV }),
-        selector(r.featureReferenceBinRatio(W), { feature: '$feature', ...MV }),
+        // A regex matcher: Grafana regex-escapes the value of a multi-value variable, even in a repeat.
+        selector(r.featureBinRatio(W), { feature: '~$feature', ...MV }),
+        selector(r.featureReferenceBinRatio(W), { feature: '~$feature', ...MV }),
       )
         .repeat('feature')
         .repeatDirection('h')

@@ -64,23 +64,39 @@ function describeFailure(error: unknown): string {
  * POSTs `body` as JSON to `url` and parses the JSON answer. Returns 2xx and 4xx answers; retries the rest.
  * Throws CW_SIM_API_UNREACHABLE after `attempts` failures, SimulationStopped when `signal` aborts meanwhile.
  */
-export async function postJson(
+export function postJson(
   url: string,
   body: unknown,
   options: { retry?: RetryOptions; signal?: AbortSignal } = {},
 ): Promise<PostResult> {
+  return requestJson(url, JSON.stringify(body), options);
+}
+
+/** GETs `url` and parses the JSON answer, with postJson's retries and errors. */
+export function getJson(
+  url: string,
+  options: { retry?: RetryOptions; signal?: AbortSignal } = {},
+): Promise<PostResult> {
+  return requestJson(url, undefined, options);
+}
+
+/** A POST of `payload`, or a GET when it is undefined. */
+async function requestJson(
+  url: string,
+  payload: string | undefined,
+  options: { retry?: RetryOptions; signal?: AbortSignal },
+): Promise<PostResult> {
   const retry = options.retry ?? DEFAULT_RETRY;
-  const payload = JSON.stringify(body);
   let delay = retry.initialDelayMs;
   let lastReason = '';
   for (let attempt = 1; attempt <= retry.attempts; attempt++) {
     if (options.signal?.aborted) throw new SimulationStopped();
     try {
       const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: payload,
         signal: AbortSignal.timeout(retry.timeoutMs),
+        ...(payload === undefined
+          ? { method: 'GET' }
+          : { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }),
       });
       const text = await res.text();
       let parsed: unknown = text;

@@ -163,7 +163,7 @@ export async function simulatePredictions(options: PredictionSimOptions): Promis
         exhausted = true;
         break;
       }
-      rows.push(applyShift(row, shift, createRng(seed, taken)));
+      rows.push(applyShift(row, shift, createRng(seed, taken), scenario.plan));
       taken++;
     }
     stats.scenario = scenario.name;
@@ -176,7 +176,7 @@ export async function simulatePredictions(options: PredictionSimOptions): Promis
       if (wait > 0 && !(await sleep(wait, signal))) return;
       const work = takeRows();
       if (!work) return;
-      const records = work.rows.map(toRequestRecord);
+      const records = work.rows.map((row) => toRequestRecord(row, options.scenario.plan.features));
       const body = records.length === 1 && options.batch === 1 ? records[0] : { records };
       const answer = await postJson(endpoint, body, { retry, signal });
       stats.retries += answer.retries;
@@ -190,7 +190,9 @@ export async function simulatePredictions(options: PredictionSimOptions): Promis
           throw new ChurnwatchError(
             'CW_SIM_REJECTED',
             `${endpoint} rejected ${consecutiveRejects} requests in a row (first: ${firstRejection})`,
-            { hint: 'check that --url points at a churnwatch API and --data has the Train.csv layout' },
+            {
+              hint: "check that --url points at a churnwatch API and --data has the columns of the model's schema",
+            },
           );
         }
         continue;

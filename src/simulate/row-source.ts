@@ -1,14 +1,15 @@
 /**
- * Where replayed customers come from: a held-out CSV (the Train.csv layout, read once into columns) or
- * the synthetic generator. Either way a source is an iterator of SimRow the simulator pulls from.
+ * Where replayed customers come from: a held-out CSV of the model's schema (read once into columns) or
+ * the Expresso synthetic generator. Either way a source is an iterator of SimRow the simulator pulls from.
  */
 
 import { cliCommand } from '../cli-command.js';
 import type { ColumnarTable } from '../data/columnar-table.js';
-import { readCsvTable } from '../data/csv-reader.js';
-import { FEATURES, type RawFeatures } from '../data/customer-schema.js';
+import { type DatasetSchema, EXPRESSO_SCHEMA } from '../data/dataset-schema.js';
+import type { FeatureSpec, RawFeatures } from '../data/feature-types.js';
 import { generateCustomerRows } from '../data/synthetic.js';
 import { ChurnwatchError } from '../errors.js';
+import { readReplayTable } from './replay-table.js';
 import type { SimRow } from './scenarios.js';
 
 export interface RowSource {
@@ -20,37 +21,45 @@ export interface RowSource {
   next(): SimRow | undefined;
 }
 
-/** Row `i` of a table read with the 'expresso' schema. */
-export function tableRow(table: ColumnarTable, i: number): { features: RawFeatures; churn: 0 | 1 | null } {
-  const features: Record<string, number | string | null> = {};
-  for (const spec of FEATURES) {
+/** Row `i` of a table read by a schema (`features`: the schema's; a column the table lacks is missing). */
+export function tableRow(
+  table: ColumnarTable,
+  i: number,
+  features: readonly FeatureSpec[] = EXPRESSO_SCHEMA.features,
+): { features: RawFeatures; churn: 0 | 1 | null } {
+  const values: Record<string, number | string | null> = {};
+  for (const spec of features) {
     const column = table.columns.get(spec.name);
     if (!column) {
-      features[spec.name] = null;
+      values[spec.name] = null;
     } else if (column.kind === 'numeric') {
       const v = column.values[i]!;
-      features[spec.name] = Number.isNaN(v) ? null : v;
+      values[spec.name] = Number.isNaN(v) ? null : v;
     } else {
       const code = column.codes[i]!;
-      features[spec.name] = code < 0 ? null : (column.dictionary[code] ?? null);
+      values[spec.name] = code < 0 ? null : (column.dictionary[code] ?? null);
     }
   }
   const t = table.target?.[i];
-  return { features: features as RawFeatures, churn: t === 0 || t === 1 ? t : null };
+  return { features: values, churn: t === 0 || t === 1 ? t : null };
 }
 
 export interface CsvSourceOptions {
   /** Start again from the first row when the file is exhausted (ids get a `~<pass>` suffix so they stay unique). */
   readonly loop?: boolean;
+  /** The model's schema (default Expresso's): its features, id column and target with its positive label. */
+  readonly schema?: DatasetSchema;
 }
 
 /**
- * Reads a held-out CSV (Train.csv layout, with or without CHURN) into memory and replays its rows in file
- * order. Throws the reader's ChurnwatchError (file, row, column) on a bad file, CW_SIM_EMPTY_DATA on an
- * empty one.
+ * Reads a held-out CSV of the model's schema (with or without the target) into memory and replays its rows
+ * in file order: the id column names the customer, the target becomes 1 for the positive label and 0 for
+ * the other. Throws the reader's ChurnwatchError (file, row, column) on a bad file, CW_SIM_EMPTY_DATA on
+ * an empty one.
  */
 export async function csvRowSource(path: string, options: CsvSourceOptions = {}): Promise<RowSource> {
-  const { table } = await readCsvTable(path, { schema: 'expresso' });
+  const schema = options.schema ?? EXPRESSO_SCHEMA;
+  const table = await readReplayTable(path, schema);
   if (table.rowCount === 0) {
     throw new ChurnwatchError('CW_SIM_EMPTY_DATA', `${path} has a header but no rows to replay`, {
       hint: `pass the held-out part of a split (${cliCommand('data split')} writes data/holdout.csv) or omit --data to generate rows`,
@@ -67,7 +76,7 @@ export async function csvRowSource(path: string, options: CsvSourceOptions = {})
         i = 0;
         pass++;
       }
-      const row = tableRow(table, i);
+      const row = tableRow(table, i, schema.features);
       const id = table.ids?.[i] ?? `row-${i}`;
       i++;
       return { userId: pass === 0 ? id : `${id}~${pass}`, ...row };

@@ -1,24 +1,21 @@
 /**
- * Traffic scenarios for the simulators. Each one is a `PeriodShift` (the data layer's description of how
- * a later period differs from training, src/data/period-shift.ts), possibly growing with simulated time,
- * applied to replayed rows by `applyShift` with the data layer's rules. Each scenario says what the
- * dashboards should show, so a demo run can be checked by eye (docs/demo.md repeats this table).
+ * Traffic scenarios for the simulators, defined for any model. A `ScenarioPlan` says which of the model's
+ * features each scenario touches (scenario-plan.ts chooses them: the Expresso preset, or from the
+ * model's feature importance and categories, or `--feature`); each scenario is then a shift, possibly
+ * growing with simulated time, applied to replayed rows by `applyShift`. Each scenario says what the
+ * dashboards should show, naming the features chosen, so a demo run can be checked by eye (docs/demo.md).
  */
-import {
-  CATEGORICAL_FEATURES,
-  FEATURES,
-  NUMERIC_FEATURES,
-  type RawFeatures,
-} from '../data/customer-schema.js';
+import { EXPRESSO_SCHEMA } from '../data/dataset-schema.js';
+import type { FeatureSpec, RawFeatures } from '../data/feature-types.js';
 import {
   applyMissingBoost,
   applyNumericScale,
   DEFAULT_NEW_CATEGORY_SHARE,
   type PeriodShift,
-  validateShift,
   withNewCategory,
 } from '../data/period-shift.js';
 import type { Rng } from '../data/rng.js';
+import { ChurnwatchError } from '../errors.js';
 import { sigmoid } from '../stats/logistic.js';
 
 export const SCENARIO_NAMES = [
@@ -31,99 +28,169 @@ export const SCENARIO_NAMES = [
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
+/**
+ * How a later period differs from training, for any schema: PeriodShift's fields keyed by the model's
+ * feature names. `onlyRegions` (the Expresso preset's segment) restricts `numericScale` to rows whose
+ * REGION is one of them; generic plans have no segment.
+ */
+export interface ReplayShift {
+  numericScale?: Readonly<Record<string, number>>;
+  onlyRegions?: string[];
+  missingBoost?: Readonly<Record<string, number>>;
+  categoryShares?: Readonly<Record<string, Record<string, number>>>;
+  newCategories?: Readonly<Record<string, string[]>>;
+  newCategoryShare?: number;
+  conceptDrift?: number;
+}
+
+/** Which features the scenarios touch, for one model. */
+export interface ScenarioPlan {
+  /** The model's features in schema order (a replayed row has each, null when missing). */
+  readonly features: readonly FeatureSpec[];
+  /** Numeric features the drift scenarios multiply. */
+  readonly drift: readonly string[];
+  /** Features that follow the drifted ones without being scaled themselves (Expresso: ARPU_SEGMENT). */
+  readonly driftFollowers: readonly string[];
+  /** The segment the drift is limited to (Expresso: DAKAR customers); undefined: every row. */
+  readonly driftRegion?: string | undefined;
+  /** Extra missing share per feature in missing-spike, in the order shown. */
+  readonly missing: readonly (readonly [string, number])[];
+  /** Unseen values injected per categorical feature in new-categories. */
+  readonly newCategories: readonly (readonly [string, readonly string[]])[];
+  /** Apply the Expresso data layer's rules to numeric scaling (round amounts, ARPU follows REVENUE). */
+  readonly expressoRules: boolean;
+  /** Concept drift's other churn mechanism, on what a row shows. */
+  readonly alternativeChurnProbability: (features: RawFeatures) => number;
+  /** The other mechanism in words, e.g. "customers with a high tenure leave". */
+  readonly alternativeMechanism: string;
+}
+
 export interface Scenario {
   readonly name: ScenarioName;
   /** What changes in the traffic. */
   readonly summary: string;
   /** What the dashboards should show while it runs. */
   readonly expect: string;
+  /** The features chosen and how to apply the shift (applyShift). */
+  readonly plan: ScenarioPlan;
   /** The shift `elapsedMs` of simulated time after the scenario started. */
-  shiftAt(elapsedMs: number): PeriodShift;
+  shiftAt(elapsedMs: number): ReplayShift;
 }
 
-/** The region whose customers change in the drift scenarios: the largest, so the shift is visible. */
+/** The region whose customers change in the Expresso drift scenarios: the largest, so the shift is visible. */
 export const DRIFT_REGION = 'DAKAR';
 /** Simulated time the gradual drift takes to reach its full size. */
 export const GRADUAL_RAMP_MS = 30 * 60_000;
 const DRIFT_SCALE = 3;
+const NEW_CATEGORY_SHARE = 0.3;
+const CONCEPT_DRIFT = 0.8;
 
-const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
-  stable: {
-    name: 'stable',
-    summary: 'rows replayed as they are',
-    expect:
-      'no feature in red, estimated and realized performance near validation, prediction drift below threshold',
-    shiftAt: () => ({}),
-  },
-  'sudden-drift': {
-    name: 'sudden-drift',
-    summary: `MONTANT and REVENUE (and ARPU_SEGMENT with it) ×${DRIFT_SCALE} for ${DRIFT_REGION} customers, from the first row`,
-    expect:
-      'MONTANT, REVENUE and ARPU_SEGMENT turn red within one window; their drill-down shows mass moving to the upper bins',
-    shiftAt: () => ({
-      numericScale: { MONTANT: DRIFT_SCALE, REVENUE: DRIFT_SCALE },
-      onlyRegions: [DRIFT_REGION],
-    }),
-  },
-  'gradual-drift': {
-    name: 'gradual-drift',
-    summary: `the same shift growing linearly from ×1 to ×${DRIFT_SCALE} over ${GRADUAL_RAMP_MS / 60_000} simulated minutes`,
-    expect: 'MONTANT/REVENUE PSI rising steadily over the chunks, crossing the threshold part-way through',
-    shiftAt: (elapsedMs) => {
-      const k = 1 + (DRIFT_SCALE - 1) * Math.min(1, Math.max(0, elapsedMs / GRADUAL_RAMP_MS));
-      return { numericScale: { MONTANT: k, REVENUE: k }, onlyRegions: [DRIFT_REGION] };
+/** "A", "A and B", "A, B and C". */
+export function listInWords(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? 'no feature';
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+const percent = (share: number) => `${Math.round(share * 100)} %`;
+
+function scale(plan: ScenarioPlan, k: number): ReplayShift {
+  return {
+    numericScale: Object.fromEntries(plan.drift.map((name) => [name, k])),
+    ...(plan.driftRegion !== undefined ? { onlyRegions: [plan.driftRegion] } : {}),
+  };
+}
+
+/** The scenarios for a plan; a scenario whose features the model lacks throws when asked for. */
+function scenarioSpecs(plan: ScenarioPlan): Record<ScenarioName, Omit<Scenario, 'plan' | 'name'>> {
+  const drift = plan.drift;
+  const followers =
+    plan.driftFollowers.length > 0 ? ` (and ${listInWords(plan.driftFollowers)} with it)` : '';
+  const who = plan.driftRegion !== undefined ? `${plan.driftRegion} customers` : 'every row';
+  const red = [...drift, ...plan.driftFollowers];
+  const missing = plan.missing.map(([name]) => name);
+  const fresh = plan.newCategories.map(([name]) => name);
+  const both = fresh.length > 1 ? (fresh.length === 2 ? 'both' : 'all') : 'it';
+  return {
+    stable: {
+      summary: 'rows replayed as they are',
+      expect:
+        'no feature in red, estimated and realized performance near validation, prediction drift below threshold',
+      shiftAt: () => ({}),
     },
-  },
-  'missing-spike': {
-    name: 'missing-spike',
-    summary: 'a pipeline losing data: DATA_VOLUME 50 %, ON_NET 40 %, REGION 30 % of values extra missing',
-    expect:
-      'missing-value panel jumps for those features, missing-value alert, drift on them (the missing bin grows)',
-    shiftAt: () => ({ missingBoost: { DATA_VOLUME: 0.5, ON_NET: 0.4, REGION: 0.3 } }),
-  },
-  'new-categories': {
-    name: 'new-categories',
-    summary: '30 % of TOP_PACK and REGION values replaced by categories never seen in training',
-    expect:
-      'unseen-category share above zero for TOP_PACK and REGION, both red in the drift table (the unseen bin)',
-    shiftAt: () => ({
-      newCategories: { TOP_PACK: ['NEW_5G_PACK', 'Promo Tabaski 2000'], REGION: ['NEW-REGION'] },
-      newCategoryShare: 0.3,
-    }),
-  },
-  'concept-drift': {
-    name: 'concept-drift',
-    summary:
-      'inputs unchanged, 80 % of labels follow another churn mechanism (regular, data-heavy customers leave)',
-    expect:
-      'no data drift and estimated performance unchanged, but realized accuracy/F1 fall once labels arrive',
-    shiftAt: () => ({ conceptDrift: 0.8 }),
-  },
-};
-
-/** The scenario of that name; throws RangeError listing the names otherwise. */
-export function getScenario(name: string): Scenario {
-  const scenario = (SCENARIOS as Record<string, Scenario | undefined>)[name];
-  if (!scenario) throw new RangeError(`unknown scenario "${name}"; one of ${SCENARIO_NAMES.join(', ')}`);
-  return scenario;
+    'sudden-drift': {
+      summary: `${listInWords(drift)}${followers} ×${DRIFT_SCALE} for ${who}, from the first row`,
+      expect: `${listInWords(red)} turn${red.length === 1 ? 's' : ''} red within one window; ${red.length === 1 ? 'its' : 'their'} drill-down shows mass moving to the upper bins`,
+      shiftAt: () => scale(plan, DRIFT_SCALE),
+    },
+    'gradual-drift': {
+      summary: `the same shift growing linearly from ×1 to ×${DRIFT_SCALE} over ${GRADUAL_RAMP_MS / 60_000} simulated minutes`,
+      expect: `${drift.join('/')} PSI rising steadily over the chunks, crossing the threshold part-way through`,
+      shiftAt: (elapsedMs) =>
+        scale(plan, 1 + (DRIFT_SCALE - 1) * Math.min(1, Math.max(0, elapsedMs / GRADUAL_RAMP_MS))),
+    },
+    'missing-spike': {
+      summary: `a pipeline losing data: ${plan.missing.map(([name, p]) => `${name} ${percent(p)}`).join(', ')} of values extra missing`,
+      expect: `missing-value panel jumps for ${listInWords(missing)}, missing-value alert, drift on them (the missing bin grows)`,
+      shiftAt: () => ({ missingBoost: Object.fromEntries(plan.missing) }),
+    },
+    'new-categories': {
+      summary: `${percent(NEW_CATEGORY_SHARE)} of ${listInWords(fresh)} values replaced by categories never seen in training`,
+      expect: `unseen-category share above zero for ${listInWords(fresh)}, ${both} red in the drift table (the unseen bin)`,
+      shiftAt: () => ({
+        newCategories: Object.fromEntries(plan.newCategories.map(([name, values]) => [name, [...values]])),
+        newCategoryShare: NEW_CATEGORY_SHARE,
+      }),
+    },
+    'concept-drift': {
+      summary: `inputs unchanged, ${percent(CONCEPT_DRIFT)} of labels follow another churn mechanism (${plan.alternativeMechanism})`,
+      expect:
+        'no data drift and estimated performance unchanged, but realized accuracy/F1 fall once labels arrive',
+      shiftAt: () => ({ conceptDrift: CONCEPT_DRIFT }),
+    },
+  };
 }
 
-export function listScenarios(): readonly Scenario[] {
-  return SCENARIO_NAMES.map((n) => SCENARIOS[n]);
+/** What each scenario needs from the plan, to refuse one the model cannot run. */
+function lacking(name: ScenarioName, plan: ScenarioPlan): string | undefined {
+  if ((name === 'sudden-drift' || name === 'gradual-drift') && plan.drift.length === 0)
+    return 'no numeric feature to scale (none in the model, or none among --feature)';
+  if (name === 'missing-spike' && plan.missing.length === 0) return 'no feature was chosen to lose values';
+  if (name === 'new-categories' && plan.newCategories.length === 0)
+    return 'no categorical feature to give unseen values (none in the model, or none among --feature)';
+  return undefined;
 }
 
-/** One replayed customer: canonical features (null = missing), the id, and the true label when known. */
+/**
+ * The scenario of that name for a plan (default: the Expresso preset). Throws RangeError listing the
+ * names for an unknown one, CW_SIM_BAD_OPTION when the model lacks the features it needs.
+ */
+export function getScenario(name: string, plan: ScenarioPlan = expressoPlan()): Scenario {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(name))
+    throw new RangeError(`unknown scenario "${name}"; one of ${SCENARIO_NAMES.join(', ')}`);
+  const scenarioName = name as ScenarioName;
+  const why = lacking(scenarioName, plan);
+  if (why !== undefined)
+    throw new ChurnwatchError('CW_SIM_BAD_OPTION', `scenario ${name} cannot run on this model: ${why}`, {
+      hint: 'choose another --scenario, or name the features with --feature',
+    });
+  return { name: scenarioName, plan, ...scenarioSpecs(plan)[scenarioName] };
+}
+
+/** The scenarios a plan can run (default: the Expresso preset). */
+export function listScenarios(plan: ScenarioPlan = expressoPlan()): readonly Scenario[] {
+  return SCENARIO_NAMES.filter((n) => lacking(n, plan) === undefined).map((n) => getScenario(n, plan));
+}
+
+/** One replayed customer: features by schema name (null = missing), the id, and the true label when known. */
 export interface SimRow {
   readonly userId: string;
   readonly features: RawFeatures;
   readonly churn: 0 | 1 | null;
 }
 
-const NUMERIC_SET = new Set<string>(NUMERIC_FEATURES);
-
 /**
- * The other churn mechanism of concept drift, on what a row shows (the generator's `altScore` works on
- * latent variables a replayed row does not have): regular customers with recorded data usage leave, the
+ * Expresso's other churn mechanism, on what a row shows (the generator's `altScore` works on latent
+ * variables a replayed row does not have): regular customers with recorded data usage leave, the
  * inactive ones stay. Probability ≈ 0.06 for an inactive row, ≈ 0.7 for a regular, data-heavy one.
  */
 export function alternativeChurnProbability(features: RawFeatures): number {
@@ -136,44 +203,112 @@ export function alternativeChurnProbability(features: RawFeatures): number {
 }
 
 /**
- * Applies a PeriodShift to one row, with the data layer's rules (period-shift.ts, which the generator
- * applies too) where a row allows them:
- * `numericScale` multiplies recorded values (for customers of `onlyRegions` when given; ARPU_SEGMENT
- * follows REVENUE unless scaled itself), `missingBoost` blanks values with the given probability,
- * `newCategories` replaces `newCategoryShare` of non-missing values, `categoryShares` keeps a value of
- * weight w < 1 with probability w and otherwise moves it to a category of weight > 1 (in proportion to
- * w − 1; a row has no base distribution to reweight), and `conceptDrift` redraws that share of labels
- * from `alternativeChurnProbability`. Draws come from `rng` (one per row keeps runs reproducible).
- * Throws RangeError for a shift out of range (validateShift).
+ * The Expresso preset: the features today's demo, docs and tests name (MONTANT and REVENUE drift for
+ * DAKAR customers, TOP_PACK and REGION get unseen values…), whatever the importance says.
  */
-export function applyShift(row: SimRow, shift: PeriodShift, rng: Rng): SimRow {
-  validateShift(shift);
-  const f: Record<string, number | string | null> = {};
-  for (const spec of FEATURES) f[spec.name] = row.features[spec.name] ?? null;
-  const region = f.REGION;
-  applyNumericScale(f, typeof region === 'string' ? region : null, shift);
+export function expressoPlan(): ScenarioPlan {
+  return EXPRESSO_PLAN;
+}
 
-  for (const name of CATEGORICAL_FEATURES) {
+const EXPRESSO_PLAN: ScenarioPlan = Object.freeze<ScenarioPlan>({
+  features: EXPRESSO_SCHEMA.features,
+  drift: ['MONTANT', 'REVENUE'],
+  driftFollowers: ['ARPU_SEGMENT'],
+  driftRegion: DRIFT_REGION,
+  missing: [
+    ['DATA_VOLUME', 0.5],
+    ['ON_NET', 0.4],
+    ['REGION', 0.3],
+  ],
+  newCategories: [
+    ['TOP_PACK', ['NEW_5G_PACK', 'Promo Tabaski 2000']],
+    ['REGION', ['NEW-REGION']],
+  ],
+  expressoRules: true,
+  alternativeChurnProbability,
+  alternativeMechanism: 'regular, data-heavy customers leave',
+});
+
+function validateReplayShift(shift: ReplayShift, plan: ScenarioPlan): void {
+  const check = (what: string, v: number, lo: number, hi: number) => {
+    if (!(Number.isFinite(v) && v >= lo && v <= hi))
+      throw new RangeError(`${what} must be within ${lo}..${hi}, got ${v}`);
+  };
+  for (const [k, v] of Object.entries(shift.numericScale ?? {})) check(`numericScale.${k}`, v, 0, 1e6);
+  const names = new Set(plan.features.map((f) => f.name));
+  for (const [k, v] of Object.entries(shift.missingBoost ?? {})) {
+    if (!names.has(k)) throw new RangeError(`missingBoost names an unknown feature "${k}"`);
+    check(`missingBoost.${k}`, v, 0, 1);
+  }
+  if (shift.conceptDrift !== undefined) check('conceptDrift', shift.conceptDrift, 0, 1);
+  if (shift.newCategoryShare !== undefined) check('newCategoryShare', shift.newCategoryShare, 0, 1);
+}
+
+/** A scaled value as a recorded one: integers stay integers, decimals lose the float noise. */
+function scaled(v: number, k: number): number {
+  return Number.isInteger(v) ? Math.round(v * k) : Number((v * k).toPrecision(12));
+}
+
+/** `numericScale` on a row of any schema, in place: a missing value stays missing. */
+function scaleNumbers(f: Record<string, number | string | null>, shift: ReplayShift, plan: ScenarioPlan) {
+  if (plan.expressoRules) {
+    const region = f.REGION;
+    applyNumericScale(f, typeof region === 'string' ? region : null, shift as PeriodShift);
+    return;
+  }
+  if (shift.onlyRegions !== undefined) {
+    const region = f.REGION;
+    if (typeof region !== 'string' || !shift.onlyRegions.includes(region)) return;
+  }
+  for (const [name, k] of Object.entries(shift.numericScale ?? {})) {
+    const v = f[name];
+    if (typeof v === 'number') f[name] = scaled(v, k);
+  }
+}
+
+/** `categoryShares` on one value: kept with probability w < 1, else moved to a category of weight > 1. */
+function reweighted(value: string, weights: Record<string, number>, rng: Rng): string {
+  const w = weights[value] ?? 1;
+  const u = rng.next();
+  if (!(w < 1 && u >= w)) return value;
+  const targets = Object.entries(weights).filter(([, x]) => x > 1);
+  const total = targets.reduce((s, [, x]) => s + (x - 1), 0);
+  if (total <= 0) return value;
+  let pick = rng.next() * total;
+  for (const [target, x] of targets) {
+    pick -= x - 1;
+    if (pick <= 0) return target;
+  }
+  return value;
+}
+
+/**
+ * Applies a shift to one row, with the data layer's rules (period-shift.ts) where a row allows them:
+ * `numericScale` multiplies recorded values (with the Expresso preset: for customers of `onlyRegions`,
+ * rounded as the file records amounts, ARPU_SEGMENT following REVENUE), `missingBoost` blanks values with
+ * the given probability, `newCategories` replaces `newCategoryShare` of non-missing values,
+ * `categoryShares` keeps a value of weight w < 1 with probability w and otherwise moves it to a category of
+ * weight > 1 (in proportion to w − 1; a row has no base distribution to reweight), and `conceptDrift`
+ * redraws that share of labels from the plan's other mechanism. Draws come from `rng` (one per row keeps
+ * runs reproducible). Throws RangeError for a shift out of range.
+ */
+export function applyShift(
+  row: SimRow,
+  shift: ReplayShift,
+  rng: Rng,
+  plan: ScenarioPlan = expressoPlan(),
+): SimRow {
+  validateReplayShift(shift, plan);
+  const f: Record<string, number | string | null> = {};
+  for (const spec of plan.features) f[spec.name] = row.features[spec.name] ?? null;
+  scaleNumbers(f, shift, plan);
+
+  for (const spec of plan.features) {
+    if (spec.kind !== 'categorical') continue;
+    const name = spec.name;
     const weights = shift.categoryShares?.[name];
     const v = f[name];
-    if (weights && typeof v === 'string') {
-      const w = weights[v] ?? 1;
-      const u = rng.next();
-      if (w < 1 && u >= w) {
-        const targets = Object.entries(weights).filter(([, x]) => x > 1);
-        const total = targets.reduce((s, [, x]) => s + (x - 1), 0);
-        if (total > 0) {
-          let pick = rng.next() * total;
-          for (const [value, x] of targets) {
-            pick -= x - 1;
-            if (pick <= 0) {
-              f[name] = value;
-              break;
-            }
-          }
-        }
-      }
-    }
+    if (weights && typeof v === 'string') f[name] = reweighted(v, weights, rng);
     const value = f[name];
     if (typeof value === 'string') {
       const share = shift.newCategoryShare ?? DEFAULT_NEW_CATEGORY_SHARE;
@@ -182,7 +317,7 @@ export function applyShift(row: SimRow, shift: PeriodShift, rng: Rng): SimRow {
   }
 
   applyMissingBoost(
-    shift,
+    shift as PeriodShift,
     () => rng.next(),
     (name) => {
       f[name] = null;
@@ -192,20 +327,26 @@ export function applyShift(row: SimRow, shift: PeriodShift, rng: Rng): SimRow {
   let churn = row.churn;
   const drift = shift.conceptDrift ?? 0;
   if (drift > 0 && churn !== null && rng.next() < drift) {
-    churn = rng.next() < alternativeChurnProbability(f as RawFeatures) ? 1 : 0;
+    churn = rng.next() < plan.alternativeChurnProbability(f) ? 1 : 0;
   }
-  return { userId: row.userId, features: f as RawFeatures, churn };
+  return { userId: row.userId, features: f, churn };
 }
 
-/** The JSON record POST /predict takes for a row (Train.csv names, null for missing). */
-export function toRequestRecord(row: SimRow): Record<string, string | number | null> {
+/**
+ * The JSON record POST /predict takes for a row: `user_id` and the schema's own feature names, numbers
+ * for numeric features, strings for categorical ones, null for missing.
+ */
+export function toRequestRecord(
+  row: SimRow,
+  features: readonly FeatureSpec[] = expressoPlan().features,
+): Record<string, string | number | null> {
   const record: Record<string, string | number | null> = { user_id: row.userId };
-  for (const spec of FEATURES) {
+  for (const spec of features) {
     const v = row.features[spec.name];
     record[spec.name] =
       v === undefined || v === null || (typeof v === 'number' && Number.isNaN(v))
         ? null
-        : NUMERIC_SET.has(spec.name)
+        : spec.kind === 'numeric'
           ? Number(v)
           : String(v);
   }

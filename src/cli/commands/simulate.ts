@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { cliCommand } from '../../cli-command.js';
 import { createOptionReader, parseDurationRange } from '../../config/option-values.js';
+import { ChurnwatchError } from '../../errors.js';
 import { type FeedbackSimResult, startFeedbackSimulator } from '../../simulate/feedback.js';
 import { createHandoffWriter, followHandoff } from '../../simulate/handoff-file.js';
 import {
@@ -14,8 +15,15 @@ import {
   type PredictionSimStats,
   simulatePredictions,
 } from '../../simulate/predictions.js';
-import { csvRowSource, generatedRowSource } from '../../simulate/row-source.js';
-import { getScenario, SCENARIO_NAMES } from '../../simulate/scenarios.js';
+import {
+  fetchReplayModel,
+  isExpressoSchema,
+  loadReplayModel,
+  type ReplayModel,
+} from '../../simulate/replay-model.js';
+import { csvRowSource, generatedRowSource, type RowSource } from '../../simulate/row-source.js';
+import { planScenarios } from '../../simulate/scenario-plan.js';
+import { expressoPlan, getScenario, SCENARIO_NAMES, type ScenarioPlan } from '../../simulate/scenarios.js';
 import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, formatCount } from '../progress.js';
@@ -40,6 +48,10 @@ export const SIMULATE_DEFAULTS = Object.freeze({
 export interface SimulatePredictionsOptions {
   readonly url: string;
   readonly data?: string | undefined;
+  /** The artifact the server runs: its schema reads --data; else GET /model tells it. */
+  readonly model?: string | undefined;
+  /** Features the scenarios shift instead of the ones chosen from the model (scenario-plan.ts). */
+  readonly features?: readonly string[] | undefined;
   readonly loop: boolean;
   readonly rate: number;
   readonly concurrency: number;
@@ -72,6 +84,20 @@ export interface SimulateFeedbackOptions {
 
 type Flags = Record<string, string | boolean | undefined>;
 
+/** `--feature` may be repeated (commander collects it into an array) or given as CHURNWATCH_SIM_FEATURES, comma-separated. */
+function featureList(flags: Flags, env: NodeJS.ProcessEnv): string[] {
+  const raw = (flags as Record<string, unknown>).feature;
+  if (Array.isArray(raw)) return raw.map(String);
+  if (typeof raw === 'string') return [raw];
+  const fromEnv = env.CHURNWATCH_SIM_FEATURES;
+  return fromEnv
+    ? fromEnv
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '')
+    : [];
+}
+
 const BAD_OPTION = {
   code: 'CW_SIM_BAD_OPTION' as const,
   hint: `see ${cliCommand('simulate predictions --help')} or ${cliCommand('simulate feedback --help')}`,
@@ -98,6 +124,8 @@ export function resolveSimulatePredictionsOptions(
   return {
     url: opt.string('url', 'CHURNWATCH_URL') ?? d.url,
     data: opt.string('data', ['CHURNWATCH_DATA', 'CHURNWATCH_SIM_DATA']),
+    model: opt.string('model', 'CHURNWATCH_MODEL'),
+    features: featureList(flags, env),
     loop: flags.loop === true,
     rate: opt.number('rate', 'CHURNWATCH_SIM_RATE') ?? d.rate,
     concurrency: opt.integer('concurrency', 'CHURNWATCH_SIM_CONCURRENCY') ?? d.concurrency,
@@ -190,13 +218,48 @@ function say(quiet: boolean, text: string): void {
   if (!quiet) process.stderr.write(`${text}\n`);
 }
 
+/**
+ * The model the traffic is for: the artifact of --model, else (for --data or --feature) what GET /model
+ * says; undefined for the default run on generated Expresso rows, which needs neither.
+ */
+async function replayModelFor(options: SimulatePredictionsOptions): Promise<ReplayModel | undefined> {
+  if (options.model) return loadReplayModel(options.model);
+  if (!options.data && (options.features ?? []).length === 0) return undefined;
+  return fetchReplayModel(options.url, options.signal ? { signal: options.signal } : {});
+}
+
+/** The rows to replay and the scenario plan for them. */
+export async function replaySetup(
+  options: SimulatePredictionsOptions,
+): Promise<{ source: RowSource; plan: ScenarioPlan; model?: ReplayModel }> {
+  const model = await replayModelFor(options);
+  const plan = model ? planScenarios(model, options.features ?? []) : expressoPlan();
+  if (options.data) {
+    const source = await csvRowSource(options.data, {
+      loop: options.loop,
+      ...(model ? { schema: model.schema } : {}),
+    });
+    return { source, plan, ...(model ? { model } : {}) };
+  }
+  if (model && !isExpressoSchema(model.schema))
+    throw new ChurnwatchError(
+      'CW_SIM_BAD_OPTION',
+      `the model at ${model.source} is not an Expresso model, and generated rows are Expresso customers`,
+      {
+        hint: `replay a held-out CSV of its schema: ${cliCommand('simulate predictions --data holdout.csv')}`,
+      },
+    );
+  return { source: generatedRowSource(options.seed), plan, ...(model ? { model } : {}) };
+}
+
 export async function runSimulatePredictions(
   options: SimulatePredictionsOptions,
 ): Promise<PredictionSimResult> {
   const log = createCliLogger('simulate-predictions');
-  const source = options.data
-    ? await csvRowSource(options.data, { loop: options.loop })
-    : generatedRowSource(options.seed);
+  const { source, plan } = await replaySetup(options);
+  const scenario = getScenario(options.scenario, plan);
+  const thenScenario =
+    options.thenScenario === undefined ? undefined : getScenario(options.thenScenario, plan);
   const handoff = options.handoff ? await createHandoffWriter(options.handoff) : undefined;
   log.debug(
     {
@@ -210,6 +273,9 @@ export async function runSimulatePredictions(
     'sending predictions',
   );
   say(options.quiet, describePredictionsRun(options, source.description));
+  for (const s of [scenario, thenScenario])
+    if (s && s.name !== 'stable')
+      say(options.quiet, `scenario ${s.name}: ${s.summary}; expect: ${s.expect}.`);
   const size = options.loop ? undefined : source.size;
   const total = options.rows === undefined ? size : Math.min(options.rows, size ?? options.rows);
   const status = createProgress('predictions', total, { enabled: !options.quiet, unit: 'rows sent' });
@@ -222,9 +288,9 @@ export async function runSimulatePredictions(
       concurrency: options.concurrency,
       batch: options.batch,
       rows: options.rows,
-      scenario: getScenario(options.scenario),
+      scenario,
       switchAfterMs: options.switchAfterMs,
-      thenScenario: options.thenScenario === undefined ? undefined : getScenario(options.thenScenario),
+      thenScenario,
       speed: options.speed,
       seed: options.seed,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -343,7 +409,16 @@ export function registerSimulateCommand(program: Command): void {
     .option('--url <url>', `API base URL (env CHURNWATCH_URL, default ${SIMULATE_DEFAULTS.url})`)
     .option(
       '--data <file>',
-      'held-out CSV in the Train.csv layout (env CHURNWATCH_DATA; default: generated rows)',
+      "held-out CSV with the model's columns (env CHURNWATCH_DATA; default: generated Expresso rows)",
+    )
+    .option(
+      '--model <dir>',
+      "the artifact the API serves, whose schema reads --data (env CHURNWATCH_MODEL; default: ask the API's GET /model)",
+    )
+    .option(
+      '--feature <name>',
+      'a feature the scenario shifts instead of the one chosen from the model; repeat for several (env CHURNWATCH_SIM_FEATURES, comma-separated)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--loop', 'start the file again when it ends (ids get a ~N suffix)')
     .option('--rate <n>', `rows per second (env CHURNWATCH_SIM_RATE, default ${SIMULATE_DEFAULTS.rate})`)
