@@ -66,6 +66,8 @@ async function main(): Promise<void> {
       [join(benchDir, 'sklearn_hgb_baseline.py'), JSON.stringify(spec)],
       {
         encoding: 'utf8',
+        // Two OpenMP threads for the two cores: more only contend.
+        env: { ...process.env, OMP_NUM_THREADS: '2' },
       },
     );
     if (python.status !== 0) throw new Error(`the sklearn baseline failed: ${python.stderr}`);
