@@ -3,7 +3,7 @@
  * byte (RFC 4180: quoted fields, "" escapes, commas and line breaks inside quotes, CRLF or LF, a UTF-8
  * BOM), so memory holds the columns, never the file as one string. Numbers are parsed from the bytes
  * without allocating; categorical values are looked up by a hash of their bytes, so a repeated value
- * (TENURE, MRG, REGION…) costs no string allocation. Nothing is trimmed: TOP_PACK names ending in tabs
+ * (TENURE, MRG, REGION…) costs no string allocation. By Expresso's rules nothing is trimmed: TOP_PACK names ending in tabs
  * keep their tabs. An empty field is a missing value; blank lines are skipped.
  *
  * Schemas: 'expresso' checks the Train.csv header (with or without CHURN) and types each column from
