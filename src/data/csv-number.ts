@@ -47,3 +47,24 @@ export function numberFromText(text: string): number {
   const value = Number(text);
   return Number.isFinite(value) ? value : Number.NaN;
 }
+
+/** A decimal number: `12`, `-0.5`, `.5`, `1e3`; not `0x10`, `Infinity` or `1,5`. */
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** buf[start, end) is `[+-]digits[.digits]` (or `digits.`): what parseNumber reads without making a string. */
+export function plainDecimal(buf: Buffer, start: number, end: number): boolean {
+  let i = start;
+  if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) i++;
+  let digits = 0;
+  let dot = false;
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x30 && b <= 0x39) digits++;
+    else if (b === 0x2e && !dot) dot = true;
+    else return false;
+  }
+  return digits > 0;
+}
+
+/** Space or tab: trimmed from both ends of a cell. */
+export const isBlank = (b: number) => b === 0x20 || b === 0x09;

@@ -7,13 +7,16 @@ import { open } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { feedFileRange } from './csv-feed.js';
 import type { IdBatch } from './csv-ids.js';
-import { CsvTableBuilder } from './csv-table-builder.js';
+import { CsvTableBuilder, type ReadCsvOptions } from './csv-table-builder.js';
+
+/** The options a part is read with: all but those of the whole file (threads, rows, progress). */
+export type PartReadOptions = Omit<ReadCsvOptions, 'threads' | 'maxRows' | 'onProgress'>;
 
 export interface PartWorkerData {
   path: string;
   from: number;
-  schema: 'expresso' | 'infer';
-  maxErrors: number;
+  /** The reading rules; a DatasetSchema is plain data, so it crosses to the worker by structured clone. */
+  options: PartReadOptions;
   capacity: number;
   /** [rows parsed, bytes read], updated per chunk for the caller's progress reports. */
   progress: Float64Array;
@@ -44,12 +47,7 @@ function sendIds(batch: IdBatch | undefined): void {
 async function parsePart(header: string[]) {
   const handle = await open(data.path, 'r');
   try {
-    const builder = new CsvTableBuilder(
-      data.path,
-      { schema: data.schema, maxErrors: data.maxErrors },
-      data.capacity,
-      true,
-    );
+    const builder = new CsvTableBuilder(data.path, data.options, data.capacity, true);
     builder.setHeader(header);
     await feedFileRange(handle, builder, {
       from: data.from,

@@ -3,12 +3,14 @@
  * byte (RFC 4180: quoted fields, "" escapes, commas and line breaks inside quotes, CRLF or LF, a UTF-8
  * BOM), so memory holds the columns, never the file as one string. Numbers are parsed from the bytes
  * without allocating; categorical values are looked up by a hash of their bytes, so a repeated value
- * (TENURE, MRG, REGION…) costs no string allocation. Nothing is trimmed: TOP_PACK names ending in tabs
+ * (TENURE, MRG, REGION…) costs no string allocation. By Expresso's rules nothing is trimmed: TOP_PACK names ending in tabs
  * keep their tabs. An empty field is a missing value; blank lines are skipped.
  *
  * Schemas: 'expresso' checks the Train.csv header (with or without CHURN) and types each column from
  * customer-schema.ts; 'infer' takes any header and makes a column numeric when every non-empty value is a
- * finite number, categorical otherwise.
+ * finite number, categorical otherwise; a DatasetSchema (dataset-schema.ts) matches columns by name and
+ * reads cells by its rules: trimmed, its missing tokens, its target labels (csv-schema-row.ts). Those
+ * rules are the general path's; a schema that reads like Expresso's takes the fast path.
  *
  * Speed: most rows go through a one-pass fast path (csv-fast-path.ts). With `threads: 2` the file is
  * cut in two at a row boundary and the second part parsed on a worker thread, then appended (same table,
@@ -20,7 +22,7 @@ import { Worker } from 'node:worker_threads';
 import { workerScript } from '../worker-script.js';
 import { feedFileRange, openCsvFile } from './csv-feed.js';
 import { decodeIds, type IdBatch } from './csv-ids.js';
-import type { PartWorkerData } from './csv-part-worker.js';
+import type { PartReadOptions, PartWorkerData } from './csv-part-worker.js';
 import {
   type CsvPart,
   CsvTableBuilder,
@@ -113,8 +115,7 @@ async function readInTwoParts(
   const workerData: PartWorkerData = {
     path,
     from: split,
-    schema: options.schema ?? 'expresso',
-    maxErrors: options.maxErrors ?? 0,
+    options: partOptions(options),
     capacity: Math.ceil((size - split) / BYTES_PER_ROW_HINT),
     progress,
   };
@@ -168,6 +169,12 @@ async function readInTwoParts(
   } finally {
     await worker.terminate();
   }
+}
+
+/** The options without the ones that are not data (a callback cannot cross to a thread). */
+function partOptions(options: ReadCsvOptions): PartReadOptions {
+  const { threads: _t, maxRows: _r, onProgress: _p, ...rest } = options;
+  return rest;
 }
 
 function partWorkerScript(): { script: string | URL; eval: boolean } {

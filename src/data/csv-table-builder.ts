@@ -18,11 +18,14 @@ import { ChurnwatchError } from '../errors.js';
 import { type ColumnarTable, MISSING_CODE } from './columnar-table.js';
 import { ColumnSink, type PartColumns } from './csv-column-sink.js';
 import { PendingCategories, parseFastRows } from './csv-fast-path.js';
-import { ColumnKind, resolveColumns } from './csv-header.js';
+import { ColumnKind, type ReaderSchema, resolveColumns } from './csv-header.js';
 import { decodeIds, type IdBatch, IdPack } from './csv-ids.js';
+import { MissingTokens } from './csv-missing-tokens.js';
 import { numberFromText, parseNumber } from './csv-number.js';
+import { type SchemaCellCounts, SchemaRowReader } from './csv-schema-row.js';
 import { BOM, DIGIT_0, DIGIT_1, preview, startsWithBom } from './csv-syntax.js';
 import { NEED_MORE_BYTES, RowTokenizer } from './csv-tokenizer.js';
+import { trimsWhitespace } from './dataset-schema.js';
 
 export interface CsvRowError {
   file: string;
@@ -35,8 +38,28 @@ export interface CsvRowError {
 }
 
 export interface ReadCsvOptions {
-  /** 'expresso' (default): the Train.csv layout. 'infer': any CSV, types inferred. */
-  schema?: 'expresso' | 'infer';
+  /**
+   * 'expresso' (default): the Train.csv layout. 'infer': any CSV, types inferred. A DatasetSchema:
+   * columns by name (see csv-header.ts), cells read by its rules (csv-schema-row.ts); a schema that
+   * reads like Expresso's (no trimming, only '' missing, labels 1/0, no skipped column) takes the
+   * Expresso fast path.
+   */
+  schema?: ReaderSchema;
+  /**
+   * DatasetSchema only: numeric columns whose non-numeric cells are read as missing (counted in
+   * `nonNumericCells`) instead of being row errors; training passes those inference reported.
+   */
+  nonNumericAsMissing?: readonly string[];
+  /**
+   * DatasetSchema only: a row whose target is missing is a row error ('error', default) or skipped and
+   * counted in `unlabelledRows` ('skip', for training).
+   */
+  unlabelled?: 'error' | 'skip';
+  /**
+   * DatasetSchema read by the schema path only: the target column is skipped, its labels unread
+   * (predict). A schema on the fast path (Expresso's) checks its 0/1 labels as before.
+   */
+  ignoreTarget?: boolean;
   /** 0 (default): the first bad row throws. N: skip up to N bad rows (counted, returned), then throw. */
   maxErrors?: number;
   /** Stop after this many data rows. */
@@ -55,6 +78,10 @@ export interface ReadCsvResult {
   table: ColumnarTable;
   skippedRows: number;
   errors: CsvRowError[];
+  /** DatasetSchema with unlabelled 'skip': rows left out because their target is missing. */
+  unlabelledRows?: number;
+  /** DatasetSchema only: per column, non-numeric cells read as missing (nonNumericAsMissing). */
+  nonNumericCells?: Record<string, number>;
 }
 
 /** What a builder of a later part of the file hands to the builder of the part before it. */
@@ -65,6 +92,26 @@ export interface CsvPart extends PartColumns {
   /** Physical lines of the part. */
   lines: number;
   errors: CsvRowError[];
+  /** The schema path's counts, when it read the part. */
+  counts: SchemaCellCounts | undefined;
+}
+
+/**
+ * Whether a file read by this DatasetSchema can take the Expresso fast path and row checks: cells are
+ * read as they are (no trimming), only the empty cell is missing, the labels are 1 and 0, and no column
+ * is skipped. EXPRESSO_SCHEMA on Train.csv does.
+ */
+function fitsFastPath(schema: ReaderSchema, kinds: readonly ColumnKind[], options: ReadCsvOptions): boolean {
+  if (typeof schema !== 'object') return true;
+  return (
+    !trimsWhitespace(schema) &&
+    new MissingTokens(schema.missingTokens).onlyEmpty &&
+    schema.target.positive === '1' &&
+    schema.target.negative === '0' &&
+    !kinds.includes(ColumnKind.Skip) &&
+    (options.nonNumericAsMissing ?? []).length === 0 &&
+    options.unlabelled !== 'skip'
+  );
 }
 
 /** Columns are preallocated for at least this many rows, whatever the size hint. */
@@ -100,7 +147,10 @@ export class CsvTableBuilder {
   private dataRowsSeen = 0;
   private line = 1;
   private done = false;
-  private readonly schema: 'expresso' | 'infer';
+  private readonly schema: ReaderSchema;
+  /** Set with the header when the schema's rows go through the schema path, not the fast path. */
+  private schemaRows: SchemaRowReader | undefined;
+  private readonly options: ReadCsvOptions;
   private readonly maxErrors: number;
   private readonly maxRows: number;
 
@@ -112,6 +162,7 @@ export class CsvTableBuilder {
     private readonly partMode = false,
   ) {
     this.schema = options.schema ?? 'expresso';
+    this.options = options;
     this.maxErrors = options.maxErrors ?? 0;
     this.maxRows = options.maxRows ?? Number.POSITIVE_INFINITY;
     if (!(Number.isInteger(this.maxErrors) && this.maxErrors >= 0)) {
@@ -153,7 +204,7 @@ export class CsvTableBuilder {
     const tokenizer = this.tokenizer;
     while (pos < end && !this.done) {
       const sink = this.sink;
-      if (sink !== undefined) {
+      if (sink !== undefined && this.schemaRows === undefined) {
         const before = sink.rowCount;
         pos = parseFastRows(sink, this.idPack, this.pending, buf, pos, end, this.maxRows);
         // Every row the fast path takes is one physical line and one data row.
@@ -170,11 +221,14 @@ export class CsvTableBuilder {
       this.line += tokenizer.newlines;
       if (tokenizer.blank) continue;
       if (this.header === undefined) {
-        this.setHeader(tokenizer.texts(buf));
+        const names = tokenizer.texts(buf);
+        const trim = typeof this.schema === 'object' && trimsWhitespace(this.schema);
+        this.setHeader(trim ? names.map((n) => n.trim()) : names);
         continue;
       }
       this.dataRowsSeen++;
       if (tokenizer.malformed !== undefined) this.reject(rowLine, undefined, tokenizer.malformed);
+      else if (this.schemaRows !== undefined) this.acceptSchemaRow(buf, rowLine, this.schemaRows);
       else this.acceptRow(buf, rowLine);
       if (this.rowsRead >= this.maxRows) this.done = true;
     }
@@ -183,7 +237,10 @@ export class CsvTableBuilder {
 
   /** The columns of this file (read from its first line, or given to the builder of a later part). */
   setHeader(names: string[]): void {
-    const kinds = resolveColumns(this.file, names, this.schema);
+    let kinds = resolveColumns(this.file, names, this.schema);
+    const schemaPath = typeof this.schema === 'object' && !fitsFastPath(this.schema, kinds, this.options);
+    if (schemaPath && this.options.ignoreTarget)
+      kinds = kinds.map((k) => (k === ColumnKind.Target ? ColumnKind.Skip : k));
     if (kinds.includes(ColumnKind.Id)) {
       // Ids are packed as bytes per chunk, then made into strings all at once (or sent, from a worker).
       this.idPack = new IdPack();
@@ -192,6 +249,8 @@ export class CsvTableBuilder {
     this.sink = new ColumnSink(kinds, Math.max(MIN_CAPACITY, Math.min(this.capacityHint, this.maxRows)));
     this.pending = new PendingCategories(kinds.length);
     this.header = names;
+    if (schemaPath)
+      this.schemaRows = new SchemaRowReader(this.schema, names, this.options.nonNumericAsMissing ?? []);
   }
 
   private reject(line: number, column: string | undefined, message: string): void {
@@ -202,6 +261,25 @@ export class CsvTableBuilder {
       // A later part stops at the limit: only the merge knows whether this error is the one too many.
       if (this.partMode) this.done = true;
       else throw tooManyBadRows(error, this.maxErrors);
+    }
+  }
+
+  /** The schema path's row checks (csv-schema-row.ts), for the row the tokenizer just scanned. */
+  private acceptSchemaRow(buf: Buffer, line: number, rows: SchemaRowReader): void {
+    const fields = this.tokenizer.fields;
+    const expected = this.header!.length;
+    if (fields !== expected) {
+      const what = fields < expected ? 'truncated row' : 'too many fields';
+      this.reject(line, undefined, `${what}: expected ${expected} fields, found ${fields}`);
+      return;
+    }
+    const fault = rows.accept(buf, this.tokenizer, this.sink!, this.idPack);
+    if (fault === undefined) this.sink!.rowCount++;
+    else if (fault !== 'unlabelled') this.reject(line, fault.column, fault.message);
+    else if (this.options.unlabelled === 'skip') rows.counts.unlabelled++;
+    else {
+      const target = (this.schema as { target: { column: string } }).target.column;
+      this.reject(line, target, 'the target is missing (a row without a label)');
     }
   }
 
@@ -246,7 +324,7 @@ export class CsvTableBuilder {
         numByField[f]![row] = v;
       } else if (kind === ColumnKind.Target) {
         if (e - s !== 1 || (buf[s] !== DIGIT_0 && buf[s] !== DIGIT_1)) {
-          this.reject(line, header[f], `CHURN must be 0 or 1, found ${preview(buf, s, e)}`);
+          this.reject(line, header[f], `${header[f]} must be 0 or 1, found ${preview(buf, s, e)}`);
           return;
         }
         sink.targetData[row] = buf[s]! - DIGIT_0;
@@ -294,6 +372,7 @@ export class CsvTableBuilder {
       dataRowsSeen: this.dataRowsSeen,
       lines: this.line,
       errors: this.errors,
+      counts: this.schemaRows?.counts,
       ...sink.exportColumns(),
     };
   }
@@ -326,6 +405,13 @@ export class CsvTableBuilder {
     }
     this.dataRowsSeen += part.dataRowsSeen;
     this.line += part.lines - 1;
+    const counts = this.schemaRows?.counts;
+    if (counts !== undefined && part.counts !== undefined) {
+      counts.unlabelled += part.counts.unlabelled;
+      part.counts.nonNumeric.forEach((n, f) => {
+        counts.nonNumeric[f]! += n;
+      });
+    }
   }
 
   finish(): ReadCsvResult {
@@ -342,6 +428,21 @@ export class CsvTableBuilder {
       ...(this.ids ? { ids: this.ids } : {}),
       ...(target ? { target } : {}),
     };
-    return { table, skippedRows: this.errors.length, errors: this.errors };
+    const counts = this.schemaRows?.counts;
+    return {
+      table,
+      skippedRows: this.errors.length,
+      errors: this.errors,
+      ...(counts !== undefined
+        ? {
+            unlabelledRows: counts.unlabelled,
+            nonNumericCells: Object.fromEntries(
+              this.header.flatMap((name, f) =>
+                counts.nonNumeric[f]! > 0 ? [[name, counts.nonNumeric[f]!]] : [],
+              ),
+            ),
+          }
+        : {}),
+    };
   }
 }

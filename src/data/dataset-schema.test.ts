@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isChurnwatchError } from '../errors.js';
 import { CSV_HEADER, FEATURES, ID_COLUMN, TARGET_COLUMN } from './customer-schema.js';
-import { EXPRESSO_SCHEMA, parseDatasetSchema, serializeDatasetSchema } from './dataset-schema.js';
+import {
+  EXPRESSO_SCHEMA,
+  parseDatasetSchema,
+  serializeDatasetSchema,
+  trimsWhitespace,
+} from './dataset-schema.js';
 
 const valid = {
   version: 1,
@@ -53,6 +58,19 @@ describe('dataset schema', () => {
       'NaN',
       '?',
     ]);
+  });
+
+  it('reads trimWhitespace (absent: trimmed; Expresso keeps whitespace) and refuses a non-boolean', () => {
+    assert.equal(trimsWhitespace(parseDatasetSchema(JSON.stringify(valid), 's.json')), true);
+    const kept = parseDatasetSchema(JSON.stringify({ ...valid, trimWhitespace: false }), 's.json');
+    assert.equal(kept.trimWhitespace, false);
+    assert.equal(trimsWhitespace(kept), false);
+    assert.equal(trimsWhitespace(EXPRESSO_SCHEMA), false);
+    refuses(
+      { ...valid, trimWhitespace: 'no' },
+      'CW_DATA_SCHEMA_INVALID',
+      /trimWhitespace must be true or false, got "no"/,
+    );
   });
 
   it('refuses bad files with the JSON path at fault', () => {

@@ -61,8 +61,17 @@ export interface DatasetSchema {
   /** In file order. */
   readonly features: readonly FeatureSchema[];
   readonly missingTokens: readonly string[];
+  /**
+   * Whether cells (and header names) lose their surrounding spaces and tabs before they are compared
+   * with the missing tokens, the target labels or parsed. Absent: true. Expresso's is false: TOP_PACK
+   * values end in tabs that are part of the category.
+   */
+  readonly trimWhitespace?: boolean;
   readonly dropped: readonly DroppedColumn[];
 }
+
+/** The schema's trimWhitespace, default applied. */
+export const trimsWhitespace = (schema: DatasetSchema): boolean => schema.trimWhitespace !== false;
 
 /**
  * Expresso's Train.csv as a schema, built from customer-schema.ts so the two cannot disagree. Its reader
@@ -74,6 +83,7 @@ export const EXPRESSO_SCHEMA: DatasetSchema = Object.freeze({
   target: { column: TARGET_COLUMN, positive: '1', negative: '0' },
   features: FEATURES.map((f): FeatureSchema => ({ name: f.name, kind: f.kind })),
   missingTokens: [''],
+  trimWhitespace: false,
   dropped: [],
 });
 
@@ -178,7 +188,15 @@ export function validateDatasetSchema(value: unknown, file: string): DatasetSche
       `${file}: schema version ${JSON.stringify(value.version)}; this churnwatch reads version ${DATASET_SCHEMA_VERSION}`,
       { hint: `write the file again with ${cliCommand('train --print-schema --json')}` },
     );
-  noOtherKeys(file, '', value, ['version', 'id', 'target', 'features', 'missingTokens', 'dropped']);
+  noOtherKeys(file, '', value, [
+    'version',
+    'id',
+    'target',
+    'features',
+    'missingTokens',
+    'trimWhitespace',
+    'dropped',
+  ]);
   const id = value.id === undefined ? undefined : text(file, 'id', value.id);
   if (!isObject(value.target))
     invalid(file, 'target', 'an object {column, positive, negative}', value.target);
@@ -201,6 +219,8 @@ export function validateDatasetSchema(value: unknown, file: string): DatasetSche
     value.missingTokens === undefined
       ? [...DEFAULT_MISSING_TOKENS]
       : texts(file, 'missingTokens', value.missingTokens, true);
+  if (value.trimWhitespace !== undefined && typeof value.trimWhitespace !== 'boolean')
+    invalid(file, 'trimWhitespace', 'true or false', value.trimWhitespace);
   const droppedRaw = value.dropped ?? [];
   if (!Array.isArray(droppedRaw)) invalid(file, 'dropped', 'an array', droppedRaw);
   const dropped = droppedRaw.map((d, i): DroppedColumn => {
@@ -232,6 +252,7 @@ export function validateDatasetSchema(value: unknown, file: string): DatasetSche
     target,
     features,
     missingTokens,
+    ...(value.trimWhitespace !== undefined ? { trimWhitespace: value.trimWhitespace } : {}),
     dropped,
   };
 }

@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { ChurnwatchError } from '../errors.js';
 import { ID_NAME, idLikeReason, percent, TARGET_NAME } from './column-roles.js';
 import { feedFileRange, openCsvFile } from './csv-feed.js';
-import { parseNumber } from './csv-number.js';
+import { MissingTokens } from './csv-missing-tokens.js';
+import { DECIMAL, isBlank, parseNumber, plainDecimal } from './csv-number.js';
 import { BOM, startsWithBom } from './csv-syntax.js';
 import { tooManyBadRows } from './csv-table-builder.js';
 import { NEED_MORE_BYTES, RowTokenizer } from './csv-tokenizer.js';
@@ -38,8 +39,6 @@ const LABEL_PAIRS: readonly (readonly [string, string])[] = [
   ['true', 'false'],
   ['yes', 'no'],
 ];
-/** A decimal number: `12`, `-0.5`, `.5`, `1e3`; not `0x10`, `Infinity` or `1,5`. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** A value's count, where it first appeared, and its text there. */
 interface Seen {
@@ -149,24 +148,6 @@ export class ColumnStats {
     return 0;
   }
 }
-
-/** buf[start, end) is `[+-]digits[.digits]` (or `digits.`): what parseNumber reads without making a string. */
-function plainDecimal(buf: Buffer, start: number, end: number): boolean {
-  let i = start;
-  if (i < end && (buf[i] === 0x2d || buf[i] === 0x2b)) i++;
-  let digits = 0;
-  let dot = false;
-  for (; i < end; i++) {
-    const b = buf[i]!;
-    if (b >= 0x30 && b <= 0x39) digits++;
-    else if (b === 0x2e && !dot) dot = true;
-    else return false;
-  }
-  return digits > 0;
-}
-
-/** Space or tab: trimmed from both ends of a cell. */
-const isBlank = (b: number) => b === 0x20 || b === 0x09;
 
 /** A 52-bit hash of a string (two FNV-1a 32-bit hashes): collisions among 2M values ≈ 0.0002. */
 function hash52(s: string): number {
@@ -385,11 +366,7 @@ export class SchemaInferrer {
   private readonly tokenizer = new RowTokenizer();
   private header: string[] | undefined;
   private stats: ColumnStats[] = [];
-  private missingTokens: Set<string>;
-  private longestToken: number;
-  private emptyIsMissing: boolean;
-  /** Missing-value tokens that are numbers (`-999`), compared by value. */
-  private numericTokens: Set<number>;
+  private readonly missing: MissingTokens;
   rows = 0;
   private line = 1;
 
@@ -399,11 +376,7 @@ export class SchemaInferrer {
     /** Stop after the header line (readCsvHeader). */
     private readonly headerOnly = false,
   ) {
-    const tokens = overrides.missingTokens ?? DEFAULT_MISSING_TOKENS;
-    this.missingTokens = new Set(tokens.map((t) => t.trim().toLowerCase()));
-    this.longestToken = Math.max(0, ...[...this.missingTokens].map((t) => t.length));
-    this.emptyIsMissing = this.missingTokens.has('');
-    this.numericTokens = new Set([...this.missingTokens].filter((t) => DECIMAL.test(t)).map(Number));
+    this.missing = new MissingTokens(overrides.missingTokens ?? DEFAULT_MISSING_TOKENS);
   }
 
   get finished(): boolean {
@@ -466,20 +439,20 @@ export class SchemaInferrer {
       while (s < e && isBlank(buf[s]!)) s++;
       while (e > s && isBlank(buf[e - 1]!)) e--;
       if (!t.fieldEscaped[f]) {
-        if (s === e && this.emptyIsMissing) {
+        if (s === e && this.missing.emptyIsMissing) {
           stats.missing++;
           continue;
         }
         // Plain decimals are parsed from the bytes; anything else (exponents, tokens, text) as text below.
         const value = plainDecimal(buf, s, e) ? parseNumber(buf, s, e) : Number.NaN;
-        if (!Number.isNaN(value) && !this.numericTokens.has(value)) {
+        if (!Number.isNaN(value) && !this.missing.hasNumber(value)) {
           stats.addNumber(value, buf, s, e, row, line);
           continue;
         }
       }
       const text = t.text(buf, f).trim();
       const number = DECIMAL.test(text) ? Number(text) : Number.NaN;
-      if (text.length <= this.longestToken && this.missingTokens.has(text.toLowerCase())) stats.missing++;
+      if (this.missing.hasText(text)) stats.missing++;
       else if (Number.isFinite(number)) stats.addNumber(number, buf, s, e, row, line);
       else stats.addText(text, row, line);
     }

@@ -1,6 +1,6 @@
 /**
  * Pushes what a training run produced to the Pushgateway, under job=TRAINING_PUSH_JOB and the
- * grouping key model_version: the class distribution, per-feature per-bin row counts (the same
+ * grouping key model_version: the class distribution (class = the target's own labels), per-feature per-bin row counts (the same
  * {feature, bin} labels as the server's churnwatch_feature_values_total, taken from the reference
  * profile), the score bins, validation metrics, rows, duration and completion time. Every name comes
  * from catalogue.ts (source 'training'); a fresh Registry is used, never the global one.
@@ -17,6 +17,8 @@ export interface TrainingPushInput {
   readonly rows: { readonly train: number; readonly validation: number };
   readonly durationSeconds: number;
   readonly completedAt: Date;
+  /** The target's labels, the values of the class label (default "1" and "0", Expresso's). */
+  readonly classes?: { readonly positive: string; readonly negative: string };
 }
 
 /** Builds the registry that is pushed (exported so the exposition can be inspected without a gateway). */
@@ -28,8 +30,9 @@ export function trainingMetricsRegistry(input: TrainingPushInput): Registry {
   const { profile, validation } = input;
 
   const classRows = gauge(METRICS.trainingClassRows);
-  classRows.set({ model_version, class: '0' }, profile.classBalance.negatives);
-  classRows.set({ model_version, class: '1' }, profile.classBalance.positives);
+  const classes = input.classes ?? { positive: '1', negative: '0' };
+  classRows.set({ model_version, class: classes.negative }, profile.classBalance.negatives);
+  classRows.set({ model_version, class: classes.positive }, profile.classBalance.positives);
 
   const featureValues = gauge(METRICS.trainingFeatureValues);
   for (const [feature, fp] of Object.entries(profile.features)) {

@@ -6,7 +6,7 @@
 
 import { cliCommand } from '../cli-command.js';
 import type { ColumnarTable } from '../data/columnar-table.js';
-import { FEATURES } from '../data/customer-schema.js';
+import { EXPRESSO_SCHEMA } from '../data/dataset-schema.js';
 import { createRng } from '../data/rng.js';
 import { ChurnwatchError } from '../errors.js';
 import { calibrationCurve, classificationMetrics } from '../stats/classification.js';
@@ -27,8 +27,10 @@ export interface TrainOptions {
   readonly params: GbdtParams;
   /** Share of the training part held out for early stopping, calibration, threshold and metrics. */
   readonly validationShare: number;
-  /** Features to use; the 17 Expresso features by default. */
+  /** Features to use (the schema's); Expresso's 17 by default. */
   readonly features?: readonly FeatureRef[];
+  /** The label column's name, for error messages (default CHURN). */
+  readonly targetColumn?: string;
   readonly onRound?: (round: number, validationLogLoss: number | undefined) => void;
 }
 
@@ -63,12 +65,16 @@ export async function trainChurnModel(
   options: TrainOptions,
 ): Promise<TrainedChurnModel> {
   const params = validateGbdtParams(options.params);
-  const features = options.features ?? FEATURES;
+  const features = options.features ?? EXPRESSO_SCHEMA.features;
   const target = table.target;
   if (!target) {
-    throw new ChurnwatchError('CW_TRAIN_NO_LABELS', 'the training data has no CHURN column', {
-      hint: `train on a labelled file such as Train.csv or what ${cliCommand('data generate --rows 100000')} writes`,
-    });
+    throw new ChurnwatchError(
+      'CW_TRAIN_NO_LABELS',
+      `the training data has no column ${options.targetColumn ?? EXPRESSO_SCHEMA.target.column} (the target)`,
+      {
+        hint: `train on a labelled file such as Train.csv or what ${cliCommand('data generate --rows 100000')} writes, or name the label column with --target`,
+      },
+    );
   }
   const n = table.rowCount;
   let positives = 0;
@@ -90,7 +96,7 @@ export async function trainChurnModel(
         'CW_TRAIN_MISSING_COLUMN',
         `the training data has no ${f.kind} column ${f.name}`,
         {
-          hint: 'the file must have the Expresso Train.csv header',
+          hint: "the file must have every feature column of the model's schema",
         },
       );
     }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from './shared-files.js';
@@ -20,4 +21,12 @@ export async function runCli(args: readonly string[]): Promise<CliResult> {
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/** `churnwatch predict --model <model> --input <input> --output <dir>/scored.csv`; the lines written (exit 0 asserted). */
+export async function predictThroughCli(model: string, input: string, dir: string): Promise<string[]> {
+  const scored = join(dir, 'scored.csv');
+  const result = await runCli(['predict', '--model', model, '--input', input, '--output', scored]);
+  if (result.code !== 0) throw new Error(`churnwatch predict exited ${result.code}: ${result.stderr}`);
+  return (await readFile(scored, 'utf8')).trimEnd().split('\n');
 }

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { runPredict } from '../../src/cli/commands/predict.js';
 import { resolveTrainOptions, runTrain, type TrainOptions } from '../../src/cli/commands/train.js';
 import { readCsvTable } from '../../src/data/csv-reader.js';
+import { EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../src/data/dataset-schema.js';
 import { writeSyntheticCsv } from '../../src/data/synthetic.js';
 import { TRAINING_PUSH_JOB } from '../../src/metrics/catalogue.js';
 import { loadModelArtifact } from '../../src/model/model-io.js';
@@ -52,7 +53,13 @@ describe('churnwatch train', () => {
       'metadata.json',
       'model.json',
       'profile.json',
+      'schema.json',
     ]);
+    // An Expresso file without schema flags is trained with EXPRESSO_SCHEMA exactly.
+    assert.equal(
+      await readFile(join(result.dir, 'schema.json'), 'utf8'),
+      serializeDatasetSchema(EXPRESSO_SCHEMA),
+    );
     assert.ok((await lstat(join(dir, 'models', 'latest'))).isSymbolicLink());
     assert.equal(await readlink(join(dir, 'models', 'latest')), result.version);
     assert.deepEqual(result.push, { url: gateway.url, ok: true });
@@ -92,6 +99,8 @@ describe('churnwatch train', () => {
     const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
     const classes = series('churnwatch_training_class_rows');
     assert.equal(classes.length, 2);
+    // Expresso's labels are 1 and 0, as the class label always was.
+    assert.deepEqual(classes.map((l) => /class="([^"]*)"/.exec(l)?.[1]).sort(), ['0', '1']);
     assert.equal(
       classes.reduce((s, l) => s + value(l), 0),
       meta.rows.train,

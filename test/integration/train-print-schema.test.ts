@@ -1,7 +1,7 @@
 /**
  * `churnwatch train --print-schema` as a user runs it: a child process on real and generated CSVs,
  * the human table, `--json` written to a file and read back with `--schema`, flags over the file,
- * coded errors, and training refused (for now) on a schema other than Expresso's.
+ * coded errors.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -107,12 +107,10 @@ describe('churnwatch train --print-schema', () => {
         /CW_DATA_SCHEMA_DUPLICATE_COLUMN.*column plan is named twice: --id plan and --ignore plan/,
       );
 
-      const other = await train(['--data', data, '--quiet']);
+      // Not Expresso's layout and no target named like one: training asks for --target.
+      const other = await train(['--data', data, '--quiet', '--models', join(dir, 'models')]);
       assert.equal(other.code, 1);
-      assert.match(
-        other.stderr,
-        /CW_TRAIN_SCHEMA_UNSUPPORTED.*customers\.csv is not in the Expresso Train\.csv layout/,
-      );
+      assert.match(other.stderr, /CW_DATA_SCHEMA_NO_TARGET.*customers\.csv: no target column/);
       // Expresso's layout without CHURN is still Expresso's: it fails on its labels, as before.
       const unlabelled = join(dir, 'unlabelled.csv');
       const header = CSV_HEADER.slice(0, -1);
@@ -120,16 +118,24 @@ describe('churnwatch train --print-schema', () => {
         unlabelled,
         `${header.join(',')}\nabc,DAKAR,K > 24 month,1,2,3,4,5,6,7,8,9,10,11,NO,12,x,13\n`,
       );
-      const noLabels = await train(['--data', unlabelled, '--quiet']);
+      const noLabels = await train(['--data', unlabelled, '--quiet', '--models', join(dir, 'models')]);
       assert.equal(noLabels.code, 1);
       assert.match(noLabels.stderr, /CW_TRAIN_NO_LABELS/);
 
-      const refused = await train(['--data', data, '--target', 'Churned', '--quiet']);
-      assert.equal(refused.code, 1);
-      assert.match(
-        refused.stderr,
-        /CW_TRAIN_SCHEMA_UNSUPPORTED.*--target changes the schema: training on a schema other than Expresso's is the next step/,
-      );
+      // With --target it trains (test/integration/train-schema.test.ts covers training on any CSV).
+      const trained = await train([
+        '--data',
+        data,
+        '--target',
+        'Churned',
+        '--quiet',
+        '--trees',
+        '5',
+        '--models',
+        join(dir, 'models'),
+      ]);
+      assert.equal(trained.code, 0, trained.stderr);
+      assert.match(trained.stdout, /model \S+ written to/);
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
- * `churnwatch predict`: scores every row of a CSV with a saved model and streams
- * `user_id,churn_probability,churn` to a file (or stdout with `--output -`). Labels in the input are
- * allowed and ignored.
+ * `churnwatch predict`: scores every row of a CSV with a saved model, reading it by the model's schema,
+ * and streams `<id column>,churn_probability,churn` to a file (or stdout with `--output -`): the id
+ * column keeps its own name (`user_id` for Expresso, `customerID` for Telco; `row`, the 1-based row
+ * number, when the schema has none). Labels in the input are allowed and ignored.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -33,6 +34,11 @@ export interface PredictResult {
 
 const CHUNK_ROWS = 10_000;
 
+/** A value as a CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
 async function writeAll(out: Writable, text: string): Promise<void> {
   if (!out.write(text)) await once(out, 'drain');
 }
@@ -43,7 +49,7 @@ export async function runPredict(
 ): Promise<PredictResult> {
   const t0 = performance.now();
   const { model } = await loadModelArtifact(options.model);
-  const { table } = await readCsvTable(options.input, { schema: 'expresso' });
+  const { table } = await readCsvTable(options.input, { schema: model.schema, ignoreTarget: true });
   // Large inputs are scored on two threads; the probabilities are bit-identical to model.scoreTable.
   const scores = await scoreTableParallel(model, table, { threads: Math.min(2, availableParallelism()) });
   const threshold = model.info.threshold;
@@ -62,7 +68,7 @@ export async function runPredict(
   failed.catch(() => undefined); // an error after the last write has nobody left to tell
   let churners = 0;
   const work = (async () => {
-    await writeAll(out, 'user_id,churn_probability,churn\n');
+    await writeAll(out, `${csvField(model.schema.id ?? 'row')},churn_probability,churn\n`);
     for (let start = 0; start < table.rowCount; start += CHUNK_ROWS) {
       let block = '';
       const end = Math.min(table.rowCount, start + CHUNK_ROWS);
@@ -70,7 +76,7 @@ export async function runPredict(
         const p = scores[i]!;
         const churn = p >= threshold ? 1 : 0;
         churners += churn;
-        const id = table.ids?.[i] ?? String(i + 1);
+        const id = table.ids ? csvField(table.ids[i]!) : String(i + 1);
         block += `${id},${p.toPrecision(6)},${churn}\n`;
       }
       await writeAll(out, block);
@@ -94,9 +100,12 @@ export async function runPredict(
 export function registerPredictCommand(program: Command): void {
   const predict = program
     .command('predict')
-    .description('Score a CSV with a saved model: writes user_id,churn_probability,churn for every row.')
+    .description('Score a CSV with a saved model: writes <id column>,churn_probability,churn for every row.')
     .option('--model <dir>', 'model directory or models/latest (env CHURNWATCH_MODEL, default models/latest)')
-    .option('--data <file>', 'Expresso CSV to score, the CHURN column is optional (env CHURNWATCH_DATA)')
+    .option(
+      '--data <file>',
+      "CSV to score, with the model's feature columns; the label column is optional (env CHURNWATCH_DATA)",
+    )
     .option(
       '--output <file>',
       "where to write the predictions, '-' for stdout (env CHURNWATCH_OUTPUT, default -)",

@@ -1,6 +1,8 @@
 /**
- * `churnwatch train`: reads a labelled Expresso CSV, trains the GBDT, writes models/<version>/ (and
- * models/latest), then pushes the training metrics to the Pushgateway when one is given.
+ * `churnwatch train`: reads a labelled CSV by its schema (Expresso's for an Expresso file given without
+ * schema flags; else inferred, with a schema file and the flags over it: docs/schema.md), trains the
+ * GBDT on the schema's features, writes models/<version>/ (and models/latest) with the schema, then
+ * pushes the training metrics to the Pushgateway when one is given.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,14 +12,14 @@ import type { Logger } from 'pino';
 import { cliCommand } from '../../cli-command.js';
 import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
-import { CSV_HEADER } from '../../data/customer-schema.js';
-import { EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../data/dataset-schema.js';
+import { type DatasetSchema, EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../data/dataset-schema.js';
 import {
   type InferredSchema,
   readCsvHeader,
   resolveDatasetSchema,
   type SchemaFlags,
 } from '../../data/infer-schema.js';
+import { withKeptCategories } from '../../data/kept-categories.js';
 import { createRng } from '../../data/rng.js';
 import { formatInferredSchema } from '../../data/schema-summary.js';
 import { ChurnwatchError } from '../../errors.js';
@@ -81,48 +83,56 @@ export function runPrintSchema(
   });
 }
 
+/** The columns of Expresso's Train.csv, with and without its label column. */
+function isExpressoHeader(header: readonly string[]): boolean {
+  // The id first, the features, the label last (an unlabelled file fails on its labels, as before).
+  const unlabelled = [EXPRESSO_SCHEMA.id ?? '', ...EXPRESSO_SCHEMA.features.map((f) => f.name)];
+  const same = (layout: readonly string[]) =>
+    layout.length === header.length && layout.every((name, i) => header[i] === name);
+  return same([...unlabelled, EXPRESSO_SCHEMA.target.column]) || same(unlabelled);
+}
+
 /**
- * Training takes Expresso's layout, with no schema flag, until the model reads its schema from the
- * artifact (the next step of issue 17); anything else is refused before the file is read.
+ * The schema to train with: EXPRESSO_SCHEMA exactly for an Expresso file with no schema flag (no
+ * inference pass over its 2M rows: same artifact and speed as before), else the resolved one.
  */
-async function checkExpressoLayout(options: TrainOptions): Promise<void> {
-  const flags = Object.entries(options.schemaFlags ?? {})
-    .filter(([, v]) => v !== undefined)
-    .map(([k]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-  if (options.schemaFile !== undefined) flags.push('--schema');
-  const header = await readCsvHeader(options.data);
-  // With or without CHURN, as the Expresso reader takes it (an unlabelled file fails on its labels, as before).
-  const layouts = [CSV_HEADER, CSV_HEADER.slice(0, -1)];
-  const expresso = layouts.some(
-    (l) => l.length === header.length && l.every((name, i) => header[i] === name),
-  );
-  if (expresso && flags.length === 0) return;
-  const why =
-    flags.length > 0
-      ? `${flags.join(', ')} ${flags.length === 1 ? 'changes' : 'change'} the schema`
-      : `${options.data} is not in the Expresso Train.csv layout`;
-  throw new ChurnwatchError(
-    'CW_TRAIN_SCHEMA_UNSUPPORTED',
-    `${why}: training on a schema other than Expresso's is the next step of issue 17, not yet done`,
-    {
-      hint: `${cliCommand(`train --data ${options.data} --print-schema`)} shows the schema inferred; train on the Expresso Train.csv layout meanwhile`,
-    },
-  );
+async function trainingSchema(
+  options: TrainOptions,
+): Promise<{ schema: DatasetSchema; inferred?: InferredSchema }> {
+  const flagged =
+    options.schemaFile !== undefined || Object.values(options.schemaFlags ?? {}).some((v) => v !== undefined);
+  if (!flagged && isExpressoHeader(await readCsvHeader(options.data))) return { schema: EXPRESSO_SCHEMA };
+  const inferred = await runPrintSchema(options);
+  return { schema: inferred.schema, inferred };
 }
 
 export async function runTrain(options: TrainOptions): Promise<TrainResult> {
-  await checkExpressoLayout(options);
   const logger = options.logger ?? createCliLogger('churnwatch-train');
   const clock = options.clock ?? (() => new Date());
   const started = clock();
   const t0 = performance.now();
-  const [{ table }, sha256] = await Promise.all([
+  const { schema, inferred } = await trainingSchema(options);
+  for (const warning of inferred?.warnings ?? []) logger.warn({ file: options.data }, warning);
+  const [read, sha256] = await Promise.all([
     readCsvTable(options.data, {
-      schema: 'expresso',
+      schema,
       ...(options.rows !== undefined ? { maxRows: options.rows } : {}),
+      // What inference reported it reads as missing (non-numeric cells, rows without a label) is
+      // read so here too, and counted again.
+      ...(inferred
+        ? {
+            nonNumericAsMissing: inferred.columns.filter((c) => c.nonNumeric > 0).map((c) => c.name),
+            unlabelled: 'skip' as const,
+          }
+        : {}),
     }),
     fileSha256(options.data),
   ]);
+  const { table } = read;
+  for (const [column, cells] of Object.entries(read.nonNumericCells ?? {}))
+    logger.info({ column, cells }, 'non-numeric cells of a numeric column read as missing');
+  if ((read.unlabelledRows ?? 0) > 0)
+    logger.info({ column: schema.target.column, rows: read.unlabelledRows }, 'rows without a label left out');
   logger.info({ file: options.data, rows: table.rowCount, params: options.params }, 'training');
 
   const progress = createProgress('training', options.params.trees, {
@@ -131,6 +141,8 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
   });
   const trained = await withProgress(progress, () =>
     trainChurnModel(table, {
+      features: schema.features,
+      targetColumn: schema.target.column,
       params: options.params,
       validationShare: options.validationShare,
       onRound: (round) => progress.update(round + 1),
@@ -156,7 +168,18 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
     options.modelsDir,
     { ...trained, profile },
     {
-      schema: EXPRESSO_SCHEMA,
+      // An inferred schema names the categories the encoders keep; Expresso's stays as it is.
+      schema: inferred
+        ? withKeptCategories(
+            schema,
+            table,
+            new Map(
+              trained.parts.encoders.flatMap((e) =>
+                e.kind === 'categorical' ? [[e.name, e.categories]] : [],
+              ),
+            ),
+          )
+        : schema,
       trainedAt: started,
       data: { file: options.data, sha256, rows: table.rowCount },
       params: options.params,
@@ -184,6 +207,7 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
         rows: trained.rows,
         durationSeconds,
         completedAt: clock(),
+        classes: { positive: schema.target.positive, negative: schema.target.negative },
       });
       push = { url: options.pushgatewayUrl, ok: true };
     } catch (error) {
@@ -291,7 +315,7 @@ export function registerTrainCommand(program: Command): void {
   const train = program
     .command('train')
     .description('Train the churn model on a labelled CSV and write models/<version>/ (+ models/latest).')
-    .option('--data <file>', 'labelled Expresso CSV (env CHURNWATCH_DATA)')
+    .option('--data <file>', 'labelled CSV: Expresso, or any with --target (env CHURNWATCH_DATA)')
     .option('--rows <n>', 'use only the first N rows (env CHURNWATCH_ROWS)')
     .option('--models <dir>', 'where artifacts go (env CHURNWATCH_MODELS_DIR, default models)')
     .option(
