@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCsvText } from '../data/csv-reader.js';
 import { DATASET_SCHEMA_VERSION, type DatasetSchema } from '../data/dataset-schema.js';
-import { conformToSchema } from './replay-table.js';
+import { parseReplayText } from './replay-table.js';
 import { tableRow } from './row-source.js';
 
 const schema: DatasetSchema = {
@@ -18,8 +17,7 @@ const schema: DatasetSchema = {
   dropped: [],
 };
 
-const read = (text: string) =>
-  conformToSchema(parseCsvText(text, 'holdout.csv', { schema: 'infer' }).table, schema, 'holdout.csv');
+const read = (text: string) => parseReplayText(text, 'holdout.csv', schema);
 
 test('a held-out CSV is read by the schema: kinds, missing tokens, ids and the target through its positive label', () => {
   const table = read(
@@ -48,18 +46,20 @@ test('without the target column rows have no label; bad files name file, row and
     () => read('customerID,SeniorCitizen,Total Charges\nA,0,10\n'),
     (e: Error & { code?: string }) =>
       e.code === 'CW_DATA_CSV_HEADER' &&
-      /holdout\.csv: the model's feature column "Contract" is not in the header/.test(e.message),
+      /holdout\.csv: no column "Contract", a feature of the schema/.test(e.message),
   );
   assert.throws(
     () => read('customerID,SeniorCitizen,Contract,Total Charges,Churn\nA,0,One year,ten,No\n'),
     (e: Error & { code?: string }) =>
       e.code === 'CW_DATA_CSV_ROW' &&
-      /holdout\.csv: row 1, column Total Charges: "ten" is not a number/.test(e.message),
+      /holdout\.csv row 1 \(line 2\), column Total Charges: non-numeric value "ten"/.test(e.message),
   );
   assert.throws(
     () => read('customerID,SeniorCitizen,Contract,Total Charges,Churn\nA,0,One year,1,Maybe\n'),
     (e: Error & { code?: string }) =>
       e.code === 'CW_DATA_CSV_ROW' &&
-      /row 1, column Churn: "Maybe"; the target takes "Yes" \(churned\) or "No"/.test(e.message),
+      /row 1 \(line 2\), column Churn: the target is "Maybe", neither "Yes" \(positive\) nor "No"/.test(
+        e.message,
+      ),
   );
 });
