@@ -319,6 +319,38 @@ export const METRICS = {
     labelNames: ['model_version'],
     source: 'training',
   },
+
+  // --- Drift calibration from the model artifact (server): the rules need no monitor role for these ---
+  driftCalibratedThreshold: {
+    name: 'churnwatch_drift_calibrated_threshold',
+    type: 'gauge',
+    help: 'Calibrated drift threshold from the model artifact, per feature (and score) and statistic, for windows of churnwatch_drift_calibration_window_rows rows; every API replica exports it.',
+    labelNames: ['model_version', 'feature', 'method'],
+    source: 'server',
+  },
+  driftCalibrationWindowRows: {
+    name: 'churnwatch_drift_calibration_window_rows',
+    type: 'gauge',
+    help: 'Rows per window the calibrated drift thresholds were calibrated for (the rules scale them up for smaller windows).',
+    labelNames: ['model_version'],
+    source: 'server',
+  },
+  featureReferenceRows: {
+    name: 'churnwatch_feature_reference_rows',
+    type: 'gauge',
+    help: 'Rows of the training part the reference bins of each feature (and score) were built from.',
+    labelNames: ['model_version', 'feature'],
+    source: 'server',
+  },
+
+  // --- Monitor role liveness (`churnwatch monitor serve`) ---
+  monitorLastPoll: {
+    name: 'churnwatch_monitor_last_poll_timestamp_seconds',
+    type: 'gauge',
+    help: "Unix time of the monitor role's last successful read of the prediction store (absent before the first).",
+    labelNames: [],
+    source: 'monitor',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

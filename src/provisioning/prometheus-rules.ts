@@ -182,17 +182,57 @@ function distributionRules(
   ];
 }
 
-function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
-  const r = recorded;
-  const thresholds = (method: string, fallback: number, score: string): RecordingRule => ({
-    record: r.featureDriftThreshold(w),
+type ThresholdMethod = 'psi' | 'jensen_shannon';
+
+/**
+ * A drift threshold for the rules' window, in order of preference:
+ *
+ * 1. the calibrated one from the model artifact, which every API replica exports, scaled to the window's
+ *    rows as the drift policy scales it (drift-policy.ts `thresholdsForRows`: PSI × v(n)/v(N) with
+ *    v(x) = 1/x + 1/R, Jensen-Shannon × its square root, never below the calibrated value), so the
+ *    rules and the monitor judge one window alike and neither needs the other;
+ * 2. the monitor role's churnwatch_drift_threshold (replicas too old to export the calibration);
+ * 3. the generic constant, only where no calibrated threshold exists at all.
+ *
+ * `score` selects the prediction score's threshold (labels model_version), else the features' (model_version, feature).
+ */
+function thresholdRule(
+  record: string,
+  method: ThresholdMethod,
+  rows: string,
+  statistic: string,
+  fallback: number,
+  score: boolean,
+): RecordingRule {
+  const feature = score ? 'score' : '!score';
+  const on = score ? 'model_version' : 'model_version, feature';
+  const strip = score ? ['feature'] : [];
+  const calibrated = oneAcrossReplicas(selector(metric('driftCalibratedThreshold'), { method, feature }), [
+    'method',
+    ...strip,
+  ]);
+  const reference = oneAcrossReplicas(selector(metric('featureReferenceRows'), { feature }), strip);
+  const calibratedRows = oneAcrossReplicas(metric('driftCalibrationWindowRows'));
+  const spreadNow = `(1 / (${rows} > 0) + on(${on}) (1 / ${reference}))`;
+  const spreadCalibrated = `(1 / ${reference} + on(model_version) group_left() (1 / ${calibratedRows}))`;
+  const ratio = `clamp_min(${spreadNow} / on(${on}) ${spreadCalibrated}, 1)`;
+  return {
+    record,
     labels: { method },
     expr: [
-      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature: '!score' }), ['method']),
-      'or on(model_version, feature)',
-      `(0 * ${score} + ${fallback})`,
+      `${calibrated} * on(${on}) ${method === 'psi' ? ratio : `sqrt(${ratio})`}`,
+      `or on(${on})`,
+      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature }), ['method', ...strip]),
+      `or on(${on})`,
+      `(0 * ${statistic} + ${fallback})`,
     ].join('\n'),
-  });
+  };
+}
+
+function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
+  const r = recorded;
+  const thresholds = (method: ThresholdMethod, fallback: number, statistic: string): RecordingRule =>
+    thresholdRule(r.featureDriftThreshold(w), method, r.featureRows(w), statistic, fallback, false);
   const binShare = (bins: string) => `sum without(bin) (${selector(r.featureBinRatio(w), { bin: bins })})`;
   return [
     ...distributionRules(
@@ -227,18 +267,8 @@ function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
 
 function scoreDriftRules(w: string, o: RuleOptions): RecordingRule[] {
   const r = recorded;
-  const thresholds = (method: string, fallback: number, score: string): RecordingRule => ({
-    record: r.scoreDriftThreshold(w),
-    labels: { method },
-    expr: [
-      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature: 'score' }), [
-        'method',
-        'feature',
-      ]),
-      'or on(model_version)',
-      `(0 * ${score} + ${fallback})`,
-    ].join('\n'),
-  });
+  const thresholds = (method: ThresholdMethod, fallback: number, statistic: string): RecordingRule =>
+    thresholdRule(r.scoreDriftThreshold(w), method, r.scoreRows(w), statistic, fallback, true);
   return [
     ...distributionRules(
       w,
