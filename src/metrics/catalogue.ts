@@ -343,7 +343,15 @@ export const METRICS = {
     source: 'server',
   },
 
-  // --- Monitor role liveness (`churnwatch monitor serve`) ---
+  // --- Monitor role liveness ---
+  monitorInProcess: {
+    name: 'churnwatch_monitor_in_process',
+    type: 'gauge',
+    help: 'Value 1 when this API process runs the in-process monitor; absent with --no-monitor, where `churnwatch monitor serve` is the monitor role.',
+    labelNames: [],
+    // Exported by the in-process monitor only (not by `monitor serve`), on the API's /metrics.
+    source: 'monitor',
+  },
   monitorLastPoll: {
     name: 'churnwatch_monitor_last_poll_timestamp_seconds',
     type: 'gauge',

@@ -128,9 +128,26 @@ const DEFINITIONS = {
     name: 'ChurnwatchApiDown',
     severity: 'critical',
     for: '1m',
-    condition: 'Prometheus cannot scrape the API',
+    condition: 'Prometheus cannot scrape an API replica, or finds no API target at all',
     params: {},
-    summary: 'The churnwatch API {{ $labels.instance }} is down',
+    summary: 'The churnwatch API{{ with $labels.instance }} {{ . }}{{ end }} is down',
+  },
+  monitorDown: {
+    name: 'ChurnwatchMonitorDown',
+    severity: 'warning',
+    for: '5m',
+    condition:
+      'Prometheus cannot scrape the monitor role (`churnwatch monitor serve`), or finds no monitor target while an API replica runs without the in-process monitor',
+    params: {},
+    summary: 'The churnwatch monitor role is down',
+  },
+  monitorStale: {
+    name: 'ChurnwatchMonitorStale',
+    severity: 'warning',
+    for: '5m',
+    condition: "the monitor role's last successful read of the prediction store is older than maxAgeSeconds",
+    params: { maxAgeSeconds: 120 },
+    summary: 'The churnwatch monitor last read the store {{ $value | humanizeDuration }} ago',
   },
   pushgatewayDown: {
     name: 'ChurnwatchPushgatewayDown',

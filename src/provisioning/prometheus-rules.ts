@@ -27,6 +27,8 @@ export interface RuleOptions {
   readonly alerts: AlertDefinitions;
   /** Scrape job names from prometheus.yml. */
   readonly apiJob: string;
+  /** The monitor role's job (`churnwatch monitor serve`). */
+  readonly monitorJob: string;
   readonly pushgatewayJob: string;
   /** Where the runbook lives; each alert links to `<runbookUrl>#<alert name in lower case>`. */
   readonly runbookUrl: string;
@@ -39,6 +41,7 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = Object.freeze({
   defaultJensenShannonThreshold: 0.1,
   alerts: ALERT_DEFINITIONS,
   apiJob: 'churnwatch-api',
+  monitorJob: 'churnwatch-monitor',
   pushgatewayJob: 'pushgateway',
   runbookUrl: 'https://github.com/churnwatch/churnwatch/blob/main/docs/runbook.md',
 });
@@ -498,8 +501,26 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
     ),
     rule(
       a.apiDown,
-      `up{job="${o.apiJob}"} == 0`,
-      'Prometheus cannot scrape the churnwatch API at {{ $labels.instance }}: no predictions are served or monitored from it.',
+      `up{job="${o.apiJob}"} == 0\nor absent(up{job="${o.apiJob}"})`,
+      'Prometheus {{ with $labels.instance }}cannot scrape the churnwatch API at {{ . }}{{ else }}finds no churnwatch API target at all{{ end }}: no predictions are served or monitored from it.',
+    ),
+    rule(
+      a.monitorDown,
+      // With DNS or Kubernetes discovery a stopped monitor leaves no target, so `up` vanishes rather than
+      // reading 0; absent() counts then, unless every replica monitors in-process (a single-process stack).
+      [
+        `up{job="${o.monitorJob}"} == 0`,
+        'or on() (',
+        `  absent(up{job="${o.monitorJob}"})`,
+        `  and on() count(up{job="${o.apiJob}"} == 1 unless on(instance) ${selector(metric('monitorInProcess'), { job: o.apiJob })} == 1) > 0`,
+        ')',
+      ].join('\n'),
+      `Prometheus cannot scrape the monitor role (job ${o.monitorJob}, \`churnwatch monitor serve\`) while API replicas run without the in-process monitor: the monitor gauges (window drift verdicts, p-values, window performance) are gone. The drift rules keep the calibrated thresholds every replica exports.`,
+    ),
+    rule(
+      a.monitorStale,
+      `time() - ${metric('monitorLastPoll')} > ${a.monitorStale.params.maxAgeSeconds}`,
+      `The monitor role at {{ $labels.instance }} last read the prediction store {{ $value | humanizeDuration }} ago (the limit is ${a.monitorStale.params.maxAgeSeconds}s): its window and gauges no longer follow the predictions. Check its log and the store.`,
     ),
     rule(
       a.pushgatewayDown,
