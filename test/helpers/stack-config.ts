@@ -12,8 +12,8 @@ export interface StackAddresses {
    * a single-process stack, whose API monitors in-process, has no monitor target.
    */
   readonly monitor?: string;
-  /** host:port of the Pushgateway. */
-  readonly pushgateway: string;
+  /** host:port of the Pushgateway; without it the Pushgateway job is left out. */
+  readonly pushgateway?: string;
   /** host:port of this Prometheus (its self-scrape job). */
   readonly prometheus: string;
   /** Scrape and rule evaluation interval, e.g. `1s`. */
