@@ -21,7 +21,7 @@ export interface RuleOptions {
   readonly alertWindow: string;
   /** Floor applied to every share before PSI and Jensen-Shannon (the project convention). */
   readonly shareFloor: number;
-  /** Used when the monitor exports no churnwatch_drift_threshold{method="jensen_shannon"} for a feature. */
+  /** Used when neither the replicas nor the monitor export a Jensen-Shannon threshold for a feature. */
   readonly defaultJensenShannonThreshold: number;
   /** The alerts: names, conditions' thresholds, `for`, severities, summaries (monitor/alert-definitions.ts). */
   readonly alerts: AlertDefinitions;
@@ -434,7 +434,7 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
         `(${selector(r.featureDriftScore(w), { method: 'psi' })} > on(model_version, feature, method) ${r.featureDriftThreshold(w)})`,
         `and on(model_version, feature) ${r.featureRows(w)} >= ${featureDrift.params.minWindowRows}`,
       ].join('\n'),
-      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (the calibrated churnwatch_drift_threshold, or ${featureDrift.params.defaultPsiThreshold} when none is exported).`,
+      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (calibrated in the model artifact, or ${featureDrift.params.defaultPsiThreshold} when the model has none).`,
     ),
     rule(
       predictionDrift,
@@ -442,7 +442,7 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
         `${r.scorePsi(w)} > on(model_version) ${selector(r.scoreDriftThreshold(w), { method: 'psi' })}`,
         `and on(model_version) ${r.scoreRows(w)} >= ${predictionDrift.params.minWindowRows}`,
       ].join('\n'),
-      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated, or ${predictionDrift.params.defaultPsiThreshold}).`,
+      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated in the model artifact, or ${predictionDrift.params.defaultPsiThreshold} when the model has none).`,
     ),
     rule(
       realizedPerformanceLow,
