@@ -324,7 +324,7 @@ export const METRICS = {
   driftCalibratedThreshold: {
     name: 'churnwatch_drift_calibrated_threshold',
     type: 'gauge',
-    help: 'Calibrated drift threshold from the model artifact, per feature (and score) and statistic, for windows of churnwatch_drift_calibration_window_rows rows; every API replica exports it.',
+    help: 'Calibrated drift threshold from the model artifact, per feature (and score) and statistic the rules compute (psi, jensen_shannon), for windows of churnwatch_drift_calibration_window_rows rows; every API replica exports it.',
     labelNames: ['model_version', 'feature', 'method'],
     source: 'server',
   },

@@ -5,12 +5,16 @@
  * own window (the drift policy's `thresholdsForRows`, in PromQL) without the monitor role: stopping
  * `churnwatch monitor serve` no longer drops the rules to a generic constant (issue 19).
  *
- * Series are bounded by the model's features × statistics; they are replaced when the model changes.
+ * Series are bounded by the model's features × the statistics the rules compute (PSI, Jensen-Shannon:
+ * KS and Wasserstein need raw values, which only the monitor has); they are replaced with the model.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { DriftStatisticName, ReferenceProfile } from '../model/reference-profile-types.js';
 import { METRICS } from './catalogue.js';
+
+/** The statistics the Prometheus rules compute, hence the thresholds they need. */
+const RULE_STATISTICS: readonly DriftStatisticName[] = ['psi', 'jensen_shannon'];
 
 export interface LabelledValue {
   readonly labels: Readonly<Record<string, string>>;
@@ -33,8 +37,11 @@ export function driftCalibrationSeries(
   const thresholds: LabelledValue[] = [];
   const calibration = profile.thresholds;
   for (const [feature, byStatistic] of Object.entries(calibration?.byFeature ?? {}))
-    for (const [method, value] of Object.entries(byStatistic) as [DriftStatisticName, number][])
-      if (Number.isFinite(value)) thresholds.push({ labels: { ...mv, feature, method }, value });
+    for (const method of RULE_STATISTICS) {
+      const value = byStatistic[method];
+      if (value !== undefined && Number.isFinite(value))
+        thresholds.push({ labels: { ...mv, feature, method }, value });
+    }
   const referenceRows: LabelledValue[] = Object.entries(profile.features).map(([feature, fp]) => ({
     labels: { ...mv, feature },
     value: fp.count,
