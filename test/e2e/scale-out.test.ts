@@ -256,6 +256,9 @@ test('scale-out: two replicas and a monitor role on PostgreSQL; drift stays flag
       }
       const [monitorGauges] = await prom.query('count(churnwatch_drift_threshold{job="churnwatch-monitor"})');
       assert.ok((monitorGauges?.value ?? 0) > 0, 'the monitor role exports its gauges before it is killed');
+      // Its staleness signal is fresh (it polls every 250 ms here), so ChurnwatchMonitorStale stays quiet.
+      const [age] = await prom.query('time() - churnwatch_monitor_last_poll_timestamp_seconds');
+      assert.ok(age !== undefined && age.value < 10, `the monitor's last store read is ${age?.value} s old`);
 
       // The monitor dies.
       monitor.child.kill('SIGKILL');
