@@ -319,6 +319,46 @@ export const METRICS = {
     labelNames: ['model_version'],
     source: 'training',
   },
+
+  // --- Drift calibration from the model artifact (server): the rules need no monitor role for these ---
+  driftCalibratedThreshold: {
+    name: 'churnwatch_drift_calibrated_threshold',
+    type: 'gauge',
+    help: 'Calibrated drift threshold from the model artifact, per feature (and score) and statistic the rules compute (psi, jensen_shannon), for windows of churnwatch_drift_calibration_window_rows rows; every API replica exports it.',
+    labelNames: ['model_version', 'feature', 'method'],
+    source: 'server',
+  },
+  driftCalibrationWindowRows: {
+    name: 'churnwatch_drift_calibration_window_rows',
+    type: 'gauge',
+    help: 'Rows per window the calibrated drift thresholds were calibrated for (the rules scale them up for smaller windows).',
+    labelNames: ['model_version'],
+    source: 'server',
+  },
+  featureReferenceRows: {
+    name: 'churnwatch_feature_reference_rows',
+    type: 'gauge',
+    help: 'Rows of the training part the reference bins of each feature (and score) were built from.',
+    labelNames: ['model_version', 'feature'],
+    source: 'server',
+  },
+
+  // --- Monitor role liveness ---
+  monitorInProcess: {
+    name: 'churnwatch_monitor_in_process',
+    type: 'gauge',
+    help: 'Value 1 when this API process runs the in-process monitor; absent with --no-monitor, where `churnwatch monitor serve` is the monitor role.',
+    labelNames: [],
+    // Exported by the in-process monitor only (not by `monitor serve`), on the API's /metrics.
+    source: 'monitor',
+  },
+  monitorLastPoll: {
+    name: 'churnwatch_monitor_last_poll_timestamp_seconds',
+    type: 'gauge',
+    help: "Unix time of the monitor role's last successful read of the prediction store (absent before the first).",
+    labelNames: [],
+    source: 'monitor',
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type MetricKey = keyof typeof METRICS;

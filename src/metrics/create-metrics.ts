@@ -14,6 +14,7 @@ import { type RecordBins, recordBinnerOf } from '../model/record-binner.js';
 import type { FeedbackOutcome } from '../store/prediction-store.js';
 import { BucketedHistogram, type HistogramSlot } from './bucketed-histogram.js';
 import { METRICS } from './catalogue.js';
+import { registerDriftCalibrationGauges } from './drift-calibration-gauges.js';
 
 /** What the recorder reads of a scored record besides its bins. */
 export interface ScoredRecord {
@@ -242,6 +243,7 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   const writeErrors = counter(METRICS.storeWriteErrors);
   writeErrors.inc(storeLabels, 0);
   const requestTimeouts = counter(METRICS.httpRequestTimeouts);
+  const driftCalibration = registerDriftCalibrationGauges(registry);
 
   function useModel(model: ChurnModel): ModelRecorder {
     const version = model.info.version;
@@ -260,6 +262,7 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     }
     scoreReference.reset();
     featureReference.reset();
+    driftCalibration.useModel(model);
 
     const existing = states.find((s) => s.version === version);
     // Feature order: the binner's (the schema's, restricted to what the profile bins).

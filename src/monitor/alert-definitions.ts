@@ -48,7 +48,7 @@ const DEFINITIONS = {
     severity: 'warning',
     for: '15m',
     condition:
-      'a feature\'s PSI over the window is above its threshold (the monitor\'s churnwatch_drift_threshold{method="psi"}, else defaultPsiThreshold), with at least minWindowRows rows',
+      "a feature's PSI over the window is above its threshold (the calibrated threshold every replica exports from the model artifact, scaled to the window's rows as the drift policy scales it; else defaultPsiThreshold), with at least minWindowRows rows",
     params: { minWindowRows: 500, defaultPsiThreshold: DEFAULT_PSI_THRESHOLD },
     summary: 'Feature {{ $labels.feature }} drifted (PSI {{ $value | printf "%.3f" }})',
   },
@@ -57,7 +57,7 @@ const DEFINITIONS = {
     severity: 'warning',
     for: '15m',
     condition:
-      'the PSI of the served scores over the window is above its threshold (the monitor\'s churnwatch_drift_threshold{feature="score", method="psi"}, else defaultPsiThreshold), with at least minWindowRows predictions',
+      "the PSI of the served scores over the window is above its threshold (the calibrated score threshold from the replicas, scaled to the window's rows; else defaultPsiThreshold), with at least minWindowRows predictions",
     params: { minWindowRows: 500, defaultPsiThreshold: DEFAULT_PSI_THRESHOLD },
     summary: 'Churn score distribution drifted (PSI {{ $value | printf "%.3f" }})',
   },
@@ -128,9 +128,26 @@ const DEFINITIONS = {
     name: 'ChurnwatchApiDown',
     severity: 'critical',
     for: '1m',
-    condition: 'Prometheus cannot scrape the API',
+    condition: 'Prometheus cannot scrape an API replica, or finds no API target at all',
     params: {},
-    summary: 'The churnwatch API {{ $labels.instance }} is down',
+    summary: 'The churnwatch API{{ with $labels.instance }} {{ . }}{{ end }} is down',
+  },
+  monitorDown: {
+    name: 'ChurnwatchMonitorDown',
+    severity: 'warning',
+    for: '5m',
+    condition:
+      'Prometheus cannot scrape the monitor role (`churnwatch monitor serve`), or finds no monitor target while an API replica runs without the in-process monitor',
+    params: {},
+    summary: 'The churnwatch monitor role is down',
+  },
+  monitorStale: {
+    name: 'ChurnwatchMonitorStale',
+    severity: 'warning',
+    for: '5m',
+    condition: "the monitor role's last successful read of the prediction store is older than maxAgeSeconds",
+    params: { maxAgeSeconds: 120 },
+    summary: 'The churnwatch monitor last read the store {{ $value | humanizeDuration }} ago',
   },
   pushgatewayDown: {
     name: 'ChurnwatchPushgatewayDown',

@@ -6,7 +6,8 @@
  * One window per model: predictions of another model version than the one served now are ignored, and a
  * reload starts a fresh window (the reference bins belong to the model).
  */
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { METRICS } from '../metrics/catalogue.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { RecordBins } from '../model/record-binner.js';
 import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
@@ -95,6 +96,9 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
     registerMetrics(registry: Registry, serverGetModel: () => ChurnModel | undefined) {
       getModel ??= serverGetModel;
       registerMonitorGauges(registry, analyze);
+      // Tells the rules that no separate monitor role is needed for this replica (ChurnwatchMonitorDown).
+      const spec = METRICS.monitorInProcess;
+      new Gauge({ name: spec.name, help: spec.help, registers: [registry] }).set(1);
     },
     analyze,
     currentWindow: () => window,

@@ -4,7 +4,8 @@
  * current analysis as JSON. Built, never listening: the command and the tests decide how to run it.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { METRICS } from '../metrics/catalogue.js';
 import { renderExposition } from '../metrics/exposition.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import { DEFAULT_DRIFT_POLICY, type DriftPolicyOptions } from './drift-policy.js';
@@ -39,6 +40,16 @@ export async function buildMonitorApp(options: MonitorAppOptions): Promise<Fasti
     clock,
   );
   registerMonitorGauges(registry, analyze);
+  // Staleness, for ChurnwatchMonitorStale: up == 1 does not say the window still follows the store.
+  const lastPoll = METRICS.monitorLastPoll;
+  new Gauge({
+    name: lastPoll.name,
+    help: lastPoll.help,
+    registers: [registry],
+    collect() {
+      if (!Number.isNaN(tailer.lastPollAt)) this.set(tailer.lastPollAt / 1000);
+    },
+  });
 
   const app = Fastify({ logger: false });
   app.get('/metrics', async (_request, reply) => {

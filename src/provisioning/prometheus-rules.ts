@@ -21,12 +21,14 @@ export interface RuleOptions {
   readonly alertWindow: string;
   /** Floor applied to every share before PSI and Jensen-Shannon (the project convention). */
   readonly shareFloor: number;
-  /** Used when the monitor exports no churnwatch_drift_threshold{method="jensen_shannon"} for a feature. */
+  /** Used when neither the replicas nor the monitor export a Jensen-Shannon threshold for a feature. */
   readonly defaultJensenShannonThreshold: number;
   /** The alerts: names, conditions' thresholds, `for`, severities, summaries (monitor/alert-definitions.ts). */
   readonly alerts: AlertDefinitions;
   /** Scrape job names from prometheus.yml. */
   readonly apiJob: string;
+  /** The monitor role's job (`churnwatch monitor serve`). */
+  readonly monitorJob: string;
   readonly pushgatewayJob: string;
   /** Where the runbook lives; each alert links to `<runbookUrl>#<alert name in lower case>`. */
   readonly runbookUrl: string;
@@ -39,6 +41,7 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = Object.freeze({
   defaultJensenShannonThreshold: 0.1,
   alerts: ALERT_DEFINITIONS,
   apiJob: 'churnwatch-api',
+  monitorJob: 'churnwatch-monitor',
   pushgatewayJob: 'pushgateway',
   runbookUrl: 'https://github.com/churnwatch/churnwatch/blob/main/docs/runbook.md',
 });
@@ -182,17 +185,57 @@ function distributionRules(
   ];
 }
 
-function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
-  const r = recorded;
-  const thresholds = (method: string, fallback: number, score: string): RecordingRule => ({
-    record: r.featureDriftThreshold(w),
+type ThresholdMethod = 'psi' | 'jensen_shannon';
+
+/**
+ * A drift threshold for the rules' window, in order of preference:
+ *
+ * 1. the calibrated one from the model artifact, which every API replica exports, scaled to the window's
+ *    rows as the drift policy scales it (drift-policy.ts `thresholdsForRows`: PSI × v(n)/v(N) with
+ *    v(x) = 1/x + 1/R, Jensen-Shannon × its square root, never below the calibrated value), so the
+ *    rules and the monitor judge one window alike and neither needs the other;
+ * 2. the monitor role's churnwatch_drift_threshold (replicas too old to export the calibration);
+ * 3. the generic constant, only where no calibrated threshold exists at all.
+ *
+ * `score` selects the prediction score's threshold (labels model_version), else the features' (model_version, feature).
+ */
+function thresholdRule(
+  record: string,
+  method: ThresholdMethod,
+  rows: string,
+  statistic: string,
+  fallback: number,
+  score: boolean,
+): RecordingRule {
+  const feature = score ? 'score' : '!score';
+  const on = score ? 'model_version' : 'model_version, feature';
+  const strip = score ? ['feature'] : [];
+  const calibrated = oneAcrossReplicas(selector(metric('driftCalibratedThreshold'), { method, feature }), [
+    'method',
+    ...strip,
+  ]);
+  const reference = oneAcrossReplicas(selector(metric('featureReferenceRows'), { feature }), strip);
+  const calibratedRows = oneAcrossReplicas(metric('driftCalibrationWindowRows'));
+  const spreadNow = `(1 / (${rows} > 0) + on(${on}) (1 / ${reference}))`;
+  const spreadCalibrated = `(1 / ${reference} + on(model_version) group_left() (1 / ${calibratedRows}))`;
+  const ratio = `clamp_min(${spreadNow} / on(${on}) ${spreadCalibrated}, 1)`;
+  return {
+    record,
     labels: { method },
     expr: [
-      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature: '!score' }), ['method']),
-      'or on(model_version, feature)',
-      `(0 * ${score} + ${fallback})`,
+      `${calibrated} * on(${on}) ${method === 'psi' ? ratio : `sqrt(${ratio})`}`,
+      `or on(${on})`,
+      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature }), ['method', ...strip]),
+      `or on(${on})`,
+      `(0 * ${statistic} + ${fallback})`,
     ].join('\n'),
-  });
+  };
+}
+
+function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
+  const r = recorded;
+  const thresholds = (method: ThresholdMethod, fallback: number, statistic: string): RecordingRule =>
+    thresholdRule(r.featureDriftThreshold(w), method, r.featureRows(w), statistic, fallback, false);
   const binShare = (bins: string) => `sum without(bin) (${selector(r.featureBinRatio(w), { bin: bins })})`;
   return [
     ...distributionRules(
@@ -227,18 +270,8 @@ function featureDriftRules(w: string, o: RuleOptions): RecordingRule[] {
 
 function scoreDriftRules(w: string, o: RuleOptions): RecordingRule[] {
   const r = recorded;
-  const thresholds = (method: string, fallback: number, score: string): RecordingRule => ({
-    record: r.scoreDriftThreshold(w),
-    labels: { method },
-    expr: [
-      oneAcrossReplicas(selector(metric('driftThreshold'), { method, feature: 'score' }), [
-        'method',
-        'feature',
-      ]),
-      'or on(model_version)',
-      `(0 * ${score} + ${fallback})`,
-    ].join('\n'),
-  });
+  const thresholds = (method: ThresholdMethod, fallback: number, statistic: string): RecordingRule =>
+    thresholdRule(r.scoreDriftThreshold(w), method, r.scoreRows(w), statistic, fallback, true);
   return [
     ...distributionRules(
       w,
@@ -401,7 +434,7 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
         `(${selector(r.featureDriftScore(w), { method: 'psi' })} > on(model_version, feature, method) ${r.featureDriftThreshold(w)})`,
         `and on(model_version, feature) ${r.featureRows(w)} >= ${featureDrift.params.minWindowRows}`,
       ].join('\n'),
-      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (the calibrated churnwatch_drift_threshold, or ${featureDrift.params.defaultPsiThreshold} when none is exported).`,
+      `The PSI of feature {{ $labels.feature }} over the last ${w} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (calibrated in the model artifact, or ${featureDrift.params.defaultPsiThreshold} when the model has none).`,
     ),
     rule(
       predictionDrift,
@@ -409,7 +442,7 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
         `${r.scorePsi(w)} > on(model_version) ${selector(r.scoreDriftThreshold(w), { method: 'psi' })}`,
         `and on(model_version) ${r.scoreRows(w)} >= ${predictionDrift.params.minWindowRows}`,
       ].join('\n'),
-      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated, or ${predictionDrift.params.defaultPsiThreshold}).`,
+      `The PSI of the served churn scores over the last ${w} is {{ $value | printf "%.3f" }} against the training scores of model {{ $labels.model_version }}, above its threshold (calibrated in the model artifact, or ${predictionDrift.params.defaultPsiThreshold} when the model has none).`,
     ),
     rule(
       realizedPerformanceLow,
@@ -468,8 +501,26 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
     ),
     rule(
       a.apiDown,
-      `up{job="${o.apiJob}"} == 0`,
-      'Prometheus cannot scrape the churnwatch API at {{ $labels.instance }}: no predictions are served or monitored from it.',
+      `up{job="${o.apiJob}"} == 0\nor absent(up{job="${o.apiJob}"})`,
+      'Prometheus {{ with $labels.instance }}cannot scrape the churnwatch API at {{ . }}{{ else }}finds no churnwatch API target at all{{ end }}: no predictions are served or monitored from it.',
+    ),
+    rule(
+      a.monitorDown,
+      // With DNS or Kubernetes discovery a stopped monitor leaves no target, so `up` vanishes rather than
+      // reading 0; absent() counts then, unless every replica monitors in-process (a single-process stack).
+      [
+        `up{job="${o.monitorJob}"} == 0`,
+        'or on() (',
+        `  absent(up{job="${o.monitorJob}"})`,
+        `  and on() count(up{job="${o.apiJob}"} == 1 unless on(instance) ${selector(metric('monitorInProcess'), { job: o.apiJob })} == 1) > 0`,
+        ')',
+      ].join('\n'),
+      `Prometheus cannot scrape the monitor role (job ${o.monitorJob}, \`churnwatch monitor serve\`) while API replicas run without the in-process monitor: the monitor gauges (window drift verdicts, p-values, window performance) are gone. The drift rules keep the calibrated thresholds every replica exports.`,
+    ),
+    rule(
+      a.monitorStale,
+      `time() - ${metric('monitorLastPoll')} > ${a.monitorStale.params.maxAgeSeconds}`,
+      `The monitor role at {{ $labels.instance }} last read the prediction store {{ $value | humanizeDuration }} ago (the limit is ${a.monitorStale.params.maxAgeSeconds}s): its window and gauges no longer follow the predictions. Check its log and the store.`,
     ),
     rule(
       a.pushgatewayDown,

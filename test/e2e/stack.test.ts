@@ -66,6 +66,9 @@ const EXPECTED_EMPTY: Readonly<Record<string, string>> = {
   'alert ChurnwatchHighLatency':
     "a local API answers well under 0.5 s (/metrics is left out of this alert: its latency is the scrape's)",
   'alert ChurnwatchApiDown': 'the API is up (up == 1)',
+  'alert ChurnwatchMonitorDown':
+    'the API monitors in-process (churnwatch_monitor_in_process 1), so no monitor role is expected (test/e2e/scale-out.test.ts runs one)',
+  'alert ChurnwatchMonitorStale': 'no `churnwatch monitor serve` runs here, so no last-poll timestamp exists',
   'alert ChurnwatchPushgatewayDown': 'the Pushgateway is up (up == 1)',
   'alert ChurnwatchTrainingMetricsStale': 'the model was trained seconds ago',
   'dashboard churnwatch-model.json panel "Out of range" target A':

@@ -15,6 +15,8 @@ export interface PromAlert {
   readonly labels: Readonly<Record<string, string>>;
   readonly state: 'pending' | 'firing' | 'inactive';
   readonly value: string;
+  /** When the alert's condition started to hold (RFC 3339), as Prometheus reports it. */
+  readonly activeAt?: string;
 }
 
 export interface PromTarget {

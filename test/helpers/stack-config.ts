@@ -5,10 +5,15 @@ import { DEFAULT_RULE_OPTIONS } from '../../src/provisioning/prometheus-rules.js
 import { repoRoot } from './shared-files.js';
 
 export interface StackAddresses {
-  /** host:port of the churnwatch API. */
-  readonly api: string;
-  /** host:port of the Pushgateway. */
-  readonly pushgateway: string;
+  /** host:port of the churnwatch API, or of each replica. */
+  readonly api: string | readonly string[];
+  /**
+   * host:port of the monitor role (`churnwatch monitor serve`). Without it the monitor job is left out:
+   * a single-process stack, whose API monitors in-process, has no monitor target.
+   */
+  readonly monitor?: string;
+  /** host:port of the Pushgateway; without it the Pushgateway job is left out. */
+  readonly pushgateway?: string;
   /** host:port of this Prometheus (its self-scrape job). */
   readonly prometheus: string;
   /** Scrape and rule evaluation interval, e.g. `1s`. */
@@ -18,6 +23,7 @@ export interface StackAddresses {
 interface ScrapeConfig {
   job_name: string;
   static_configs?: { targets: string[] }[];
+  dns_sd_configs?: unknown;
   [key: string]: unknown;
 }
 
@@ -39,8 +45,9 @@ export function rewritePrometheusConfig(text: string, to: StackAddresses): strin
   const config = parse(text) as PrometheusYaml;
   config.global = { ...config.global, scrape_interval: to.interval, evaluation_interval: to.interval };
   delete config.alerting;
-  const targets: Record<string, string> = {
+  const targets: Record<string, string | readonly string[] | undefined> = {
     [DEFAULT_RULE_OPTIONS.apiJob]: to.api,
+    [DEFAULT_RULE_OPTIONS.monitorJob]: to.monitor,
     [DEFAULT_RULE_OPTIONS.pushgatewayJob]: to.pushgateway,
     prometheus: to.prometheus,
   };
@@ -48,7 +55,10 @@ export function rewritePrometheusConfig(text: string, to: StackAddresses): strin
   for (const [job, address] of Object.entries(targets)) {
     const scrape = jobs.find((s) => s.job_name === job);
     if (!scrape) throw new Error(`deploy/prometheus/prometheus.yml has no scrape job "${job}"`);
-    scrape.static_configs = [{ targets: [address] }];
+    // Discovery (DNS) gives way to the test's fixed addresses.
+    delete scrape.dns_sd_configs;
+    if (address === undefined) jobs.splice(jobs.indexOf(scrape), 1);
+    else scrape.static_configs = [{ targets: typeof address === 'string' ? [address] : [...address] }];
   }
   return stringify(config);
 }

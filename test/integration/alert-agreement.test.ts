@@ -8,6 +8,9 @@
  * evenly so that increase(…[1h]) is the window's counts from minute 60 on, and the gauges every alert
  * joins with (reference shares, drift thresholds, validation metrics) appearing at minute 60. So every
  * condition starts to hold at minute 60 on both sides, and `for` is counted from there.
+ *
+ * Each window runs twice: with the monitor role's gauges, and without them (the monitor is down): the
+ * rules take the calibrated thresholds every API replica exports, so the verdicts must not change.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +18,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { driftCalibrationSeries } from '../../src/metrics/drift-calibration-gauges.js';
 import { createNumericBinning, numericBinIndex } from '../../src/model/reference-bins.js';
 import type {
   CategoricalFeatureProfile,
@@ -138,6 +142,24 @@ const SCENARIOS: readonly Scenario[] = [
     label: (i) => (i % 4 === 0 ? -1 : i % 2 === 0 ? 1 : 0),
     labelsArriving: true,
   },
+  {
+    // PSI ≈ 0.19: above REGION's calibrated 0.15 (× 1.01 for 900 rows), below the generic 0.2.
+    name: 'REGION between its calibrated threshold and the generic constant',
+    rows: 900,
+    shares: { REGION: [0.35, 0.3, 0.25, 0, 0.1], TENURE: [0.7, 0.2, 0.05, 0, 0.05] },
+    score: (i) => referenceScore(i, 900),
+    label: (i, s) => (i % 3 === 0 ? -1 : s >= 0.5 ? 1 : 0),
+    labelsArriving: true,
+  },
+  {
+    // The same shift in 600 rows: the calibrated threshold scales to 0.15 × 1.61 ≈ 0.24, no drift.
+    name: 'the same REGION shift in a smaller window, under the scaled threshold',
+    rows: 600,
+    shares: { REGION: [0.35, 0.3, 0.25, 0, 0.1], TENURE: [0.7, 0.2, 0.05, 0, 0.05] },
+    score: (i) => referenceScore(i, 600),
+    label: (i, s) => (i % 3 === 0 ? -1 : s >= 0.5 ? 1 : 0),
+    labelsArriving: true,
+  },
 ];
 
 /** Rows → the window the monitor holds (bin counts computed from the shares and scores). */
@@ -170,8 +192,13 @@ const counter = (total: number) => `0+${total / 60}x${END}`;
 /** A gauge that exists from minute START on. */
 const gauge = (value: number) => `_x${START} ${value}x${END - START}`;
 
-/** The series the server and the monitor export for this window. */
-function inputSeries(s: Scenario, data: WindowData, a: WindowAnalysis): { series: string; values: string }[] {
+/** The series the server (every replica) and, when `monitorUp`, the monitor role export for this window. */
+function inputSeries(
+  s: Scenario,
+  data: WindowData,
+  a: WindowAnalysis,
+  monitorUp: boolean,
+): { series: string; values: string }[] {
   const out: { series: string; values: string }[] = [];
   const add = (name: string, labels: Record<string, string>, values: string) =>
     out.push({
@@ -185,6 +212,14 @@ function inputSeries(s: Scenario, data: WindowData, a: WindowAnalysis): { series
         .join(', ')}}`,
       values,
     });
+  // What every API replica exports from the artifact (drift-calibration-gauges.ts).
+  const calibration = driftCalibrationSeries(VERSION, profile);
+  for (const x of calibration.thresholds)
+    add('churnwatch_drift_calibrated_threshold', x.labels, gauge(x.value));
+  for (const x of calibration.referenceRows)
+    add('churnwatch_feature_reference_rows', x.labels, gauge(x.value));
+  if (calibration.windowRows)
+    add('churnwatch_drift_calibration_window_rows', {}, gauge(calibration.windowRows.value));
   for (const [feature, fp] of Object.entries(profile.features)) {
     const counts = data.drift.features[feature]!.binCounts;
     fp.labels.forEach((bin, i) => {
@@ -197,7 +232,7 @@ function inputSeries(s: Scenario, data: WindowData, a: WindowAnalysis): { series
     add('churnwatch_score_reference_ratio', { bin }, gauge(scoreProfile.shares[i]!));
     if (scoreCounts[i]! > 0) add('churnwatch_score_values_total', { bin }, counter(scoreCounts[i]!));
   });
-  for (const r of [...a.drift.features, a.drift.score!])
+  for (const r of monitorUp ? [...a.drift.features, a.drift.score!] : [])
     if (r.thresholds.psi !== undefined)
       add('churnwatch_drift_threshold', { feature: r.feature, method: 'psi' }, gauge(r.thresholds.psi));
   for (const [metric, value] of Object.entries(VALIDATION))
@@ -247,6 +282,7 @@ describe('the Prometheus alert rules and the dashboard evaluator agree on the sa
     const binary = requireBinary(t, PROMTOOL);
     if (!binary) return;
     const tests: unknown[] = [];
+    const windowAlertNames = WINDOW_ALERTS.map((k) => ALERT_DEFINITIONS[k].name).join('|');
     const verdicts: string[] = [];
     for (const s of SCENARIOS) {
       const data = windowData(s);
@@ -277,16 +313,18 @@ describe('the Prometheus alert rules and the dashboard evaluator agree on the sa
         });
         expected.set(minute, samples);
       }
-      tests.push({
-        name: s.name,
-        interval: '1m',
-        input_series: inputSeries(s, data, analysis),
-        promql_expr_test: CHECKS.map((minute) => ({
-          expr: 'count by (alertname, alertstate, feature, metric) (ALERTS)',
-          eval_time: `${minute}m`,
-          exp_samples: expected.get(minute),
-        })),
-      });
+      for (const monitorUp of [true, false])
+        tests.push({
+          name: `${s.name}${monitorUp ? '' : ' (monitor role down)'}`,
+          interval: '1m',
+          input_series: inputSeries(s, data, analysis, monitorUp),
+          promql_expr_test: CHECKS.map((minute) => ({
+            // Only the window alerts: the target alerts (API, monitor role down) have no dashboard side.
+            expr: `count by (alertname, alertstate, feature, metric) (ALERTS{alertname=~"${windowAlertNames}"})`,
+            eval_time: `${minute}m`,
+            exp_samples: expected.get(minute),
+          })),
+        });
     }
     // The scenarios exercise every window alert, firing, somewhere (else agreement would be vacuous).
     for (const key of WINDOW_ALERTS) {
