@@ -22,8 +22,32 @@ export const DEFAULT_MISSING_TOKENS: readonly string[] = ['', 'NA', 'N/A', 'null
 /** Categories kept per categorical feature, most frequent first: what one histogram bin each can hold. */
 export const DEFAULT_MAX_CATEGORIES = 255;
 
-export type DropReason = 'constant' | 'all-missing' | 'id-like' | 'ignored';
-export const DROP_REASONS: readonly DropReason[] = ['constant', 'all-missing', 'id-like', 'ignored'];
+export type DropReason = 'constant' | 'all-missing' | 'id-like' | 'ignored' | 'reserved';
+export const DROP_REASONS: readonly DropReason[] = [
+  'constant',
+  'all-missing',
+  'id-like',
+  'ignored',
+  'reserved',
+];
+
+/**
+ * The key the model's own score takes beside the features: in the drift thresholds of the profile and as
+ * the `feature` label value of the drift gauges and rules. A feature of that exact name would mix with it,
+ * so no feature may be called so (inference drops such a column as `reserved`).
+ */
+export const SCORE_KEY = 'score';
+
+/** The error for a feature named SCORE_KEY, from a schema file or a flag. */
+export function reservedFeatureName(where: string): ChurnwatchError {
+  return new ChurnwatchError(
+    'CW_DATA_SCHEMA_RESERVED_NAME',
+    `${where}: a feature cannot be named "${SCORE_KEY}": churnwatch gives that name to the model's own score in its drift thresholds, metrics and rules`,
+    {
+      hint: `rename the column (e.g. "${SCORE_KEY}_value") to use it as a feature, or leave it out with --ignore ${SCORE_KEY}`,
+    },
+  );
+}
 
 export interface NumericFeatureSchema {
   readonly name: string;
@@ -215,6 +239,8 @@ export function validateDatasetSchema(value: unknown, file: string): DatasetSche
     );
   if (!Array.isArray(value.features)) invalid(file, 'features', 'an array', value.features);
   const features = value.features.map((f, i) => feature(file, `features[${i}]`, f));
+  const reserved = features.findIndex((f) => f.name === SCORE_KEY);
+  if (reserved >= 0) throw reservedFeatureName(`${file}: features[${reserved}]`);
   const missingTokens =
     value.missingTokens === undefined
       ? [...DEFAULT_MISSING_TOKENS]

@@ -160,6 +160,27 @@ describe('schema inference: kinds and roles', () => {
     assert.equal(r.warnings.length, 2);
   });
 
+  it("drops a column named score (the name of the model's own score), and refuses to make it a feature", () => {
+    const columns = { score: range(n, (i) => i / n), Score: range(n, (i) => i % 7), CHURN: churn };
+    const r = infer(columns);
+    assert.deepEqual(r.schema.dropped, [{ column: 'score', reason: 'reserved' }]);
+    assert.deepEqual(
+      r.schema.features.map((f) => f.name),
+      ['Score'],
+    );
+    assert.match(r.warnings.join('\n'), /score: dropped, reserved/);
+    rejects(() => infer(columns, { numeric: ['score'] }), 'CW_DATA_SCHEMA_RESERVED_NAME', /in\.csv: score/);
+    rejects(
+      () =>
+        parseDatasetSchema(
+          serializeDatasetSchema({ ...EXPRESSO_SCHEMA, features: [{ name: 'score', kind: 'numeric' }] }),
+          'schema.json',
+        ),
+      'CW_DATA_SCHEMA_RESERVED_NAME',
+      /schema\.json: features\[0\]: a feature cannot be named "score"/,
+    );
+  });
+
   it('takes --categorical and --numeric over inference, and a target named like one with yes/no, true/false labels', () => {
     const r = infer(
       {

@@ -27,6 +27,8 @@ import {
   type DropReason,
   type FeatureSchema,
   parseDatasetSchema,
+  reservedFeatureName,
+  SCORE_KEY,
 } from './dataset-schema.js';
 
 /** Distinct values counted exactly per column; past this, new values are only counted as "others". */
@@ -700,6 +702,16 @@ export function decideSchema(
     const by = ignored.get(name);
     if (by !== undefined) {
       drop('ignored', `named by ${by}`, false);
+      continue;
+    }
+    if (name === SCORE_KEY) {
+      const force = forced.get(name);
+      if (force) throw reservedFeatureName(`${file}: ${name}, named by ${force[1]}`);
+      drop(
+        'reserved',
+        `churnwatch names the model's own score "${SCORE_KEY}"; rename the column to use it`,
+        true,
+      );
       continue;
     }
     if (s.present === 0) {

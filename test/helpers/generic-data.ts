@@ -28,7 +28,7 @@ export interface GenericData {
 }
 
 /** Names that stress quoting, case and identifiers; then plain numbered names. */
-const NUMERIC_NAMES = ['tenure months', 'Monthly-Charges', '2024_spend', 'score', 'Total Charges'];
+const NUMERIC_NAMES = ['tenure months', 'Monthly-Charges', '2024_spend', 'Score', 'Total Charges'];
 const CATEGORICAL_NAMES = ['Contract', 'payment method', 'id', 'Plan_Tier'];
 export const ID_COLUMN = 'customerID';
 export const TARGET_COLUMN = 'Churn';
