@@ -4,10 +4,13 @@
  * missing) and for CHURN. Rows are written at index `rowCount`, which moves on only when a whole row is
  * accepted, so a row given up half-way leaves nothing behind: the next row overwrites its values.
  */
+
 import { type CategoricalColumn, type Column, MISSING_CODE, type NumericColumn } from './columnar-table.js';
 import { ByteDictionary } from './csv-byte-dictionary.js';
 import { ColumnKind } from './csv-header.js';
+import { MissingTokens } from './csv-missing-tokens.js';
 import { numberFromText } from './csv-number.js';
+import { DEFAULT_MISSING_TOKENS } from './dataset-schema.js';
 import { type Growable, growableFloat64, growableInt32, growableUint8 } from './growable-array.js';
 
 /** The columns of a later part of a file, per file column: what the part's builder hands over. */
@@ -18,6 +21,9 @@ export interface PartColumns {
   dictionaries: (string[] | undefined)[];
   target: Uint8Array | undefined;
 }
+
+/** The default missing tokens, for columns read without a schema ('infer'). */
+const DEFAULT_TOKENS = new MissingTokens(DEFAULT_MISSING_TOKENS);
 
 export class ColumnSink {
   /** Per file column, its kind as a byte: the fast path's switch. */
@@ -134,7 +140,9 @@ export class ColumnSink {
 
   /**
    * The finished columns, cut to rowCount, by header name. With `inferNumbers`, a categorical column
-   * whose every value parses as a number becomes numeric.
+   * whose every value parses as a number becomes numeric; values that are default missing tokens once
+   * trimmed (a blank " ", `NA`: the rule of schema inference) are missing there, so Telco's TotalCharges
+   * reads as numbers.
    */
   finish(
     header: readonly string[],
@@ -154,7 +162,12 @@ export class ColumnSink {
         const codes = this.categorical[this.slot[f]!]!.trimmed(n);
         const dictionary = this.dictionaries[this.slot[f]!]!.values;
         const asNumbers = inferNumbers ? dictionary.map(numberFromText) : undefined;
-        if (asNumbers && !asNumbers.some((v) => Number.isNaN(v))) {
+        const missingText = (i: number) => DEFAULT_TOKENS.hasText(dictionary[i]!.trim());
+        if (
+          asNumbers &&
+          (asNumbers.length === 0 || asNumbers.some((v) => !Number.isNaN(v))) &&
+          asNumbers.every((v, i) => !Number.isNaN(v) || missingText(i))
+        ) {
           const values = new Float64Array(n);
           for (let i = 0; i < n; i++)
             values[i] = codes[i] === MISSING_CODE ? Number.NaN : asNumbers[codes[i]!]!;

@@ -162,6 +162,16 @@ describe('parseCsvText', () => {
     assert.deepEqual(categoricalColumn(table, 'label').dictionary, ['a', 'b']);
     assert.equal(table.ids, undefined);
   });
+
+  it("reads a blank ' ' or NA in a column of numbers as missing with schema 'infer' (Telco's TotalCharges)", () => {
+    const { table } = parseCsvText('total,only_na,code\n29.85, ,A\n NA ,NA,B\n108.15,na,NA\n', 'any.csv', {
+      schema: 'infer',
+    });
+    assert.deepEqual(Array.from(numericColumn(table, 'total').values), [29.85, Number.NaN, 108.15]);
+    // A column of missing tokens only has no number to be: it stays text.
+    assert.equal(table.columns.get('only_na')!.kind, 'categorical');
+    assert.deepEqual(categoricalColumn(table, 'code').dictionary, ['A', 'B', 'NA']);
+  });
 });
 
 describe('readCsvTable streaming', () => {

@@ -7,8 +7,8 @@
  * keep their tabs. An empty field is a missing value; blank lines are skipped.
  *
  * Schemas: 'expresso' checks the Train.csv header (with or without CHURN) and types each column from
- * customer-schema.ts; 'infer' takes any header and makes a column numeric when every non-empty value is a
- * finite number, categorical otherwise; a DatasetSchema (dataset-schema.ts) matches columns by name and
+ * customer-schema.ts; 'infer' takes any header and makes a column numeric when every value that is not a
+ * default missing token (blank, NA…) is a finite number, categorical otherwise; a DatasetSchema (dataset-schema.ts) matches columns by name and
  * reads cells by its rules: trimmed, its missing tokens, its target labels (csv-schema-row.ts). Those
  * rules are the general path's; a schema that reads like Expresso's takes the fast path.
  *
