@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { EXPRESSO_COLUMNS } from '../../src/store/feature-registry.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
@@ -16,14 +17,8 @@ import type {
 import { encodeBlock, runFromRows } from '../../src/store/sqlite/column-block.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
-import {
-  INSERT_COLUMNS,
-  insertParameters,
-  READ_COLUMNS,
-  READ_ID,
-  toPredictionRows,
-  userKey,
-} from '../../src/store/store-columns.js';
+import { insertParameters, toPredictionRows, userKey } from '../../src/store/store-columns.js';
+import { expressoLayout } from '../../src/store/store-layout.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
 describePredictionStore('sqlite :memory:', async () => {
@@ -82,6 +77,21 @@ async function readBothWays(store: PredictionStore): Promise<LoggedPrediction[]>
   return rows;
 }
 
+const LAYOUT = expressoLayout();
+const INSERT_COLUMNS = LAYOUT.insertColumns;
+const READ_COLUMNS = LAYOUT.readColumns;
+const READ_ID = LAYOUT.readId;
+
+/**
+ * Migration 1 as databases made before the feature registry ran it: with Expresso's 17 columns (since
+ * migration 7 the registry adds feature columns; test/fixtures/store-v6 holds a database made then).
+ */
+function oldMigration1(db: Database.Database): void {
+  db.exec(MIGRATIONS[0]!.sqlite);
+  for (const c of EXPRESSO_COLUMNS)
+    db.exec(`ALTER TABLE predictions ADD COLUMN ${c.column} ${c.kind === 'numeric' ? 'REAL' : 'TEXT'}`);
+}
+
 const shuffledKey = (k: number) => `k${String(k).padStart(2, '0')}`;
 
 /**
@@ -95,7 +105,8 @@ function oldDatabase(path: string, version: number) {
   );
   db.exec(SCHEMA_MIGRATIONS_TABLE);
   for (const m of MIGRATIONS.slice(0, version)) {
-    db.exec(m.sqlite);
+    if (m.version === 1) oldMigration1(db);
+    else db.exec(m.sqlite);
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
   }
   const insert = db.prepare(
@@ -117,7 +128,7 @@ function oldDatabase(path: string, version: number) {
     },
     /** Writes rows (READ_COLUMNS up to the id, then the rowid; in key order) as a column block. */
     writeBlock(rows: unknown[][]): number {
-      const stored = encodeBlock(runFromRows(rows));
+      const stored = encodeBlock(runFromRows(rows, LAYOUT));
       const blockId = Number(
         db
           .prepare(
@@ -212,7 +223,7 @@ describe('sqlite store on disk', () => {
       const path = join(dir, 'v1.db');
       const old = new Database(path);
       old.exec(SCHEMA_MIGRATIONS_TABLE);
-      old.exec(MIGRATIONS[0]!.sqlite);
+      oldMigration1(old);
       old.prepare('INSERT INTO schema_migrations VALUES (1, ?, ?)').run(MIGRATIONS[0]!.name, 'then');
       const insert = old.prepare(
         `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
