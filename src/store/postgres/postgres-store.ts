@@ -149,7 +149,8 @@ function unavailable(connectionString: string, error: unknown): ChurnwatchError 
 }
 
 export function createPostgresStore(options: PostgresStoreOptions): PredictionStore {
-  const rows = rowLayout(options.features ?? EXPRESSO_FEATURES);
+  const features = options.features ?? EXPRESSO_FEATURES;
+  const rows = rowLayout(features);
   const storeName = `PostgreSQL store ${redactUrl(options.connectionString)}${options.schema ? ` (schema ${options.schema})` : ''}`;
   // Set by migrate(), or loaded on the first write of a store used without it.
   let writes: { layout: StoreLayout; sql: InsertStatements } | undefined;
@@ -349,7 +350,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         }
         // Under the same lock: two replicas adding the same feature would otherwise both ALTER TABLE.
         const before = await readRegistry(client, storeName);
-        const added = newFeatureColumns(before, rows.features, storeName);
+        const added = newFeatureColumns(before, features, storeName);
         const last = await client.query<{ n: number }>(
           'SELECT coalesce(max(position), 0)::float8 AS n FROM feature_columns',
         );
