@@ -124,13 +124,21 @@ export function registeredColumns(rows: readonly RegistryRow[], where: string): 
 }
 
 /**
+ * Feature columns a predictions table can hold: SQLite allows 2,000 columns in a table and a result
+ * row (12 are not features), PostgreSQL 1,600 in a table (9 are not features).
+ */
+export const MAX_FEATURE_COLUMNS = { sqlite: 1988, postgres: 1591 } as const;
+
+/**
  * The features to register so `wanted` all have a column: those the registry lacks, with their new
- * column names, in the order wanted. A wanted feature registered with the other kind is refused.
+ * column names, in the order wanted. A wanted feature registered with the other kind is refused, and
+ * so is a registry that would outgrow the engine's columns (`maxColumns`).
  */
 export function newFeatureColumns(
   registered: readonly FeatureColumn[],
   wanted: readonly FeatureSpec[],
   where: string,
+  maxColumns: number,
 ): FeatureColumn[] {
   const byFeature = new Map(registered.map((c) => [c.feature, c]));
   const taken = new Set(registered.map((c) => c.column));
@@ -153,6 +161,15 @@ export function newFeatureColumns(
     taken.add(column.column);
     byFeature.set(spec.name, column);
     added.push(column);
+  }
+  if (added.length > 0 && registered.length + added.length > maxColumns) {
+    throw new ChurnwatchError(
+      'CW_STORE_TOO_MANY_FEATURES',
+      `${where}: holding the model's ${added.length} new features (first "${added[0]!.feature}") next to the ${registered.length} registered would take ${registered.length + added.length} feature columns, more than this database can hold (${maxColumns})`,
+      {
+        hint: 'log this model to a new database (another store URL): features of earlier models stay registered',
+      },
+    );
   }
   return added;
 }

@@ -846,3 +846,40 @@ describe('migration from schema version 6 (before the feature registry)', () => 
       }
     }));
 });
+
+describe('sqlite store with a very wide schema', () => {
+  it('stores 1,500 features: fewer rows per INSERT (32,766 parameters at most), blocks and tail read back', async () => {
+    const features: FeatureSpec[] = Array.from({ length: 1500 }, (_, i) => ({
+      name: `feature ${i}`,
+      kind: i % 3 ? 'numeric' : 'categorical',
+    }));
+    const store = createSqliteStore({ path: ':memory:', features, blockRows: 30 });
+    try {
+      await store.migrate();
+      const records = Array.from({ length: 70 }, (_, i) => ({
+        ...prediction(`w${i}`, 1000 + i),
+        features: Object.fromEntries(
+          features.map((f, k) => [f.name, f.kind === 'numeric' ? i * 2 + k : `c${(i + k) % 3}`]),
+        ),
+      }));
+      await store.insertRows(toPredictionRows(records, store.rowLayout));
+      const columns = await store.readColumns();
+      assert.equal(columns.rowCount, 70);
+      assert.equal(columns.features.columns.size, 1500);
+      const last = columns.features.columns.get('feature 1499');
+      assert.ok(last?.kind === 'numeric');
+      assert.deepEqual(
+        Array.from(last.values),
+        records.map((_, i) => i * 2 + 1499),
+      );
+      const first = columns.features.columns.get('feature 0');
+      assert.ok(first?.kind === 'categorical');
+      assert.deepEqual(
+        Array.from(first.codes, (c) => first.dictionary[c]),
+        records.map((_, i) => `c${i % 3}`),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import type { FeatureSpec } from '../../data/feature-types.js';
 import { ChurnwatchError } from '../../errors.js';
 import {
   type FeatureColumn,
+  MAX_FEATURE_COLUMNS,
   newFeatureColumns,
   type RegistryRow,
   registeredColumns,
@@ -350,7 +351,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         }
         // Under the same lock: two replicas adding the same feature would otherwise both ALTER TABLE.
         const before = await readRegistry(client, storeName);
-        const added = newFeatureColumns(before, features, storeName);
+        const added = newFeatureColumns(before, features, storeName, MAX_FEATURE_COLUMNS.postgres);
         const last = await client.query<{ n: number }>(
           'SELECT coalesce(max(position), 0)::float8 AS n FROM feature_columns',
         );

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { FeatureSpec } from '../../data/feature-types.js';
 import {
   type FeatureColumn,
+  MAX_FEATURE_COLUMNS,
   newFeatureColumns,
   type RegistryRow,
   registeredColumns,
@@ -45,7 +46,7 @@ export function applyMigrations(
         record.run(m.version, m.name, new Date().toISOString());
       }
       const registered = readRegistry(db, where);
-      const added = newFeatureColumns(registered, features, where);
+      const added = newFeatureColumns(registered, features, where, MAX_FEATURE_COLUMNS.sqlite);
       const register = db.prepare(
         'INSERT INTO feature_columns (position, feature, column_name, kind) VALUES (?, ?, ?, ?)',
       );

@@ -14,9 +14,16 @@ import type { TailPart } from './unsealed-tail.js';
 
 /**
  * Rows per INSERT statement: 32 rows per statement instead of one cut the writer's CPU time per row by
- * about 9% (fewer crossings from JS into SQLite; docs/performance.md).
+ * about 9% (fewer crossings from JS into SQLite; docs/performance.md). Fewer for a wide schema: a
+ * statement takes at most SQLITE_MAX_VARIABLE_NUMBER (32,766) parameters.
  */
 const ROWS_PER_INSERT = 32;
+const MAX_PARAMETERS = 32_766;
+
+/** Rows per multi-row INSERT for rows of `width` parameters. */
+function rowsPerInsert(width: number): number {
+  return Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)));
+}
 
 /** Where the user id is among a row's insert values (store-columns.ts FIXED_INSERT_COLUMNS). */
 const USER_ID_PARAMETER = 2;
@@ -54,7 +61,8 @@ export function createPredictionInserter(
       db.prepare(
         `INSERT OR IGNORE INTO predictions (${columns.join(', ')}, user_key) VALUES ${Array(rows).fill(row).join(', ')}`,
       );
-    return { insertOne: insert(1), insertMany: insert(ROWS_PER_INSERT) };
+    const many = rowsPerInsert(columns.length + 1);
+    return { insertOne: insert(1), insertMany: insert(many), many };
   });
 
   const insertBatch = db.transaction((rows: PredictionRows) => {
@@ -64,8 +72,9 @@ export function createPredictionInserter(
     const rowWidth = current.insertColumns.length + 1;
     const userKeyParameter = current.insertColumns.length;
     let tail = sealer.tail();
-    // ROWS_PER_INSERT rows per statement while they last, then one at a time.
-    const many: InsertValue[] = new Array(rowWidth * ROWS_PER_INSERT);
+    // s.many rows per statement while they last, then one at a time.
+    const perInsert = s.many;
+    const many: InsertValue[] = new Array(rowWidth * perInsert);
     const one: InsertValue[] = new Array(rowWidth);
     // This batch's rows join the tail as one packed part, with the user keys computed for the INSERT.
     // The part holds its own copy of the numbers: a caller may release its buffers once the insert is
@@ -93,9 +102,9 @@ export function createPredictionInserter(
       tail.grow(part, count);
     };
     let r = 0;
-    for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
-      for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(current, rows, r + k, many, k * rowWidth);
-      inserted(r, ROWS_PER_INSERT, many, s.insertMany.run(many));
+    for (; r + perInsert <= rows.count; r += perInsert) {
+      for (let k = 0; k < perInsert; k++) rowParameters(current, rows, r + k, many, k * rowWidth);
+      inserted(r, perInsert, many, s.insertMany.run(many));
     }
     for (; r < rows.count; r++) {
       rowParameters(current, rows, r, one, 0);
