@@ -883,3 +883,53 @@ describe('sqlite store with a very wide schema', () => {
     }
   });
 });
+
+describe('sqlite file written by two models at once', () => {
+  it('seals every registered column, also when a store with fewer features seals the other rows', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'two.db');
+      const small: FeatureSpec[] = [{ name: 'x', kind: 'numeric' }];
+      const wide: FeatureSpec[] = [...small, { name: 'y', kind: 'categorical' }];
+      const a = createSqliteStore({ path, blockRows: 10, features: small });
+      const b = createSqliteStore({ path, blockRows: 10, features: wide });
+      try {
+        await a.migrate();
+        await a.insertRows(
+          toPredictionRows([{ ...prediction('a0', 1000), features: { x: 0 } }], a.rowLayout),
+        );
+        await b.migrate();
+        const bRows = Array.from({ length: 6 }, (_, i) => ({
+          ...prediction(`b${i}`, 2000 + i),
+          features: { x: i, y: `y${i}` },
+        }));
+        await b.insertRows(toPredictionRows(bRows, b.rowLayout));
+        // a seals the first 10 rows, b's among them.
+        const aRows = Array.from({ length: 6 }, (_, i) => ({
+          ...prediction(`a${i + 1}`, 3000 + i),
+          features: { x: 10 + i },
+        }));
+        await a.insertRows(toPredictionRows(aRows, a.rowLayout));
+        const db = new Database(path, { readonly: true });
+        try {
+          assert.deepEqual(
+            db.prepare('SELECT numeric_columns, categorical_columns FROM prediction_blocks').all(),
+            [{ numeric_columns: 1, categorical_columns: 1 }],
+          );
+        } finally {
+          db.close();
+        }
+        for (const store of [a, b]) {
+          const columns = await store.readColumns();
+          const y = columns.features.columns.get('y');
+          assert.ok(y?.kind === 'categorical');
+          assert.deepEqual(
+            Array.from(y.codes, (c) => (c < 0 ? null : y.dictionary[c])),
+            [null, ...bRows.map((r) => r.features.y), ...aRows.map(() => null)],
+          );
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }));
+});

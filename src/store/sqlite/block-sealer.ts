@@ -38,6 +38,7 @@ export function createBlockSealer(
   users: () => UserIndex,
   blockRows: number,
   layout: () => StoreLayout,
+  reloadLayout: () => void,
 ): BlockSealer {
   const statements = cache.define((db) => ({
     sealedThrough: db.prepare<[], number>('SELECT sealed_through FROM prediction_seal_state').pluck(),
@@ -48,11 +49,7 @@ export function createBlockSealer(
         `SELECT count(*) FROM (SELECT 1 FROM predictions NOT INDEXED WHERE ${UNSEALED} LIMIT ?)`,
       )
       .pluck(),
-    unsealedRows: db
-      .prepare(
-        `SELECT ${sealColumns(layout()).join(', ')} FROM predictions NOT INDEXED WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
-      )
-      .raw(),
+    registered: db.prepare<[], number>('SELECT count(*) FROM feature_columns').pluck(),
     firstUnsealed: db
       .prepare<[number], number | null>(`SELECT min(rowid) FROM predictions NOT INDEXED WHERE ${UNSEALED}`)
       .pluck(),
@@ -76,11 +73,28 @@ export function createBlockSealer(
 
   let tail: UnsealedTail | undefined;
 
+  // The unsealed rows as seal rows of the current layout, prepared again when it changes.
+  let unsealed: { layout: StoreLayout; statement: Database.Statement } | undefined;
+  function unsealedRows(through: number): unknown[][] {
+    const current = layout();
+    if (unsealed?.layout !== current) {
+      unsealed = {
+        layout: current,
+        statement: db
+          .prepare(
+            `SELECT ${sealColumns(current).join(', ')} FROM predictions NOT INDEXED WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
+          )
+          .raw(),
+      };
+    }
+    return unsealed.statement.all(through, blockRows) as unknown[][];
+  }
+
   /** The unsealed rows as a tail, when they are the contiguous rowids after the watermark. */
   function loadTail(): UnsealedTail | undefined {
     const s = statements();
     const through = s.sealedThrough.get()!;
-    const rows = s.unsealedRows.all(through, blockRows) as unknown[][];
+    const rows = unsealedRows(through);
     // As many unsealed rows as rowids after the watermark: they are all of them, in order.
     if (rows.length >= blockRows || (s.maxRowid.get() ?? 0) !== through + rows.length) return undefined;
     const loaded = new UnsealedTail(through);
@@ -160,6 +174,12 @@ export function createBlockSealer(
 
   function sealBlock(): boolean {
     const s = statements();
+    // Another process may have registered features (a model with more): its rows hold them, so blocks
+    // take every registered column. The tail (rows in this store's layout) is then read back instead.
+    if (s.registered.get() !== layout().features.length) {
+      reloadLayout();
+      tail = undefined;
+    }
     if (tail && s.sealedThrough.get() !== tail.through) tail = undefined;
     if (tail) {
       if (tail.count < blockRows) return false;
@@ -176,7 +196,7 @@ export function createBlockSealer(
     }
     const through = s.sealedThrough.get()!;
     if (s.unsealedCount.get(through, blockRows)! < blockRows) return false;
-    writeBlock(s.unsealedRows.all(through, blockRows) as unknown[][], through);
+    writeBlock(unsealedRows(through), through);
     return true;
   }
 

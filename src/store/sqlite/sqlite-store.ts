@@ -68,7 +68,9 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   };
   // One user index for sealing and joins: it caches the blocks' Bloom filters.
   const users = statements.define(createUserIndex);
-  const sealer = createBlockSealer(db, statements, users, blockRows, layout);
+  const sealer = createBlockSealer(db, statements, users, blockRows, layout, () => {
+    writeLayout = storeLayout(registry(), rows);
+  });
   const insert = createPredictionInserter(db, statements, sealer, blockRows, layout);
   const feedback = createFeedbackWriter(db, statements, users, createBlockLabelPatcher(statements));
   const columns = createColumnReader(db, path, busyTimeoutMs, rows);
