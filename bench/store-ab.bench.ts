@@ -4,12 +4,14 @@
  * toPredictionRows in the timed loop, as in store.bench.ts) into a fresh file, rates by the process's
  * CPU time (steady when other work shares the cores) and by wall time, medians and their ratio.
  * Usage: STORE_AB_BEFORE=/path/to/other/checkout node --import tsx bench/store-ab.bench.ts
- * Sizes: STORE_AB_ROWS (default 200,000), STORE_AB_ROUNDS (default 4).
+ * Sizes: STORE_AB_ROWS (default 200,000), STORE_AB_ROUNDS (default 4). STORE_AB_POSTGRES=1 compares
+ * PostgreSQL inserts instead (a fresh schema per round; CPU time is then the client's only).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { FEATURES } from '../src/data/customer-schema.js';
 import type { RawFeatures } from '../src/data/feature-types.js';
 import type { PredictionRecord, PredictionRows, PredictionStore } from '../src/store/prediction-store.js';
@@ -19,15 +21,30 @@ const ROUNDS = Number(process.env.STORE_AB_ROUNDS ?? 4);
 const beforeRoot = process.env.STORE_AB_BEFORE;
 if (!beforeRoot) throw new Error('set STORE_AB_BEFORE to the checkout to compare with');
 
+const POSTGRES = process.env.STORE_AB_POSTGRES === '1';
+const PG_URL =
+  process.env.CHURNWATCH_TEST_POSTGRES_URL ??
+  `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
+
 interface Side {
   createSqliteStore(options: { path: string }): PredictionStore;
+  createPostgresStore(options: {
+    connectionString: string;
+    poolSize: number;
+    schema: string;
+  }): PredictionStore;
   toPredictionRows(records: readonly PredictionRecord[]): PredictionRows;
 }
 
 async function load(root: string): Promise<Side> {
   const store = await import(join(root, 'src/store/sqlite/sqlite-store.ts'));
   const columns = await import(join(root, 'src/store/store-columns.ts'));
-  return { createSqliteStore: store.createSqliteStore, toPredictionRows: columns.toPredictionRows };
+  const postgres = await import(join(root, 'src/store/postgres/postgres-store.ts'));
+  return {
+    createSqliteStore: store.createSqliteStore,
+    createPostgresStore: postgres.createPostgresStore,
+    toPredictionRows: columns.toPredictionRows,
+  };
 }
 
 const sides: Record<'before' | 'after', Side> = {
@@ -57,6 +74,16 @@ const records: PredictionRecord[] = Array.from({ length: ROWS }, (_, i) => {
   };
 });
 
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 const rates = {
   before: { cpu: [] as number[], wall: [] as number[] },
   after: { cpu: [] as number[], wall: [] as number[] },
@@ -65,8 +92,12 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const name of round % 2 ? (['after', 'before'] as const) : (['before', 'after'] as const)) {
     const side = sides[name];
     const dir = mkdtempSync(join(tmpdir(), 'churnwatch-store-ab-'));
+    const schema = `cw_ab_${name}_${round}_${process.pid}`;
+    if (POSTGRES) await admin(`CREATE SCHEMA ${schema}`);
     try {
-      const store = side.createSqliteStore({ path: join(dir, 'ab.db') });
+      const store = POSTGRES
+        ? side.createPostgresStore({ connectionString: PG_URL, poolSize: 4, schema })
+        : side.createSqliteStore({ path: join(dir, 'ab.db') });
       await store.migrate();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
@@ -78,6 +109,7 @@ for (let round = 0; round < ROUNDS; round++) {
       await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      if (POSTGRES) await admin(`DROP SCHEMA ${schema} CASCADE`);
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   EXPRESSO_ROWS,
   insertParameters,
   insertValue,
+  rowLayout,
   sliceRows,
   toPredictionRows,
 } from './store-columns.js';
@@ -63,6 +64,35 @@ describe('PredictionRows', () => {
     assert.throws(
       () => toPredictionRows([{ ...records[0]!, features: { MONTANT: 'lots' } }]),
       /MONTANT must be a number or null/,
+    );
+  });
+});
+
+describe('RowLayout', () => {
+  it("packs any schema's features, numeric ones first, and refuses a feature named twice", () => {
+    const layout = rowLayout([
+      { name: 'plan', kind: 'categorical' },
+      { name: 'monthly charges', kind: 'numeric' },
+      { name: 'score', kind: 'numeric' },
+    ]);
+    assert.deepEqual(layout.names.slice(6), ['monthly charges', 'score', 'plan']);
+    assert.deepEqual(layout.given, ['plan', 'monthly charges', 'score']);
+    assert.deepEqual([layout.numberWidth, layout.textWidth], [5, 4]);
+    const rows = toPredictionRows(
+      [{ ...records[0]!, score: 0.5, features: { plan: 'gold', 'monthly charges': 70.5, score: null } }],
+      layout,
+    );
+    assert.deepEqual(
+      layout.names.map((_, c) => insertValue(layout, rows, 0, c)),
+      ['a', 1000, 'user-a', 'v1', 0.5, 1, 70.5, null, 'gold'],
+    );
+    assert.throws(
+      () =>
+        rowLayout([
+          { name: 'x', kind: 'numeric' },
+          { name: 'x', kind: 'categorical' },
+        ]),
+      /"x" is named twice/,
     );
   });
 });
