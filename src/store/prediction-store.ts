@@ -29,11 +29,12 @@ export interface PredictionRecord {
 }
 
 /**
- * Predictions as their insert values (row-layout.ts: the fixed values and the model's features), packed row by row into one
- * Float64Array for the numbers (NaN = null) and one array for the texts: what the batched writer queues
- * and the stores write. A queued prediction then costs no array of its own and no boxed number, and a
- * batch crosses to the SQLite writer thread as a copy of one buffer plus its strings. Made by
- * store-columns.ts `toPredictionRows`, read by its `insertValue`.
+ * Predictions as their insert values (row-layout.ts: the fixed values, then the model's features),
+ * packed row by row into one Float64Array for the numbers (NaN = null) and one array for the texts:
+ * what the batched writer queues and the stores write. A queued prediction then costs no array of its
+ * own and no boxed number, and a batch crosses to the SQLite writer thread as a copy of one buffer plus
+ * its strings. Made by store-columns.ts `toPredictionRows` in a store's `rowLayout`, read by its
+ * `insertValue`.
  */
 export interface PredictionRows {
   readonly count: number;
