@@ -5,6 +5,8 @@
  * readColumns rates on PostgreSQL (200k rows). Baselines measured in the same run: one transaction per
  * prediction (what batching avoids) and readPredictions objects (what readColumns avoids).
  * Sizes: STORE_BENCH_ROWS (default 2,000,000), STORE_BENCH_PG_ROWS (default 200,000; 0 skips PostgreSQL).
+ * Schema: Expresso's 17 features, or with STORE_BENCH_FEATURES=n a generic table of n features (60 %
+ * numeric, the rest categorical with a few levels each), as a non-Expresso model would log them.
  * Usage: node --import tsx bench/store.bench.ts
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { FEATURES, type RawFeatures } from '../src/data/customer-schema.js';
+import { FEATURES } from '../src/data/customer-schema.js';
+import type { FeatureSpec, RawFeatures } from '../src/data/feature-types.js';
 import { createPostgresStore } from '../src/store/postgres/postgres-store.js';
 import type { FeedbackInput, PredictionRecord, PredictionStore } from '../src/store/prediction-store.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -23,6 +26,16 @@ const ROWS = Number(process.env.STORE_BENCH_ROWS ?? 2_000_000);
 const LABELS = Math.round(ROWS * 0.75);
 const PG_ROWS = Number(process.env.STORE_BENCH_PG_ROWS ?? 200_000);
 const BATCH = 1_000;
+const WIDTH = Number(process.env.STORE_BENCH_FEATURES ?? 0);
+/** The features stored: Expresso's, or a generic table of WIDTH features. */
+const SCHEMA: readonly FeatureSpec[] =
+  WIDTH > 0
+    ? Array.from({ length: WIDTH }, (_, i) =>
+        i < Math.round(WIDTH * 0.6)
+          ? { name: `num ${i}`, kind: 'numeric' as const }
+          : { name: `cat-${i}`, kind: 'categorical' as const },
+      )
+    : FEATURES;
 const PG_URL =
   process.env.CHURNWATCH_TEST_POSTGRES_URL ??
   `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
@@ -43,9 +56,10 @@ const PACKS = [
 
 function record(i: number): PredictionRecord {
   const features: RawFeatures = {};
-  for (const f of FEATURES) {
+  for (const f of SCHEMA) {
     if (rng() < 0.3) continue;
     if (f.kind === 'numeric') features[f.name] = Math.round(rng() * 100_000) / 10;
+    else if (WIDTH > 0) features[f.name] = PACKS[Math.floor(rng() * PACKS.length)]!;
     else if (f.name === 'REGION') features[f.name] = REGIONS[Math.floor(rng() * REGIONS.length)]!;
     else if (f.name === 'TENURE') features[f.name] = TENURES[Math.floor(rng() * TENURES.length)]!;
     else if (f.name === 'MRG') features[f.name] = 'NO';
@@ -68,7 +82,7 @@ async function insertAll(store: PredictionStore, n: number): Promise<number> {
   for (let i = 0; i < n; i += BATCH) {
     const batch: PredictionRecord[] = [];
     for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(record(j));
-    await store.insertRows(toPredictionRows(batch));
+    await store.insertRows(toPredictionRows(batch, store.rowLayout));
   }
   return (performance.now() - started) / 1000;
 }
@@ -105,20 +119,26 @@ async function recordAllFeedback(store: PredictionStore, labels: number): Promis
   return (performance.now() - started) / 1000;
 }
 
-const results: Record<string, number | string> = { rows: ROWS, labels: LABELS, pgRows: PG_ROWS, cores: 2 };
+const results: Record<string, number | string> = {
+  rows: ROWS,
+  labels: LABELS,
+  pgRows: PG_ROWS,
+  features: SCHEMA.length,
+  cores: 2,
+};
 const table: [string, string][] = [];
 const dir = mkdtempSync(join(tmpdir(), 'churnwatch-bench-'));
 try {
   // Baseline: one transaction per prediction, on a small sample.
-  const naive = createSqliteStore({ path: join(dir, 'naive.db') });
+  const naive = createSqliteStore({ path: join(dir, 'naive.db'), features: SCHEMA });
   await naive.migrate();
   const naiveRows = 5_000;
   const naiveStart = performance.now();
-  for (let i = 0; i < naiveRows; i++) await naive.insertRows(toPredictionRows([record(i)]));
+  for (let i = 0; i < naiveRows; i++) await naive.insertRows(toPredictionRows([record(i)], naive.rowLayout));
   const naiveRate = naiveRows / ((performance.now() - naiveStart) / 1000);
   await naive.close();
 
-  const store = createSqliteStore({ path: join(dir, 'bench.db') });
+  const store = createSqliteStore({ path: join(dir, 'bench.db'), features: SCHEMA });
   await store.migrate();
   const insertSeconds = await insertAll(store, ROWS);
   const insertRate = ROWS / insertSeconds;
@@ -192,7 +212,12 @@ try {
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
     try {
-      const pgStore = createPostgresStore({ connectionString: PG_URL, poolSize: 4, schema });
+      const pgStore = createPostgresStore({
+        connectionString: PG_URL,
+        poolSize: 4,
+        schema,
+        features: SCHEMA,
+      });
       await pgStore.migrate();
       const pgSeconds = await insertAll(pgStore, PG_ROWS);
       const pgLabels = Math.round(PG_ROWS * 0.75);
@@ -233,7 +258,11 @@ try {
 const width = Math.max(...table.map(([k]) => k.length));
 for (const [k, v] of table) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
 process.stdout.write('(2 cores shared with other work: figures are indicative)\n');
-const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'store.json');
+const out = join(
+  dirname(fileURLToPath(import.meta.url)),
+  'results',
+  WIDTH > 0 ? `store-${WIDTH}-features.json` : 'store.json',
+);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`figures written to ${out}\n`);

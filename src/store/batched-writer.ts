@@ -11,7 +11,7 @@
  * TCP flow control, not the process, holds the bytes.
  */
 import type { PredictionRecord, PredictionRows, PredictionStore } from './prediction-store.js';
-import { concatRows, sliceRows, toPredictionRows } from './store-columns.js';
+import { concatRows, EXPRESSO_ROWS, sliceRows, toPredictionRows } from './store-columns.js';
 
 export interface BatchedWriterOptions {
   /** Records held at most (queued plus in flight); beyond that enqueue refuses. Default 10,000. */
@@ -80,9 +80,11 @@ interface RoomWaiter {
 }
 
 export function createBatchedWriter(
-  store: Pick<PredictionStore, 'insertRows'>,
+  store: Pick<PredictionStore, 'insertRows'> & Partial<Pick<PredictionStore, 'rowLayout'>>,
   options: BatchedWriterOptions = {},
 ): BatchedWriter {
+  // Rows are packed as the store takes them (its features); a bare insertRows takes Expresso's.
+  const layout = store.rowLayout ?? EXPRESSO_ROWS;
   const maxQueue = options.maxQueue ?? 10_000;
   const flushIntervalMs = options.flushIntervalMs ?? 5;
   const maxBatch = options.maxBatch ?? 1_000;
@@ -144,7 +146,7 @@ export function createBatchedWriter(
     let taken = 0;
     for (const chunk of queue) {
       const take = Math.min(chunk.count, maxBatch - count);
-      parts.push(take === chunk.count ? chunk : sliceRows(chunk, 0, take));
+      parts.push(take === chunk.count ? chunk : sliceRows(chunk, 0, take, layout));
       count += take;
       if (take < chunk.count) {
         taken = take;
@@ -191,7 +193,7 @@ export function createBatchedWriter(
       queue = queue.slice(chunks);
       if (taken > 0) {
         wrote(queue[0]!.numbers);
-        queue[0] = sliceRows(queue[0]!, taken, queue[0]!.count);
+        queue[0] = sliceRows(queue[0]!, taken, queue[0]!.count, layout);
       }
       // Every array here came from toPredictionRows, sliceRows or concatRows in this writer.
       for (const numbers of written) release(numbers);
@@ -223,7 +225,7 @@ export function createBatchedWriter(
       if (!hasRoom(records.length)) return false;
       if (records.length === 0) return true;
       // Converted (and validated) first, so a bad record throws here and queues nothing.
-      const rows = toPredictionRows(records);
+      const rows = toPredictionRows(records, layout);
       queue.push(rows);
       queued += rows.count;
       schedule(flushIntervalMs);

@@ -4,8 +4,13 @@
  * Timestamps are ms since the epoch (INTEGER in SQLite, DOUBLE PRECISION in PostgreSQL) so they read
  * back as plain JS numbers without date parsing; the label of a prediction lives on its row (label,
  * label_observed_at) so the monitor reads predictions and labels in one scan, without a join.
+ *
+ * One exception to "never edited": until the feature registry (migration 7), migration 1 also created
+ * Expresso's 17 feature columns. Feature columns are now data (feature-registry.ts): a new database
+ * gets those of the model that opens it, and migration 7 registers Expresso's where migration 1 made
+ * them, so databases made before keep their columns and their data as they are.
  */
-import { CATEGORICAL_FEATURE_COLUMNS, NUMERIC_FEATURE_COLUMNS } from './store-columns.js';
+import { EXPRESSO_COLUMNS } from './feature-registry.js';
 
 export interface Migration {
   readonly version: number;
@@ -16,10 +21,6 @@ export interface Migration {
 }
 
 function predictionsTable(real: string, time: string): string {
-  const features = [
-    ...NUMERIC_FEATURE_COLUMNS.map((c) => `  ${c.column} ${real}`),
-    ...CATEGORICAL_FEATURE_COLUMNS.map((c) => `  ${c.column} TEXT`),
-  ].join(',\n');
   return `CREATE TABLE predictions (
   id TEXT PRIMARY KEY,
   created_at ${time} NOT NULL,
@@ -27,7 +28,6 @@ function predictionsTable(real: string, time: string): string {
   model_version TEXT NOT NULL,
   score ${real} NOT NULL,
   predicted_class SMALLINT NOT NULL CHECK (predicted_class IN (0, 1)),
-${features},
   label SMALLINT CHECK (label IN (0, 1)),
   label_observed_at ${time},
   label_feedback_id TEXT
@@ -50,6 +50,18 @@ function feedbackTable(time: string): string {
 CREATE INDEX feedback_pending ON feedback (received_at, id) WHERE status = 'pending';
 CREATE INDEX feedback_status ON feedback (status);`;
 }
+
+const FEATURE_COLUMNS_TABLE = `CREATE TABLE feature_columns (
+  position INTEGER PRIMARY KEY,
+  feature TEXT NOT NULL UNIQUE,
+  column_name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('numeric', 'categorical'))
+);`;
+
+/** Expresso's columns as VALUES rows (position, feature, column_name, kind), in block order. */
+const EXPRESSO_VALUES = EXPRESSO_COLUMNS.map(
+  (c, i) => `(${i + 1}, '${c.feature}', '${c.column}', '${c.kind}')`,
+).join(',\n    ');
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -169,6 +181,28 @@ CREATE TABLE prediction_block_users (
 );
 DROP INDEX predictions_user_key;`,
     postgres: '',
+  },
+  {
+    // Feature columns become data: feature_columns records, in registration order, which column of
+    // predictions holds each feature and its kind (feature-registry.ts; migrate() then adds the opening
+    // model's features). Expresso's columns, where migration 1 made them, are registered as they are,
+    // numeric then categorical, the order of their values in column blocks. A block now records how many
+    // feature columns of each kind it holds: 13 and 4 for the blocks sealed before.
+    version: 7,
+    name: 'feature registry',
+    sqlite: `${FEATURE_COLUMNS_TABLE}
+INSERT INTO feature_columns (position, feature, column_name, kind)
+  SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES
+    ${EXPRESSO_VALUES}) AS v
+  WHERE v.column3 IN (SELECT name FROM pragma_table_info('predictions'));
+ALTER TABLE prediction_blocks ADD COLUMN numeric_columns INTEGER NOT NULL DEFAULT 13;
+ALTER TABLE prediction_blocks ADD COLUMN categorical_columns INTEGER NOT NULL DEFAULT 4;`,
+    postgres: `${FEATURE_COLUMNS_TABLE}
+INSERT INTO feature_columns (position, feature, column_name, kind)
+  SELECT v.position, v.feature, v.column_name, v.kind FROM (VALUES
+    ${EXPRESSO_VALUES}) AS v (position, feature, column_name, kind)
+  WHERE EXISTS (SELECT 1 FROM information_schema.columns c
+    WHERE c.table_schema = current_schema() AND c.table_name = 'predictions' AND c.column_name = v.column_name);`,
   },
 ];
 

@@ -2,6 +2,7 @@
  * Opens the store a URL names: `sqlite:<path>` (e.g. `sqlite:data/churnwatch.db`), `sqlite::memory:`,
  * or `postgres://…` / `postgresql://…`. The caller runs migrate() before use.
  */
+import type { FeatureSpec } from '../data/feature-types.js';
 import { ChurnwatchError } from '../errors.js';
 import { createPostgresStore } from './postgres/postgres-store.js';
 import type { PredictionStore } from './prediction-store.js';
@@ -12,6 +13,11 @@ import { createThreadedSqliteStore } from './sqlite/threaded-sqlite-store.js';
 export const DEFAULT_STORE_URL = 'sqlite:data/churnwatch.db';
 
 export interface OpenStoreOptions {
+  /**
+   * The model's features (`model.schema.features`); default Expresso's, so callers that name none keep
+   * working. migrate() gives each feature the database lacks a column (docs/store-format.md).
+   */
+  readonly features?: readonly FeatureSpec[];
   /** PostgreSQL pool size (default DEFAULT_POOL_SIZE, 10). */
   readonly poolSize?: number;
   /** PostgreSQL schema (search_path). */
@@ -23,6 +29,14 @@ export interface OpenStoreOptions {
    * `sqlite::memory:` always writes in-thread (a private in-memory database has one connection).
    */
   readonly writerThread?: boolean;
+}
+
+/**
+ * Name and kind only: a schema's feature entries carry more (categories), and the SQLite writer thread
+ * gets the features as a copy.
+ */
+function plainFeatures(features: readonly FeatureSpec[]): FeatureSpec[] {
+  return features.map((f) => ({ name: f.name, kind: f.kind }));
 }
 
 export function openStore(url: string, options: OpenStoreOptions = {}): PredictionStore {
@@ -38,6 +52,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Predicti
     const sqliteOptions = {
       path,
       ...(options.busyTimeoutMs ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+      ...(options.features ? { features: plainFeatures(options.features) } : {}),
     };
     return path !== ':memory:' && (options.writerThread ?? true)
       ? createThreadedSqliteStore(sqliteOptions)
@@ -48,6 +63,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Predicti
       connectionString: url,
       ...(options.poolSize ? { poolSize: options.poolSize } : {}),
       ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.features ? { features: plainFeatures(options.features) } : {}),
     });
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];

@@ -1,13 +1,10 @@
 /**
- * Collects array rows (READ_COLUMNS layout) into PredictionColumns. Arrays start at a capacity hint
+ * Collects read rows (store-layout.ts) into PredictionColumns. Arrays start at a capacity hint
  * (a COUNT done before reading) and double when more rows arrive, e.g. inserted during the read.
  */
 import { type CategoricalColumn, type Column, MISSING_CODE } from '../data/columnar-table.js';
-import { FEATURES } from '../data/customer-schema.js';
 import type { PredictionColumns } from './prediction-store.js';
 import {
-  CATEGORICAL_FEATURE_COLUMNS,
-  NUMERIC_FEATURE_COLUMNS,
   READ_CREATED_AT,
   READ_FIRST_FEATURE,
   READ_LABEL,
@@ -15,7 +12,8 @@ import {
   READ_MODEL_VERSION,
   READ_PREDICTED_CLASS,
   READ_SCORE,
-} from './store-columns.js';
+  type StoreLayout,
+} from './store-layout.js';
 
 type Grow<T> = { new (n: number): T };
 
@@ -63,9 +61,12 @@ export class PredictionColumnsBuilder {
   private readonly versions = new Dictionary();
   private numeric: Float64Array[];
   private categorical: Int32Array[];
-  private readonly dictionaries = CATEGORICAL_FEATURE_COLUMNS.map(() => new Dictionary());
+  private readonly dictionaries: Dictionary[];
 
-  constructor(capacityHint: number) {
+  constructor(
+    capacityHint: number,
+    private readonly layout: StoreLayout,
+  ) {
     this.capacity = Math.max(16, capacityHint);
     const c = this.capacity;
     this.createdAt = new Float64Array(c);
@@ -74,8 +75,9 @@ export class PredictionColumnsBuilder {
     this.label = new Int8Array(c);
     this.labelObservedAt = new Float64Array(c);
     this.versionCodes = new Int32Array(c);
-    this.numeric = NUMERIC_FEATURE_COLUMNS.map(() => new Float64Array(c));
-    this.categorical = CATEGORICAL_FEATURE_COLUMNS.map(() => new Int32Array(c));
+    this.numeric = layout.numeric.map(() => new Float64Array(c));
+    this.categorical = layout.categorical.map(() => new Int32Array(c));
+    this.dictionaries = layout.categorical.map(() => new Dictionary());
   }
 
   get rowCount(): number {
@@ -96,7 +98,7 @@ export class PredictionColumnsBuilder {
     this.capacity = c;
   }
 
-  /** Appends rows in READ_COLUMNS layout; numbers may arrive as numbers or (bigint-free) numeric values. */
+  /** Appends read rows; numbers may arrive as numbers or (bigint-free) numeric values. */
   addRows(rows: readonly (readonly unknown[])[]): void {
     this.ensure(rows.length);
     const numericCount = this.numeric.length;
@@ -122,7 +124,7 @@ export class PredictionColumnsBuilder {
   }
 
   /**
-   * Appends a page given column by column (READ_COLUMNS order up to the features; id and user_id not
+   * Appends a page given column by column (read-row order up to the features; id and user_id not
    * needed), each an array of the same length: the shape SQLite's json_group_array pages parse into.
    */
   addColumns(columns: readonly (readonly unknown[])[]): void {
@@ -158,10 +160,10 @@ export class PredictionColumnsBuilder {
   finish(): PredictionColumns {
     const n = this.n;
     const columns = new Map<string, Column>();
-    NUMERIC_FEATURE_COLUMNS.forEach((spec, f) => {
+    this.layout.numeric.forEach((spec, f) => {
       columns.set(spec.feature, { kind: 'numeric', name: spec.feature, values: fit(this.numeric[f]!, n) });
     });
-    CATEGORICAL_FEATURE_COLUMNS.forEach((spec, f) => {
+    this.layout.categorical.forEach((spec, f) => {
       columns.set(spec.feature, {
         kind: 'categorical',
         name: spec.feature,
@@ -183,7 +185,7 @@ export class PredictionColumnsBuilder {
       label: fit(this.label, n),
       labelObservedAt: fit(this.labelObservedAt, n),
       modelVersion,
-      features: { rowCount: n, header: FEATURES.map((f) => f.name), columns },
+      features: { rowCount: n, header: [...this.layout.header], columns },
     };
   }
 }

@@ -5,9 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { categoricalName, genericSchema, numericName } from '../../test/helpers/generic-data.js';
+import type { ColumnarTable } from '../data/columnar-table.js';
 import { FEATURES, NUMERIC_FEATURES, type RawFeatures } from '../data/customer-schema.js';
+import type { FeatureSpec } from '../data/feature-types.js';
+import { isChurnwatchError } from '../errors.js';
 import type { LoggedPrediction, PredictionRecord, PredictionStore } from './prediction-store.js';
 import { toPredictionRows } from './store-columns.js';
+
+/** A fresh, empty, migrated store holding `features` (default Expresso's). */
+export type StoreFactory = (features?: readonly FeatureSpec[]) => Promise<PredictionStore>;
+
+/** A database that stores can open again (a file, a PostgreSQL schema), for the schema-growth cases. */
+export interface StorePlace {
+  /** Opens (not migrates) a store on the place with these features; column blocks of 4 where it has them. */
+  open(features: readonly FeatureSpec[]): PredictionStore;
+  dispose(): Promise<void>;
+}
 
 /** A small seeded generator so the suite is the same on every run and backend. */
 function seeded(seed: number): () => number {
@@ -79,10 +93,80 @@ function normalise(rows: LoggedPrediction[]): unknown[] {
   return rows.map((r) => ({ ...r, features: byKey(r.features) }));
 }
 
-export function describePredictionStore(name: string, createStore: () => Promise<PredictionStore>): void {
+/**
+ * The awkward names of test/helpers/generic-data.ts (spaces, dashes, a leading digit, `score` and `id`)
+ * plus a case-only clash, quotes and non-ASCII letters, an Expresso name of the other kind, and `label`.
+ */
+export const AWKWARD_FEATURES: readonly FeatureSpec[] = [
+  ...genericSchema(5, 4).features.map((f) => ({ name: f.name, kind: f.kind })),
+  { name: 'Total', kind: 'numeric' },
+  { name: 'total', kind: 'numeric' },
+  { name: 'label', kind: 'numeric' },
+  { name: 'MONTANT', kind: 'categorical' },
+  { name: 'Région "Nord"; DROP TABLE predictions; --', kind: 'categorical' },
+  { name: '日本 🚀', kind: 'numeric' },
+];
+
+/** Values for `features` in row i: numbers and texts that differ per feature, a few missing. */
+export function genericFeatures(features: readonly FeatureSpec[], i: number): RawFeatures {
+  const out: RawFeatures = {};
+  features.forEach((f, k) => {
+    if ((i + k) % 5 === 0) return;
+    out[f.name] = f.kind === 'numeric' ? i * 1.5 + k / 8 : `${f.name.slice(0, 3)}-${(i * (k + 1)) % 4}`;
+  });
+  return out;
+}
+
+function genericPrediction(features: readonly FeatureSpec[], id: string, i: number): PredictionRecord {
+  return {
+    id,
+    createdAt: 10_000 + ((i * 7) % 23) * 100 + i,
+    userId: `u-${i % 6}`,
+    modelVersion: i % 2 ? 'g1' : 'g2',
+    features: genericFeatures(features, i),
+    score: (i % 10) / 10,
+    predictedClass: (i % 2) as 0 | 1,
+  };
+}
+
+/** Every feature of `table` as plain values (null for missing), by name. */
+function featureValues(table: ColumnarTable): Record<string, (number | string | null)[]> {
+  const out: Record<string, (number | string | null)[]> = {};
+  for (const [name, column] of table.columns) {
+    out[name] =
+      column.kind === 'numeric'
+        ? Array.from(column.values, (v) => (Number.isNaN(v) ? null : v))
+        : Array.from(column.codes, (c) => (c < 0 ? null : column.dictionary[c]!));
+  }
+  return out;
+}
+
+/** The same values from objects, for `names`. */
+function objectValues(rows: LoggedPrediction[], names: readonly string[]): Record<string, unknown[]> {
+  return Object.fromEntries(names.map((n) => [n, rows.map((r) => r.features[n] ?? null)]));
+}
+
+/** Records as the store returns them: every feature in `names` a key, null where absent. */
+function loggedAs(names: readonly string[], record: PredictionRecord, label: 0 | 1 | null = null) {
+  return {
+    ...record,
+    features: byKey(Object.fromEntries(names.map((n) => [n, record.features[n] ?? null]))),
+    label,
+    labelObservedAt: label === null ? null : record.createdAt + 5,
+  };
+}
+
+export function describePredictionStore(
+  name: string,
+  createStore: StoreFactory,
+  place?: () => Promise<StorePlace>,
+): void {
   describe(`PredictionStore contract: ${name}`, () => {
-    async function withStore(fn: (store: PredictionStore) => Promise<void>): Promise<void> {
-      const store = await createStore();
+    async function withStore(
+      fn: (store: PredictionStore) => Promise<void>,
+      features?: readonly FeatureSpec[],
+    ): Promise<void> {
+      const store = await createStore(features);
       try {
         await fn(store);
       } finally {
@@ -404,5 +488,180 @@ export function describePredictionStore(name: string, createStore: () => Promise
         assert.equal(all.features.rowCount, 240);
         assert.equal(Array.from(all.label).filter((l) => l !== -1).length, 80);
       }));
+
+    it('stores any schema: awkward feature names read back as objects and as columns, feedback joins', () =>
+      withStore(async (store) => {
+        const names = AWKWARD_FEATURES.map((f) => f.name);
+        const records = Array.from({ length: 23 }, (_, i) => genericPrediction(AWKWARD_FEATURES, `g${i}`, i));
+        await store.insertRows(toPredictionRows(records.slice(0, 11), store.rowLayout));
+        await store.insertRows(toPredictionRows(records.slice(11), store.rowLayout));
+        const labelled = records.filter((_, i) => i % 3 === 0);
+        const outcomes = await store.recordFeedback(
+          labelled.map((r, k) =>
+            k % 2
+              ? { predictionId: r.id, label: 1, observedAt: r.createdAt + 5, receivedAt: 99_000 }
+              : { predictionId: r.id, label: 0, observedAt: r.createdAt + 5, receivedAt: 99_000 },
+          ),
+        );
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          labelled.map(() => 'joined'),
+        );
+        const labelOf = new Map(labelled.map((r, k) => [r.id, (k % 2) as 0 | 1]));
+        const sorted = [...records].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+        const rows = await readAll(store);
+        assert.deepEqual(
+          normalise(rows),
+          sorted.map((r) => loggedAs(names, r, labelOf.get(r.id) ?? null)),
+        );
+        const columns = await store.readColumns();
+        assert.deepEqual(columns.features.header, names);
+        assert.deepEqual(featureValues(columns.features), objectValues(rows, names));
+        assert.deepEqual(
+          Array.from(columns.label),
+          sorted.map((r) => labelOf.get(r.id) ?? -1),
+        );
+        // Only the features asked for; a name the database does not hold is a clear error.
+        const two = await store.readColumns({ features: ['score', 'id'] });
+        assert.deepEqual([...two.features.columns.keys()], ['score', 'id']);
+        await assert.rejects(store.readColumns({ features: ['nope'] }), (error: Error) => {
+          assert.ok(isChurnwatchError(error) && error.code === 'CW_STORE_UNKNOWN_FEATURE', String(error));
+          assert.match(error.message, /"nope"/);
+          return true;
+        });
+      }, AWKWARD_FEATURES));
+
+    it('stores 200 features (120 numeric, 80 categorical) and reads them back as columns', () => {
+      const wide: FeatureSpec[] = [
+        ...Array.from({ length: 120 }, (_, i) => ({ name: numericName(i), kind: 'numeric' as const })),
+        ...Array.from({ length: 80 }, (_, i) => ({ name: categoricalName(i), kind: 'categorical' as const })),
+      ];
+      return withStore(async (store) => {
+        const records = Array.from({ length: 40 }, (_, i) => genericPrediction(wide, `w${i}`, i));
+        await store.insertRows(toPredictionRows(records, store.rowLayout));
+        const rows = await readAll(store);
+        const names = wide.map((f) => f.name);
+        const columns = await store.readColumns();
+        assert.equal(columns.rowCount, 40);
+        assert.deepEqual(columns.features.header, names);
+        assert.deepEqual(featureValues(columns.features), objectValues(rows, names));
+        const sorted = [...records].sort((a, b) => a.createdAt - b.createdAt);
+        assert.deepEqual(
+          objectValues(rows, names),
+          objectValues(
+            sorted.map((r) => loggedAs(names, r) as LoggedPrediction),
+            names,
+          ),
+        );
+      }, wide);
+    });
+
+    it('grows with the schema: features added later read as missing in older rows, dropped ones stay', {
+      skip: place === undefined,
+    }, async () => {
+      const where = await place!();
+      const a: FeatureSpec[] = [
+        { name: 'plan', kind: 'categorical' },
+        { name: 'monthly charges', kind: 'numeric' },
+      ];
+      const b: FeatureSpec[] = [
+        { name: 'Monthly Charges', kind: 'numeric' },
+        { name: 'region', kind: 'categorical' },
+      ];
+      try {
+        const first = where.open(a);
+        await first.migrate();
+        const old = Array.from({ length: 9 }, (_, i) => genericPrediction(a, `a${i}`, i));
+        await first.insertRows(toPredictionRows(old, first.rowLayout));
+        await first.close();
+
+        const second = where.open([...a, ...b]);
+        await second.migrate();
+        const grown = Array.from({ length: 9 }, (_, i) => genericPrediction([...a, ...b], `b${i}`, i + 9));
+        await second.insertRows(toPredictionRows(grown, second.rowLayout));
+        await second.close();
+
+        // A model without the first features: they stay registered and read as missing in its rows.
+        const third = where.open(b);
+        await third.migrate();
+        const later = Array.from({ length: 5 }, (_, i) => genericPrediction(b, `c${i}`, i + 18));
+        await third.insertRows(toPredictionRows(later, third.rowLayout));
+        try {
+          const names = [...a, ...b].map((f) => f.name);
+          const everything = [...old, ...grown, ...later].sort(
+            (x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1),
+          );
+          const rows = await readAll(third);
+          assert.deepEqual(
+            normalise(rows),
+            everything.map((r) => loggedAs(names, r)),
+          );
+          for (const row of rows.filter((r) => r.id.startsWith('a'))) {
+            assert.equal(row.features['Monthly Charges'], null, row.id);
+            assert.equal(row.features.region, null, row.id);
+          }
+          const columns = await third.readColumns();
+          // The store's own features first (its schema order), then the ones registered before.
+          assert.deepEqual(
+            columns.features.header,
+            [...b, ...a].map((f) => f.name),
+          );
+          assert.deepEqual(
+            featureValues(columns.features),
+            objectValues(
+              rows,
+              [...b, ...a].map((f) => f.name),
+            ),
+          );
+        } finally {
+          await third.close();
+        }
+      } finally {
+        await where.dispose();
+      }
+    });
+
+    it('refuses a feature whose kind changed, naming it, and leaves the database as it was', {
+      skip: place === undefined,
+    }, async () => {
+      const where = await place!();
+      try {
+        const first = where.open([{ name: 'Senior Citizen', kind: 'numeric' }]);
+        await first.migrate();
+        await first.insertRows(
+          toPredictionRows(
+            [genericPrediction([{ name: 'Senior Citizen', kind: 'numeric' }], 'k0', 0)],
+            first.rowLayout,
+          ),
+        );
+        await first.close();
+        const changed = where.open([
+          { name: 'extra', kind: 'numeric' },
+          { name: 'Senior Citizen', kind: 'categorical' },
+        ]);
+        try {
+          await assert.rejects(changed.migrate(), (error: Error) => {
+            assert.ok(isChurnwatchError(error), String(error));
+            assert.equal(error.code, 'CW_STORE_FEATURE_KIND_CHANGED');
+            assert.match(error.message, /"Senior Citizen" is stored as numeric .* categorical/);
+            assert.match(error.hint ?? '', /new database|rename/);
+            return true;
+          });
+        } finally {
+          await changed.close();
+        }
+        // Nothing was added: the first model's store still opens and reads as before.
+        const again = where.open([{ name: 'Senior Citizen', kind: 'numeric' }]);
+        await again.migrate();
+        try {
+          const rows = await readAll(again);
+          assert.deepEqual(Object.keys(rows[0]!.features), ['Senior Citizen']);
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await where.dispose();
+      }
+    });
   });
 }

@@ -11,6 +11,7 @@
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/feature-types.js';
+import type { RowLayout } from './row-layout.js';
 
 export interface PredictionRecord {
   /** Server-assigned id returned to the client as `prediction_id`. */
@@ -28,17 +29,18 @@ export interface PredictionRecord {
 }
 
 /**
- * Predictions as their INSERT_COLUMNS parameters (store-columns.ts), packed row by row into one
- * Float64Array for the numbers (NaN = null) and one array for the texts: what the batched writer queues
- * and the stores write. A queued prediction then costs no array of its own and no boxed number, and a
- * batch crosses to the SQLite writer thread as a copy of one buffer plus its strings. Made by
- * store-columns.ts `toPredictionRows`, read by its `insertValue`.
+ * Predictions as their insert values (row-layout.ts: the fixed values, then the model's features),
+ * packed row by row into one Float64Array for the numbers (NaN = null) and one array for the texts:
+ * what the batched writer queues and the stores write. A queued prediction then costs no array of its
+ * own and no boxed number, and a batch crosses to the SQLite writer thread as a copy of one buffer plus
+ * its strings. Made by store-columns.ts `toPredictionRows` in a store's `rowLayout`, read by its
+ * `insertValue`.
  */
 export interface PredictionRows {
   readonly count: number;
-  /** count × the number of numeric INSERT_COLUMNS values. */
+  /** count × the layout's numberWidth. */
   readonly numbers: Float64Array;
-  /** count × the number of text INSERT_COLUMNS values. */
+  /** count × the layout's textWidth. */
   readonly texts: readonly (string | null)[];
 }
 
@@ -86,6 +88,11 @@ export interface PredictionQuery {
   readonly modelVersion?: string;
   /** Rows per page (addition for the store): readPredictions defaults to 1,000, readColumns to 50,000. */
   readonly pageSize?: number;
+  /**
+   * readColumns only: the features to return (names as in the model's schema); default every feature
+   * the database holds. A name it does not hold is an error.
+   */
+  readonly features?: readonly string[];
 }
 
 /**
@@ -105,8 +112,10 @@ export interface PredictionColumns {
   /** Model version per row as codes into a dictionary (name `model_version`). */
   readonly modelVersion: CategoricalColumn;
   /**
-   * The 17 features, keyed by canonical name (customer-schema.ts), in ColumnarTable shapes: numeric
-   * columns NaN for missing, categorical columns codes with -1 for missing. No ids or target.
+   * The features, keyed by their names in the model's schema (Expresso's canonical names by default),
+   * in ColumnarTable shapes: numeric columns NaN for missing, categorical columns codes with -1 for
+   * missing. Every feature the database holds (or those the query names): the store's own features in
+   * schema order, then those registered by earlier models, missing where a row has none. No ids or target.
    */
   readonly features: ColumnarTable;
 }
@@ -121,12 +130,15 @@ export interface FeedbackCounts {
 export interface PredictionStore {
   /** The backend's name for logs and /readyz: `sqlite` or `postgres`. */
   readonly kind: 'sqlite' | 'postgres';
+  /** How insertRows takes rows: the features the store was opened with (store-columns.ts toPredictionRows). */
+  readonly rowLayout: RowLayout;
   /** Creates or upgrades the schema; safe to call on every start and from several replicas. */
   migrate(): Promise<void>;
   /**
    * Inserts a batch in one transaction (multi-row insert or COPY). A prediction whose id is already
    * stored is skipped, so a batch retried after an ambiguous failure (commit done, answer lost) is
-   * harmless. Records become rows with store-columns.ts `toPredictionRows`, which validates them.
+   * harmless. Records become rows with store-columns.ts `toPredictionRows(records, store.rowLayout)`,
+   * which validates them.
    */
   insertRows(rows: PredictionRows): Promise<void>;
   /** Stores feedback and joins what it can; one outcome per input, in input order. */

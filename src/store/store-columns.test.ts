@@ -3,9 +3,10 @@ import { describe, it } from 'node:test';
 import { prediction } from './prediction-store.contract.js';
 import {
   concatRows,
-  INSERT_COLUMNS,
+  EXPRESSO_ROWS,
   insertParameters,
   insertValue,
+  rowLayout,
   sliceRows,
   toPredictionRows,
 } from './store-columns.js';
@@ -16,25 +17,27 @@ const records = [
   prediction('c', 3000, { features: { MONTANT: Number.NaN, FREQUENCE: '12.5', TENURE: 'K > 24 month' } }),
 ];
 
-/** Every row of some PredictionRows as INSERT_COLUMNS parameter lists. */
+const NAMES = EXPRESSO_ROWS.names;
+
+/** Every row of some PredictionRows as insert value lists. */
 const rowsOf = (rows: ReturnType<typeof toPredictionRows>) =>
-  Array.from({ length: rows.count }, (_, r) => INSERT_COLUMNS.map((_, c) => insertValue(rows, r, c)));
+  Array.from({ length: rows.count }, (_, r) => NAMES.map((_, c) => insertValue(EXPRESSO_ROWS, rows, r, c)));
 
 describe('PredictionRows', () => {
   it('packs records into numbers and texts and gives back the same parameters, nulls included', () => {
     const rows = toPredictionRows(records);
     assert.equal(rows.count, 3);
     const params = rowsOf(rows);
-    const column = (name: string) => params.map((p) => p[INSERT_COLUMNS.indexOf(name)]);
+    const column = (name: string) => params.map((p) => p[NAMES.indexOf(name)]);
     assert.deepEqual(column('id'), ['a', 'b', 'c']);
     assert.deepEqual(column('user_id'), ['user-a', null, 'user-c']);
     assert.deepEqual(column('score'), [0.75, 0.25, 0.25]);
     assert.deepEqual(column('predicted_class'), [1, 0, 0]);
     // 0 and '' are values, not missing; NaN is missing; a numeric string is parsed.
-    assert.deepEqual(column('montant'), [records[0]!.features.MONTANT, 0, null]);
-    assert.deepEqual(column('top_pack'), [records[0]!.features.TOP_PACK, '', null]);
-    assert.deepEqual(column('region'), [records[0]!.features.REGION, null, null]);
-    assert.equal(column('frequence')[2], 12.5);
+    assert.deepEqual(column('MONTANT'), [records[0]!.features.MONTANT, 0, null]);
+    assert.deepEqual(column('TOP_PACK'), [records[0]!.features.TOP_PACK, '', null]);
+    assert.deepEqual(column('REGION'), [records[0]!.features.REGION, null, null]);
+    assert.equal(column('FREQUENCE')[2], 12.5);
     assert.deepEqual(params[0], insertParameters(records[0]!));
   });
 
@@ -61,6 +64,35 @@ describe('PredictionRows', () => {
     assert.throws(
       () => toPredictionRows([{ ...records[0]!, features: { MONTANT: 'lots' } }]),
       /MONTANT must be a number or null/,
+    );
+  });
+});
+
+describe('RowLayout', () => {
+  it("packs any schema's features, numeric ones first, and refuses a feature named twice", () => {
+    const layout = rowLayout([
+      { name: 'plan', kind: 'categorical' },
+      { name: 'monthly charges', kind: 'numeric' },
+      { name: 'score', kind: 'numeric' },
+    ]);
+    assert.deepEqual(layout.names.slice(6), ['monthly charges', 'score', 'plan']);
+    assert.deepEqual(layout.given, ['plan', 'monthly charges', 'score']);
+    assert.deepEqual([layout.numberWidth, layout.textWidth], [5, 4]);
+    const rows = toPredictionRows(
+      [{ ...records[0]!, score: 0.5, features: { plan: 'gold', 'monthly charges': 70.5, score: null } }],
+      layout,
+    );
+    assert.deepEqual(
+      layout.names.map((_, c) => insertValue(layout, rows, 0, c)),
+      ['a', 1000, 'user-a', 'v1', 0.5, 1, 70.5, null, 'gold'],
+    );
+    assert.throws(
+      () =>
+        rowLayout([
+          { name: 'x', kind: 'numeric' },
+          { name: 'x', kind: 'categorical' },
+        ]),
+      /"x" is named twice/,
     );
   });
 });

@@ -1,66 +1,24 @@
 /**
- * How a prediction maps onto table columns, shared by both backends: one column per feature (lower-case
- * canonical name, numeric REAL/DOUBLE or TEXT) rather than a JSON blob, because the monitor reads
- * millions of rows back and must not parse a document per row.
+ * How a prediction is packed for writing, shared by both backends: records become PredictionRows in a
+ * store's RowLayout (row-layout.ts: the model's features). Which SQL column a feature is stored in is
+ * the database's business (store-layout.ts, feature-registry.ts).
  */
-import { FEATURES, type FeatureName } from '../data/customer-schema.js';
 import type { PredictionRecord, PredictionRows } from './prediction-store.js';
+import {
+  CREATED_AT_SLOT,
+  EXPRESSO_ROWS,
+  FIRST_FEATURE_SLOT,
+  ID_SLOT,
+  MODEL_VERSION_SLOT,
+  PREDICTED_CLASS_SLOT,
+  type RowLayout,
+  SCORE_SLOT,
+  USER_ID_SLOT,
+} from './row-layout.js';
 
-export interface FeatureColumnSpec {
-  readonly feature: FeatureName;
-  readonly column: string;
-  readonly kind: 'numeric' | 'categorical';
-}
+export { EXPRESSO_FEATURES, EXPRESSO_ROWS, type RowLayout, rowLayout } from './row-layout.js';
 
-/** Numeric features first, then categorical ones, each in file order: the layout of every row we read. */
-export const FEATURE_COLUMNS: readonly FeatureColumnSpec[] = [
-  ...FEATURES.filter((f) => f.kind === 'numeric'),
-  ...FEATURES.filter((f) => f.kind === 'categorical'),
-].map((f) => ({ feature: f.name, column: f.name.toLowerCase(), kind: f.kind }));
-
-export const NUMERIC_FEATURE_COLUMNS = FEATURE_COLUMNS.filter((c) => c.kind === 'numeric');
-export const CATEGORICAL_FEATURE_COLUMNS = FEATURE_COLUMNS.filter((c) => c.kind === 'categorical');
-
-/** Columns written by insertRows, in parameter order. */
-export const INSERT_COLUMNS: readonly string[] = [
-  'id',
-  'created_at',
-  'user_id',
-  'model_version',
-  'score',
-  'predicted_class',
-  ...FEATURE_COLUMNS.map((c) => c.column),
-];
-
-/**
- * Columns read back, in row order. Positions are fixed so readers can use array rows (`.raw()`,
- * `rowMode: 'array'`) without per-row objects. The keyset columns (created_at, id) are included.
- */
-export const READ_COLUMNS: readonly string[] = [
-  'created_at',
-  'score',
-  'predicted_class',
-  'label',
-  'label_observed_at',
-  'model_version',
-  ...FEATURE_COLUMNS.map((c) => c.column),
-  'id',
-  'user_id',
-];
-
-/** Positions in a READ_COLUMNS row. */
-export const READ_CREATED_AT = READ_COLUMNS.indexOf('created_at');
-export const READ_SCORE = READ_COLUMNS.indexOf('score');
-export const READ_PREDICTED_CLASS = READ_COLUMNS.indexOf('predicted_class');
-export const READ_LABEL = READ_COLUMNS.indexOf('label');
-export const READ_LABEL_OBSERVED_AT = READ_COLUMNS.indexOf('label_observed_at');
-export const READ_MODEL_VERSION = READ_COLUMNS.indexOf('model_version');
-/** The first feature; the features follow in FEATURE_COLUMNS order. */
-export const READ_FIRST_FEATURE = READ_MODEL_VERSION + 1;
-export const READ_ID = READ_FIRST_FEATURE + FEATURE_COLUMNS.length;
-export const READ_USER_ID = READ_ID + 1;
-
-function numericValue(record: PredictionRecord, feature: FeatureName): number | null {
+function numericValue(record: PredictionRecord, feature: string): number | null {
   const value = record.features[feature];
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return Number.isNaN(value) ? null : value;
@@ -73,7 +31,7 @@ function numericValue(record: PredictionRecord, feature: FeatureName): number | 
   return parsed;
 }
 
-function categoricalValue(record: PredictionRecord, feature: FeatureName): string | null {
+function categoricalValue(record: PredictionRecord, feature: string): string | null {
   const value = record.features[feature];
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? value : String(value);
@@ -96,34 +54,17 @@ export function userKey(userId: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) >>> 11);
 }
 
-/** One INSERT_COLUMNS parameter: a number, a text, or null. */
+/** One insert value: a number, a text, or null. */
 export type InsertValue = string | number | null;
 
-/** Where each INSERT_COLUMNS value lives in PredictionRows: its array and its place in a row. */
-const INSERT_SLOTS: readonly { readonly text: boolean; readonly at: number }[] = (() => {
-  let numbers = 0;
-  let texts = 0;
-  return INSERT_COLUMNS.map((column) => {
-    const spec = FEATURE_COLUMNS.find((c) => c.column === column);
-    const text = spec ? spec.kind === 'categorical' : ['id', 'user_id', 'model_version'].includes(column);
-    return { text, at: text ? texts++ : numbers++ };
-  });
-})();
-const slotOf = (column: string) => INSERT_SLOTS[INSERT_COLUMNS.indexOf(column)]!.at;
-const ID_SLOT = slotOf('id');
-const USER_ID_SLOT = slotOf('user_id');
-const MODEL_VERSION_SLOT = slotOf('model_version');
-const CREATED_AT_SLOT = slotOf('created_at');
-const SCORE_SLOT = slotOf('score');
-const PREDICTED_CLASS_SLOT = slotOf('predicted_class');
-const FEATURE_SLOTS = FEATURE_COLUMNS.map((c) => slotOf(c.column));
-const NUMBER_WIDTH = INSERT_SLOTS.filter((slot) => !slot.text).length;
-const TEXT_WIDTH = INSERT_SLOTS.length - NUMBER_WIDTH;
-
-/** Records as PredictionRows, validated: a bad record throws and nothing is returned. */
-export function toPredictionRows(records: readonly PredictionRecord[]): PredictionRows {
-  const numbers = new Float64Array(records.length * NUMBER_WIDTH);
-  const texts: (string | null)[] = new Array(records.length * TEXT_WIDTH);
+/** Records as PredictionRows in `layout`, validated: a bad record throws and nothing is returned. */
+export function toPredictionRows(
+  records: readonly PredictionRecord[],
+  layout: RowLayout = EXPRESSO_ROWS,
+): PredictionRows {
+  const { numberWidth, textWidth, numericNames, categoricalNames } = layout;
+  const numbers = new Float64Array(records.length * numberWidth);
+  const texts: (string | null)[] = new Array(records.length * textWidth);
   records.forEach((record, r) => {
     if (typeof record.id !== 'string' || record.id === '')
       throw new TypeError('prediction id must be a non-empty string');
@@ -133,49 +74,58 @@ export function toPredictionRows(records: readonly PredictionRecord[]): Predicti
     if (record.predictedClass !== 0 && record.predictedClass !== 1) {
       throw new TypeError(`prediction ${record.id}: predictedClass must be 0 or 1`);
     }
-    const n = r * NUMBER_WIDTH;
-    const t = r * TEXT_WIDTH;
+    const n = r * numberWidth;
+    const t = r * textWidth;
     texts[t + ID_SLOT] = record.id;
     texts[t + USER_ID_SLOT] = record.userId ?? null;
     texts[t + MODEL_VERSION_SLOT] = record.modelVersion;
     numbers[n + CREATED_AT_SLOT] = record.createdAt;
     numbers[n + SCORE_SLOT] = record.score;
     numbers[n + PREDICTED_CLASS_SLOT] = record.predictedClass;
-    for (let f = 0; f < FEATURE_COLUMNS.length; f++) {
-      const c = FEATURE_COLUMNS[f]!;
-      if (c.kind === 'numeric')
-        numbers[n + FEATURE_SLOTS[f]!] = numericValue(record, c.feature) ?? Number.NaN;
-      else texts[t + FEATURE_SLOTS[f]!] = categoricalValue(record, c.feature);
-    }
+    for (let f = 0; f < numericNames.length; f++)
+      numbers[n + FIRST_FEATURE_SLOT + f] = numericValue(record, numericNames[f]!) ?? Number.NaN;
+    for (let f = 0; f < categoricalNames.length; f++)
+      texts[t + FIRST_FEATURE_SLOT + f] = categoricalValue(record, categoricalNames[f]!);
   });
   return { count: records.length, numbers, texts };
 }
 
-/** The INSERT_COLUMNS parameter `c` of row `r`. */
-export function insertValue(rows: PredictionRows, r: number, c: number): InsertValue {
-  const slot = INSERT_SLOTS[c]!;
-  if (slot.text) return rows.texts[r * TEXT_WIDTH + slot.at] ?? null;
-  const value = rows.numbers[r * NUMBER_WIDTH + slot.at]!;
+/** Insert value `c` (layout.names order) of row `r`. */
+export function insertValue(layout: RowLayout, rows: PredictionRows, r: number, c: number): InsertValue {
+  if (layout.slotText[c] === 1) return rows.texts[r * layout.textWidth + layout.slotAt[c]!] ?? null;
+  const value = rows.numbers[r * layout.numberWidth + layout.slotAt[c]!]!;
   return Number.isNaN(value) ? null : value;
 }
 
 /** Rows [from, to) as their own PredictionRows (the numbers are copied). */
-export function sliceRows(rows: PredictionRows, from: number, to: number): PredictionRows {
+export function sliceRows(
+  rows: PredictionRows,
+  from: number,
+  to: number,
+  layout: RowLayout = EXPRESSO_ROWS,
+): PredictionRows {
+  const { numberWidth, textWidth } = layout;
   return {
     count: to - from,
-    numbers: rows.numbers.slice(from * NUMBER_WIDTH, to * NUMBER_WIDTH),
-    texts: rows.texts.slice(from * TEXT_WIDTH, to * TEXT_WIDTH),
+    numbers: rows.numbers.slice(from * numberWidth, to * numberWidth),
+    texts: rows.texts.slice(from * textWidth, to * textWidth),
   };
 }
 
-/** Several PredictionRows as one, in order. */
+/** Several PredictionRows as one, in order (their layout does not matter: they are appended whole). */
 export function concatRows(parts: readonly PredictionRows[]): PredictionRows {
   if (parts.length === 1) return parts[0]!;
   let count = 0;
-  for (const part of parts) count += part.count;
-  const numbers = new Float64Array(count * NUMBER_WIDTH);
+  let numberCount = 0;
+  let textCount = 0;
+  for (const part of parts) {
+    count += part.count;
+    numberCount += part.numbers.length;
+    textCount += part.texts.length;
+  }
+  const numbers = new Float64Array(numberCount);
   // Sized once: pushing tens of thousands of texts one by one grew the array a dozen times.
-  const texts: (string | null)[] = new Array(count * TEXT_WIDTH);
+  const texts: (string | null)[] = new Array(textCount);
   let at = 0;
   let t = 0;
   for (const part of parts) {
@@ -187,8 +137,8 @@ export function concatRows(parts: readonly PredictionRows[]): PredictionRows {
   return { count, numbers, texts };
 }
 
-/** One record as its INSERT_COLUMNS parameter list, validated (for tests writing rows by hand). */
-export function insertParameters(record: PredictionRecord): InsertValue[] {
-  const rows = toPredictionRows([record]);
-  return INSERT_COLUMNS.map((_, c) => insertValue(rows, 0, c));
+/** One record as its insert values in `layout.names` order, validated (for tests writing rows by hand). */
+export function insertParameters(record: PredictionRecord, layout: RowLayout = EXPRESSO_ROWS): InsertValue[] {
+  const rows = toPredictionRows([record], layout);
+  return layout.names.map((_, c) => insertValue(layout, rows, 0, c));
 }

@@ -5,14 +5,27 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import type { NumericColumn } from '../../src/data/columnar-table.js';
+import type { FeatureSpec } from '../../src/data/feature-types.js';
 import { createBatchedWriter } from '../../src/store/batched-writer.js';
+import { EXPRESSO_COLUMNS } from '../../src/store/feature-registry.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
+import {
+  AWKWARD_FEATURES,
+  describePredictionStore,
+  fullFeatures,
+  prediction,
+  readAll,
+  type StorePlace,
+} from '../../src/store/prediction-store.contract.js';
 import type { FeedbackInput, PredictionStore } from '../../src/store/prediction-store.js';
-import { toPredictionRows } from '../../src/store/store-columns.js';
+import { FIXED_INSERT_COLUMNS } from '../../src/store/row-layout.js';
+import { EXPRESSO_FEATURES, insertParameters, toPredictionRows } from '../../src/store/store-columns.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const url =
@@ -56,9 +69,14 @@ async function freshSchema(): Promise<{ schema: string; drop: () => Promise<void
   };
 }
 
-async function freshStore(poolSize = 4): Promise<PredictionStore> {
+async function freshStore(poolSize = 4, features?: readonly FeatureSpec[]): Promise<PredictionStore> {
   const { schema, drop } = await freshSchema();
-  const store = createPostgresStore({ connectionString: url, poolSize, schema });
+  const store = createPostgresStore({
+    connectionString: url,
+    poolSize,
+    schema,
+    ...(features ? { features } : {}),
+  });
   await store.migrate();
   return {
     ...store,
@@ -74,7 +92,17 @@ if (skip) {
     it('needs PostgreSQL', () => {});
   });
 } else {
-  describePredictionStore('postgres', () => freshStore());
+  describePredictionStore(
+    'postgres',
+    (features) => freshStore(4, features),
+    async (): Promise<StorePlace> => {
+      const { schema, drop } = await freshSchema();
+      return {
+        open: (features) => createPostgresStore({ connectionString: url, poolSize: 2, schema, features }),
+        dispose: drop,
+      };
+    },
+  );
 
   describe('postgres store with several replicas', () => {
     let schema: string;
@@ -102,6 +130,35 @@ if (skip) {
         versions.rows.map((r) => r.version),
         MIGRATIONS.map((m) => m.version),
       );
+    });
+
+    it('adds each new feature column once when replicas of a new model start together', async () => {
+      const { schema: own, drop: dropOwn } = await freshSchema();
+      const starting = Array.from({ length: 4 }, () =>
+        createPostgresStore({ connectionString: url, poolSize: 2, schema: own, features: AWKWARD_FEATURES }),
+      );
+      try {
+        await Promise.all(starting.map((r) => r.migrate()));
+        const registry = await admin((c) =>
+          c.query(`SELECT feature FROM ${own}.feature_columns ORDER BY position`),
+        );
+        assert.deepEqual(
+          registry.rows.map((r) => r.feature),
+          AWKWARD_FEATURES.map((f) => f.name),
+        );
+        await starting[0]!.insertRows(
+          toPredictionRows(
+            [{ ...prediction('g', 1), features: { score: 1, id: 'x' } }],
+            starting[0]!.rowLayout,
+          ),
+        );
+        const [row] = await readAll(starting[3]!);
+        assert.equal(row!.features.score, 1);
+        assert.equal(row!.features.id, 'x');
+      } finally {
+        await Promise.all(starting.map((r) => r.close()));
+        await dropOwn();
+      }
     });
 
     it('never double-joins when two replicas record and join feedback at once', async () => {
@@ -186,6 +243,80 @@ if (skip) {
         assert.equal((await readAll(store)).length, 60);
       } finally {
         await writer.close();
+        await store.close();
+        await drop();
+      }
+    });
+  });
+
+  describe('migration from schema version 6 (before the feature registry)', () => {
+    it('registers the existing Expresso columns, reads old rows back identical, then writes on', async () => {
+      const { schema, drop } = await freshSchema();
+      // The tables as that version made them (its migrations verbatim), and rows written into them.
+      const ddl = readFileSync(
+        join(import.meta.dirname, '..', 'fixtures', 'store-v6', 'postgres-v6.sql'),
+        'utf8',
+      );
+      const records = Array.from({ length: 300 }, (_, i) =>
+        prediction(`old-${i}`, 1000 + ((i * 37) % 300) * 10, {
+          features: i % 4 === 0 ? { MONTANT: i, REGION: null } : fullFeatures(i),
+          userId: i % 9 === 0 ? null : `u${i % 40}`,
+        }),
+      );
+      const labelled = new Set(records.filter((_, i) => i % 3 === 0).map((r) => r.id));
+      const columns = [...FIXED_INSERT_COLUMNS, ...EXPRESSO_COLUMNS.map((c) => c.column)];
+      await admin(async (c) => {
+        await c.query(`SET search_path = ${schema}`);
+        await c.query(ddl);
+        for (const r of records) {
+          const values = insertParameters(r);
+          await c.query(
+            `INSERT INTO predictions (${columns.join(', ')}, label, label_observed_at)
+             VALUES (${values.map((_, k) => `$${k + 1}`).join(', ')}, $${values.length + 1}, $${values.length + 2})`,
+            [...values, labelled.has(r.id) ? 1 : null, labelled.has(r.id) ? r.createdAt + 7 : null],
+          );
+        }
+      });
+      const store = createPostgresStore({ connectionString: url, poolSize: 2, schema });
+      try {
+        await store.migrate();
+        const expected = [...records]
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
+          .map((r) => ({
+            ...r,
+            features: Object.fromEntries(
+              EXPRESSO_COLUMNS.map((c) => [c.feature, r.features[c.feature] ?? null]),
+            ),
+            label: labelled.has(r.id) ? 1 : null,
+            labelObservedAt: labelled.has(r.id) ? r.createdAt + 7 : null,
+          }));
+        const rows = await readAll(store);
+        assert.deepEqual(rows, expected);
+        const read = await store.readColumns();
+        assert.deepEqual(
+          read.features.header,
+          EXPRESSO_FEATURES.map((f) => f.name),
+        );
+        assert.deepEqual(
+          Array.from((read.features.columns.get('MONTANT') as NumericColumn).values, (v) =>
+            Number.isNaN(v) ? null : v,
+          ),
+          expected.map((r) => r.features.MONTANT),
+        );
+        const registry = await admin((c) =>
+          c.query(`SELECT feature, column_name, kind FROM ${schema}.feature_columns ORDER BY position`),
+        );
+        assert.deepEqual(
+          registry.rows,
+          EXPRESSO_COLUMNS.map((c) => ({ feature: c.feature, column_name: c.column, kind: c.kind })),
+        );
+        await store.insertRows(toPredictionRows([prediction('new-1', 99_999)]));
+        const [joined] = await store.recordFeedback([
+          { predictionId: 'new-1', label: 0, observedAt: 100_000, receivedAt: 100_001 },
+        ]);
+        assert.equal(joined?.status, 'joined');
+        assert.equal((await readAll(store)).length, 301);
+      } finally {
         await store.close();
         await drop();
       }

@@ -1,33 +1,36 @@
 import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { FeatureSpec } from '../../src/data/feature-types.js';
+import { EXPRESSO_COLUMNS } from '../../src/store/feature-registry.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open-store.js';
-import { describePredictionStore, prediction, readAll } from '../../src/store/prediction-store.contract.js';
+import {
+  describePredictionStore,
+  prediction,
+  readAll,
+  type StorePlace,
+} from '../../src/store/prediction-store.contract.js';
 import type {
   LoggedPrediction,
   PredictionRecord,
   PredictionStore,
 } from '../../src/store/prediction-store.js';
+import { EXPRESSO_FEATURES } from '../../src/store/row-layout.js';
 import { encodeBlock, runFromRows } from '../../src/store/sqlite/column-block.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createThreadedSqliteStore } from '../../src/store/sqlite/threaded-sqlite-store.js';
-import {
-  INSERT_COLUMNS,
-  insertParameters,
-  READ_COLUMNS,
-  READ_ID,
-  toPredictionRows,
-  userKey,
-} from '../../src/store/store-columns.js';
+import { insertParameters, toPredictionRows, userKey } from '../../src/store/store-columns.js';
+import { expressoLayout } from '../../src/store/store-layout.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 
-describePredictionStore('sqlite :memory:', async () => {
-  const store = createSqliteStore({ path: ':memory:' });
+describePredictionStore('sqlite :memory:', async (features) => {
+  const store = createSqliteStore({ path: ':memory:', ...(features ? { features } : {}) });
   await store.migrate();
   return store;
 });
@@ -46,23 +49,53 @@ async function fileStore(open: (dir: string) => PredictionStore): Promise<Predic
   };
 }
 
+/** A file in its own temporary directory that stores open again and again (schema growth). */
+function filePlace(open: (path: string, features: readonly FeatureSpec[]) => PredictionStore) {
+  return async (): Promise<StorePlace> => {
+    const dir = await mkdtemp(join(tmpdir(), 'churnwatch-place-'));
+    return {
+      open: (features) => open(join(dir, 'grow.db'), features),
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  };
+}
+
 // The file sits in a directory openStore must create.
-describePredictionStore('sqlite file (WAL), writes on a writer thread', () =>
-  fileStore((dir) => openStore(`sqlite:${join(dir, 'nested', 'churnwatch.db')}`)),
+describePredictionStore(
+  'sqlite file (WAL), writes on a writer thread',
+  (features) =>
+    fileStore((dir) =>
+      openStore(`sqlite:${join(dir, 'nested', 'churnwatch.db')}`, features ? { features } : {}),
+    ),
+  filePlace((path, features) => openStore(`sqlite:${path}`, { features })),
 );
 
-describePredictionStore('sqlite file (WAL), writes in-thread', () =>
-  fileStore((dir) => openStore(`sqlite:${join(dir, 'churnwatch.db')}`, { writerThread: false })),
+describePredictionStore(
+  'sqlite file (WAL), writes in-thread',
+  (features) =>
+    fileStore((dir) =>
+      openStore(`sqlite:${join(dir, 'churnwatch.db')}`, {
+        writerThread: false,
+        ...(features ? { features } : {}),
+      }),
+    ),
+  filePlace((path, features) => openStore(`sqlite:${path}`, { features, writerThread: false })),
 );
 
 // Tiny column blocks, so every contract test also runs across sealed blocks, blocks whose key ranges
-// overlap (shuffled inserts), labels patched into sealed blocks, and the unsealed tail.
-describePredictionStore('sqlite file, column blocks of 7', () =>
-  fileStore((dir) => createSqliteStore({ path: join(dir, 'blocks.db'), blockRows: 7 })),
+// overlap (shuffled inserts), labels patched into sealed blocks, and the unsealed tail; the schema
+// growth cases seal blocks before and after features are added.
+describePredictionStore(
+  'sqlite file, column blocks of 7',
+  (features) =>
+    fileStore((dir) =>
+      createSqliteStore({ path: join(dir, 'blocks.db'), blockRows: 7, ...(features ? { features } : {}) }),
+    ),
+  filePlace((path, features) => createSqliteStore({ path, blockRows: 4, features })),
 );
 
-describePredictionStore('sqlite :memory:, column blocks of 5', async () => {
-  const store = createSqliteStore({ path: ':memory:', blockRows: 5 });
+describePredictionStore('sqlite :memory:, column blocks of 5', async (features) => {
+  const store = createSqliteStore({ path: ':memory:', blockRows: 5, ...(features ? { features } : {}) });
   await store.migrate();
   return store;
 });
@@ -82,6 +115,23 @@ async function readBothWays(store: PredictionStore): Promise<LoggedPrediction[]>
   return rows;
 }
 
+const LAYOUT = expressoLayout();
+/** Expresso's features in file order: how readColumns lists them. */
+const EXPRESSO_FEATURE_NAMES = EXPRESSO_FEATURES.map((f) => f.name);
+const INSERT_COLUMNS = LAYOUT.insertColumns;
+const READ_COLUMNS = LAYOUT.readColumns;
+const READ_ID = LAYOUT.readId;
+
+/**
+ * Migration 1 as databases made before the feature registry ran it: with Expresso's 17 columns (since
+ * migration 7 the registry adds feature columns; test/fixtures/store-v6 holds a database made then).
+ */
+function oldMigration1(db: Database.Database): void {
+  db.exec(MIGRATIONS[0]!.sqlite);
+  for (const c of EXPRESSO_COLUMNS)
+    db.exec(`ALTER TABLE predictions ADD COLUMN ${c.column} ${c.kind === 'numeric' ? 'REAL' : 'TEXT'}`);
+}
+
 const shuffledKey = (k: number) => `k${String(k).padStart(2, '0')}`;
 
 /**
@@ -95,7 +145,8 @@ function oldDatabase(path: string, version: number) {
   );
   db.exec(SCHEMA_MIGRATIONS_TABLE);
   for (const m of MIGRATIONS.slice(0, version)) {
-    db.exec(m.sqlite);
+    if (m.version === 1) oldMigration1(db);
+    else db.exec(m.sqlite);
     db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
   }
   const insert = db.prepare(
@@ -117,7 +168,7 @@ function oldDatabase(path: string, version: number) {
     },
     /** Writes rows (READ_COLUMNS up to the id, then the rowid; in key order) as a column block. */
     writeBlock(rows: unknown[][]): number {
-      const stored = encodeBlock(runFromRows(rows));
+      const stored = encodeBlock(runFromRows(rows, LAYOUT));
       const blockId = Number(
         db
           .prepare(
@@ -212,7 +263,7 @@ describe('sqlite store on disk', () => {
       const path = join(dir, 'v1.db');
       const old = new Database(path);
       old.exec(SCHEMA_MIGRATIONS_TABLE);
-      old.exec(MIGRATIONS[0]!.sqlite);
+      oldMigration1(old);
       old.prepare('INSERT INTO schema_migrations VALUES (1, ?, ?)').run(MIGRATIONS[0]!.name, 'then');
       const insert = old.prepare(
         `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
@@ -672,4 +723,213 @@ describe('sqlite writer thread', () => {
   it('refuses an in-memory database, which a second thread cannot open', () => {
     assert.throws(() => createThreadedSqliteStore({ path: ':memory:' }), /in-memory/);
   });
+});
+
+/** test/fixtures/store-v6: a database made by the store at schema version 6 and what it read back. */
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'store-v6');
+
+interface Fixture {
+  predictions: LoggedPrediction[];
+  feedback: { joined: number; pending: number };
+  columns: {
+    rowCount: number;
+    createdAt: number[];
+    label: number[];
+    features: Record<string, (number | string | null)[]>;
+  };
+}
+
+/** Columns' features as plain values (null = missing), as the fixture records them. */
+function plainFeatures(columns: Awaited<ReturnType<PredictionStore['readColumns']>>) {
+  return Object.fromEntries(
+    [...columns.features.columns].map(([name, c]) => [
+      name,
+      c.kind === 'numeric'
+        ? Array.from(c.values, (v) => (Number.isNaN(v) ? null : v))
+        : Array.from(c.codes, (code) => (code < 0 ? null : c.dictionary[code]!)),
+    ]),
+  );
+}
+
+describe('migration from schema version 6 (before the feature registry)', () => {
+  const expected = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8')) as Fixture;
+
+  for (const [how, open] of [
+    ['writer thread', (path: string) => openStore(`sqlite:${path}`)],
+    ['in-thread, blocks of 50', (path: string) => createSqliteStore({ path, blockRows: 50 })],
+  ] as const) {
+    it(`reads a version-6 database back identical, then writes and seals on (${how})`, () =>
+      withTempDir(async (dir) => {
+        const path = join(dir, 'v6.sqlite');
+        copyFileSync(join(FIXTURE, 'predictions-v6.sqlite'), path);
+        const store = open(path);
+        try {
+          await store.migrate();
+          assert.deepEqual(await readAll(store), expected.predictions);
+          const columns = await store.readColumns();
+          assert.equal(columns.rowCount, expected.columns.rowCount);
+          assert.deepEqual(Array.from(columns.createdAt), expected.columns.createdAt);
+          assert.deepEqual(Array.from(columns.label), expected.columns.label);
+          assert.deepEqual(columns.features.header, EXPRESSO_FEATURE_NAMES);
+          assert.deepEqual(plainFeatures(columns), expected.columns.features);
+          const counts = await store.countFeedback();
+          assert.deepEqual(
+            [counts.joined, counts.pending],
+            [expected.feedback.joined, expected.feedback.pending],
+          );
+          // The old rows and blocks are the same ones: 17 columns registered, no column added.
+          const db = new Database(path, { readonly: true });
+          try {
+            assert.deepEqual(
+              db.prepare('SELECT feature, column_name, kind FROM feature_columns ORDER BY position').all(),
+              EXPRESSO_COLUMNS.map((c) => ({ feature: c.feature, column_name: c.column, kind: c.kind })),
+            );
+            assert.deepEqual(
+              db.prepare('SELECT DISTINCT numeric_columns, categorical_columns FROM prediction_blocks').all(),
+              [{ numeric_columns: 13, categorical_columns: 4 }],
+            );
+          } finally {
+            db.close();
+          }
+          // Writing goes on: a pending item joins its late prediction, new blocks are sealed.
+          const late = ['late-1', 'late-2', 'late-3'].map((id, k) => prediction(id, 1_700_000_500_000 + k));
+          const more = Array.from({ length: 60 }, (_, k) => prediction(`more-${k}`, 1_700_000_600_000 + k));
+          await store.insertRows(toPredictionRows([...late, ...more]));
+          assert.equal((await store.joinPending()).length, 3);
+          const after = await readBothWays(store);
+          assert.equal(after.length, 240 + 63);
+          assert.deepEqual(after.slice(0, 240), expected.predictions);
+        } finally {
+          await store.close();
+        }
+      }));
+  }
+
+  it('opens a version-6 database with another schema: its own columns added, Expresso rows kept', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v6.sqlite');
+      copyFileSync(join(FIXTURE, 'predictions-v6.sqlite'), path);
+      const features: FeatureSpec[] = [
+        { name: 'tenure', kind: 'numeric' },
+        { name: 'Contract', kind: 'categorical' },
+      ];
+      const store = createSqliteStore({ path, blockRows: 50, features });
+      try {
+        await store.migrate();
+        const record = {
+          ...prediction('telco-1', 1_800_000_000_000),
+          features: { tenure: 12, Contract: 'One year' },
+        };
+        await store.insertRows(toPredictionRows([record], store.rowLayout));
+        const rows = await readAll(store);
+        assert.equal(rows.length, 241);
+        const names = ['tenure', 'Contract', ...EXPRESSO_COLUMNS.map((c) => c.feature)];
+        assert.deepEqual(Object.keys(rows[0]!.features).sort(), [...names].sort());
+        assert.deepEqual(
+          rows.slice(0, 240).map((r) => [r.features.tenure, r.features.Contract]),
+          expected.predictions.map(() => [null, null]),
+        );
+        assert.equal(rows[240]!.features.tenure, 12);
+        assert.equal(rows[240]!.features.MONTANT, null);
+        const columns = await store.readColumns();
+        assert.deepEqual(columns.features.header, [
+          'tenure',
+          'Contract',
+          ...EXPRESSO_COLUMNS.map((c) => c.feature),
+        ]);
+        assert.deepEqual(
+          plainFeatures(await store.readColumns({ features: EXPRESSO_FEATURE_NAMES, to: 1_799_000_000_000 })),
+          expected.columns.features,
+        );
+      } finally {
+        await store.close();
+      }
+    }));
+});
+
+describe('sqlite store with a very wide schema', () => {
+  it('stores 1,500 features: fewer rows per INSERT (32,766 parameters at most), blocks and tail read back', async () => {
+    const features: FeatureSpec[] = Array.from({ length: 1500 }, (_, i) => ({
+      name: `feature ${i}`,
+      kind: i % 3 ? 'numeric' : 'categorical',
+    }));
+    const store = createSqliteStore({ path: ':memory:', features, blockRows: 30 });
+    try {
+      await store.migrate();
+      const records = Array.from({ length: 70 }, (_, i) => ({
+        ...prediction(`w${i}`, 1000 + i),
+        features: Object.fromEntries(
+          features.map((f, k) => [f.name, f.kind === 'numeric' ? i * 2 + k : `c${(i + k) % 3}`]),
+        ),
+      }));
+      await store.insertRows(toPredictionRows(records, store.rowLayout));
+      const columns = await store.readColumns();
+      assert.equal(columns.rowCount, 70);
+      assert.equal(columns.features.columns.size, 1500);
+      const last = columns.features.columns.get('feature 1499');
+      assert.ok(last?.kind === 'numeric');
+      assert.deepEqual(
+        Array.from(last.values),
+        records.map((_, i) => i * 2 + 1499),
+      );
+      const first = columns.features.columns.get('feature 0');
+      assert.ok(first?.kind === 'categorical');
+      assert.deepEqual(
+        Array.from(first.codes, (c) => first.dictionary[c]),
+        records.map((_, i) => `c${i % 3}`),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('sqlite file written by two models at once', () => {
+  it('seals every registered column, also when a store with fewer features seals the other rows', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'two.db');
+      const small: FeatureSpec[] = [{ name: 'x', kind: 'numeric' }];
+      const wide: FeatureSpec[] = [...small, { name: 'y', kind: 'categorical' }];
+      const a = createSqliteStore({ path, blockRows: 10, features: small });
+      const b = createSqliteStore({ path, blockRows: 10, features: wide });
+      try {
+        await a.migrate();
+        await a.insertRows(
+          toPredictionRows([{ ...prediction('a0', 1000), features: { x: 0 } }], a.rowLayout),
+        );
+        await b.migrate();
+        const bRows = Array.from({ length: 6 }, (_, i) => ({
+          ...prediction(`b${i}`, 2000 + i),
+          features: { x: i, y: `y${i}` },
+        }));
+        await b.insertRows(toPredictionRows(bRows, b.rowLayout));
+        // a seals the first 10 rows, b's among them.
+        const aRows = Array.from({ length: 6 }, (_, i) => ({
+          ...prediction(`a${i + 1}`, 3000 + i),
+          features: { x: 10 + i },
+        }));
+        await a.insertRows(toPredictionRows(aRows, a.rowLayout));
+        const db = new Database(path, { readonly: true });
+        try {
+          assert.deepEqual(
+            db.prepare('SELECT numeric_columns, categorical_columns FROM prediction_blocks').all(),
+            [{ numeric_columns: 1, categorical_columns: 1 }],
+          );
+        } finally {
+          db.close();
+        }
+        for (const store of [a, b]) {
+          const columns = await store.readColumns();
+          const y = columns.features.columns.get('y');
+          assert.ok(y?.kind === 'categorical');
+          assert.deepEqual(
+            Array.from(y.codes, (c) => (c < 0 ? null : y.dictionary[c])),
+            [null, ...bRows.map((r) => r.features.y), ...aRows.map(() => null)],
+          );
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }));
 });

@@ -55,8 +55,9 @@ async function loadMonitorModel(path: string): Promise<ChurnModel> {
   }
 }
 
-async function openMigrated(url: string): Promise<PredictionStore> {
-  const store = openStore(url);
+/** The store with the model's features registered (a column each), as the server opens it. */
+async function openMigrated(url: string, model: ChurnModel): Promise<PredictionStore> {
+  const store = openStore(url, { features: model.schema.features });
   try {
     await store.migrate();
   } catch (error) {
@@ -161,7 +162,7 @@ export async function runMonitorAnalyze(options: MonitorAnalyzeOptions = {}): Pr
   const storeUrl = opt.string('store', 'CHURNWATCH_STORE_URL') ?? MONITOR_DEFAULTS.storeUrl;
   const logger = options.logger ?? createCliLogger('churnwatch-monitor');
   const model = await loadMonitorModel(modelPath);
-  const store = await openMigrated(storeUrl);
+  const store = await openMigrated(storeUrl, model);
   try {
     const t0 = performance.now();
     const columns = await store.readColumns({
@@ -242,7 +243,7 @@ export async function runMonitorServe(options: MonitorServeOptions = {}): Promis
   const logLevel = opt.choice('logLevel', 'CHURNWATCH_LOG_LEVEL', LOG_LEVELS) ?? 'info';
   const logger = options.logger ?? createCliLogger('churnwatch-monitor', logLevel);
   const model = await loadMonitorModel(modelPath);
-  const store = await openMigrated(storeUrl);
+  const store = await openMigrated(storeUrl, model);
   const tailer = createStoreTailer({
     store,
     model,

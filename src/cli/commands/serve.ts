@@ -64,7 +64,10 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
     `model ${model.info.version} loaded from ${config.modelPath}`,
   );
   const storeName = redactUrl(config.storeUrl);
-  const store = openStore(config.storeUrl, { poolSize: config.storePoolSize });
+  const store = openStore(config.storeUrl, {
+    poolSize: config.storePoolSize,
+    features: model.schema.features,
+  });
   try {
     await store.migrate();
   } catch (error) {

@@ -1,6 +1,6 @@
 /**
- * PredictionRows as the array parameters of the `unnest($1::float8[], …)` insert, one per
- * INSERT_COLUMNS column. pg turns a JS array into a text literal itself, running two regular expressions
+ * PredictionRows as the array parameters of the `unnest($1::float8[], …)` insert, one per insert
+ * value of the row layout (row-layout.ts). pg turns a JS array into a text literal itself, running two regular expressions
  * over every element and quoting numbers too, after we had boxed every value into an array of its own:
  * on the serving thread that was most of a batch's cost to the client (docs/performance.md). Here
  * number columns go in PostgreSQL's binary array format (pg sends a Buffer parameter as binary), eight
@@ -8,14 +8,20 @@
  * a value holds a quote or a backslash.
  */
 import type { PredictionRows } from '../prediction-store.js';
-import { INSERT_COLUMNS, insertValue } from '../store-columns.js';
+import type { RowLayout } from '../row-layout.js';
+import { insertValue } from '../store-columns.js';
 
 /** Element type OIDs of the binary array format (pg_type.oid). */
 const FLOAT8_OID = 701;
 const INT2_OID = 21;
 
 /** A column of numbers as a binary float8[] (8 bytes a value) or int2[] (2 bytes); null elements stay null. */
-function binaryNumberArray(rows: PredictionRows, c: number, type: 'float8' | 'int2'): Buffer {
+function binaryNumberArray(
+  layout: RowLayout,
+  rows: PredictionRows,
+  c: number,
+  type: 'float8' | 'int2',
+): Buffer {
   const width = type === 'float8' ? 8 : 2;
   // Sized for no nulls (a null takes 4 bytes instead of 4 + width); every byte up to the cut is written.
   const bytes = Buffer.allocUnsafe(20 + rows.count * (4 + width));
@@ -23,7 +29,7 @@ function binaryNumberArray(rows: PredictionRows, c: number, type: 'float8' | 'in
   let hasNull = false;
   let at = 20;
   for (let r = 0; r < rows.count; r++) {
-    const value = insertValue(rows, r, c);
+    const value = insertValue(layout, rows, r, c);
     if (value === null) {
       hasNull = true;
       view.setInt32(at, -1);
@@ -31,7 +37,7 @@ function binaryNumberArray(rows: PredictionRows, c: number, type: 'float8' | 'in
       continue;
     }
     if (typeof value !== 'number') {
-      throw new TypeError(`column ${INSERT_COLUMNS[c]} holds text where a number belongs`);
+      throw new TypeError(`column ${layout.names[c]} holds text where a number belongs`);
     }
     view.setInt32(at, width);
     if (width === 8) view.setFloat64(at + 4, value);
@@ -56,12 +62,12 @@ function textElement(value: string): string {
 }
 
 /** A column of texts as an array literal (`{"a",NULL,"b \\"c\\""}`). */
-function textArrayLiteral(rows: PredictionRows, c: number): string {
+function textArrayLiteral(layout: RowLayout, rows: PredictionRows, c: number): string {
   const parts: string[] = new Array(rows.count);
   for (let r = 0; r < rows.count; r++) {
-    const value = insertValue(rows, r, c);
+    const value = insertValue(layout, rows, r, c);
     if (value !== null && typeof value !== 'string') {
-      throw new TypeError(`column ${INSERT_COLUMNS[c]} holds a number where a text belongs`);
+      throw new TypeError(`column ${layout.names[c]} holds a number where a text belongs`);
     }
     parts[r] = value === null ? 'NULL' : textElement(value);
   }
@@ -69,14 +75,18 @@ function textArrayLiteral(rows: PredictionRows, c: number): string {
 }
 
 /**
- * Every INSERT_COLUMNS column of `rows` as the parameter of its `unnest` argument, given each column's
- * PostgreSQL element type.
+ * Every insert value of `rows` (in `layout.names` order) as the parameter of its `unnest` argument,
+ * given each one's PostgreSQL element type.
  */
-export function unnestParameters(rows: PredictionRows, types: readonly string[]): (Buffer | string)[] {
-  return INSERT_COLUMNS.map((_, c) => {
+export function unnestParameters(
+  layout: RowLayout,
+  rows: PredictionRows,
+  types: readonly string[],
+): (Buffer | string)[] {
+  return layout.names.map((name, c) => {
     const type = types[c];
-    if (type === 'float8' || type === 'int2') return binaryNumberArray(rows, c, type);
-    if (type === 'text') return textArrayLiteral(rows, c);
-    throw new TypeError(`no array parameter for column ${INSERT_COLUMNS[c]} of type ${type}`);
+    if (type === 'float8' || type === 'int2') return binaryNumberArray(layout, rows, c, type);
+    if (type === 'text') return textArrayLiteral(layout, rows, c);
+    throw new TypeError(`no array parameter for column ${name} of type ${type}`);
   });
 }

@@ -1,14 +1,24 @@
 /**
  * The shared backend: PostgreSQL via `pg`, for several API replicas and the `monitor` role. Writes are
- * set-based (one INSERT … SELECT FROM unnest(arrays) per batch: 23 parameters whatever the batch size,
+ * set-based (one INSERT … SELECT FROM unnest(arrays) per batch: one parameter per column whatever the batch size,
  * numbers in binary: array-parameters.ts),
  * feedback joins lock their prediction rows (SELECT … ORDER BY id FOR UPDATE, so two replicas never
  * deadlock nor double-join), pending feedback is claimed with FOR UPDATE SKIP LOCKED, and migrations
- * hold an advisory lock so replicas starting together apply each migration once.
+ * hold an advisory lock so replicas starting together apply each migration once and add each new
+ * feature column (feature-registry.ts) once.
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { FeatureSpec } from '../../data/feature-types.js';
 import { ChurnwatchError } from '../../errors.js';
+import {
+  type FeatureColumn,
+  MAX_FEATURE_COLUMNS,
+  newFeatureColumns,
+  type RegistryRow,
+  registeredColumns,
+  sqlIdentifier,
+} from '../feature-registry.js';
 import {
   checkFeedbackInput,
   decideJoins,
@@ -19,6 +29,7 @@ import {
 } from '../feedback-join.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../migrations.js';
+import { pickFeatures } from '../pick-features.js';
 import { PredictionColumnsBuilder } from '../prediction-columns-builder.js';
 import type {
   FeedbackCounts,
@@ -38,7 +49,8 @@ import {
   yieldToEventLoop,
 } from '../query-range.js';
 import { redactUrl } from '../redact-url.js';
-import { FEATURE_COLUMNS, INSERT_COLUMNS, READ_COLUMNS, READ_CREATED_AT, READ_ID } from '../store-columns.js';
+import { EXPRESSO_FEATURES, type RowLayout, rowLayout } from '../row-layout.js';
+import { checkWritable, READ_CREATED_AT, type StoreLayout, storeLayout } from '../store-layout.js';
 import { unnestParameters } from './array-parameters.js';
 
 /** Connections a store's pool may open unless told otherwise. */
@@ -51,28 +63,47 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** Schema for the tables (sets search_path); default the server's search_path, normally `public`. */
   readonly schema?: string;
+  /** The model's features (its schema's); default Expresso's. migrate() gives each a column. */
+  readonly features?: readonly FeatureSpec[];
 }
 
-const INSERT_TYPES = [
-  'text',
-  'float8',
-  'text',
-  'text',
-  'float8',
-  'int2',
-  ...FEATURE_COLUMNS.map((c) => (c.kind === 'numeric' ? 'float8' : 'text')),
-];
+/** The element types of the unnest arrays, per insert value of `rows`. */
+function insertTypes(rows: RowLayout): string[] {
+  return [
+    'text',
+    'float8',
+    'text',
+    'text',
+    'float8',
+    'int2',
+    ...rows.features.map((f) => (f.kind === 'numeric' ? 'float8' : 'text')),
+  ];
+}
 
-const INSERT_SQL = `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')})
-SELECT * FROM unnest(${INSERT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+interface InsertStatements {
+  readonly types: readonly string[];
+  readonly insert: string;
+  /**
+   * The same insert skipping ids already stored, for a batch the plain insert refused: one the writer
+   * retried after its commit went through but the answer was lost. Not the first try: ON CONFLICT's
+   * speculative insertion took PostgreSQL about a quarter more time per row (docs/performance.md).
+   */
+  readonly insertSkipping: string;
+}
 
-/**
- * The same insert skipping ids already stored, for a batch the plain insert refused: one the writer
- * retried after its commit went through but the answer was lost. Not the first try: ON CONFLICT's
- * speculative insertion took PostgreSQL about a quarter more time per row (docs/performance.md).
- */
-const INSERT_SKIPPING_SQL = `${INSERT_SQL}
-ON CONFLICT (id) DO NOTHING`;
+function insertStatements(layout: StoreLayout): InsertStatements {
+  const types = insertTypes(layout.rows);
+  const insert = `INSERT INTO predictions (${layout.insertColumns.join(', ')})
+SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+  return { types, insert, insertSkipping: `${insert}\nON CONFLICT (id) DO NOTHING` };
+}
+
+async function readRegistry(client: pg.Pool | pg.PoolClient, where: string): Promise<FeatureColumn[]> {
+  const result = await client.query<RegistryRow>(
+    'SELECT position, feature, column_name, kind FROM feature_columns',
+  );
+  return registeredColumns(result.rows, where);
+}
 
 // A named prediction that is not stored yet stays pending (no fallback to the user's older prediction).
 const RESOLVE_SQL = `SELECT CASE WHEN i.prediction_id IS NOT NULL
@@ -119,6 +150,11 @@ function unavailable(connectionString: string, error: unknown): ChurnwatchError 
 }
 
 export function createPostgresStore(options: PostgresStoreOptions): PredictionStore {
+  const features = options.features ?? EXPRESSO_FEATURES;
+  const rows = rowLayout(features);
+  const storeName = `PostgreSQL store ${redactUrl(options.connectionString)}${options.schema ? ` (schema ${options.schema})` : ''}`;
+  // Set by migrate(), or loaded on the first write of a store used without it.
+  let writes: { layout: StoreLayout; sql: InsertStatements } | undefined;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
@@ -214,7 +250,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     return where;
   }
 
-  async function* pages(query: PredictionQuery, defaultPage: number): AsyncGenerator<unknown[][]> {
+  /** The registry as it is now: features another replica added since are read too. */
+  async function readLayout(): Promise<StoreLayout> {
+    return storeLayout(await readRegistry(pool, storeName), rows);
+  }
+
+  async function* pages(
+    query: PredictionQuery,
+    defaultPage: number,
+    layout: StoreLayout,
+  ): AsyncGenerator<unknown[][]> {
     checkQuery(query);
     if (query.limit === 0) return;
     const pageSize = query.pageSize ?? defaultPage;
@@ -237,7 +282,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       const conditions = [...where];
       if (after) conditions.push(`(created_at, id) > ($${values.push(after[0])}, $${values.push(after[1])})`);
       const result = await pool.query({
-        text: `SELECT ${READ_COLUMNS.join(', ')} FROM predictions
+        text: `SELECT ${layout.readColumns.join(', ')} FROM predictions
                ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
                ORDER BY created_at, id LIMIT $${values.push(Math.min(pageSize, remaining))}`,
         values,
@@ -249,25 +294,31 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       yield rows;
       if (rows.length < pageSize || remaining <= 0) return;
       const last = rows.at(-1)!;
-      after = [last[READ_CREATED_AT] as number, last[READ_ID] as string];
+      after = [last[READ_CREATED_AT] as number, last[layout.readId] as string];
     }
   }
 
   /** One multi-row insert (unnest over one array per column); ids already stored are skipped. */
-  async function insertRows(rows: PredictionRows): Promise<void> {
-    if (rows.count === 0) return;
-    const columns = unnestParameters(rows, INSERT_TYPES);
+  async function insertRows(batch: PredictionRows): Promise<void> {
+    if (batch.count === 0) return;
+    if (!writes) {
+      const layout = await readLayout();
+      writes = { layout, sql: insertStatements(layout) };
+    }
+    checkWritable(writes.layout, storeName);
+    const { sql } = writes;
+    const columns = unnestParameters(rows, batch, sql.types);
     const client = await connect();
     try {
       // Unnamed statements: a named one would be parsed once per connection (a quarter less PostgreSQL
       // CPU per request under single-record load, no change in rate), but fails behind a PgBouncer in
       // transaction mode, where the next statement may reach a server connection that never saw it.
       try {
-        await client.query(INSERT_SQL, columns);
+        await client.query(sql.insert, columns);
       } catch (error) {
         // A statement that fails wrote nothing: the batch goes again, skipping the ids already there.
         if ((error as { constraint?: string }).constraint !== 'predictions_pkey') throw error;
-        await client.query(INSERT_SKIPPING_SQL, columns);
+        await client.query(sql.insertSkipping, columns);
       }
     } finally {
       client.release();
@@ -276,9 +327,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
 
   return {
     kind: 'postgres',
+    rowLayout: rows,
 
     async migrate() {
-      await inTransaction(async (client) => {
+      const registered = await inTransaction(async (client) => {
         // Replicas starting together queue here; the first applies, the others then find nothing to do.
         await client.query(
           `SELECT pg_advisory_xact_lock(hashtext('churnwatch:migrate:' || current_schema()))`,
@@ -297,7 +349,27 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
             [m.version, m.name, new Date().toISOString()],
           );
         }
+        // Under the same lock: two replicas adding the same feature would otherwise both ALTER TABLE.
+        const before = await readRegistry(client, storeName);
+        const added = newFeatureColumns(before, features, storeName, MAX_FEATURE_COLUMNS.postgres);
+        const last = await client.query<{ n: number }>(
+          'SELECT coalesce(max(position), 0)::float8 AS n FROM feature_columns',
+        );
+        let position = last.rows[0]?.n ?? 0;
+        for (const c of added) {
+          // The name is one feature-registry.ts made ([a-z0-9_]), never the feature's own.
+          await client.query(
+            `ALTER TABLE predictions ADD COLUMN ${sqlIdentifier(c.column)} ${c.kind === 'numeric' ? 'DOUBLE PRECISION' : 'TEXT'}`,
+          );
+          await client.query(
+            'INSERT INTO feature_columns (position, feature, column_name, kind) VALUES ($1, $2, $3, $4)',
+            [++position, c.feature, c.column, c.kind],
+          );
+        }
+        return [...before, ...added];
       });
+      const layout = storeLayout(registered, rows);
+      writes = { layout, sql: insertStatements(layout) };
     },
 
     insertRows,
@@ -404,7 +476,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     },
 
     async *readPredictions(query: PredictionQuery = {}): AsyncIterable<LoggedPrediction[]> {
-      for await (const rows of pages(query, DEFAULT_OBJECT_PAGE)) yield rows.map(rowToLoggedPrediction);
+      checkQuery(query);
+      const layout = await readLayout();
+      for await (const page of pages(query, DEFAULT_OBJECT_PAGE, layout))
+        yield page.map((row) => rowToLoggedPrediction(layout, row));
     },
 
     async readColumns(query: PredictionQuery = {}): Promise<PredictionColumns> {
@@ -416,9 +491,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         params,
       );
       const count = counted.rows[0]?.n ?? 0;
-      const builder = new PredictionColumnsBuilder(Math.min(count, query.limit ?? count));
-      for await (const rows of pages(query, DEFAULT_COLUMN_PAGE)) builder.addRows(rows);
-      return builder.finish();
+      const layout = await readLayout();
+      const builder = new PredictionColumnsBuilder(Math.min(count, query.limit ?? count), layout);
+      for await (const page of pages(query, DEFAULT_COLUMN_PAGE, layout)) builder.addRows(page);
+      return pickFeatures(builder.finish(), query.features, storeName);
     },
 
     async countPendingFeedback(): Promise<number> {

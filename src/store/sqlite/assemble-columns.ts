@@ -5,18 +5,17 @@
  * ranges overlap (a prediction logged late, with an old created_at) are merged by sorting their rows.
  */
 import { type CategoricalColumn, type Column, MISSING_CODE } from '../../data/columnar-table.js';
-import { FEATURES } from '../../data/customer-schema.js';
 import type { PredictionColumns } from '../prediction-store.js';
-import { CATEGORICAL_FEATURE_COLUMNS, NUMERIC_FEATURE_COLUMNS } from '../store-columns.js';
+import type { StoreLayout } from '../store-layout.js';
 import {
-  CODE_COLUMNS,
   CODE_FIRST_FEATURE,
   CODE_MODEL_VERSION,
   type ColumnRun,
-  F64_COLUMNS,
+  codeColumns,
   F64_CREATED_AT,
   F64_FIRST_FEATURE,
   F64_SCORE,
+  f64Columns,
 } from './column-block.js';
 
 export interface RunFilter {
@@ -118,12 +117,20 @@ class Output {
   readonly predictedClass: Uint8Array;
   readonly label: Int8Array;
   readonly labelObservedAt: Float64Array;
-  readonly dictionaries = Array.from({ length: CODE_COLUMNS }, () => new GlobalDictionary());
+  readonly dictionaries: GlobalDictionary[];
   private readonly remaps = new Map<ColumnRun, Int32Array[]>();
+  private readonly f64Count: number;
+  private readonly codeCount: number;
 
-  constructor(readonly capacity: number) {
-    this.f64 = Array.from({ length: F64_COLUMNS }, () => new Float64Array(capacity));
-    this.codes = Array.from({ length: CODE_COLUMNS }, () => new Int32Array(capacity));
+  constructor(
+    readonly capacity: number,
+    private readonly layout: StoreLayout,
+  ) {
+    this.f64Count = f64Columns(layout);
+    this.codeCount = codeColumns(layout);
+    this.f64 = Array.from({ length: this.f64Count }, () => new Float64Array(capacity));
+    this.codes = Array.from({ length: this.codeCount }, () => new Int32Array(capacity));
+    this.dictionaries = Array.from({ length: this.codeCount }, () => new GlobalDictionary());
     this.predictedClass = new Uint8Array(capacity);
     this.label = new Int8Array(capacity);
     this.labelObservedAt = new Float64Array(capacity);
@@ -157,12 +164,12 @@ class Output {
     if (count <= 0) return;
     const end = lo + count;
     const at = this.n;
-    for (let c = 0; c < F64_COLUMNS; c++) this.f64[c]!.set(run.f64[c]!.subarray(lo, end), at);
+    for (let c = 0; c < this.f64Count; c++) this.f64[c]!.set(run.f64[c]!.subarray(lo, end), at);
     this.predictedClass.set(run.predictedClass.subarray(lo, end), at);
     this.label.set(run.label.subarray(lo, end), at);
     this.labelObservedAt.set(run.labelObservedAt.subarray(lo, end), at);
     const remap = this.remap(run);
-    for (let c = 0; c < CODE_COLUMNS; c++) {
+    for (let c = 0; c < this.codeCount; c++) {
       const source = run.codes[c]!;
       const target = this.codes[c]!;
       for (let i = lo; i < end; i++) target[at + i - lo] = this.code(run, remap, c, source[i]!);
@@ -173,12 +180,12 @@ class Output {
   copyRow(run: ColumnRun, i: number): void {
     if (this.n >= this.capacity) return;
     const at = this.n++;
-    for (let c = 0; c < F64_COLUMNS; c++) this.f64[c]![at] = run.f64[c]![i]!;
+    for (let c = 0; c < this.f64Count; c++) this.f64[c]![at] = run.f64[c]![i]!;
     this.predictedClass[at] = run.predictedClass[i]!;
     this.label[at] = run.label[i]!;
     this.labelObservedAt[at] = run.labelObservedAt[i]!;
     const remap = this.remap(run);
-    for (let c = 0; c < CODE_COLUMNS; c++) this.codes[c]![at] = this.code(run, remap, c, run.codes[c]![i]!);
+    for (let c = 0; c < this.codeCount; c++) this.codes[c]![at] = this.code(run, remap, c, run.codes[c]![i]!);
   }
 
   copySelection(s: Selection): void {
@@ -191,14 +198,14 @@ class Output {
     const fit = <T extends Float64Array | Int32Array | Int8Array | Uint8Array>(a: T): T =>
       (a.length === n ? a : a.slice(0, n)) as T;
     const columns = new Map<string, Column>();
-    NUMERIC_FEATURE_COLUMNS.forEach((spec, f) => {
+    this.layout.numeric.forEach((spec, f) => {
       columns.set(spec.feature, {
         kind: 'numeric',
         name: spec.feature,
         values: fit(this.f64[F64_FIRST_FEATURE + f]!),
       });
     });
-    CATEGORICAL_FEATURE_COLUMNS.forEach((spec, f) => {
+    this.layout.categorical.forEach((spec, f) => {
       columns.set(spec.feature, {
         kind: 'categorical',
         name: spec.feature,
@@ -220,7 +227,7 @@ class Output {
       label: fit(this.label),
       labelObservedAt: fit(this.labelObservedAt),
       modelVersion,
-      features: { rowCount: n, header: FEATURES.map((f) => f.name), columns },
+      features: { rowCount: n, header: [...this.layout.header], columns },
     };
   }
 }
@@ -229,13 +236,17 @@ class Output {
  * The rows of `runs` (each sorted by (createdAt, id)) that `filter` selects, in key order. Cost:
  * O(n) copies for runs that follow each other; O(k log k) for k rows in runs that overlap.
  */
-export function assembleColumns(runs: readonly ColumnRun[], filter: RunFilter = {}): PredictionColumns {
+export function assembleColumns(
+  runs: readonly ColumnRun[],
+  layout: StoreLayout,
+  filter: RunFilter = {},
+): PredictionColumns {
   const selections = runs
     .map((run) => select(run, filter))
     .filter((s): s is Selection => s !== undefined)
     .sort((a, b) => compareKeys(a.run, first(a), b.run, first(b)));
   const total = selections.reduce((sum, s) => sum + s.count, 0);
-  const output = new Output(Math.min(total, filter.limit ?? total));
+  const output = new Output(Math.min(total, filter.limit ?? total), layout);
   let i = 0;
   while (i < selections.length) {
     // A cluster: consecutive selections whose key ranges overlap the ones before them.

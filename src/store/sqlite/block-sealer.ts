@@ -10,10 +10,10 @@
  */
 import type Database from 'better-sqlite3';
 import { yieldToEventLoop } from '../query-range.js';
-import { READ_CREATED_AT, READ_ID, READ_LABEL, READ_LABEL_OBSERVED_AT } from '../store-columns.js';
+import { READ_CREATED_AT, READ_LABEL, READ_LABEL_OBSERVED_AT, type StoreLayout } from '../store-layout.js';
 import { compareIds } from './assemble-columns.js';
 import { encodeBlock, runFromRows } from './column-block.js';
-import { SEAL_COLUMNS, SEAL_ROWID, SEAL_USER_KEY, UNSEALED } from './seal-row.js';
+import { sealColumns, sealRowid, sealUserKey, UNSEALED } from './seal-row.js';
 import type { StatementCache } from './statement-cache.js';
 import { UnsealedTail } from './unsealed-tail.js';
 import type { UserIndex } from './user-index.js';
@@ -37,6 +37,8 @@ export function createBlockSealer(
   cache: StatementCache,
   users: () => UserIndex,
   blockRows: number,
+  layout: () => StoreLayout,
+  reloadLayout: () => void,
 ): BlockSealer {
   const statements = cache.define((db) => ({
     sealedThrough: db.prepare<[], number>('SELECT sealed_through FROM prediction_seal_state').pluck(),
@@ -47,11 +49,7 @@ export function createBlockSealer(
         `SELECT count(*) FROM (SELECT 1 FROM predictions NOT INDEXED WHERE ${UNSEALED} LIMIT ?)`,
       )
       .pluck(),
-    unsealedRows: db
-      .prepare(
-        `SELECT ${SEAL_COLUMNS.join(', ')} FROM predictions NOT INDEXED WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
-      )
-      .raw(),
+    registered: db.prepare<[], number>('SELECT count(*) FROM feature_columns').pluck(),
     firstUnsealed: db
       .prepare<[number], number | null>(`SELECT min(rowid) FROM predictions NOT INDEXED WHERE ${UNSEALED}`)
       .pluck(),
@@ -64,8 +62,8 @@ export function createBlockSealer(
     insertBlock: db.prepare(
       `INSERT INTO prediction_blocks
        (row_count, first_created_at, last_created_at, first_id, last_id, dictionaries, data, ids,
-        first_rowid, last_rowid, row_order)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        first_rowid, last_rowid, row_order, numeric_columns, categorical_columns)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertBlockLabels: db.prepare('INSERT INTO prediction_block_labels (block_id, labels) VALUES (?, ?)'),
     insertBlockRow: db.prepare(
@@ -75,11 +73,28 @@ export function createBlockSealer(
 
   let tail: UnsealedTail | undefined;
 
+  // The unsealed rows as seal rows of the current layout, prepared again when it changes.
+  let unsealed: { layout: StoreLayout; statement: Database.Statement } | undefined;
+  function unsealedRows(through: number): unknown[][] {
+    const current = layout();
+    if (unsealed?.layout !== current) {
+      unsealed = {
+        layout: current,
+        statement: db
+          .prepare(
+            `SELECT ${sealColumns(current).join(', ')} FROM predictions NOT INDEXED WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
+          )
+          .raw(),
+      };
+    }
+    return unsealed.statement.all(through, blockRows) as unknown[][];
+  }
+
   /** The unsealed rows as a tail, when they are the contiguous rowids after the watermark. */
   function loadTail(): UnsealedTail | undefined {
     const s = statements();
     const through = s.sealedThrough.get()!;
-    const rows = s.unsealedRows.all(through, blockRows) as unknown[][];
+    const rows = unsealedRows(through);
     // As many unsealed rows as rowids after the watermark: they are all of them, in order.
     if (rows.length >= blockRows || (s.maxRowid.get() ?? 0) !== through + rows.length) return undefined;
     const loaded = new UnsealedTail(through);
@@ -90,13 +105,17 @@ export function createBlockSealer(
   }
 
   /**
-   * Writes one column block of `rows` (SEAL_COLUMNS layout, rowid order, all unsealed) in key order
+   * Writes one column block of `rows` (seal rows of the layout, rowid order, all unsealed) in key order
    * and moves the watermark. Rows that are the contiguous rowids after the watermark (the normal
    * case) are recorded as that range; others are listed one by one in prediction_block_rows.
    */
   function writeBlock(rows: unknown[][], through: number): void {
     const s = statements();
-    const lastRowid = rows.at(-1)![SEAL_ROWID] as number;
+    const current = layout();
+    const readId = current.readId;
+    const rowidAt = sealRowid(current);
+    const userKeyAt = sealUserKey(current);
+    const lastRowid = rows.at(-1)![rowidAt] as number;
     // Contiguous rowids after the watermark move it to the last one sealed; a gap (rows sealed before
     // the watermark existed, or deleted) makes it the first still unsealed.
     const contiguous = lastRowid - through === rows.length;
@@ -106,7 +125,7 @@ export function createBlockSealer(
       const b = rows[j]!;
       return (
         (a[READ_CREATED_AT] as number) - (b[READ_CREATED_AT] as number) ||
-        compareIds(a[READ_ID] as string, b[READ_ID] as string)
+        compareIds(a[readId] as string, b[readId] as string)
       );
     });
     const sorted = order.map((i) => rows[i]!);
@@ -117,7 +136,7 @@ export function createBlockSealer(
         rowOrder![i] = k;
       });
     }
-    const stored = encodeBlock(runFromRows(sorted));
+    const stored = encodeBlock(runFromRows(sorted, current));
     const first = sorted[0]!;
     const last = sorted.at(-1)!;
     const blockId = Number(
@@ -125,34 +144,42 @@ export function createBlockSealer(
         rows.length,
         first[READ_CREATED_AT],
         last[READ_CREATED_AT],
-        first[READ_ID],
-        last[READ_ID],
+        first[readId],
+        last[readId],
         stored.dictionaries,
         stored.data,
         stored.ids,
         contiguous ? through + 1 : null,
         contiguous ? lastRowid : null,
         rowOrder ? new Uint8Array(rowOrder.buffer) : null,
+        current.numeric.length,
+        current.categorical.length,
       ).lastInsertRowid,
     );
     s.insertBlockLabels.run(blockId, stored.labels);
     users().indexBlock(
       blockId,
-      sorted.map((row) => row[SEAL_USER_KEY] as number | null),
-      sorted.map((row) => row[SEAL_ROWID] as number),
+      sorted.map((row) => row[userKeyAt] as number | null),
+      sorted.map((row) => row[rowidAt] as number),
     );
     if (contiguous) {
       s.setSealedThrough.run(lastRowid);
       return;
     }
     sorted.forEach((row, i) => {
-      s.insertBlockRow.run(row[SEAL_ROWID], blockId, i);
+      s.insertBlockRow.run(row[rowidAt], blockId, i);
     });
     s.setSealedThrough.run((s.firstUnsealed.get(through) ?? lastRowid + 1) - 1);
   }
 
   function sealBlock(): boolean {
     const s = statements();
+    // Another process may have registered features (a model with more): its rows hold them, so blocks
+    // take every registered column. The tail (rows in this store's layout) is then read back instead.
+    if (s.registered.get() !== layout().features.length) {
+      reloadLayout();
+      tail = undefined;
+    }
     if (tail && s.sealedThrough.get() !== tail.through) tail = undefined;
     if (tail) {
       if (tail.count < blockRows) return false;
@@ -169,7 +196,7 @@ export function createBlockSealer(
     }
     const through = s.sealedThrough.get()!;
     if (s.unsealedCount.get(through, blockRows)! < blockRows) return false;
-    writeBlock(s.unsealedRows.all(through, blockRows) as unknown[][], through);
+    writeBlock(unsealedRows(through), through);
     return true;
   }
 

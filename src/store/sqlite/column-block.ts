@@ -9,46 +9,56 @@
  * read copy written when its rows are sealed. Labels change after sealing, so they live in their own
  * small BLOB (patched in the join's transaction) rather than in the large, immutable data BLOB.
  *
- * Data BLOB layout, native byte order: 15 Float64 columns (created_at, score, 13 numeric features),
- * 5 Int32 code columns (model_version, 4 categorical features; -1 = missing), 1 Uint8 column
+ * Data BLOB layout, native byte order, for a block of N numeric and C categorical feature columns (the
+ * registered ones when it was sealed, recorded in prediction_blocks numeric_columns and
+ * categorical_columns): 2 + N Float64 columns (created_at, score, the numeric features), 1 + C Int32
+ * code columns (model_version, the categorical features; -1 = missing), 1 Uint8 column
  * (predicted_class). Labels BLOB: Float64 label_observed_at (NaN = none), Int8 label (-1 = none).
+ * The registry is append-only, so a block's feature columns are the first N and C of the current ones;
+ * a reader fills those registered later as missing (docs/store-format.md).
  */
 import { Dictionary } from '../prediction-columns-builder.js';
 import {
-  CATEGORICAL_FEATURE_COLUMNS,
-  NUMERIC_FEATURE_COLUMNS,
-  READ_COLUMNS,
   READ_CREATED_AT,
   READ_FIRST_FEATURE,
-  READ_ID,
   READ_LABEL,
   READ_LABEL_OBSERVED_AT,
   READ_MODEL_VERSION,
   READ_PREDICTED_CLASS,
   READ_SCORE,
-} from '../store-columns.js';
+  type StoreLayout,
+} from '../store-layout.js';
 
 /** Positions of the Float64 columns: created_at, score, then the numeric features. */
 export const F64_CREATED_AT = 0;
 export const F64_SCORE = 1;
 export const F64_FIRST_FEATURE = 2;
-export const F64_COLUMNS = F64_FIRST_FEATURE + NUMERIC_FEATURE_COLUMNS.length;
 /** Positions of the Int32 code columns: model_version, then the categorical features. */
 export const CODE_MODEL_VERSION = 0;
 export const CODE_FIRST_FEATURE = 1;
-export const CODE_COLUMNS = CODE_FIRST_FEATURE + CATEGORICAL_FEATURE_COLUMNS.length;
 /** Bytes per row of a labels BLOB: a Float64 observed-at time and an Int8 label. */
 export const LABEL_BYTES_PER_ROW = 9;
 
-/** The columns of the array rows runFromRows takes: READ_COLUMNS up to and including the id. */
-export const RUN_ROW_COLUMNS: readonly string[] = READ_COLUMNS.slice(0, READ_ID + 1);
+/** Float64 columns of a run in `layout`. */
+export function f64Columns(layout: StoreLayout): number {
+  return F64_FIRST_FEATURE + layout.numeric.length;
+}
+/** Int32 code columns of a run in `layout`. */
+export function codeColumns(layout: StoreLayout): number {
+  return CODE_FIRST_FEATURE + layout.categorical.length;
+}
+
+/** The columns of the read rows runFromRows takes: the read columns up to and including the id. */
+export function runRowColumns(layout: StoreLayout): readonly string[] {
+  return layout.readColumns.slice(0, layout.readId + 1);
+}
 
 /** One sorted run of predictions in columns, from a block or from not-yet-sealed rows. */
 export interface ColumnRun {
   readonly rowCount: number;
-  /** F64_COLUMNS arrays: [createdAt, score, ...numeric features]; NaN = missing. */
+  /** f64Columns arrays: [createdAt, score, ...numeric features]; NaN = missing. */
   readonly f64: readonly Float64Array[];
-  /** CODE_COLUMNS arrays: [modelVersion, ...categorical features], codes into `dictionaries`. */
+  /** codeColumns arrays: [modelVersion, ...categorical features], codes into `dictionaries`. */
   readonly codes: readonly Int32Array[];
   readonly dictionaries: readonly (readonly string[])[];
   readonly predictedClass: Uint8Array;
@@ -72,17 +82,19 @@ export interface StoredBlock {
   readonly ids: string;
 }
 
-/** Array rows in RUN_ROW_COLUMNS layout, already in (created_at, id) order, as a run. */
-export function runFromRows(rows: readonly (readonly unknown[])[]): ColumnRun {
+/** Read rows (runRowColumns of `layout`), already in (created_at, id) order, as a run. */
+export function runFromRows(rows: readonly (readonly unknown[])[], layout: StoreLayout): ColumnRun {
   const n = rows.length;
-  const f64 = Array.from({ length: F64_COLUMNS }, () => new Float64Array(n));
-  const codes = Array.from({ length: CODE_COLUMNS }, () => new Int32Array(n));
-  const dictionaries = Array.from({ length: CODE_COLUMNS }, () => new Dictionary());
+  const codeCount = codeColumns(layout);
+  const readId = layout.readId;
+  const f64 = Array.from({ length: f64Columns(layout) }, () => new Float64Array(n));
+  const codes = Array.from({ length: codeCount }, () => new Int32Array(n));
+  const dictionaries = Array.from({ length: codeCount }, () => new Dictionary());
   const predictedClass = new Uint8Array(n);
   const label = new Int8Array(n);
   const labelObservedAt = new Float64Array(n);
   const ids: string[] = new Array(n);
-  const numeric = NUMERIC_FEATURE_COLUMNS.length;
+  const numeric = layout.numeric.length;
   rows.forEach((row, i) => {
     f64[F64_CREATED_AT]![i] = row[READ_CREATED_AT] as number;
     f64[F64_SCORE]![i] = row[READ_SCORE] as number;
@@ -96,10 +108,10 @@ export function runFromRows(rows: readonly (readonly unknown[])[]): ColumnRun {
       const v = row[READ_FIRST_FEATURE + f];
       f64[F64_FIRST_FEATURE + f]![i] = v === null ? Number.NaN : (v as number);
     }
-    for (let f = CODE_FIRST_FEATURE; f < CODE_COLUMNS; f++) {
+    for (let f = CODE_FIRST_FEATURE; f < codeCount; f++) {
       codes[f]![i] = dictionaries[f]!.code(row[READ_FIRST_FEATURE + numeric + f - CODE_FIRST_FEATURE]);
     }
-    ids[i] = row[READ_ID] as string;
+    ids[i] = row[readId] as string;
   });
   return {
     rowCount: n,
@@ -114,8 +126,9 @@ export function runFromRows(rows: readonly (readonly unknown[])[]): ColumnRun {
   };
 }
 
-function dataBytes(n: number): number {
-  return n * (F64_COLUMNS * 8 + CODE_COLUMNS * 4 + 1);
+/** Bytes of the data BLOB of n rows with these numeric and categorical feature columns. */
+function dataBytes(n: number, numeric: number, categorical: number): number {
+  return n * ((F64_FIRST_FEATURE + numeric) * 8 + (CODE_FIRST_FEATURE + categorical) * 4 + 1);
 }
 
 /** The labels BLOB of a run: observed-at times then labels. */
@@ -153,9 +166,12 @@ export function decodeLabels(
   };
 }
 
+/** A run as a stored block; its feature columns are counted by run.f64 and run.codes. */
 export function encodeBlock(run: ColumnRun): StoredBlock {
   const n = run.rowCount;
-  const data = new Uint8Array(dataBytes(n));
+  const data = new Uint8Array(
+    dataBytes(n, run.f64.length - F64_FIRST_FEATURE, run.codes.length - CODE_FIRST_FEATURE),
+  );
   let at = 0;
   for (const column of run.f64) {
     data.set(new Uint8Array(column.buffer, column.byteOffset, n * 8), at);
@@ -174,25 +190,57 @@ export function encodeBlock(run: ColumnRun): StoredBlock {
   };
 }
 
-/** A stored block as a run; `loadIds` fetches the ids (a separate column) only when asked. */
+/** How many feature columns of each kind a stored block holds (prediction_blocks). */
+export interface BlockShape {
+  readonly numeric: number;
+  readonly categorical: number;
+}
+
+/**
+ * A stored block as a run in `layout`: the block's feature columns are a prefix, per kind, of the
+ * registry (it is append-only); columns registered after the block was sealed read as missing, and
+ * columns registered after `layout` was read (by another process) are left out. `loadIds` fetches the
+ * ids (a separate column) only when asked.
+ */
 export function decodeBlock(
   n: number,
+  shape: BlockShape,
   block: Omit<StoredBlock, 'ids'> & { readonly firstId: string; readonly lastId: string },
+  layout: StoreLayout,
   loadIds: () => string,
 ): ColumnRun {
-  if (block.data.length !== dataBytes(n)) {
-    throw new RangeError(`block data holds ${block.data.length} bytes, expected ${dataBytes(n)}`);
+  const expected = dataBytes(n, shape.numeric, shape.categorical);
+  if (block.data.length !== expected) {
+    throw new RangeError(`block data holds ${block.data.length} bytes, expected ${expected}`);
   }
   const { buffer, offset } = aligned(block.data);
+  const f64Count = f64Columns(layout);
+  const codeCount = codeColumns(layout);
+  const storedF64 = F64_FIRST_FEATURE + shape.numeric;
+  const storedCodes = CODE_FIRST_FEATURE + shape.categorical;
   let at = offset;
   const f64: Float64Array[] = [];
-  for (let c = 0; c < F64_COLUMNS; c++, at += n * 8) f64.push(new Float64Array(buffer, at, n));
+  for (let c = 0; c < storedF64; c++, at += n * 8)
+    if (c < f64Count) f64.push(new Float64Array(buffer, at, n));
+  if (f64.length < f64Count) {
+    const missing = new Float64Array(n).fill(Number.NaN);
+    while (f64.length < f64Count) f64.push(missing);
+  }
   const codes: Int32Array[] = [];
-  for (let c = 0; c < CODE_COLUMNS; c++, at += n * 4) codes.push(new Int32Array(buffer, at, n));
+  for (let c = 0; c < storedCodes; c++, at += n * 4)
+    if (c < codeCount) codes.push(new Int32Array(buffer, at, n));
   const predictedClass = new Uint8Array(buffer, at, n);
   const dictionaries = JSON.parse(block.dictionaries) as string[][];
-  if (dictionaries.length !== CODE_COLUMNS)
+  if (dictionaries.length !== storedCodes)
     throw new RangeError('block dictionaries do not match its columns');
+  dictionaries.length = Math.min(storedCodes, codeCount);
+  if (codes.length < codeCount) {
+    const missing = new Int32Array(n).fill(-1);
+    while (codes.length < codeCount) {
+      codes.push(missing);
+      dictionaries.push([]);
+    }
+  }
   let ids: string[] | undefined;
   const allIds = (): string[] => {
     ids ??= JSON.parse(loadIds()) as string[];

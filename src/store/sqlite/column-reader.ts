@@ -10,8 +10,11 @@
 import type Database from 'better-sqlite3';
 import type { PredictionColumns, PredictionQuery } from '../prediction-store.js';
 import { DEFAULT_COLUMN_PAGE, yieldToEventLoop } from '../query-range.js';
+import type { RowLayout } from '../row-layout.js';
+import { type StoreLayout, storeLayout } from '../store-layout.js';
+import { readRegistry } from './apply-migrations.js';
 import { assembleColumns, type RunFilter } from './assemble-columns.js';
-import { type ColumnRun, decodeBlock, RUN_ROW_COLUMNS, runFromRows } from './column-block.js';
+import { type ColumnRun, decodeBlock, runFromRows, runRowColumns } from './column-block.js';
 import { limitStart, rangeConditions } from './range-conditions.js';
 import { UNSEALED } from './seal-row.js';
 import { IN_MEMORY, openReadConnection } from './sqlite-connection.js';
@@ -28,6 +31,8 @@ interface BlockRow {
   row_count: number;
   first_id: string;
   last_id: string;
+  numeric_columns: number;
+  categorical_columns: number;
 }
 
 /** Between pages of at least `pageSize` rows, lets the event loop run (when `mayYield`). */
@@ -44,6 +49,7 @@ function pacer(pageSize: number, mayYield: boolean): (rows: number) => Promise<v
 /** The blocks holding rows from `lower` (inclusive) up to `to` (exclusive), decoded, in key order. */
 async function readBlocks(
   conn: Database.Database,
+  layout: StoreLayout,
   lower: number,
   to: number | undefined,
   pace: (rows: number) => Promise<void> | undefined,
@@ -60,7 +66,7 @@ async function readBlocks(
   }
   const blocks = conn
     .prepare<number[], BlockRow>(
-      `SELECT id, row_count, first_id, last_id FROM prediction_blocks
+      `SELECT id, row_count, first_id, last_id, numeric_columns, categorical_columns FROM prediction_blocks
        ${bounds.length ? `WHERE ${bounds.join(' AND ')}` : ''} ORDER BY first_created_at, id`,
     )
     .all(...boundParams);
@@ -81,7 +87,9 @@ async function readBlocks(
     runs.push(
       decodeBlock(
         block.row_count,
+        { numeric: block.numeric_columns, categorical: block.categorical_columns },
         { data, labels, dictionaries, firstId: block.first_id, lastId: block.last_id },
+        layout,
         () => blockIds.get(block.id)!,
       ),
     );
@@ -96,6 +104,7 @@ async function readBlocks(
  */
 async function readUnsealed(
   conn: Database.Database,
+  layout: StoreLayout,
   range: Pick<PredictionQuery, 'from' | 'to' | 'modelVersion'>,
   pageSize: number,
   pace: (rows: number) => Promise<void> | undefined,
@@ -107,7 +116,7 @@ async function readUnsealed(
     .get()!;
   const rows = conn
     .prepare(
-      `SELECT ${RUN_ROW_COLUMNS.join(', ')} FROM predictions NOT INDEXED
+      `SELECT ${runRowColumns(layout).join(', ')} FROM predictions NOT INDEXED
        WHERE ${[UNSEALED, ...where].join(' AND ')} ORDER BY created_at, id`,
     )
     .raw();
@@ -116,17 +125,22 @@ async function readUnsealed(
   for (const row of rows.iterate(sealedThrough, ...params) as IterableIterator<unknown[]>) {
     page.push(row);
     if (page.length >= pageSize) {
-      runs.push(runFromRows(page));
+      runs.push(runFromRows(page, layout));
       page = [];
       // The iterator holds the reader connection, which nothing else uses meanwhile (one read at a time).
       await pace(pageSize);
     }
   }
-  if (page.length > 0) runs.push(runFromRows(page));
+  if (page.length > 0) runs.push(runFromRows(page, layout));
   return runs;
 }
 
-export function createColumnReader(db: Database.Database, path: string, busyTimeoutMs: number): ColumnReader {
+export function createColumnReader(
+  db: Database.Database,
+  path: string,
+  busyTimeoutMs: number,
+  rows: RowLayout,
+): ColumnReader {
   let reader: Database.Database | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -142,21 +156,24 @@ export function createColumnReader(db: Database.Database, path: string, busyTime
     const pace = pacer(pageSize, conn !== db);
     let filter: RunFilter = { from: query.from, to: query.to, modelVersion: query.modelVersion };
     const runs: ColumnRun[] = [];
+    let layout: StoreLayout | undefined;
     conn.exec('BEGIN');
     try {
+      // The registry of this snapshot: features another process added since are read too.
+      layout = storeLayout(readRegistry(conn, path), rows);
       if (query.limit !== undefined)
         filter = { ...filter, start: limitStart(query, conn), limit: query.limit };
       const lower = Math.max(
         filter.from ?? Number.NEGATIVE_INFINITY,
         filter.start?.[0] ?? Number.NEGATIVE_INFINITY,
       );
-      runs.push(...(await readBlocks(conn, lower, filter.to, pace)));
+      runs.push(...(await readBlocks(conn, layout, lower, filter.to, pace)));
       const from = lower > Number.NEGATIVE_INFINITY ? lower : undefined;
-      runs.push(...(await readUnsealed(conn, { ...filter, from }, pageSize, pace)));
+      runs.push(...(await readUnsealed(conn, layout, { ...filter, from }, pageSize, pace)));
     } finally {
       if (conn.inTransaction) conn.exec('COMMIT');
     }
-    return assembleColumns(runs, filter);
+    return assembleColumns(runs, layout, filter);
   }
 
   return {

@@ -1,11 +1,11 @@
 /**
- * readPredictions on SQLite: READ_COLUMNS array rows in (created_at, id) order, page by page, each page
+ * readPredictions on SQLite: read rows (store-layout.ts) in (created_at, id) order, page by page, each page
  * a keyset query after the last key of the one before, yielding to the event loop between pages.
  */
 import type Database from 'better-sqlite3';
 import type { PredictionQuery } from '../prediction-store.js';
 import { DEFAULT_OBJECT_PAGE, yieldToEventLoop } from '../query-range.js';
-import { READ_COLUMNS, READ_CREATED_AT, READ_ID } from '../store-columns.js';
+import { READ_CREATED_AT, type StoreLayout } from '../store-layout.js';
 import { limitStart, rangeConditions } from './range-conditions.js';
 
 const AFTER_KEY = '(created_at > ? OR (created_at = ? AND id > ?))';
@@ -15,6 +15,7 @@ const FROM_KEY = '(created_at > ? OR (created_at = ? AND id >= ?))';
 export async function* keysetPages(
   db: Database.Database,
   query: PredictionQuery,
+  layout: StoreLayout,
 ): AsyncGenerator<unknown[][]> {
   if (query.limit === 0) return;
   const pageSize = query.pageSize ?? DEFAULT_OBJECT_PAGE;
@@ -25,7 +26,7 @@ export async function* keysetPages(
     where.push(FROM_KEY);
     params.push(start[0], start[0], start[1]);
   }
-  const base = `SELECT ${READ_COLUMNS.join(', ')} FROM predictions`;
+  const base = `SELECT ${layout.readColumns.join(', ')} FROM predictions`;
   const first = db
     .prepare(`${base} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`)
     .raw();
@@ -45,7 +46,7 @@ export async function* keysetPages(
       ...params,
       createdAt,
       createdAt,
-      last[READ_ID] as string,
+      last[layout.readId] as string,
       Math.min(pageSize, remaining),
     ) as unknown[][];
   }

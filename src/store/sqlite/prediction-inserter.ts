@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { PredictionRows } from '../prediction-store.js';
-import { INSERT_COLUMNS, type InsertValue, insertValue, userKey } from '../store-columns.js';
+import { type InsertValue, insertValue, userKey } from '../store-columns.js';
+import type { StoreLayout } from '../store-layout.js';
 import type { BlockSealer } from './block-sealer.js';
 import { sealRow } from './seal-row.js';
 import type { StatementCache } from './statement-cache.js';
@@ -13,20 +14,36 @@ import type { TailPart } from './unsealed-tail.js';
 
 /**
  * Rows per INSERT statement: 32 rows per statement instead of one cut the writer's CPU time per row by
- * about 9% (fewer crossings from JS into SQLite; docs/performance.md).
+ * about 9% (fewer crossings from JS into SQLite; docs/performance.md). Fewer for a wide schema: a
+ * statement takes at most SQLITE_MAX_VARIABLE_NUMBER (32,766) parameters.
  */
 const ROWS_PER_INSERT = 32;
+const MAX_PARAMETERS = 32_766;
 
-/** Parameters per row: the INSERT_COLUMNS, then the user key (migration 3). */
-const ROW_WIDTH = INSERT_COLUMNS.length + 1;
-const USER_ID_PARAMETER = INSERT_COLUMNS.indexOf('user_id');
-const USER_KEY_PARAMETER = INSERT_COLUMNS.length;
+/** Rows per multi-row INSERT for rows of `width` parameters. */
+function rowsPerInsert(width: number): number {
+  return Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)));
+}
 
-/** Copies row `r`'s parameters and user key into `params` from `at`, as the INSERT statements take them. */
-function rowParameters(rows: PredictionRows, r: number, params: InsertValue[], at: number): void {
-  for (let c = 0; c < INSERT_COLUMNS.length; c++) params[at + c] = insertValue(rows, r, c);
+/** Where the user id is among a row's insert values (store-columns.ts FIXED_INSERT_COLUMNS). */
+const USER_ID_PARAMETER = 2;
+
+/**
+ * Copies row `r`'s parameters and user key into `params` from `at`, as the INSERT statements take them:
+ * the layout's insert values, then the user key (migration 3).
+ */
+function rowParameters(
+  layout: StoreLayout,
+  rows: PredictionRows,
+  r: number,
+  params: InsertValue[],
+  at: number,
+): void {
+  const values = layout.insertColumns.length;
+  const rowLayout = layout.rows;
+  for (let c = 0; c < values; c++) params[at + c] = insertValue(rowLayout, rows, r, c);
   const userId = params[at + USER_ID_PARAMETER];
-  params[at + USER_KEY_PARAMETER] = typeof userId === 'string' ? userKey(userId) : null;
+  params[at + values] = typeof userId === 'string' ? userKey(userId) : null;
 }
 
 /** Returns insertRows: stores a batch in one transaction; a batch of none does nothing. */
@@ -35,22 +52,30 @@ export function createPredictionInserter(
   cache: StatementCache,
   sealer: BlockSealer,
   blockRows: number,
+  layout: () => StoreLayout,
 ): (rows: PredictionRows) => void {
   const statements = cache.define((db) => {
-    const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')}, ?)`;
+    const columns = layout().insertColumns;
+    const row = `(${columns.map(() => '?').join(', ')}, ?)`;
     const insert = (rows: number) =>
       db.prepare(
-        `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key) VALUES ${Array(rows).fill(row).join(', ')}`,
+        `INSERT OR IGNORE INTO predictions (${columns.join(', ')}, user_key) VALUES ${Array(rows).fill(row).join(', ')}`,
       );
-    return { insertOne: insert(1), insertMany: insert(ROWS_PER_INSERT) };
+    const many = rowsPerInsert(columns.length + 1);
+    return { insertOne: insert(1), insertMany: insert(many), many };
   });
 
   const insertBatch = db.transaction((rows: PredictionRows) => {
     const s = statements();
+    const current = layout();
+    // Parameters per row: the insert values, then the user key.
+    const rowWidth = current.insertColumns.length + 1;
+    const userKeyParameter = current.insertColumns.length;
     let tail = sealer.tail();
-    // ROWS_PER_INSERT rows per statement while they last, then one at a time.
-    const many: InsertValue[] = new Array(ROW_WIDTH * ROWS_PER_INSERT);
-    const one: InsertValue[] = new Array(ROW_WIDTH);
+    // s.many rows per statement while they last, then one at a time.
+    const perInsert = s.many;
+    const many: InsertValue[] = new Array(rowWidth * perInsert);
+    const one: InsertValue[] = new Array(rowWidth);
     // This batch's rows join the tail as one packed part, with the user keys computed for the INSERT.
     // The part holds its own copy of the numbers: a caller may release its buffers once the insert is
     // done (batched-writer.ts does), and one memcpy per batch is nothing next to the inserts.
@@ -59,7 +84,7 @@ export function createPredictionInserter(
     const kept: PredictionRows = { count: rows.count, numbers: rows.numbers.slice(), texts: rows.texts };
     const part: TailPart = {
       count: 0,
-      row: (k) => sealRow(kept, k, firstRowid + k, Number.isNaN(keys[k]!) ? null : keys[k]!),
+      row: (k) => sealRow(current, kept, k, firstRowid + k, Number.isNaN(keys[k]!) ? null : keys[k]!),
     };
     tail?.append(part);
     const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {
@@ -71,18 +96,18 @@ export function createPredictionInserter(
         return;
       }
       for (let k = 0; k < count; k++) {
-        const key = params[k * ROW_WIDTH + USER_KEY_PARAMETER];
+        const key = params[k * rowWidth + userKeyParameter];
         keys[from + k] = typeof key === 'number' ? key : Number.NaN;
       }
       tail.grow(part, count);
     };
     let r = 0;
-    for (; r + ROWS_PER_INSERT <= rows.count; r += ROWS_PER_INSERT) {
-      for (let k = 0; k < ROWS_PER_INSERT; k++) rowParameters(rows, r + k, many, k * ROW_WIDTH);
-      inserted(r, ROWS_PER_INSERT, many, s.insertMany.run(many));
+    for (; r + perInsert <= rows.count; r += perInsert) {
+      for (let k = 0; k < perInsert; k++) rowParameters(current, rows, r + k, many, k * rowWidth);
+      inserted(r, perInsert, many, s.insertMany.run(many));
     }
     for (; r < rows.count; r++) {
-      rowParameters(rows, r, one, 0);
+      rowParameters(current, rows, r, one, 0);
       inserted(r, 1, one, s.insertOne.run(one));
     }
     // Seal what this batch completed (normally at most one block), so the unsealed tail that

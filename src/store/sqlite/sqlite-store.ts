@@ -10,10 +10,14 @@
  * - keyset-pages.ts (readPredictions) and column-reader.ts (readColumns);
  * - apply-migrations.ts, statement-cache.ts (statements prepared once the schema exists).
  */
+import type { FeatureSpec } from '../../data/feature-types.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
+import { pickFeatures } from '../pick-features.js';
 import type { PredictionColumns, PredictionQuery, PredictionStore } from '../prediction-store.js';
 import { checkQuery } from '../query-range.js';
-import { applyMigrations } from './apply-migrations.js';
+import { EXPRESSO_FEATURES, rowLayout } from '../row-layout.js';
+import { checkWritable, type StoreLayout, storeLayout } from '../store-layout.js';
+import { applyMigrations, readRegistry } from './apply-migrations.js';
 import { assembleColumns } from './assemble-columns.js';
 import { createBlockLabelPatcher } from './block-label-patcher.js';
 import { createBlockSealer } from './block-sealer.js';
@@ -32,6 +36,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Predictions per column block (default 10,000); small values exist for tests. */
   readonly blockRows?: number;
+  /** The model's features (its schema's); default Expresso's. migrate() gives each a column. */
+  readonly features?: readonly FeatureSpec[];
 }
 
 export function createSqliteStore(options: SqliteStoreOptions): PredictionStore {
@@ -40,20 +46,41 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   const blockRows = options.blockRows ?? 10_000;
   if (!Number.isInteger(blockRows) || blockRows < 1)
     throw new RangeError('blockRows must be a positive integer');
+  const features = options.features ?? EXPRESSO_FEATURES;
+  const rows = rowLayout(features);
   const db = openWriteConnection(path, busyTimeoutMs);
   const statements = createStatementCache(db, path);
+  // The registry as migrate() left it (or as found, for a store used without migrate()): what writes
+  // and sealing use. Reads take the registry of their own snapshot.
+  let writeLayout: StoreLayout | undefined;
+  const layout = (): StoreLayout => {
+    writeLayout ??= storeLayout(registry(), rows);
+    return writeLayout;
+  };
+  const registry = () => {
+    try {
+      return readRegistry(db, path);
+    } catch (error) {
+      if (/no such table/.test((error as Error).message))
+        throw new TypeError(`SQLite store ${path} has no schema yet: call migrate() first`);
+      throw error;
+    }
+  };
   // One user index for sealing and joins: it caches the blocks' Bloom filters.
   const users = statements.define(createUserIndex);
-  const sealer = createBlockSealer(db, statements, users, blockRows);
-  const insertRows = createPredictionInserter(db, statements, sealer, blockRows);
+  const sealer = createBlockSealer(db, statements, users, blockRows, layout, () => {
+    writeLayout = storeLayout(registry(), rows);
+  });
+  const insert = createPredictionInserter(db, statements, sealer, blockRows, layout);
   const feedback = createFeedbackWriter(db, statements, users, createBlockLabelPatcher(statements));
-  const columns = createColumnReader(db, path, busyTimeoutMs);
+  const columns = createColumnReader(db, path, busyTimeoutMs, rows);
 
   return {
     kind: 'sqlite',
+    rowLayout: rows,
 
     async migrate() {
-      applyMigrations(db);
+      writeLayout = storeLayout(applyMigrations(db, features, path), rows);
       statements.reset();
       sealer.forgetTail();
       // Existing rows (an upgraded database, or rows inserted by an older version) become blocks,
@@ -61,8 +88,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       await sealer.sealBacklog();
     },
 
-    async insertRows(rows) {
-      insertRows(rows);
+    async insertRows(batch) {
+      if (batch.count === 0) return;
+      checkWritable(layout(), path);
+      insert(batch);
     },
 
     async recordFeedback(items) {
@@ -74,14 +103,18 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     async *readPredictions(query: PredictionQuery = {}) {
       checkQuery(query);
       statements.prepareAll();
-      for await (const rows of keysetPages(db, query)) yield rows.map(rowToLoggedPrediction);
+      // The registry as it is now: features another process added since are read too.
+      const current = storeLayout(registry(), rows);
+      for await (const page of keysetPages(db, query, current))
+        yield page.map((row) => rowToLoggedPrediction(current, row));
     },
 
     async readColumns(query: PredictionQuery = {}): Promise<PredictionColumns> {
       checkQuery(query);
       statements.prepareAll();
-      if (query.limit === 0) return assembleColumns([]);
-      return columns.read(query);
+      const read =
+        query.limit === 0 ? assembleColumns([], storeLayout(registry(), rows)) : await columns.read(query);
+      return pickFeatures(read, query.features, path);
     },
 
     async countPendingFeedback() {

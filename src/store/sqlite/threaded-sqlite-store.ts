@@ -127,6 +127,7 @@ export function createThreadedSqliteStore(
 
   return {
     kind: 'sqlite',
+    rowLayout: reader.rowLayout,
     migrate: () => call<void>('migrate'),
     // Not async: an async function's frame would hold the rows until the write is done.
     insertRows: (rows) => (rows.count > 0 ? call<void>('insertRows', rows) : Promise.resolve()),

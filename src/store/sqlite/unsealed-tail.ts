@@ -5,7 +5,7 @@
  * that is not known (at open, after a duplicate was skipped or a write failed, after another process
  * wrote or sealed): sealing then reads the rows back.
  *
- * Rows stay in the packed PredictionRows they were inserted from and become SEAL_COLUMNS arrays only
+ * Rows stay in the packed PredictionRows they were inserted from and become seal rows (seal-row.ts) only
  * when their block is sealed: a 28-value array per row held for a whole block lived through several
  * scavenges and into the old generation, most of the writer thread's time in GC (docs/performance.md).
  */
@@ -13,7 +13,7 @@
 /** Consecutive tail rows: read back as arrays, or still packed as inserted (made into arrays on demand). */
 export interface TailPart {
   count: number;
-  /** Row k of the part in SEAL_COLUMNS layout (a fresh array for packed rows). */
+  /** Row k of the part as a seal row (a fresh array for packed rows). */
   row(k: number): unknown[];
 }
 
@@ -43,7 +43,7 @@ export class UnsealedTail {
     this.count += count;
   }
 
-  /** The first `n` rows as SEAL_COLUMNS arrays; the tail is left as it is. */
+  /** The first `n` rows as seal rows; the tail is left as it is. */
   peek(n: number): unknown[][] {
     const out: unknown[][] = new Array(n);
     let k = 0;
