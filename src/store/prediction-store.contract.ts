@@ -522,8 +522,8 @@ export function describePredictionStore(
           sorted.map((r) => labelOf.get(r.id) ?? -1),
         );
         // Only the features asked for; a name the database does not hold is a clear error.
-        const two = await store.readColumns({ features: ['score', 'id'] });
-        assert.deepEqual([...two.features.columns.keys()], ['score', 'id']);
+        const two = await store.readColumns({ features: ['Score', 'id'] });
+        assert.deepEqual([...two.features.columns.keys()], ['Score', 'id']);
         await assert.rejects(store.readColumns({ features: ['nope'] }), (error: Error) => {
           assert.ok(isChurnwatchError(error) && error.code === 'CW_STORE_UNKNOWN_FEATURE', String(error));
           assert.match(error.message, /"nope"/);

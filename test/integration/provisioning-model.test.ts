@@ -1,6 +1,6 @@
 /**
  * `churnwatch provision --model` on a model that is not Expresso (test/helpers/train-generic-model.ts:
- * feature names with spaces, dashes, a leading digit, "score" and "id"): the rules are the same as
+ * feature names with spaces, dashes, a leading digit, "Score" and "id"): the rules are the same as
  * Expresso's (feature-agnostic, so their series are bounded by the counters' bins), pass promtool, and
  * flag the drifted feature by its awkward name; the model dashboard opens on the most important features.
  */
@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { runProvision } from '../../src/cli/commands/provision.js';
 import { exportedSeriesNames } from '../../src/metrics/catalogue.js';
 import { loadModel } from '../../src/model/model-io.js';
@@ -77,9 +77,8 @@ describe('provision --model on a non-Expresso model', () => {
     for (const file of generatedFiles(undefined, model)) {
       if (!file.path.startsWith('prometheus/')) continue;
       assert.equal(file.content, expresso.get(file.path), file.path);
-      // "score" is there, as the label value of the score's own drift threshold (see docs/stack.md).
       for (const name of model.features)
-        if (name !== 'score') assert.ok(!file.content.includes(`"${name}"`), `${name} in ${file.path}`);
+        assert.ok(!file.content.includes(`"${name}"`), `${name} in ${file.path}`);
     }
   });
 
@@ -141,9 +140,15 @@ describe('provision --model on a non-Expresso model', () => {
         .replaceAll('{{ $labels.feature }}', DRIFTED)
         .replaceAll('{{ $labels.model_version }}', 'v1')
         .replaceAll('{{ $value | printf "%.3f" }}', driftPsi.toFixed(3));
-    const description = render(
-      `The PSI of feature {{ $labels.feature }} over the last ${DEFAULT_RULE_OPTIONS.alertWindow} is {{ $value | printf "%.3f" }} against the training reference of model {{ $labels.model_version }}, above its threshold (the calibrated churnwatch_drift_threshold, or ${d.params.defaultPsiThreshold} when none is exported).`,
-    );
+    // The description as the generated rule file has it (one source: prometheus-rules.ts), rendered.
+    const alertGroups = parse(await readFile(rules[1]!, 'utf8')) as {
+      groups: { rules: { alert?: string; annotations?: { description: string } }[] }[];
+    };
+    const driftRule = alertGroups.groups
+      .flatMap((g) => g.rules)
+      .find((r) => r.alert === 'ChurnwatchFeatureDrift');
+    assert.ok(driftRule?.annotations, 'the alerts file has ChurnwatchFeatureDrift');
+    const description = render(driftRule.annotations.description);
     const testFile = join(dir, 'generic.test.yml');
     await mkdir(dir, { recursive: true });
     await writeFile(
@@ -179,15 +184,15 @@ describe('provision --model on a non-Expresso model', () => {
             ],
             promql_expr_test: [
               {
-                // Every feature, "score" and "id" and "2024_spend" included, has its PSI series.
+                // Every feature, "Score" and "id" and "2024_spend" included, has its PSI series.
                 expr: 'count(churnwatch:feature_psi:1h)',
                 eval_time: '60m',
                 exp_samples: [{ labels: '{}', value: Object.keys(profile.features).length }],
               },
               {
-                expr: 'churnwatch:feature_psi:1h{feature="score"} < bool 0.01',
+                expr: 'churnwatch:feature_psi:1h{feature="Score"} < bool 0.01',
                 eval_time: '60m',
-                exp_samples: [{ labels: '{model_version="v1", feature="score"}', value: 1 }],
+                exp_samples: [{ labels: '{model_version="v1", feature="Score"}', value: 1 }],
               },
             ],
           },
