@@ -12,7 +12,7 @@ import { categoricalValues } from '../categorical-values.js';
 import type { ChurnModel, ModelInfo } from '../churn-model.js';
 import type { ReferenceProfile } from '../reference-profile-types.js';
 import type { XgboostFeatureBinding } from './xgboost-features.js';
-import { addBlockMargins, XGBOOST_BLOCK_ROWS, type XgboostForest } from './xgboost-forest.js';
+import { addBlockMargins, fillFeature, XGBOOST_BLOCK_ROWS, type XgboostForest } from './xgboost-forest.js';
 
 /** Float64 columns per booster feature (NaN = missing), categories already as codes. */
 function tableColumns(binding: XgboostFeatureBinding, table: ColumnarTable): Float64Array[] {
@@ -39,14 +39,14 @@ export function xgboostTableMargins(
   const columns = tableColumns(binding, table);
   const n = table.rowCount;
   const nf = forest.featureCount;
-  const x = new Float32Array(XGBOOST_BLOCK_ROWS * nf);
+  const x = new Float64Array(XGBOOST_BLOCK_ROWS * 2 * nf);
   const acc = new Float32Array(XGBOOST_BLOCK_ROWS);
   const out = new Float64Array(n);
   for (let start = 0; start < n; start += XGBOOST_BLOCK_ROWS) {
     const len = Math.min(XGBOOST_BLOCK_ROWS, n - start);
     for (let f = 0; f < nf; f++) {
       const col = columns[f]!;
-      for (let i = 0; i < len; i++) x[i * nf + f] = col[start + i]!;
+      for (let i = 0; i < len; i++) fillFeature(x, i * 2 * nf, nf, f, col[start + i]!);
     }
     acc.fill(forest.baseMargin, 0, len);
     addBlockMargins(forest, x, len, acc);
@@ -65,42 +65,46 @@ export function createXgboostChurnModel(
   const nf = forest.featureCount;
   const codes = binding.categories.map((c) => (c ? new Map(c.map((v, i) => [v, i])) : undefined));
   const { names } = binding;
-  const x = new Float32Array(nf);
-  const acc = new Float32Array(1);
+  const width = 2 * nf;
+  // One block of doubled rows (fillFeature), reused by every call: no allocation per record.
+  const x = new Float64Array(XGBOOST_BLOCK_ROWS * width);
+  const acc = new Float32Array(XGBOOST_BLOCK_ROWS);
 
-  const fill = (features: RawFeatures) => {
-    for (let f = 0; f < nf; f++) {
-      const raw = features[names[f]!];
-      const code = codes[f];
-      if (raw === null || raw === undefined || raw === '') x[f] = Number.NaN;
-      else if (code) x[f] = code.get(String(raw)) ?? Number.NaN;
-      else if (typeof raw === 'number') x[f] = raw;
-      else {
-        const v = Number(raw);
-        x[f] = Number.isFinite(v) ? v : Number.NaN;
-      }
+  /** What xgboost sees for feature f: the number, the category's code, NaN when missing or unknown. */
+  const featureValue = (raw: RawFeatures[string], f: number): number => {
+    if (raw === null || raw === undefined || raw === '') return Number.NaN;
+    const code = codes[f];
+    if (code) return code.get(String(raw)) ?? Number.NaN;
+    if (typeof raw === 'number') return raw;
+    const v = Number(raw);
+    return Number.isFinite(v) ? v : Number.NaN;
+  };
+  /** Scores records[start, start + len) (len ≤ a block) into out, as probabilities. */
+  const scoreBlock = (records: readonly RawFeatures[], start: number, len: number, out: Float64Array) => {
+    for (let i = 0; i < len; i++) {
+      const record = records[start + i]!;
+      for (let f = 0; f < nf; f++) fillFeature(x, i * width, nf, f, featureValue(record[names[f]!], f));
     }
+    acc.fill(forest.baseMargin, 0, len);
+    addBlockMargins(forest, x, len, acc);
+    for (let i = 0; i < len; i++) out[start + i] = sigmoid(acc[i]!);
   };
-  const scoreFilled = () => {
-    acc[0] = forest.baseMargin;
-    addBlockMargins(forest, x, 1, acc);
-    return sigmoid(acc[0]!);
-  };
+  const one = new Float64Array(1);
+  const single: RawFeatures[] = [{}];
 
   return {
     info,
     schema,
     profile,
     scoreRecord(features) {
-      fill(features);
-      return scoreFilled();
+      single[0] = features;
+      scoreBlock(single, 0, 1, one);
+      return one[0]!;
     },
     scoreRecords(records) {
       const out = new Float64Array(records.length);
-      for (let i = 0; i < records.length; i++) {
-        fill(records[i]!);
-        out[i] = scoreFilled();
-      }
+      for (let start = 0; start < records.length; start += XGBOOST_BLOCK_ROWS)
+        scoreBlock(records, start, Math.min(XGBOOST_BLOCK_ROWS, records.length - start), out);
       return out;
     },
     scoreTable(table) {
