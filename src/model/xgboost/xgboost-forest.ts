@@ -1,7 +1,7 @@
 /**
  * An XGBoost booster flattened into typed arrays and scored as xgboost's CPU predictor does, so the
  * probabilities agree with `Booster.predict` to float32 rounding:
- * - features are float32 (callers fill Float32Arrays, which round on store);
+ * - features are rounded to float32 (fillFeature), as xgboost casts its input;
  * - a numeric split goes left when `value < condition` (strict, float32; churnwatch's own trees use `<=`);
  * - a missing value (NaN) follows default_left (without a NaN test: see fillFeature);
  * - a categorical split goes right when the value's category code is in the node's set, left otherwise
