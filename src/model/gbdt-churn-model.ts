@@ -14,6 +14,7 @@ import {
   scoringColumns,
 } from './binned-scoring.js';
 import { calibrate, type PlattCalibrator } from './calibration.js';
+import { categoricalValues } from './categorical-values.js';
 import type { ChurnModel, ModelInfo } from './churn-model.js';
 import { type CompiledForest, scoreColumns, scoreVector } from './compiled-forest.js';
 import type { FeatureEncoder } from './feature-encoder.js';
@@ -63,14 +64,7 @@ export function referenceTableMargins(parts: ModelParts, table: ColumnarTable): 
       throw new TypeError(`column ${encoder.name} must be numeric`);
     }
     if (column.kind !== 'categorical') throw new TypeError(`column ${encoder.name} must be categorical`);
-    const rank = new Map(encoder.categories.map((c, i) => [c, i + 1]));
-    const byCode = Float64Array.from(column.dictionary, (c) => rank.get(c) ?? Number.NaN);
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const code = column.codes[i]!;
-      out[i] = code < 0 ? Number.NaN : byCode[code]!;
-    }
-    return out;
+    return categoricalValues(column, new Map(encoder.categories.map((c, i) => [c, i + 1])));
   });
   const margins = new Float64Array(n);
   scoreColumns(parts.forest, columns, n, margins);

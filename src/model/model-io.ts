@@ -9,6 +9,8 @@
  * replaced by renaming a new symlink over it, so a reader never sees half an artifact.
  * The version is `<UTC timestamp>-<first 8 hex of sha256(model.json + profile.json + schema.json)>`.
  * Artifacts written before schema.json existed were all trained on Expresso and load with its schema.
+ * model.json is either `churnwatch-gbdt` (a model churnwatch trained) or `xgboost-json` (an imported
+ * XGBoost booster, src/model/xgboost/); both load into a ChurnModel by the same manifest rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -29,6 +31,11 @@ import type { GbdtParams } from './gbdt.js';
 import { createGbdtChurnModel } from './gbdt-churn-model.js';
 import type { ReferenceProfile } from './reference-profile-types.js';
 import type { CalibrationReport, TrainedChurnModel } from './train-churn-model.js';
+import type { ImportedXgboostModel } from './xgboost/import-xgboost.js';
+import { createXgboostChurnModel } from './xgboost/xgboost-churn-model.js';
+import { bindXgboostFeatures } from './xgboost/xgboost-features.js';
+import { compileXgboostForest } from './xgboost/xgboost-forest.js';
+import { parseXgboostJsonText, readXgboostBooster } from './xgboost/xgboost-json.js';
 
 export const MODEL_FORMAT_VERSION = 1;
 const ARTIFACT_FILES = ['model.json', 'profile.json', 'schema.json', 'metadata.json'] as const;
@@ -45,20 +52,39 @@ interface ModelDocument {
   readonly thresholdRule: string;
 }
 
-export interface ModelMetadata {
+/** An imported XGBoost booster (saveImportedArtifact). */
+interface XgboostModelDocument {
+  readonly formatVersion: number;
+  readonly format: 'xgboost-json';
+  /** The schema feature of each booster feature, in booster order. */
+  readonly features: string[];
+  /** Each categorical feature's categories in xgboost's code order (docs/model.md). */
+  readonly categories: Record<string, string[]>;
+  readonly threshold: number;
+  readonly thresholdRule: string;
+  /** The text of the file Booster.save_model wrote, verbatim (it can be loaded back into xgboost). */
+  readonly booster: string;
+}
+
+/** What the metadata of every artifact holds, trained or imported. */
+interface ArtifactMetadata {
   readonly formatVersion: number;
   readonly version: string;
+  /** ISO 8601 UTC: when the model was trained (or imported). */
   readonly trainedAt: string;
   readonly threshold: number;
   readonly thresholdRule: string;
   readonly validation: ValidationMetrics;
-  readonly calibration: CalibrationReport;
-  /** sha256 of the whole data file; rows = the rows used (the first --rows rows). */
+  /** sha256 of the whole data file (training data, or the reference of an import); rows = the rows used. */
   readonly data: { readonly file: string; readonly sha256: string; readonly rows: number };
+  readonly durationSeconds: number;
+}
+
+export interface ModelMetadata extends ArtifactMetadata {
+  readonly calibration: CalibrationReport;
   readonly rows: { readonly train: number; readonly validation: number };
   readonly params: GbdtParams;
   readonly trees: number;
-  readonly durationSeconds: number;
   readonly featureImportance: Readonly<Record<string, number>>;
 }
 
@@ -68,6 +94,32 @@ export interface SaveOptions {
   readonly trainedAt: Date;
   readonly data: ModelMetadata['data'];
   readonly params: GbdtParams;
+  readonly durationSeconds: number;
+}
+
+/** An imported booster's metadata: validation metrics are on the held-out part of the reference. */
+export interface ImportedModelMetadata extends ArtifactMetadata {
+  readonly source: 'xgboost';
+  readonly booster: {
+    readonly file: string;
+    readonly sha256: string;
+    readonly xgboostVersion: string;
+    readonly objective: string;
+    readonly baseScore: number;
+    readonly trees: number;
+    readonly features: number;
+  };
+  readonly rows: { readonly profile: number; readonly heldOut: number };
+}
+
+export interface ImportSaveOptions {
+  /** The schema the reference was read with. */
+  readonly schema: DatasetSchema;
+  /** The import time. */
+  readonly trainedAt: Date;
+  /** The booster file: its path (as given) and text. */
+  readonly booster: { readonly file: string; readonly text: string };
+  readonly data: ImportedModelMetadata['data'];
   readonly durationSeconds: number;
 }
 
@@ -95,11 +147,7 @@ export async function saveModelArtifact(
     threshold: trained.threshold,
     thresholdRule: trained.thresholdRule,
   };
-  const modelText = `${JSON.stringify(model)}\n`;
-  const profileText = `${JSON.stringify(trained.profile)}\n`;
-  const schemaText = serializeDatasetSchema(options.schema);
-  const version = `${timestamp(options.trainedAt)}-${sha256(modelText + profileText + schemaText).slice(0, 8)}`;
-  const metadata: ModelMetadata = {
+  return writeArtifact(modelsDir, model, trained.profile, options, (version) => ({
     formatVersion: MODEL_FORMAT_VERSION,
     version,
     trainedAt: options.trainedAt.toISOString(),
@@ -113,7 +161,77 @@ export async function saveModelArtifact(
     trees: trained.trees,
     durationSeconds: options.durationSeconds,
     featureImportance: trained.featureImportance,
+  }));
+}
+
+/**
+ * Writes an imported XGBoost model (import-xgboost.ts) as an artifact that loadModelArtifact loads like
+ * a trained one: model.json holds the booster file's text verbatim, the schema feature of each booster
+ * feature and each categorical feature's categories in code order.
+ */
+export async function saveImportedArtifact(
+  modelsDir: string,
+  imported: ImportedXgboostModel,
+  options: ImportSaveOptions,
+): Promise<{ version: string; dir: string; metadata: ImportedModelMetadata }> {
+  const { binding } = imported;
+  const model: XgboostModelDocument = {
+    formatVersion: MODEL_FORMAT_VERSION,
+    format: 'xgboost-json',
+    features: [...binding.names],
+    categories: Object.fromEntries(
+      binding.names.flatMap((name, f) => {
+        const categories = binding.categories[f];
+        return categories ? [[name, [...categories]]] : [];
+      }),
+    ),
+    threshold: imported.threshold,
+    thresholdRule: imported.thresholdRule,
+    booster: options.booster.text,
   };
+  const booster = readXgboostBooster(
+    parseXgboostJsonText(options.booster.text, options.booster.file),
+    options.booster.file,
+  );
+  return writeArtifact(modelsDir, model, imported.profile, options, (version) => ({
+    formatVersion: MODEL_FORMAT_VERSION,
+    version,
+    trainedAt: options.trainedAt.toISOString(),
+    source: 'xgboost',
+    threshold: imported.threshold,
+    thresholdRule: imported.thresholdRule,
+    validation: imported.validation,
+    booster: {
+      file: options.booster.file,
+      sha256: sha256(options.booster.text),
+      xgboostVersion: booster.xgboostVersion ?? 'unknown',
+      objective: booster.objective,
+      baseScore: booster.baseScore,
+      trees: booster.trees.length,
+      features: booster.numFeature,
+    },
+    data: options.data,
+    rows: imported.rows,
+    durationSeconds: options.durationSeconds,
+  }));
+}
+
+/**
+ * The writing both kinds of model share: texts, version, manifest, then the temporary directory
+ * renamed into place and `latest` swapped (see the top of this file).
+ */
+async function writeArtifact<M extends { readonly version: string }>(
+  modelsDir: string,
+  model: ModelDocument | XgboostModelDocument,
+  profile: ReferenceProfile,
+  options: { readonly schema: DatasetSchema; readonly trainedAt: Date },
+  metadataOf: (version: string) => M,
+): Promise<{ version: string; dir: string; metadata: M }> {
+  const modelText = `${JSON.stringify(model)}\n`;
+  const profileText = `${JSON.stringify(profile)}\n`;
+  const schemaText = serializeDatasetSchema(options.schema);
+  const version = `${timestamp(options.trainedAt)}-${sha256(modelText + profileText + schemaText).slice(0, 8)}`;
+  const metadata = metadataOf(version);
   const texts: Record<(typeof ARTIFACT_FILES)[number], string> = {
     'model.json': modelText,
     'profile.json': profileText,
@@ -173,7 +291,8 @@ async function readJson(dir: string, name: string): Promise<{ text: string; valu
 export interface LoadedArtifact {
   readonly dir: string;
   readonly model: ChurnModel;
-  readonly metadata: ModelMetadata;
+  /** ImportedModelMetadata (source 'xgboost') for an imported booster. */
+  readonly metadata: ModelMetadata | ImportedModelMetadata;
 }
 
 /** Loads and checks an artifact directory (or the `latest` symlink). Throws ChurnwatchError naming the file at fault. */
@@ -206,15 +325,49 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
       throw damaged(join(dir, name), 'does not match its sha256 in manifest.json');
     texts[name] = value;
   }
-  const doc = texts['model.json'] as ModelDocument;
+  const doc = texts['model.json'] as ModelDocument | XgboostModelDocument;
   const modelPath = join(dir, 'model.json');
-  if (doc.formatVersion !== MODEL_FORMAT_VERSION || doc.format !== 'churnwatch-gbdt') {
+  if (
+    doc.formatVersion !== MODEL_FORMAT_VERSION ||
+    (doc.format !== 'churnwatch-gbdt' && doc.format !== 'xgboost-json')
+  ) {
     throw new ChurnwatchError(
       'CW_MODEL_FORMAT_VERSION',
       `model artifact ${modelPath} has format ${String(doc.format)} version ${String(doc.formatVersion)}`,
       { hint: 'retrain the model with this version of churnwatch' },
     );
   }
+  const metadata = texts['metadata.json'] as ModelMetadata | ImportedModelMetadata;
+  const profile = texts['profile.json'] as ReferenceProfile;
+  if (profile.formatVersion !== 1)
+    throw damaged(join(dir, 'profile.json'), 'has an unknown profile format version');
+  const schemaPath = join(dir, 'schema.json');
+  const schema =
+    texts['schema.json'] === undefined
+      ? EXPRESSO_SCHEMA
+      : validateDatasetSchema(texts['schema.json'], schemaPath);
+  const info: ModelInfo = {
+    version: metadata.version ?? basename(dir),
+    trainedAt: metadata.trainedAt,
+    threshold: doc.threshold,
+    thresholdRule: doc.thresholdRule,
+    validation: metadata.validation,
+  };
+  const model =
+    doc.format === 'xgboost-json'
+      ? loadXgboostModel(doc, modelPath, info, profile, schema)
+      : loadGbdtModel(doc, modelPath, schemaPath, info, profile, schema);
+  return { dir, model, metadata };
+}
+
+function loadGbdtModel(
+  doc: ModelDocument,
+  modelPath: string,
+  schemaPath: string,
+  info: ModelInfo,
+  profile: ReferenceProfile,
+  schema: DatasetSchema,
+): ChurnModel {
   let forest: ReturnType<typeof forestFromJson>;
   try {
     if (!Array.isArray(doc.encoders) || doc.encoders.length !== doc.forest.featureCount) {
@@ -224,32 +377,41 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
   } catch (error) {
     throw damaged(modelPath, `is not a valid model (${(error as Error).message})`, error);
   }
-  const metadata = texts['metadata.json'] as ModelMetadata;
-  const profile = texts['profile.json'] as ReferenceProfile;
-  if (profile.formatVersion !== 1)
-    throw damaged(join(dir, 'profile.json'), 'has an unknown profile format version');
-  const schemaPath = join(dir, 'schema.json');
-  const schema =
-    texts['schema.json'] === undefined
-      ? EXPRESSO_SCHEMA
-      : validateDatasetSchema(texts['schema.json'], schemaPath);
   const featureNames = new Set(schema.features.map((f) => f.name));
   const unknown = doc.encoders.find((e) => !featureNames.has(e.name));
   if (unknown) throw damaged(modelPath, `uses feature ${unknown.name}, which ${schemaPath} does not list`);
-  const info: ModelInfo = {
-    version: metadata.version ?? basename(dir),
-    trainedAt: metadata.trainedAt,
-    threshold: doc.threshold,
-    thresholdRule: doc.thresholdRule,
-    validation: metadata.validation,
-  };
-  const model = createGbdtChurnModel(
+  return createGbdtChurnModel(
     { encoders: doc.encoders, forest, calibrator: doc.calibrator },
     info,
     profile,
     schema,
   );
-  return { dir, model, metadata };
+}
+
+/** The booster is checked again as on import; a fault is reported as a damaged model.json. */
+function loadXgboostModel(
+  doc: XgboostModelDocument,
+  modelPath: string,
+  info: ModelInfo,
+  profile: ReferenceProfile,
+  schema: DatasetSchema,
+): ChurnModel {
+  try {
+    if (typeof doc.booster !== 'string') throw new TypeError("booster must be the booster file's text");
+    if (!Array.isArray(doc.features)) throw new TypeError('features must be an array of names');
+    const file = `${modelPath} (booster)`;
+    const booster = readXgboostBooster(parseXgboostJsonText(doc.booster, file), file);
+    const binding = bindXgboostFeatures(
+      booster,
+      schema,
+      file,
+      (name) => doc.categories?.[name] ?? [],
+      doc.features,
+    );
+    return createXgboostChurnModel(compileXgboostForest(booster), binding, info, profile, schema);
+  } catch (error) {
+    throw damaged(modelPath, `is not a valid imported XGBoost model (${(error as Error).message})`, error);
+  }
 }
 
 /** Loads a model artifact (see loadModelArtifact). */
