@@ -35,7 +35,7 @@ import type { ImportedXgboostModel } from './xgboost/import-xgboost.js';
 import { createXgboostChurnModel } from './xgboost/xgboost-churn-model.js';
 import { bindXgboostFeatures } from './xgboost/xgboost-features.js';
 import { compileXgboostForest } from './xgboost/xgboost-forest.js';
-import { parseXgboostJsonText, readXgboostBooster } from './xgboost/xgboost-json.js';
+import { boosterFeatureGain, parseXgboostJsonText, readXgboostBooster } from './xgboost/xgboost-json.js';
 
 export const MODEL_FORMAT_VERSION = 1;
 const ARTIFACT_FILES = ['model.json', 'profile.json', 'schema.json', 'metadata.json'] as const;
@@ -78,6 +78,8 @@ interface ArtifactMetadata {
   /** sha256 of the whole data file (training data, or the reference of an import); rows = the rows used. */
   readonly data: { readonly file: string; readonly sha256: string; readonly rows: number };
   readonly durationSeconds: number;
+  /** Total split gain per feature name, normalised to sum to 1. */
+  readonly featureImportance: Readonly<Record<string, number>>;
 }
 
 export interface ModelMetadata extends ArtifactMetadata {
@@ -85,7 +87,6 @@ export interface ModelMetadata extends ArtifactMetadata {
   readonly rows: { readonly train: number; readonly validation: number };
   readonly params: GbdtParams;
   readonly trees: number;
-  readonly featureImportance: Readonly<Record<string, number>>;
 }
 
 export interface SaveOptions {
@@ -213,6 +214,13 @@ export async function saveImportedArtifact(
     data: options.data,
     rows: imported.rows,
     durationSeconds: options.durationSeconds,
+    featureImportance: (() => {
+      const gains = boosterFeatureGain(booster);
+      // binding.names is in booster order: name f is booster feature f; schema features the booster
+      // does not use have no gain.
+      const byName = new Map(binding.names.map((name, f) => [name, gains[f] ?? 0]));
+      return Object.fromEntries(options.schema.features.map((f) => [f.name, byName.get(f.name) ?? 0]));
+    })(),
   }));
 }
 

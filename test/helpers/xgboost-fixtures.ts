@@ -24,7 +24,7 @@ export const XGBOOST_SCHEMA: DatasetSchema = {
     { name: 'tenure months', kind: 'numeric' },
     { name: 'Monthly-Charges', kind: 'numeric' },
     { name: '2024_spend', kind: 'numeric' },
-    { name: 'score', kind: 'numeric' },
+    { name: 'Score', kind: 'numeric' },
     { name: 'Contract', kind: 'categorical' },
     { name: 'payment method', kind: 'categorical' },
   ],

@@ -60,7 +60,7 @@ describe('an imported XGBoost booster as a model artifact', () => {
       XGBOOST_SCHEMA.features.map((f) => f.name),
     );
     assert.equal(imported.profile.thresholds?.windowSize, 200);
-    for (const name of ['payment method', '2024_spend', 'score'])
+    for (const name of ['payment method', '2024_spend', 'Score'])
       assert.ok(imported.profile.thresholds?.byFeature[name], `drift thresholds for ${name}`);
     // The categories in pandas' code order: sorted.
     const payments = imported.binding.categories[imported.binding.names.indexOf('payment method')]!;
@@ -84,6 +84,11 @@ describe('an imported XGBoost booster as a model artifact', () => {
         assert.deepEqual(model.profile, JSON.parse(JSON.stringify(imported.profile)));
         assert.ok('source' in metadata && metadata.source === 'xgboost');
         assert.equal(metadata.booster.xgboostVersion, '1.7.4');
+        // Importance from the booster's loss_changes, keyed by the schema's names, summing to 1.
+        const importance = Object.entries(metadata.featureImportance);
+        assert.deepEqual(importance.map(([f]) => f).sort(), model.schema.features.map((f) => f.name).sort());
+        assert.ok(Math.abs(importance.reduce((s, [, g]) => s + g, 0) - 1) < 1e-9);
+        assert.ok(importance.some(([, g]) => g > 0.05));
         const scores = model.scoreTable(table);
         const byRecord = fixtureRecords(table).map((r) => model.scoreRecord(r));
         for (let i = 0; i < table.rowCount; i++) {

@@ -27,6 +27,8 @@ export interface XgboostTree {
   readonly defaultLeft: Uint8Array;
   /** The category codes of each categorical split node (values in the set go right). */
   readonly categorySets: ReadonlyMap<number, Int32Array>;
+  /** The loss reduction of each split (xgboost's `loss_changes`; 0 at leaves, all 0 when absent). */
+  readonly gain: Float64Array;
 }
 
 export interface XgboostBooster {
@@ -149,6 +151,17 @@ function readTree(file: string, t: number, raw: unknown, numFeature: number): Xg
   const splitIndex = ints(file, `${at}.split_indices`, tree.split_indices, n);
   const splitCondition = floats(file, `${at}.split_conditions`, tree.split_conditions, n);
   numbers(file, `${at}.base_weights`, tree.base_weights, n);
+  // Kept for feature importance (total gain, as xgboost's importance_type="total_gain"); optional.
+  const gain =
+    tree.loss_changes === undefined
+      ? new Float64Array(n)
+      : Float64Array.from(numbers(file, `${at}.loss_changes`, tree.loss_changes, n), (v, i) => {
+          if (typeof v === 'number' && Number.isFinite(v)) return v;
+          throw xgboostInvalid(
+            file,
+            `${at}.loss_changes[${i}] must be a finite number, got ${JSON.stringify(v)}`,
+          );
+        });
   const defaultLeft = Uint8Array.from(numbers(file, `${at}.default_left`, tree.default_left, n), (d, i) => {
     if (d === 0 || d === 1 || d === true || d === false) return d === 1 || d === true ? 1 : 0;
     throw xgboostInvalid(file, `${at}.default_left[${i}] must be 0 or 1, got ${JSON.stringify(d)}`);
@@ -204,7 +217,23 @@ function readTree(file: string, t: number, raw: unknown, numFeature: number): Xg
     splitCondition,
     defaultLeft,
     categorySets: readCategorySets(file, at, tree, splitType, left),
+    gain,
   };
+}
+
+/**
+ * Total gain per booster feature index over every split, normalised to sum to 1 (all 0 when the file
+ * records no loss_changes): the importance our own trees report, so scenarios and dashboards rank an
+ * imported model's features the same way.
+ */
+export function boosterFeatureGain(booster: XgboostBooster): Float64Array {
+  const gains = new Float64Array(booster.numFeature);
+  for (const tree of booster.trees)
+    for (let k = 0; k < tree.left.length; k++)
+      if (tree.left[k]! !== -1) gains[tree.splitIndex[k]!]! += Math.max(0, tree.gain[k]!);
+  const total = gains.reduce((a, b) => a + b, 0);
+  if (total > 0) for (let f = 0; f < gains.length; f++) gains[f]! /= total;
+  return gains;
 }
 
 /** categories_nodes[i]'s set is categories[segments[i] .. segments[i] + sizes[i]). */

@@ -163,7 +163,7 @@ describe('XGBoost import checks the booster against the schema', () => {
 
   it('refuses an unnamed booster whose feature count differs from the schema', async () => {
     const booster = readXgboostBooster(await boosterJson('small'), FILE);
-    refused(bind(booster, without('score')), 'CW_MODEL_XGBOOST_FEATURES', 'no feature names and 6 features');
+    refused(bind(booster, without('Score')), 'CW_MODEL_XGBOOST_FEATURES', 'no feature names and 6 features');
   });
 
   it('refuses a split on a category code the reference does not have', async () => {
