@@ -42,8 +42,10 @@ export function recordFieldsOf(schema: DatasetSchema): RecordFields {
 
   // Every record of a schema is a spread of one template with every feature null: V8 clones the
   // template's hidden class, so all records share one shape, as the literal of the 17 Expresso names
-  // did. As fast as that literal for Expresso, and faster than a per-schema constructor or
-  // structuredClone (bench/predict-route.bench.ts, docs/performance.md).
+  // did. As fast as that literal for Expresso, and faster than a per-schema constructor (1.3-2x at 17
+  // and 200 features) or structuredClone (3x); a template from JSON.parse (fields in-object, like the
+  // literal's) scored no faster end to end and cloned 6-8x slower from 128 features on
+  // (docs/performance.md, issue 17).
   const template: Record<string, null> = Object.fromEntries(names.map((name) => [name, null]));
   // Which fields the record being read has given: stamped with a generation number per record instead
   // of cleared, so any number of fields costs the same as a bit mask did for 17.

@@ -7,17 +7,14 @@
  * another schema. Real SQLite store, real trained models.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { ChurnModel } from '../../src/model/churn-model.js';
 import { loadModel } from '../../src/model/model-io.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { PredictionStore } from '../../src/store/prediction-store.js';
-import { buildTestApp, parseMetrics, sumSeries } from '../helpers/server-harness.js';
-import { type GenericModel, trainGenericModel } from '../helpers/train-generic-model.js';
+import { type GenericServer, serveGenericModel } from '../helpers/generic-server.js';
+import { parseMetrics, sumSeries } from '../helpers/server-harness.js';
+import type { GenericModel } from '../helpers/train-generic-model.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 
 const TOKEN = 'generic-admin-token';
@@ -29,31 +26,19 @@ type Prediction = Record<'prediction_id' | 'model_version', string> & {
 };
 
 describe('server on a non-Expresso model', () => {
-  let dir: string;
+  let server: GenericServer;
   let generic: GenericModel;
   let model: ChurnModel;
-  let store: PredictionStore;
   let app: FastifyInstance;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'churnwatch-generic-server-'));
-    generic = await trainGenericModel(dir, { rows: 2000, numeric: 6, categorical: 5, seed: 7, trees: 10 });
-    model = await loadModel(generic.modelDir);
-    store = openStore(`sqlite:${join(dir, 'generic.db')}`);
-    await store.migrate();
-    app = await buildTestApp({
-      store,
-      model,
-      loadModel,
-      docs: true,
-      config: { adminToken: TOKEN, modelPath: generic.modelDir, batchLimit: 100 },
-    });
+    server = await serveGenericModel(
+      { rows: 2000, numeric: 6, categorical: 5, seed: 7, trees: 10 },
+      { loadModel, docs: true, config: { adminToken: TOKEN, batchLimit: 100 } },
+    );
+    ({ generic, model, app } = server);
   });
-  after(async () => {
-    await app?.close();
-    await store?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => server?.close());
 
   const post = (url: string, payload: object) => app.inject({ method: 'POST', url, payload });
   const record = (r: number) => ({ customerID: generic.data.ids[r]!, ...generic.data.records[r]! });

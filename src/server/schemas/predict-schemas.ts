@@ -14,6 +14,9 @@ import { NO_NUL_PATTERN } from './common-schemas.js';
 /** The $id of the record schema an app registers (one schema per app: the model's). */
 export const CUSTOMER_RECORD_ID = 'CustomerRecord';
 
+/** Properties whose checks one schema level holds (a 200-feature model's ~400 spellings need two). */
+const CHECKS_PER_LEVEL = 256;
+
 /** Categories listed in a field's description; the rest are counted (GET /model lists them all). */
 const LISTED_CATEGORIES = 20;
 
@@ -66,11 +69,24 @@ export function customerRecordSchema(
     const schema = Type.Optional(featureSchema(f, spellings, categories(f.name)));
     for (const s of spellings) properties[s] = schema;
   });
-  return Type.Object(properties, {
+  const options = {
     additionalProperties: false,
     $id: CUSTOMER_RECORD_ID,
     description: `One customer: ${fields.idName} and the model's ${fields.features.length} features (as named in the training CSV, or all lower or all upper case), all optional.`,
-  });
+  };
+  const names = Object.keys(properties);
+  if (names.length <= CHECKS_PER_LEVEL) return Type.Object(properties, options);
+  // Ajv (without allErrors) nests the check of each property inside the previous one's success: past a
+  // thousand or so properties the compiled validator overflows the stack. So a wide record lists its
+  // fields with their descriptions only (which compile to no code; additionalProperties still refuses
+  // any other), and checks their types in allOf groups of at most CHECKS_PER_LEVEL.
+  const checks: Record<string, TSchema>[] = [];
+  for (let i = 0; i < names.length; i += CHECKS_PER_LEVEL)
+    checks.push(Object.fromEntries(names.slice(i, i + CHECKS_PER_LEVEL).map((n) => [n, properties[n]!])));
+  const listed = Object.fromEntries(
+    names.map((n) => [n, Type.Optional(Type.Unsafe({ description: properties[n]!.description }))]),
+  );
+  return Type.Object(listed, { ...options, allOf: checks.map((c) => Type.Object(c)) });
 }
 
 const recordRef = () => Type.Ref(CUSTOMER_RECORD_ID);
