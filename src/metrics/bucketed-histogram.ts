@@ -1,7 +1,7 @@
 /**
  * A Prometheus histogram whose hot path is an array increment. prom-client's Histogram hashes the
  * label set on every observe(); per scored record that costs more than the scoring itself, so the
- * per-record histograms (score, MONTANT) keep their buckets in typed arrays, one slot per label
+ * per-record histograms (the score's) keep their buckets in typed arrays, one slot per label
  * value set, and render them in prom-client's exposition shape when the registry is scraped.
  */
 import type { Metric, Registry } from 'prom-client';

@@ -26,9 +26,6 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const SCORE_BUCKETS = [
   0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1,
 ] as const;
-const MONTANT_BUCKETS = [
-  100, 250, 500, 1000, 2000, 3000, 5000, 7500, 10000, 20000, 50000, 100000, 500000,
-] as const;
 /** Label delays from seconds (time-compressed demo) to weeks (real churn labels). */
 const LABEL_DELAY_BUCKETS = [1, 5, 15, 30, 60, 300, 900, 3600, 21600, 86400, 604800, 2592000] as const;
 
@@ -139,14 +136,6 @@ export const METRICS = {
     help: 'Share of the training part in each reference bin of each feature.',
     labelNames: ['model_version', 'feature', 'bin'],
     source: 'server',
-  },
-  montantValue: {
-    name: 'churnwatch_feature_montant_value',
-    type: 'histogram',
-    help: 'MONTANT (top-up amount, currency units of the data) of scored records that have one.',
-    labelNames: ['model_version'],
-    source: 'server',
-    buckets: MONTANT_BUCKETS,
   },
 
   // --- Feedback (server) ---

@@ -199,7 +199,6 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     for (const s of states) flushInto(this, s.featureBins);
   });
   const featureReference = gauge(METRICS.featureReferenceShare);
-  const montantHistogram = new BucketedHistogram(METRICS.montantValue).registerOn(registry);
 
   const feedback = counter(METRICS.feedback);
   for (const actual of ['0', '1'])
@@ -308,7 +307,6 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     const classTotals = state.classes.totals;
     const expected = state.expected.totals;
     const scoreSlot = scoreHistogram.slot(mv);
-    const montantSlot = montantHistogram.slot(mv);
     const width = binner.features.length;
 
     return {
@@ -317,7 +315,7 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
         if (bins.binner !== binner) throw new Error(`bins of another profile given to model ${version}`);
         const featureBins = bins.features;
         for (let r = 0; r < records.length; r++) {
-          const { features, score, predictedClass } = records[r]!;
+          const { score, predictedClass } = records[r]!;
           for (let f = 0; f < width; f++) featureTotals[offsets[f]! + featureBins[r * width + f]!]! += 1;
           scoreTotals[bins.score[r]!]! += 1;
           classTotals[predictedClass]! += 1;
@@ -330,8 +328,6 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
             expected[2]! += 1 - score;
           }
           scoreSlot.observe(score);
-          const montant = features.MONTANT;
-          if (typeof montant === 'number') montantSlot.observe(montant);
         }
       },
     };

@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import { asDashboardMonitor, dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { type DatasetSchema, EXPRESSO_SCHEMA } from '../data/dataset-schema.js';
 import { createMetrics, type ServerMetrics } from '../metrics/create-metrics.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { PredictionObserver } from '../monitor/prediction-observer.js';
@@ -15,25 +16,27 @@ import type { PredictionStore } from '../store/prediction-store.js';
 import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { DEFAULT_SERVE_CONFIG, headersTimeoutOf, type ServeConfig } from './config.js';
-import { installErrorHandler, schemaErrorFormatter } from './error-handler.js';
+import { HttpError, installErrorHandler, schemaErrorFormatter } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createPredictionIdGenerator } from './prediction-id.js';
+import { recordFieldsOf } from './record-fields.js';
 import { registerAdminRoute } from './routes/admin-route.js';
 import { registerFeedbackRoute } from './routes/feedback-route.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
-import { registerModelRoute } from './routes/model-route.js';
+import { keptCategories, registerModelRoute } from './routes/model-route.js';
 import { registerPredictRoute } from './routes/predict-route.js';
 import { registerRootRoute } from './routes/root-route.js';
+import { schemaChanges } from './schema-change.js';
 import { ErrorBody } from './schemas/common-schemas.js';
 import {
-  FeedbackItem,
   FeedbackResponse,
   FeedbackResult,
   feedbackBodyDocSchema,
+  feedbackItemSchema,
 } from './schemas/feedback-schemas.js';
 import {
-  CustomerRecord,
+  customerRecordSchema,
   Prediction,
   PredictResponse,
   predictBodyDocSchema,
@@ -48,6 +51,11 @@ export interface BuildAppOptions {
   readonly store: PredictionStore;
   /** The model to serve from the start; without one, /predict and /readyz answer 503 until a reload. */
   readonly model?: ChurnModel;
+  /**
+   * The schema the API accepts when built without a model (default Expresso's); with one, the model's.
+   * A reload to a model of another schema is refused (schema-change.ts).
+   */
+  readonly schema?: DatasetSchema;
   /** Loads a model artifact directory (the model module's loadModel); needed for /admin/reload. */
   readonly loadModel?: (path: string) => Promise<ChurnModel>;
   /** Creates the batched prediction writer over the store (the store module's createBatchedWriter). */
@@ -152,6 +160,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     pendingFeedback: () => options.store.countPendingFeedback(),
   });
 
+  // The request schema is compiled once, from the model served at start.
+  const servedSchema = options.model?.schema ?? options.schema ?? EXPRESSO_SCHEMA;
+  const fields = recordFieldsOf(servedSchema);
   const models: { current: LoadedModel | undefined } = { current: undefined };
   const load = (model: ChurnModel, path: string | undefined): LoadedModel => ({
     model,
@@ -181,6 +192,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         } catch (error) {
           metrics.observeReload('failure');
           throw error;
+        }
+        const changes = schemaChanges(servedSchema, model.schema);
+        if (changes.length > 0) {
+          metrics.observeReload('failure');
+          throw new HttpError(
+            409,
+            'CW_ADMIN_RELOAD_SCHEMA_CHANGED',
+            `the model at ${target} has another schema than the one served (${changes.join('; ')}); restart the server on it instead, the previous model stays`,
+          );
         }
         const previous = models.current?.model.info.version;
         // One assignment: requests that already read models.current finish with the old model.
@@ -227,7 +247,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   });
 
-  for (const schema of [CustomerRecord, Prediction, FeedbackItem, FeedbackResult, ErrorBody])
+  for (const schema of [
+    customerRecordSchema(fields, (name) => (options.model ? keptCategories(options.model, name) : undefined)),
+    Prediction,
+    feedbackItemSchema(servedSchema.id),
+    FeedbackResult,
+    ErrorBody,
+  ])
     app.addSchema(schema);
 
   const docs = options.docs ?? true;
@@ -270,10 +296,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
 
   registerRootRoute(app, context, docs);
-  registerPredictRoute(app, context);
-  registerFeedbackRoute(app, context);
+  registerPredictRoute(app, context, fields);
+  registerFeedbackRoute(app, context, servedSchema.id);
   registerHealthRoutes(app, context);
-  registerModelRoute(app, context);
+  registerModelRoute(app, context, fields);
   registerMetricsRoute(app, context);
   registerAdminRoute(app, context);
   // The one place the server meets the dashboard: it hands over what the page reads.

@@ -59,6 +59,7 @@ export function registerAdminRoute(app: FastifyInstance, ctx: AppContext): void 
           path: current.path ?? null,
         };
       } catch (error) {
+        if (error instanceof HttpError) throw error; // a refusal with its own code (another schema)
         const message = error instanceof Error ? error.message : String(error);
         throw new HttpError(422, 'CW_RELOAD_FAILED', `reload failed, the previous model stays: ${message}`);
       }

@@ -6,9 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { FeedbackInput } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { HttpError } from '../error-handler.js';
-import { canonicalFields, spellingIndex } from '../field-names.js';
+import { type CanonicalField, canonicalFields } from '../field-names.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
-import { FEEDBACK_FIELDS, feedbackBodySchema } from '../schemas/feedback-schemas.js';
+import {
+  type FeedbackFieldName,
+  feedbackBodySchema,
+  feedbackFieldIndex,
+} from '../schemas/feedback-schemas.js';
 
 /** A validated item under its canonical field names. */
 interface FeedbackFields {
@@ -20,7 +24,8 @@ interface FeedbackFields {
 
 type FeedbackBody = Readonly<Record<string, unknown>>;
 
-const FIELDS = spellingIndex(FEEDBACK_FIELDS);
+/** The fields of a server whose schema has no id column of its own (Expresso's is user_id). */
+const USER_ID_FIELDS = feedbackFieldIndex();
 
 /** The earliest observed_at accepted: earlier is a unit or clock mistake (seconds, not ms; a zero). */
 export const EARLIEST_OBSERVED_AT = Date.UTC(2000, 0, 1);
@@ -53,8 +58,13 @@ function checkObservedAt(
  * Reads the fields under either spelling, checks what the schema cannot say and converts to the store's
  * input; throws 400 naming the item.
  */
-export function toFeedbackInput(body: FeedbackBody, where: string, receivedAt: number): FeedbackInput {
-  const item = canonicalFields(body, FIELDS, where, 'CW_FEEDBACK_DUPLICATE_FIELD') as FeedbackFields;
+export function toFeedbackInput(
+  body: FeedbackBody,
+  where: string,
+  receivedAt: number,
+  fields: ReadonlyMap<string, CanonicalField<FeedbackFieldName>> = USER_ID_FIELDS,
+): FeedbackInput {
+  const item = canonicalFields(body, fields, where, 'CW_FEEDBACK_DUPLICATE_FIELD') as FeedbackFields;
   // The schema checks churn is 0 or 1 under whichever spelling it came; not that it came.
   if (item.churn === undefined) {
     throw new HttpError(400, 'CW_FEEDBACK_NO_LABEL', `${where} must have field "churn"`);
@@ -129,7 +139,9 @@ async function flushWithin(ctx: AppContext, ms: number): Promise<void> {
   }
 }
 
-export function registerFeedbackRoute(app: FastifyInstance, ctx: AppContext): void {
+/** `idColumn`: the served schema's id column, accepted for user_id as in /predict. */
+export function registerFeedbackRoute(app: FastifyInstance, ctx: AppContext, idColumn?: string): void {
+  const fields = feedbackFieldIndex(idColumn);
   app.post(
     '/feedback',
     {
@@ -145,7 +157,9 @@ export function registerFeedbackRoute(app: FastifyInstance, ctx: AppContext): vo
       const batch = 'records' in body && Array.isArray(body.records);
       const items = batch ? (body as { records: FeedbackBody[] }).records : [body as FeedbackBody];
       const now = ctx.clock();
-      const inputs = items.map((item, i) => toFeedbackInput(item, batch ? `body/records/${i}` : 'body', now));
+      const inputs = items.map((item, i) =>
+        toFeedbackInput(item, batch ? `body/records/${i}` : 'body', now, fields),
+      );
       await flushWithin(ctx, FLUSH_WAIT_MS);
       const outcomes = await ctx.store.recordFeedback(inputs);
       ctx.metrics.observeFeedback(outcomes, true);

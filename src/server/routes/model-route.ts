@@ -1,12 +1,42 @@
-/** GET /model: what is served, how it was validated, and a summary of its reference profile. */
+/**
+ * GET /model: what is served, the fields it accepts (its schema: names and their other spellings, kinds,
+ * categories kept, the id and the target's labels), how it was validated, and a summary of its
+ * reference profile.
+ */
 import type { FastifyInstance } from 'fastify';
-import { FEATURES } from '../../data/customer-schema.js';
 import type { ChurnModel } from '../../model/churn-model.js';
 import type { AppContext } from '../app-context.js';
 import { HttpError } from '../error-handler.js';
+import type { RecordFields } from '../record-fields.js';
 
-export function describeModel(model: ChurnModel, path: string | undefined) {
+/**
+ * The categories a model keeps for a categorical feature: its schema's list, or (a schema inferred
+ * without one) the top categories of its reference profile; undefined for a numeric feature.
+ */
+export function keptCategories(model: ChurnModel, name: string): readonly string[] | undefined {
+  const f = model.schema.features.find((m) => m.name === name);
+  if (f?.kind !== 'categorical') return undefined;
+  const fp = model.profile.features[name];
+  return f.categories ?? (fp?.kind === 'categorical' ? fp.categories : []);
+}
+
+/** The accepted fields: `fields` are the served schema's, the categories the model's own. */
+function describeFields(model: ChurnModel, fields: RecordFields) {
+  return fields.features.map((f, i) => {
+    const categories = keptCategories(model, f.name);
+    return {
+      name: f.name,
+      also_accepted: fields.featureSpellings[i]!.slice(1),
+      kind: f.kind,
+      nullable: true,
+      ...(categories ? { categories } : {}),
+    };
+  });
+}
+
+export function describeModel(model: ChurnModel, path: string | undefined, fields: RecordFields) {
   const p = model.profile;
+  const target = model.schema.target;
   return {
     version: model.info.version,
     trained_at: model.info.trainedAt,
@@ -14,12 +44,9 @@ export function describeModel(model: ChurnModel, path: string | undefined) {
     threshold: model.info.threshold,
     threshold_rule: model.info.thresholdRule,
     validation: model.info.validation,
-    schema: FEATURES.map((f) => ({
-      name: f.name,
-      also_accepted: f.name.toLowerCase(),
-      kind: f.kind,
-      nullable: true,
-    })),
+    schema: describeFields(model, fields),
+    id: { column: model.schema.id ?? null, accepted: fields.idSpellings },
+    target: { column: target.column, positive: target.positive, negative: target.negative },
     reference: {
       rows: p.rowCount,
       class_balance: p.classBalance,
@@ -43,14 +70,14 @@ export function describeModel(model: ChurnModel, path: string | undefined) {
   };
 }
 
-export function registerModelRoute(app: FastifyInstance, ctx: AppContext): void {
+export function registerModelRoute(app: FastifyInstance, ctx: AppContext, fields: RecordFields): void {
   app.get(
     '/model',
     { schema: { summary: 'The served model and its reference profile', tags: ['model'] } },
     async () => {
       const loaded = ctx.models.current;
       if (!loaded) throw new HttpError(503, 'CW_NO_MODEL', 'no model is loaded');
-      return describeModel(loaded.model, loaded.path);
+      return describeModel(loaded.model, loaded.path, fields);
     },
   );
 }

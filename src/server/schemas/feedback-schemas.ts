@@ -1,10 +1,12 @@
 /**
  * POST /feedback bodies and answers: the observed outcome of a prediction, by prediction or by user.
  * Field names in lower or upper case (`churn` or `CHURN`, as in Train.csv): the rule of field-names.ts,
- * the same as /predict's.
+ * the same as /predict's. The user is `user_id` or, as in /predict, the served schema's id column
+ * (`customerID`).
  */
-import { Type } from '@sinclair/typebox';
-import { withSpellings } from '../field-names.js';
+import { type TSchema, Type } from '@sinclair/typebox';
+import { type CanonicalField, spellingTable } from '../field-names.js';
+import { USER_ID } from '../record-fields.js';
 import { NO_NUL_PATTERN } from './common-schemas.js';
 
 const feedbackFields = {
@@ -25,19 +27,38 @@ const feedbackFields = {
   ),
 };
 
-/** The canonical names of a feedback item's fields. */
-export const FEEDBACK_FIELDS = Object.keys(feedbackFields) as (keyof typeof feedbackFields)[];
+export type FeedbackFieldName = keyof typeof feedbackFields;
 
-export const FeedbackItem = Type.Object(withSpellings(feedbackFields), {
-  additionalProperties: false,
-  $id: 'FeedbackItem',
-  description:
-    'Needs churn and prediction_id or user_id (user_id joins the latest prediction at or before observed_at); names in lower or upper case.',
-});
+/** The canonical names of a feedback item's fields. */
+export const FEEDBACK_FIELDS = Object.keys(feedbackFields) as FeedbackFieldName[];
+
+/** The $id of the feedback item schema an app registers. */
+export const FEEDBACK_ITEM_ID = 'FeedbackItem';
+
+/** Every spelling of the feedback fields → its canonical name; the id column (if any) names user_id too. */
+export function feedbackFieldIndex(idColumn?: string): Map<string, CanonicalField<FeedbackFieldName>> {
+  const table = spellingTable(
+    FEEDBACK_FIELDS.map((f) => (f === USER_ID && idColumn && idColumn !== USER_ID ? [f, idColumn] : [f])),
+  );
+  return new Map([...table.index].map(([s, i]) => [s, { name: FEEDBACK_FIELDS[i]!, index: i }]));
+}
+
+/** The feedback item of a server whose schema's id column is `idColumn`. */
+export function feedbackItemSchema(idColumn?: string) {
+  const properties: Record<string, TSchema> = {};
+  for (const [spelling, field] of feedbackFieldIndex(idColumn))
+    properties[spelling] = feedbackFields[field.name];
+  const user = idColumn && idColumn !== USER_ID ? `user_id (or ${idColumn})` : 'user_id';
+  return Type.Object(properties, {
+    additionalProperties: false,
+    $id: FEEDBACK_ITEM_ID,
+    description: `Needs churn and prediction_id or ${user} (the user joins the latest prediction at or before observed_at); names in lower or upper case.`,
+  });
+}
 
 export function feedbackBatchSchema(batchLimit: number) {
   return Type.Object(
-    { records: Type.Array(Type.Ref(FeedbackItem), { minItems: 1, maxItems: batchLimit }) },
+    { records: Type.Array(Type.Ref(FEEDBACK_ITEM_ID), { minItems: 1, maxItems: batchLimit }) },
     { additionalProperties: false },
   );
 }
@@ -48,12 +69,12 @@ export function feedbackBodySchema(batchLimit: number) {
     if: { type: 'object', required: ['records'] },
     // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a promise.
     then: feedbackBatchSchema(batchLimit),
-    else: Type.Ref(FeedbackItem),
+    else: Type.Ref(FEEDBACK_ITEM_ID),
   };
 }
 
 export function feedbackBodyDocSchema(batchLimit: number) {
-  return Type.Union([Type.Ref(FeedbackItem), feedbackBatchSchema(batchLimit)]);
+  return Type.Union([Type.Ref(FEEDBACK_ITEM_ID), feedbackBatchSchema(batchLimit)]);
 }
 
 export const FeedbackResult = Type.Object(

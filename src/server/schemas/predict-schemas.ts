@@ -1,76 +1,127 @@
 /**
- * POST /predict bodies and answers. Field names are accepted as in Train.csv (`MONTANT`, `user_id`) or
- * in the other case (`montant`, `USER_ID`): the rule of field-names.ts, the same as /feedback's; every
+ * POST /predict bodies and answers, built from the served model's schema (record-fields.ts): each
+ * feature under its CSV name or all lower or all upper case (`MONTANT`, `montant`; `Contract`,
+ * `contract`, `CONTRACT`), the customer id as the schema's id column or `user_id`: the rule of
+ * field-names.ts, the same as /feedback's. Numeric features take numbers, categorical ones strings; every
  * feature may be null or absent. The same TypeBox schemas validate the request (Ajv, no type coercion,
  * unknown fields rejected) and document it in the OpenAPI page.
  */
 import { type TSchema, Type } from '@sinclair/typebox';
-import { FEATURES } from '../../data/customer-schema.js';
-import { withSpellings } from '../field-names.js';
+import type { FeatureSchema } from '../../data/dataset-schema.js';
+import type { RecordFields } from '../record-fields.js';
 import { NO_NUL_PATTERN } from './common-schemas.js';
 
-const featureProperties: Record<string, TSchema> = {};
-for (const f of FEATURES) {
-  // One `type` array rather than anyOf: Ajv then reports "must be number,null", not three errors.
-  const schema =
-    f.kind === 'numeric'
-      ? Type.Unsafe<number | null>({
-          type: ['number', 'null'],
-          description: `${f.name} (numeric, null when missing)`,
-        })
-      : Type.Unsafe<string | null>({
-          type: ['string', 'null'],
-          maxLength: 200,
-          pattern: NO_NUL_PATTERN,
-          description: `${f.name} (category, null when missing; a category never seen in training is scored as unseen)`,
-        });
-  featureProperties[f.name] = Type.Optional(schema);
+/** The $id of the record schema an app registers (one schema per app: the model's). */
+export const CUSTOMER_RECORD_ID = 'CustomerRecord';
+
+/** Properties whose checks one schema level holds (a 200-feature model's ~400 spellings need two). */
+const CHECKS_PER_LEVEL = 256;
+
+/** Categories listed in a field's description; the rest are counted (GET /model lists them all). */
+const LISTED_CATEGORIES = 20;
+
+function categoryNote(categories: readonly string[] | undefined): string {
+  if (!categories?.length) return '';
+  const listed = categories.slice(0, LISTED_CATEGORIES).map((c) => JSON.stringify(c));
+  const more = categories.length - listed.length;
+  return `; categories kept: ${listed.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
-export const CustomerRecord = Type.Object(
-  withSpellings({
-    user_id: Type.Optional(
-      Type.String({
+function featureSchema(
+  f: FeatureSchema,
+  spellings: readonly string[],
+  categories: readonly string[] | undefined,
+): TSchema {
+  const names = spellings.length > 1 ? ` (also ${spellings.slice(1).join(', ')})` : '';
+  // One `type` array rather than anyOf: Ajv then reports "must be number,null", not three errors.
+  return f.kind === 'numeric'
+    ? Type.Unsafe<number | null>({
+        type: ['number', 'null'],
+        description: `${f.name}${names}: numeric, null when missing`,
+      })
+    : Type.Unsafe<string | null>({
+        type: ['string', 'null'],
         maxLength: 200,
         pattern: NO_NUL_PATTERN,
-        description: 'Your id for the customer (joins feedback by user).',
-      }),
-    ),
-    ...featureProperties,
-  }),
-  {
+        description: `${f.name}${names}: category, null when missing; a category never seen in training is scored as unseen${categoryNote(categories)}`,
+      });
+}
+
+/**
+ * The schema of one record of this model: every spelling of every field, all optional. `categories`
+ * gives a categorical feature's kept categories, for the description.
+ */
+export function customerRecordSchema(
+  fields: RecordFields,
+  categories: (name: string) => readonly string[] | undefined = () => undefined,
+) {
+  const properties: Record<string, TSchema> = {};
+  const id = Type.Optional(
+    Type.String({
+      maxLength: 200,
+      pattern: NO_NUL_PATTERN,
+      description: `Your id for the customer (joins feedback by user): ${fields.idSpellings.join(', ')}.`,
+    }),
+  );
+  for (const s of fields.idSpellings) properties[s] = id;
+  fields.features.forEach((f, i) => {
+    const spellings = fields.featureSpellings[i]!;
+    const schema = Type.Optional(featureSchema(f, spellings, categories(f.name)));
+    for (const s of spellings) properties[s] = schema;
+  });
+  const options = {
     additionalProperties: false,
-    $id: 'CustomerRecord',
-    description:
-      'One customer: user_id and the Train.csv features (upper or lower case names), all optional.',
-  },
-);
+    $id: CUSTOMER_RECORD_ID,
+    description: `One customer: ${fields.idName} and the model's ${fields.features.length} features (as named in the training CSV, or all lower or all upper case), all optional.`,
+  };
+  const names = Object.keys(properties);
+  if (names.length <= CHECKS_PER_LEVEL) return Type.Object(properties, options);
+  // Ajv (without allErrors) nests the check of each property inside the previous one's success: past a
+  // thousand or so properties the compiled validator overflows the stack. So a wide record lists its
+  // fields with their descriptions only (which compile to no code; additionalProperties still refuses
+  // any other), and checks their types in allOf groups of at most CHECKS_PER_LEVEL.
+  const checks: Record<string, TSchema>[] = [];
+  for (let i = 0; i < names.length; i += CHECKS_PER_LEVEL)
+    checks.push(Object.fromEntries(names.slice(i, i + CHECKS_PER_LEVEL).map((n) => [n, properties[n]!])));
+  const listed = Object.fromEntries(
+    names.map((n) => [n, Type.Optional(Type.Unsafe({ description: properties[n]!.description }))]),
+  );
+  return Type.Object(listed, { ...options, allOf: checks.map((c) => Type.Object(c)) });
+}
+
+const recordRef = () => Type.Ref(CUSTOMER_RECORD_ID);
 
 /** The batch form; maxItems is set from --batch-limit when the app is built. */
 export function predictBatchSchema(batchLimit: number) {
   return Type.Object(
-    { records: Type.Array(Type.Ref(CustomerRecord), { minItems: 1, maxItems: batchLimit }) },
+    { records: Type.Array(recordRef(), { minItems: 1, maxItems: batchLimit }) },
     { additionalProperties: false, description: `Up to ${batchLimit} customers scored in one request.` },
   );
 }
 
 /**
  * Validation schema: a body with a `records` key is a batch, anything else one record. if/then/else
- * (not anyOf) so that Ajv reports the error of the form the client meant, naming the field.
+ * (not anyOf) so that Ajv reports the error of the form the client meant, naming the field. For a model
+ * with a feature spelt `records` (whose value is never an array), only a `records` array is a batch.
  */
-export function predictBodySchema(batchLimit: number) {
+export function predictBodySchema(batchLimit: number, fields: RecordFields) {
+  const recordsIsAField = fields.featureSpellings.some((s) => s.includes('records'));
   return {
     type: 'object',
-    if: { type: 'object', required: ['records'] },
+    if: {
+      type: 'object',
+      required: ['records'],
+      ...(recordsIsAField ? { properties: { records: { type: 'array' } } } : {}),
+    },
     // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a promise.
     then: predictBatchSchema(batchLimit),
-    else: Type.Ref(CustomerRecord),
+    else: recordRef(),
   };
 }
 
 /** The same body as documentation (OpenAPI 3.0 has no if/then/else). */
 export function predictBodyDocSchema(batchLimit: number) {
-  return Type.Union([Type.Ref(CustomerRecord), predictBatchSchema(batchLimit)]);
+  return Type.Union([recordRef(), predictBatchSchema(batchLimit)]);
 }
 
 export const Prediction = Type.Object(
