@@ -1,6 +1,6 @@
 /**
  * The API serves any model's schema (issue 17): a server on a model of a generated non-Expresso table
- * (test/helpers/generic-data.ts: names with spaces and dashes, `2024_spend`, and `score` and `id`, which
+ * (test/helpers/generic-data.ts: names with spaces and dashes, `2024_spend`, and `Score` and `id`, which
  * are also store columns) takes that model's fields under their own names and spellings, refuses the
  * rest with the same precise 400s as for Expresso, documents them in /model and /docs, labels /metrics
  * with them, joins feedback by prediction id and by its id column, and refuses a reload to a model of
@@ -45,7 +45,7 @@ describe('server on a non-Expresso model', () => {
 
   it('has the awkward names this test is about', () => {
     const names = model.schema.features.map((f) => f.name);
-    for (const name of ['tenure months', 'Monthly-Charges', '2024_spend', 'score', 'id', 'payment method'])
+    for (const name of ['tenure months', 'Monthly-Charges', '2024_spend', 'Score', 'id', 'payment method'])
       assert.ok(names.includes(name), name);
     assert.equal(model.schema.id, 'customerID');
   });
@@ -100,9 +100,9 @@ describe('server on a non-Expresso model', () => {
     ['a number for the id', { customerID: 7 }, 'FST_ERR_VALIDATION', 'body/customerID must be string'],
     [
       'a feature under two spellings',
-      { score: 1, SCORE: 2 },
+      { Score: 1, SCORE: 2 },
       'CW_PREDICT_DUPLICATE_FIELD',
-      'body gives score twice (as score and SCORE); send one',
+      'body gives Score twice (as Score and SCORE); send one',
     ],
     [
       'the id under two names',
@@ -132,7 +132,7 @@ describe('server on a non-Expresso model', () => {
     const byName = new Map(info.schema.map((f) => [f.name, f]));
     assert.deepEqual(byName.get('tenure months')?.also_accepted, ['TENURE MONTHS']);
     assert.deepEqual(byName.get('Contract')?.also_accepted, ['contract', 'CONTRACT']);
-    assert.equal(byName.get('score')?.kind, 'numeric');
+    assert.equal(byName.get('Score')?.kind, 'numeric');
     assert.ok((byName.get('Contract')?.categories ?? []).includes('Month-to-month'));
     assert.deepEqual(info.id, {
       column: 'customerID',
@@ -160,7 +160,7 @@ describe('server on a non-Expresso model', () => {
   it('/metrics labels its features and bins, and only them', async () => {
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     const m = parseMetrics(text);
-    for (const name of ['tenure months', 'Monthly-Charges', '2024_spend', 'score', 'id', 'payment method'])
+    for (const name of ['tenure months', 'Monthly-Charges', '2024_spend', 'Score', 'id', 'payment method'])
       assert.ok(sumSeries(m, 'churnwatch_feature_values_total', `feature="${name}"`) > 0, name);
     assert.equal(text.includes('feature="MONTANT"'), false);
     // Five records scored so far, each counted once per feature.
@@ -209,7 +209,7 @@ describe('server on a non-Expresso model', () => {
     assert.match(message, /features added: REGION, TENURE, MONTANT, FREQUENCE_RECH, REVENUE and 12 more/);
     assert.match(
       message,
-      /features removed: tenure months, Monthly-Charges, 2024_spend, score, Total Charges and 6 more/,
+      /features removed: tenure months, Monthly-Charges, 2024_spend, Score, Total Charges and 6 more/,
     );
     assert.match(message, /id column customerID → user_id/);
     assert.match(message, /target Churn \(Yes\/No\) → CHURN \(1\/0\)/);
