@@ -3,6 +3,8 @@
  * 1.7.4): through the CLI, each booster becomes an artifact that scores data.csv like xgboost's own
  * predict; the imported model is then served (real server, SQLite store) and scored by `predict` like a
  * native one; a refused booster and a booster feature the reference lacks give clear errors.
+ * POST /predict with the model's own field names needs the server side of issue 17 (branch i17-server:
+ * the request schema built from the model's schema); before it, the server takes Expresso's fields only.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
