@@ -499,7 +499,15 @@ export async function inferSchemaFromFile(path: string, options: InferOptions = 
  */
 export async function resolveDatasetSchema(
   data: string,
-  request: { readonly flags?: SchemaFlags; readonly schemaFile?: string },
+  request: {
+    readonly flags?: SchemaFlags;
+    readonly schemaFile?: string;
+    /**
+     * Kinds below the file and the flags: for the columns neither names (an imported model's own
+     * feature types, which no inference should second-guess).
+     */
+    readonly kinds?: readonly KindHint[];
+  },
 ): Promise<InferredSchema> {
   const flags = flagOverrides(request.flags ?? {});
   const overrides =
@@ -509,7 +517,24 @@ export async function resolveDatasetSchema(
           schemaFileOverrides(await readSchemaFile(request.schemaFile), request.schemaFile),
           flags,
         );
-  return inferSchemaFromFile(data, { overrides });
+  return inferSchemaFromFile(data, { overrides: withKindHints(overrides, request.kinds ?? []) });
+}
+
+/** A column's kind as something other than the user decided it, `by` saying what (`model.json: feature_types`). */
+export interface KindHint extends NamedColumn {
+  readonly kind: 'numeric' | 'categorical';
+}
+
+/** The overrides with the hinted kinds of the columns they leave unnamed. */
+function withKindHints(o: SchemaOverrides, hints: readonly KindHint[]): SchemaOverrides {
+  const named = new Set(namedColumns(o).map(([, c]) => c.column));
+  const unnamed = (kind: KindHint['kind']) =>
+    hints.filter((h) => h.kind === kind && !named.has(h.column)).map(({ column, by }) => ({ column, by }));
+  return {
+    ...o,
+    categorical: [...(o.categorical ?? []), ...unnamed('categorical')],
+    numeric: [...(o.numeric ?? []), ...unnamed('numeric')],
+  };
 }
 
 /** Infers the schema of CSV text (tests, small inputs). */

@@ -4,21 +4,14 @@
  * GBDT on the schema's features, writes models/<version>/ (and models/latest) with the schema, then
  * pushes the training metrics to the Pushgateway when one is given.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { cliCommand } from '../../cli-command.js';
 import { createOptionReader } from '../../config/option-values.js';
-import { readCsvTable } from '../../data/csv-reader.js';
 import { type DatasetSchema, EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../data/dataset-schema.js';
-import {
-  type InferredSchema,
-  readCsvHeader,
-  resolveDatasetSchema,
-  type SchemaFlags,
-} from '../../data/infer-schema.js';
+import { fileSha256 } from '../../data/file-sha256.js';
+import { type InferredSchema, readCsvHeader, resolveDatasetSchema } from '../../data/infer-schema.js';
 import { withKeptCategories } from '../../data/kept-categories.js';
 import { createRng } from '../../data/rng.js';
 import { formatInferredSchema } from '../../data/schema-summary.js';
@@ -32,13 +25,16 @@ import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js
 import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, withProgress } from '../progress.js';
+import {
+  addSchemaOptions,
+  readLabelledTable,
+  readSchemaOptions,
+  type SchemaRequest,
+  schemaRequested,
+} from '../schema-options.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends SchemaRequest {
   readonly data: string;
-  /** `--target`, `--positive-label`, `--id`, `--ignore`, `--categorical`, `--numeric` (docs/schema.md). */
-  readonly schemaFlags?: SchemaFlags;
-  /** `--schema`: a schema file, over inference and under the flags. */
-  readonly schemaFile?: string;
   /** Use only the first N rows of the file. */
   readonly rows?: number;
   readonly modelsDir: string;
@@ -67,12 +63,6 @@ export const TRAIN_DEFAULTS = Object.freeze({
   windowSize: 1000,
 });
 
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** `churnwatch train --print-schema`: the schema training would use, inferred from the data and the overrides. */
 export function runPrintSchema(
   options: Pick<TrainOptions, 'data' | 'schemaFlags' | 'schemaFile'>,
@@ -99,9 +89,8 @@ function isExpressoHeader(header: readonly string[]): boolean {
 async function trainingSchema(
   options: TrainOptions,
 ): Promise<{ schema: DatasetSchema; inferred?: InferredSchema }> {
-  const flagged =
-    options.schemaFile !== undefined || Object.values(options.schemaFlags ?? {}).some((v) => v !== undefined);
-  if (!flagged && isExpressoHeader(await readCsvHeader(options.data))) return { schema: EXPRESSO_SCHEMA };
+  if (!schemaRequested(options) && isExpressoHeader(await readCsvHeader(options.data)))
+    return { schema: EXPRESSO_SCHEMA };
   const inferred = await runPrintSchema(options);
   return { schema: inferred.schema, inferred };
 }
@@ -114,25 +103,16 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
   const { schema, inferred } = await trainingSchema(options);
   for (const warning of inferred?.warnings ?? []) logger.warn({ file: options.data }, warning);
   const [read, sha256] = await Promise.all([
-    readCsvTable(options.data, {
+    readLabelledTable(
+      options.data,
       schema,
-      ...(options.rows !== undefined ? { maxRows: options.rows } : {}),
-      // What inference reported it reads as missing (non-numeric cells, rows without a label) is
-      // read so here too, and counted again.
-      ...(inferred
-        ? {
-            nonNumericAsMissing: inferred.columns.filter((c) => c.nonNumeric > 0).map((c) => c.name),
-            unlabelled: 'skip' as const,
-          }
-        : {}),
-    }),
+      inferred,
+      logger,
+      options.rows !== undefined ? { maxRows: options.rows } : {},
+    ),
     fileSha256(options.data),
   ]);
   const { table } = read;
-  for (const [column, cells] of Object.entries(read.nonNumericCells ?? {}))
-    logger.info({ column, cells }, 'non-numeric cells of a numeric column read as missing');
-  if ((read.unlabelledRows ?? 0) > 0)
-    logger.info({ column: schema.target.column, rows: read.unlabelledRows }, 'rows without a label left out');
   logger.info({ file: options.data, rows: table.rowCount, params: options.params }, 'training');
 
   const progress = createProgress('training', options.params.trees, {
@@ -268,26 +248,10 @@ export function resolveTrainOptions(
     threads: opt.integer('threads', 'CHURNWATCH_THREADS') ?? Math.min(2, availableParallelism()),
   };
   const rows = opt.integer('rows', 'CHURNWATCH_ROWS', { min: 1, example: '300000' });
-  const target = opt.string('target');
-  const positiveLabel = opt.string('positiveLabel');
-  const id = opt.string('id');
-  const schemaFile = opt.string('schema');
-  const schemaFlags: SchemaFlags = {
-    ...(target !== undefined ? { target } : {}),
-    ...(positiveLabel !== undefined ? { positiveLabel } : {}),
-    ...(id !== undefined ? { id } : {}),
-    ...Object.fromEntries(
-      (['ignore', 'categorical', 'numeric'] as const).flatMap((key) => {
-        const columns = opt.list(key);
-        return columns ? [[key, columns]] : [];
-      }),
-    ),
-  };
   const pushgatewayUrl = opt.string('pushgateway', 'CHURNWATCH_PUSHGATEWAY_URL');
   const options: TrainOptions = {
     data,
-    schemaFlags,
-    ...(schemaFile !== undefined ? { schemaFile } : {}),
+    ...readSchemaOptions(opt),
     ...(rows !== undefined ? { rows } : {}),
     modelsDir: opt.string('models', 'CHURNWATCH_MODELS_DIR') ?? TRAIN_DEFAULTS.modelsDir,
     ...(pushgatewayUrl ? { pushgatewayUrl } : {}),
@@ -312,8 +276,8 @@ export function resolveTrainOptions(
 }
 
 export function registerTrainCommand(program: Command): void {
-  const train = program
-    .command('train')
+  const train = program.command('train');
+  train
     .description('Train the churn model on a labelled CSV and write models/<version>/ (+ models/latest).')
     .option('--data <file>', 'labelled CSV: Expresso, or any with --target (env CHURNWATCH_DATA)')
     .option('--rows <n>', 'use only the first N rows (env CHURNWATCH_ROWS)')
@@ -358,20 +322,8 @@ export function registerTrainCommand(program: Command): void {
     .option(
       '--seed <n>',
       `seed for the split and sampling (env CHURNWATCH_SEED, default ${DEFAULT_GBDT_PARAMS.seed})`,
-    )
-    .option(
-      '--target <column>',
-      'the label column (default CHURN, or a two-valued column named like churn/target/label)',
-    )
-    .option(
-      '--positive-label <value>',
-      'the target value of the churned class (1/0, true/false, yes/no are recognised)',
-    )
-    .option('--id <column>', 'the column naming each row, never a feature (default: inferred)')
-    .option('--ignore <columns>', 'comma-separated columns to leave out')
-    .option('--categorical <columns>', 'comma-separated columns to take as categorical')
-    .option('--numeric <columns>', 'comma-separated columns to take as numeric')
-    .option('--schema <file>', 'a schema file (docs/schema.md); the flags above override it')
+    );
+  addSchemaOptions(train)
     .option('--print-schema', 'print the schema inferred from --data and exit without training')
     .option('--json', 'print the result as JSON')
     .option('--quiet', 'no progress bar')
