@@ -4,9 +4,11 @@
  * so `npm run simulate-predictions` and `npm run simulate-feedback` can run in two terminals. Ctrl-C stops
  * either cleanly and prints what was sent.
  */
+
 import type { Command } from 'commander';
 import { cliCommand } from '../../cli-command.js';
 import { createOptionReader, parseDurationRange } from '../../config/option-values.js';
+import { openCsvFile } from '../../data/csv-feed.js';
 import { ChurnwatchError } from '../../errors.js';
 import { type FeedbackSimResult, startFeedbackSimulator } from '../../simulate/feedback.js';
 import { createHandoffWriter, followHandoff } from '../../simulate/handoff-file.js';
@@ -232,6 +234,8 @@ async function replayModelFor(options: SimulatePredictionsOptions): Promise<Repl
 export async function replaySetup(
   options: SimulatePredictionsOptions,
 ): Promise<{ source: RowSource; plan: ScenarioPlan; model?: ReplayModel }> {
+  // A file that cannot be opened is the first thing to say, before asking a server for its model.
+  if (options.data) await (await openCsvFile(options.data)).close();
   const model = await replayModelFor(options);
   const plan = model ? planScenarios(model, options.features ?? []) : expressoPlan();
   if (options.data) {
