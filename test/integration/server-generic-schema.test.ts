@@ -155,6 +155,15 @@ describe('server on a non-Expresso model', () => {
       assert.ok(properties[name], name);
     assert.equal(properties.MONTANT, undefined);
     assert.match(properties.Contract!.description ?? '', /Month-to-month/);
+    const titled = Object.values(doc.components.schemas);
+    const record = titled.find((x) => x.title === 'CustomerRecord') as { description?: string };
+    assert.match(record.description ?? '', /Churn is "Yes" \(churn 1\) rather than "No" \(churn 0\)/);
+    const feedback = titled.find((x) => x.title === 'FeedbackItem')!;
+    assert.match(
+      feedback.properties.churn!.description ?? '',
+      /1 churned \(Churn Yes\), 0 stayed \(Churn No\)/,
+    );
+    assert.ok(feedback.properties.customerID);
   });
 
   it('/metrics labels its features and bins, and only them', async () => {
