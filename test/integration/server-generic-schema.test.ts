@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ChurnModel } from '../../src/model/churn-model.js';
 import { loadModel } from '../../src/model/model-io.js';
 import { type GenericServer, serveGenericModel } from '../helpers/generic-server.js';
-import { parseMetrics, sumSeries } from '../helpers/server-harness.js';
+import { buildTestApp, parseMetrics, sumSeries } from '../helpers/server-harness.js';
 import type { GenericModel } from '../helpers/train-generic-model.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 
@@ -229,5 +229,27 @@ describe('server on a non-Expresso model', () => {
     assert.equal((res.json() as Prediction).model_version, generic.version);
     const m = parseMetrics((await app.inject({ method: 'GET', url: '/metrics' })).body);
     assert.equal(sumSeries(m, 'churnwatch_model_reloads_total', 'result="failure"'), 1);
+  });
+
+  it('an Expresso server refuses to reload to this model, the other way round', async () => {
+    const expressoDir = join(await trainSmallModel(), 'latest');
+    const expresso = await buildTestApp({
+      store: server.store,
+      model: await loadModel(expressoDir),
+      loadModel,
+      config: { adminToken: TOKEN, modelPath: expressoDir },
+    });
+    try {
+      const res = await expresso.inject({
+        method: 'POST',
+        url: '/admin/reload',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { path: generic.modelDir },
+      });
+      assert.equal(res.statusCode, 409, res.body);
+      assert.match((res.json() as { message: string }).message, /features added: tenure months/);
+    } finally {
+      await expresso.close();
+    }
   });
 });
