@@ -70,6 +70,7 @@ async function metricsOf(model: ChurnModel, requests: readonly object[], work: s
       metrics_series: lines.length,
       churnwatch_series: lines.filter((l) => l.startsWith('churnwatch_')).length,
       feature_values_series: lines.filter((l) => l.startsWith('churnwatch_feature_values_total{')).length,
+      largest_metrics: largestMetrics(lines),
       scrape_median_ms: Number(median(times).toFixed(2)),
       scrape_max_ms: Number(Math.max(...times).toFixed(2)),
     };
@@ -77,6 +78,16 @@ async function metricsOf(model: ChurnModel, requests: readonly object[], work: s
     await app.close();
     await store.close();
   }
+}
+
+/** The five metric names with the most series, and their counts (histograms by base name). */
+function largestMetrics(lines: readonly string[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const name = line.slice(0, line.search(/[{ ]/)).replace(/_(bucket|sum|count)$/, '');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, 5));
 }
 
 /** ns per record of record-fields' canonical(), over records carrying every feature. */

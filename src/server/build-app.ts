@@ -250,7 +250,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   for (const schema of [
     customerRecordSchema(fields, (name) => (options.model ? keptCategories(options.model, name) : undefined)),
     Prediction,
-    feedbackItemSchema(servedSchema.id),
+    feedbackItemSchema(servedSchema.id, servedSchema.target),
     FeedbackResult,
     ErrorBody,
   ])

@@ -52,9 +52,9 @@ export function recordFieldsOf(schema: DatasetSchema): RecordFields {
   const stamps = new Int32Array(n + 1);
   let generation = 0;
 
-  const spellingsOfField = (i: number) => table.spellings[i]!;
+  // The refusal names the two spellings sent, in the order the field lists them (the error path only).
   const duplicate = (input: InputRecord, i: number, key: string, where: string) => {
-    const spellings = spellingsOfField(i);
+    const spellings = table.spellings[i]!;
     const first = Object.keys(input).find((k) => k !== key && index.get(k) === i) ?? key;
     const given = spellings.filter((s) => s === first || s === key);
     return givenTwice('CW_PREDICT_DUPLICATE_FIELD', where, i < n ? names[i]! : idName, given);

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ChurnModel } from '../../src/model/churn-model.js';
 import { loadModel } from '../../src/model/model-io.js';
 import { type GenericServer, serveGenericModel } from '../helpers/generic-server.js';
-import { parseMetrics, sumSeries } from '../helpers/server-harness.js';
+import { buildTestApp, parseMetrics, sumSeries } from '../helpers/server-harness.js';
 import type { GenericModel } from '../helpers/train-generic-model.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 
@@ -155,6 +155,15 @@ describe('server on a non-Expresso model', () => {
       assert.ok(properties[name], name);
     assert.equal(properties.MONTANT, undefined);
     assert.match(properties.Contract!.description ?? '', /Month-to-month/);
+    const titled = Object.values(doc.components.schemas);
+    const record = titled.find((x) => x.title === 'CustomerRecord') as { description?: string };
+    assert.match(record.description ?? '', /Churn is "Yes" \(churn 1\) rather than "No" \(churn 0\)/);
+    const feedback = titled.find((x) => x.title === 'FeedbackItem')!;
+    assert.match(
+      feedback.properties.churn!.description ?? '',
+      /1 churned \(Churn Yes\), 0 stayed \(Churn No\)/,
+    );
+    assert.ok(feedback.properties.customerID);
   });
 
   it('/metrics labels its features and bins, and only them', async () => {
@@ -220,5 +229,27 @@ describe('server on a non-Expresso model', () => {
     assert.equal((res.json() as Prediction).model_version, generic.version);
     const m = parseMetrics((await app.inject({ method: 'GET', url: '/metrics' })).body);
     assert.equal(sumSeries(m, 'churnwatch_model_reloads_total', 'result="failure"'), 1);
+  });
+
+  it('an Expresso server refuses to reload to this model, the other way round', async () => {
+    const expressoDir = join(await trainSmallModel(), 'latest');
+    const expresso = await buildTestApp({
+      store: server.store,
+      model: await loadModel(expressoDir),
+      loadModel,
+      config: { adminToken: TOKEN, modelPath: expressoDir },
+    });
+    try {
+      const res = await expresso.inject({
+        method: 'POST',
+        url: '/admin/reload',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { path: generic.modelDir },
+      });
+      assert.equal(res.statusCode, 409, res.body);
+      assert.match((res.json() as { message: string }).message, /features added: tenure months/);
+    } finally {
+      await expresso.close();
+    }
   });
 });

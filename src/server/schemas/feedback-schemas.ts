@@ -5,6 +5,7 @@
  * (`customerID`).
  */
 import { type TSchema, Type } from '@sinclair/typebox';
+import type { DatasetSchema } from '../../data/dataset-schema.js';
 import { type CanonicalField, spellingTable } from '../field-names.js';
 import { USER_ID } from '../record-fields.js';
 import { NO_NUL_PATTERN } from './common-schemas.js';
@@ -43,11 +44,22 @@ export function feedbackFieldIndex(idColumn?: string): Map<string, CanonicalFiel
   return new Map([...table.index].map(([s, i]) => [s, { name: FEEDBACK_FIELDS[i]!, index: i }]));
 }
 
-/** The feedback item of a server whose schema's id column is `idColumn`. */
-export function feedbackItemSchema(idColumn?: string) {
+/**
+ * The feedback item of a server whose schema's id column is `idColumn`; `target` (the schema's) names
+ * what churn 1 and 0 stand for in the document.
+ */
+export function feedbackItemSchema(idColumn?: string, target?: DatasetSchema['target']) {
   const properties: Record<string, TSchema> = {};
+  const churn = target
+    ? Type.Optional(
+        Type.Integer({
+          enum: [0, 1],
+          description: `What happened: 1 churned (${target.column} ${target.positive}), 0 stayed (${target.column} ${target.negative}).`,
+        }),
+      )
+    : feedbackFields.churn;
   for (const [spelling, field] of feedbackFieldIndex(idColumn))
-    properties[spelling] = feedbackFields[field.name];
+    properties[spelling] = field.name === 'churn' ? churn : feedbackFields[field.name];
   const user = idColumn && idColumn !== USER_ID ? `user_id (or ${idColumn})` : 'user_id';
   return Type.Object(properties, {
     additionalProperties: false,

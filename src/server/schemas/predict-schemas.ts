@@ -56,6 +56,7 @@ export function customerRecordSchema(
   categories: (name: string) => readonly string[] | undefined = () => undefined,
 ) {
   const properties: Record<string, TSchema> = {};
+  const target = fields.schema.target;
   const id = Type.Optional(
     Type.String({
       maxLength: 200,
@@ -72,7 +73,7 @@ export function customerRecordSchema(
   const options = {
     additionalProperties: false,
     $id: CUSTOMER_RECORD_ID,
-    description: `One customer: ${fields.idName} and the model's ${fields.features.length} features (as named in the training CSV, or all lower or all upper case), all optional.`,
+    description: `One customer: ${fields.idName} and the model's ${fields.features.length} features (as named in the training CSV, or all lower or all upper case), all optional. Scored as the probability that ${target.column} is ${JSON.stringify(target.positive)} (churn 1) rather than ${JSON.stringify(target.negative)} (churn 0).`,
   };
   const names = Object.keys(properties);
   if (names.length <= CHECKS_PER_LEVEL) return Type.Object(properties, options);
