@@ -32,6 +32,8 @@ export interface ModelInfo {
   /** How the threshold was chosen, e.g. `max-f1-on-validation`. */
   readonly thresholdRule: string;
   readonly validation: ValidationMetrics;
+  /** Total split gain per feature, normalised to sum to 1 (absent in artifacts that did not record it). */
+  readonly featureImportance?: Readonly<Record<string, number>>;
 }
 
 export interface ChurnModel {

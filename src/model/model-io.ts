@@ -360,6 +360,7 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
     threshold: doc.threshold,
     thresholdRule: doc.thresholdRule,
     validation: metadata.validation,
+    ...(metadata.featureImportance ? { featureImportance: metadata.featureImportance } : {}),
   };
   const model =
     doc.format === 'xgboost-json'

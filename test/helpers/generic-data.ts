@@ -55,7 +55,8 @@ export function genericSchema(numeric: number, categorical: number): DatasetSche
       })),
     ],
     missingTokens: ['', 'NA'],
-    dropped: [],
+    // A column the schema leaves out (as `--ignore RowNumber` would): the API accepts and ignores it.
+    dropped: [{ column: 'RowNumber', reason: 'ignored' }],
   };
 }
 

@@ -58,6 +58,16 @@ describe('server on a non-Expresso model', () => {
     assert.ok(Math.abs(p.churn_probability - model.scoreRecord(generic.data.records[0]!)) < 1e-12);
   });
 
+  it('accepts and ignores a column the schema left out (a whole CSV row), but not the target', async () => {
+    const res = await post('/predict', { ...record(0), RowNumber: 17 });
+    assert.equal(res.statusCode, 200, res.body);
+    const p = res.json() as Prediction;
+    assert.ok(Math.abs(p.churn_probability - model.scoreRecord(generic.data.records[0]!)) < 1e-12);
+    const labelled = await post('/predict', { ...record(0), Churn: 'Yes' });
+    assert.equal(labelled.statusCode, 400, labelled.body);
+    assert.equal((labelled.json() as { message: string }).message, 'body has unknown field "Churn"');
+  });
+
   it('scores a batch under lower- and upper-case spellings and user_id', async () => {
     const spelt = (r: number) => {
       const out: Record<string, unknown> = { user_id: `u-${r}` };
@@ -172,8 +182,8 @@ describe('server on a non-Expresso model', () => {
     for (const name of ['tenure months', 'Monthly-Charges', '2024_spend', 'Score', 'id', 'payment method'])
       assert.ok(sumSeries(m, 'churnwatch_feature_values_total', `feature="${name}"`) > 0, name);
     assert.equal(text.includes('feature="MONTANT"'), false);
-    // Five records scored so far, each counted once per feature.
-    assert.equal(sumSeries(m, 'churnwatch_feature_values_total', 'feature="2024_spend"'), 5);
+    // Six records scored so far, each counted once per feature.
+    assert.equal(sumSeries(m, 'churnwatch_feature_values_total', 'feature="2024_spend"'), 6);
   });
 
   it('joins feedback by prediction id, by its id column and by user_id', async () => {

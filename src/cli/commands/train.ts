@@ -54,8 +54,13 @@ export interface TrainResult {
   readonly dir: string;
   readonly metadata: ModelMetadata;
   readonly driftThresholds: boolean;
+  /** Rows of the windows the thresholds were calibrated for (≤ --window-size); 0 when none. */
+  readonly driftWindowSize: number;
   readonly push: { readonly url: string; readonly ok: boolean; readonly error?: string } | undefined;
 }
+
+/** Below this many validation rows, drift thresholds are not calibrated (a window this small says little). */
+export const MIN_DRIFT_WINDOW_ROWS = 100;
 
 export const TRAIN_DEFAULTS = Object.freeze({
   modelsDir: 'models',
@@ -130,17 +135,26 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
   );
 
   let profile: ReferenceProfile = trained.profile;
-  if (trained.validationTable.rowCount >= options.windowSize) {
+  // A small table has fewer validation rows than the window asked for: calibrate for windows of all of
+  // them (the monitor scales thresholds to its window's rows) rather than leave the model with none.
+  const validationRows = trained.validationTable.rowCount;
+  const driftWindowSize = Math.min(options.windowSize, validationRows);
+  if (driftWindowSize >= MIN_DRIFT_WINDOW_ROWS) {
     const thresholds = calibrateDriftThresholds(profile, trained.validationTable, {
-      windowSize: options.windowSize,
+      windowSize: driftWindowSize,
       rng: createRng(options.params.seed, 5),
       scores: trained.validationScores,
     });
     profile = { ...profile, thresholds };
+    if (driftWindowSize < options.windowSize)
+      logger.warn(
+        { validationRows, windowSize: options.windowSize },
+        `drift thresholds calibrated for windows of ${driftWindowSize} rows, all the validation rows`,
+      );
   } else {
     logger.warn(
-      { validationRows: trained.validationTable.rowCount, windowSize: options.windowSize },
-      'too few validation rows to calibrate drift thresholds for this window size; the profile has none',
+      { validationRows, windowSize: options.windowSize },
+      'too few validation rows to calibrate drift thresholds; the profile has none',
     );
   }
   const durationSeconds = (performance.now() - t0) / 1000;
@@ -215,6 +229,7 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
     dir: saved.dir,
     metadata: saved.metadata,
     driftThresholds: profile.thresholds !== undefined,
+    driftWindowSize: profile.thresholds?.windowSize ?? 0,
     push,
   };
 }
@@ -348,7 +363,7 @@ export function registerTrainCommand(program: Command): void {
         `  trees ${result.metadata.trees}, ${result.metadata.rows.train} training rows, ${result.metadata.rows.validation} validation rows, ${result.metadata.durationSeconds.toFixed(1)} s`,
         `  validation ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${result.metadata.threshold.toFixed(4)}`,
         `  calibration: ${result.metadata.calibration.calibrator.method}, ECE ${result.metadata.calibration.ece.toFixed(4)}`,
-        `  drift thresholds: ${result.driftThresholds ? 'calibrated' : 'none (too few validation rows)'}`,
+        `  drift thresholds: ${result.driftThresholds ? `calibrated for windows of ${result.driftWindowSize} rows${result.driftWindowSize < options.windowSize ? ` (all the validation rows; --window-size ${options.windowSize} asked)` : ''}` : 'none (too few validation rows)'}`,
       ];
       if (result.push)
         lines.push(

@@ -47,6 +47,9 @@ export function describeModel(model: ChurnModel, path: string | undefined, field
     schema: describeFields(model, fields),
     id: { column: model.schema.id ?? null, accepted: fields.idSpellings },
     target: { column: target.column, positive: target.positive, negative: target.negative },
+    // The artifact's schema.json as it is, for tools that read CSVs the way the model does (the simulators).
+    dataset_schema: model.schema,
+    feature_importance: model.info.featureImportance ?? null,
     reference: {
       rows: p.rowCount,
       class_balance: p.classBalance,

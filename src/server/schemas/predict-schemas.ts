@@ -70,6 +70,12 @@ export function customerRecordSchema(
     const schema = Type.Optional(featureSchema(f, spellings, categories(f.name)));
     for (const s of spellings) properties[s] = schema;
   });
+  // Columns the schema left out (ignored, constant, id-like) are known, not unknown: a client sending a
+  // whole CSV row is not refused for them; they are accepted as they are and not used or stored.
+  for (const d of fields.schema.dropped)
+    properties[d.column] ??= Type.Optional(
+      Type.Unsafe({ description: `${d.column}: left out of the model (${d.reason}); accepted and ignored` }),
+    );
   const options = {
     additionalProperties: false,
     $id: CUSTOMER_RECORD_ID,
