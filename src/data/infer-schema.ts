@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ChurnwatchError } from '../errors.js';
-import { ID_NAME, idLikeReason, percent, TARGET_NAME } from './column-roles.js';
+import { choosePositiveLabel, ID_NAME, idLikeReason, percent, TARGET_NAME } from './column-roles.js';
 import { feedFileRange, openCsvFile } from './csv-feed.js';
 import { MissingTokens } from './csv-missing-tokens.js';
 import { DECIMAL, isBlank, parseNumber, plainDecimal } from './csv-number.js';
@@ -35,13 +35,6 @@ import {
 export const TRACKED_VALUES = 10_000;
 /** Share of the non-missing cells that must be numbers for a column to be numeric (the rest: missing). */
 export const NUMERIC_SHARE = 0.99;
-/** Labels recognised as the positive class of a two-valued target, by pair (compared ignoring case). */
-const LABEL_PAIRS: readonly (readonly [string, string])[] = [
-  ['1', '0'],
-  ['true', 'false'],
-  ['yes', 'no'],
-];
-
 /** A value's count, where it first appeared, and its text there. */
 interface Seen {
   count: number;
@@ -574,40 +567,6 @@ function chooseTarget(
   );
 }
 
-/** The positive and negative label of a two-valued target. */
-function chooseLabels(
-  file: string,
-  column: string,
-  values: readonly string[],
-  given: string | undefined,
-): [string, string] {
-  const [a, b] = values as [string, string];
-  if (given !== undefined) {
-    const match =
-      values.find((v) => v === given) ?? values.find((v) => v.toLowerCase() === given.trim().toLowerCase());
-    if (match === undefined)
-      throw new ChurnwatchError(
-        'CW_DATA_SCHEMA_POSITIVE_LABEL',
-        `${file}: --positive-label ${given} is not a value of the target column ${column}, whose values are ${JSON.stringify(a)} and ${JSON.stringify(b)}`,
-        { hint: `pass --positive-label ${a} or --positive-label ${b}` },
-      );
-    return [match, match === a ? b : a];
-  }
-  for (const [pos, neg] of LABEL_PAIRS) {
-    const la = a.toLowerCase();
-    const lb = b.toLowerCase();
-    if (la === pos && lb === neg) return [a, b];
-    if (lb === pos && la === neg) return [b, a];
-  }
-  throw new ChurnwatchError(
-    'CW_DATA_SCHEMA_POSITIVE_LABEL',
-    `${file}: the target column ${column} holds ${JSON.stringify(a)} and ${JSON.stringify(b)}; which one is the positive class (churned) cannot be told from the labels`,
-    {
-      hint: `pass --positive-label ${JSON.stringify(a)} or --positive-label ${JSON.stringify(b)} (1/0, true/false and yes/no are recognised)`,
-    },
-  );
-}
-
 function checkTargetClasses(file: string, column: string, stats: ColumnStats, rows: number): string[] {
   if (stats.distinct > 2)
     throw new ChurnwatchError(
@@ -679,7 +638,13 @@ export function decideSchema(
   const targetName = header[t]!;
   const targetStats = stats[t]!;
   const classes = checkTargetClasses(file, targetName, targetStats, rows);
-  const [positive, negative] = chooseLabels(file, targetName, classes, o.positiveLabel);
+  const [positive, negative] = choosePositiveLabel(
+    file,
+    targetName,
+    classes,
+    o.positiveLabel,
+    'CW_DATA_SCHEMA_POSITIVE_LABEL',
+  );
   const labels = {
     positive: targetStats.count(positive),
     negative: targetStats.count(negative),

@@ -17,7 +17,8 @@ import {
 import { type AnalysisModel, analyzeWindow, type WindowAnalysis } from './window-analysis.js';
 import { DEFAULT_RAW_VALUE_ROWS, evenlySpaced, type WindowData } from './windows.js';
 
-export type Chunking = { readonly periodMs: number } | { readonly rows: number };
+/** By period (aligned to multiples of it from `originMs`, default the epoch) or by count. */
+export type Chunking = { readonly periodMs: number; readonly originMs?: number } | { readonly rows: number };
 
 export interface ChunkOptions {
   readonly chunking: Chunking;
@@ -256,6 +257,41 @@ function toChunk(
   };
 }
 
+/** Items [start, end) of one chunk, with its bounds: the period, or the first and last item's time. */
+export interface ChunkRange {
+  start: number;
+  end: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Cuts `n` items in time order (`timeAt(k)`, ascending) into chunks of `rows` items (the last one may be
+ * smaller) or into UTC-aligned periods (a 1h chunk starts on the hour; periods holding no item are
+ * left out). Shared by the monitor's chunks of the stored log and `churnwatch report`'s chunks. O(n).
+ */
+export function chunkRanges(n: number, timeAt: (k: number) => number, chunking: Chunking): ChunkRange[] {
+  const ranges: ChunkRange[] = [];
+  if ('rows' in chunking) {
+    for (let start = 0; start < n; start += chunking.rows) {
+      const end = Math.min(n, start + chunking.rows);
+      ranges.push({ start, end, from: timeAt(start), to: timeAt(end - 1) });
+    }
+    return ranges;
+  }
+  let start = 0;
+  while (start < n) {
+    const origin = chunking.originMs ?? 0;
+    const from = origin + Math.floor((timeAt(start) - origin) / chunking.periodMs) * chunking.periodMs;
+    const to = from + chunking.periodMs;
+    let end = start;
+    while (end < n && timeAt(end) < to) end++;
+    ranges.push({ start, end, from, to });
+    start = end;
+  }
+  return ranges;
+}
+
 /**
  * Cuts the rows of `model.version` into chunks and analyses each. Rows of other model versions are
  * skipped. Cost O(rows · features) plus the per-chunk sorts. Throws RangeError on a bad chunking.
@@ -278,25 +314,12 @@ export function analyzeChunks(
   if (versionCode !== MISSING_CODE)
     for (let i = 0; i < columns.rowCount; i++) if (codes[i] === versionCode) selected.push(i);
   const chunks: ChunkResult[] = [];
-  const emit = (rows: Uint32Array, from: number, to: number) => {
+  const timeAt = (k: number) => columns.createdAt[selected[k]!]!;
+  for (const range of chunkRanges(selected.length, timeAt, c)) {
+    const rows = Uint32Array.from(selected.slice(range.start, range.end));
     const data = windowDataFromColumns(model, columns, rows, raw);
-    chunks.push(toChunk(chunks.length, from, to, analyzeWindow(model, data, policy), options));
-  };
-  if ('rows' in c) {
-    for (let start = 0; start < selected.length; start += c.rows) {
-      const rows = Uint32Array.from(selected.slice(start, start + c.rows));
-      emit(rows, columns.createdAt[rows[0]!]!, columns.createdAt[rows[rows.length - 1]!]!);
-    }
-  } else {
-    let start = 0;
-    while (start < selected.length) {
-      const from = Math.floor(columns.createdAt[selected[start]!]! / c.periodMs) * c.periodMs;
-      const to = from + c.periodMs;
-      let end = start;
-      while (end < selected.length && columns.createdAt[selected[end]!]! < to) end++;
-      emit(Uint32Array.from(selected.slice(start, end)), from, to);
-      start = end;
-    }
+    const a = analyzeWindow(model, data, policy);
+    chunks.push(toChunk(chunks.length, range.from, range.to, a, options));
   }
   return {
     modelVersion: model.version,

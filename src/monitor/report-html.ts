@@ -6,10 +6,18 @@
  * Each feature gets a card in a responsive grid that uses the page width: per bin (a rounded numeric
  * range or a category, truncated with the full text as a tooltip) a grey reference bar and a blue
  * current bar side by side, each with its share as a percentage, over a percentage axis. Drifting
- * features come first, outlined red, with the deciding statistic and its threshold.
+ * features come first, outlined red, with the deciding statistic and its threshold. With chunks, each
+ * metric is also drawn across chunks (report-chunk-charts.ts).
  */
 import type { DriftPolicyOptions } from './drift-policy.js';
-import { type DriftReport, describeRole, featuresByConcern, type ReportFeature } from './report.js';
+import {
+  type DriftReport,
+  describeRole,
+  featuresByConcern,
+  type ReportFeature,
+  STATISTIC_NAMES,
+} from './report.js';
+import { CHUNK_STYLE, renderChunkSection } from './report-chunk-charts.js';
 
 function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -81,14 +89,6 @@ function axisTop(max: number): number {
   for (const top of [0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1]) if (max <= top + 1e-12) return top;
   return 1;
 }
-
-const STATISTIC_NAMES: Record<string, string> = {
-  psi: 'PSI',
-  jensen_shannon: 'Jensen-Shannon',
-  ks: 'KS',
-  wasserstein_normed: 'Wasserstein/σ',
-  chi_square: 'χ²',
-};
 
 /** The deciding statistic against its threshold: `PSI 0.31 > 0.20 (fallback threshold)`. */
 export function verdictLine(f: ReportFeature, policy: Readonly<DriftPolicyOptions>): string {
@@ -234,7 +234,7 @@ export function renderReportHtml(report: DriftReport): string {
   const skipped = report.skipped.map((k) => `<li>${esc(k.column)}: ${esc(k.reason)}</li>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>churnwatch drift report</title>
-<style>${STYLE}</style>
+<style>${STYLE}${report.chunks ? CHUNK_STYLE : ''}</style>
 </head><body>
 <h1>Drift report</h1>
 <p>${esc(report.current.name)} (${report.current.rows} rows) against ${esc(report.reference.name)} (${report.reference.rows} rows), generated ${esc(report.generatedAt)}.</p>
@@ -253,6 +253,7 @@ ${rows}
 </table></div>
 ${quality ? `<h2>Data quality</h2><ul>${quality}</ul>` : ''}
 ${performance}
+${report.chunks ? renderChunkSection(report.chunks, report.policy.alpha) : ''}
 ${skipped ? `<h2>Skipped columns</h2><ul>${skipped}</ul>` : ''}
 </body></html>
 `;

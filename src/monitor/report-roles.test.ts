@@ -71,6 +71,65 @@ describe('report column roles: inference', () => {
     assert.match(role!.reason, /ISO 8601 dates in 97\.5 % of rows/);
   });
 
+  it('recognises epoch seconds and milliseconds under a time-like name, never plain numbers or other names', () => {
+    const seconds = range(n, (i) => 1_700_000_000 + 3600 * i);
+    const ms = range(n, (i) => 1_700_000_000_000 + 3_600_000 * i);
+    assert.deepEqual(
+      roles({
+        timestamp: seconds,
+        created_at: ms,
+        eventTime: seconds,
+        createdAt: ms,
+        balance: seconds,
+        amount,
+      }),
+      {
+        timestamp: 'timestamp (inferred)',
+        created_at: 'timestamp (inferred)',
+        eventTime: 'timestamp (inferred)',
+        createdAt: 'timestamp (inferred)',
+      },
+    );
+    // Fractions, small numbers, or seconds mixed with milliseconds are no epoch times.
+    assert.deepEqual(
+      roles({
+        time: range(n, (i) => 1_700_000_000.5 + i),
+        date: range(n, (i) => 20240101 + i),
+        ts: range(n, (i) => (i % 2 ? 1_700_000_000 : 1_700_000_000_000)),
+        amount,
+      }),
+      {},
+    );
+    const t = table({ timestamp: seconds, amount });
+    assert.match(
+      assignColumnRoles(t, t, {})[0]!.reason,
+      /named like a time, whole numbers in the epoch seconds range/,
+    );
+  });
+
+  it('recognises NannyML car-loan columns: timestamp, id or identifier, y_pred_proba, y_pred', () => {
+    const columns = {
+      identifier: range(n, (i) => 60_000 + i),
+      car_value: range(n, (i) => 20_000 + 97 * i),
+      repaid: range(n, (i) => i % 2),
+      timestamp: range(n, (i) => `2018-10-30 18:${String(i).padStart(2, '0')}:00.000`),
+      y_pred_proba: range(n, (i) => ((i * 7) % 100) / 100),
+      y_pred: range(n, (i) => (((i * 7) % 100) / 100 >= 0.5 ? 1 : 0)),
+    };
+    assert.deepEqual(roles(columns, { target: 'repaid' }), {
+      repaid: 'target (option)',
+      identifier: 'id (inferred)',
+      timestamp: 'timestamp (inferred)',
+      y_pred_proba: 'score (inferred)',
+      y_pred: 'prediction (inferred)',
+    });
+    // A probability outside [0, 1] is not one; a column named score stays a feature.
+    assert.deepEqual(
+      roles({ y_pred_proba: range(n, (i) => i / 10), score: range(n, (i) => i / 100), amount }),
+      {},
+    );
+  });
+
   it('recognises a two-valued column named like a target, case-insensitively, the first one only', () => {
     const binary = range(n, (i) => i % 2);
     const yesNo = range(n, (i) => (i % 4 ? 'No' : 'Yes'));
@@ -131,6 +190,7 @@ describe('report column roles: options', () => {
       p: 'score (option)',
       uid: 'id (inferred)',
       at: 'timestamp (inferred)',
+      predicted: 'prediction (inferred)',
       churn: 'target (inferred)',
     });
   });

@@ -5,9 +5,11 @@
  * the report can say it (docs/report.md, "Column roles").
  */
 import {
+  epochUnit,
   type IdEvidence,
   idLikeReason,
   isIsoDate,
+  isTimeName,
   NEARLY_ALL,
   percent,
   targetLikeReason,
@@ -64,8 +66,44 @@ function rowsWhere(column: Column & { kind: 'categorical' }, test: (value: strin
   return rows;
 }
 
+/** Smallest and largest non-missing value, and whether all are whole numbers; undefined when none. */
+function numericRange(values: Float64Array): { min: number; max: number; integers: boolean } | undefined {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let integers = true;
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (integers && !Number.isInteger(v)) integers = false;
+  }
+  return min <= max ? { min, max, integers } : undefined;
+}
+
+/** The epoch unit of a numeric column in every table holding `name`, when all agree on one. */
+export function epochUnitOf(tables: readonly ColumnarTable[], name: string): 's' | 'ms' | undefined {
+  let unit: 's' | 'ms' | undefined;
+  for (const { column } of columnsNamed(tables, name)) {
+    if (column.kind !== 'numeric') return undefined;
+    const range = numericRange(column.values);
+    const u = range && epochUnit(range.min, range.max, range.integers);
+    if (!u || (unit && u !== unit)) return undefined;
+    unit = u;
+  }
+  return unit;
+}
+
+/** Whole numbers under a time-like name, all in the epoch seconds (or all in the milliseconds) range. */
+function epochReason(tables: readonly ColumnarTable[], name: string): string | undefined {
+  if (!isTimeName(name)) return undefined;
+  const unit = epochUnitOf(tables, name);
+  if (!unit) return undefined;
+  return `named like a time, whole numbers in the epoch ${unit === 's' ? 'seconds' : 'milliseconds'} range`;
+}
+
 function timestampReason(tables: readonly ColumnarTable[], name: string): string | undefined {
   const found = columnsNamed(tables, name);
+  if (found.some(({ column }) => column.kind === 'numeric')) return epochReason(tables, name);
   let dated = 0;
   let rows = 0;
   for (const { table, column } of found) {
@@ -125,15 +163,34 @@ export function distinctValues(tables: readonly ColumnarTable[], name: string, l
   return [...seen].sort();
 }
 
+/** NannyML's and scikit-learn users' names for a model's probability and its class (`score` stays a feature). */
+const SCORE_NAME = /^(y_?pred_?proba|pred(icted)?_?proba(bility)?|probability|proba)$/i;
+const PREDICTION_NAME = /^(y_?pred|y_?hat|pred|prediction|predicted(_?class)?)$/i;
+
+function scoreReason(tables: readonly ColumnarTable[], name: string): string | undefined {
+  if (!SCORE_NAME.test(name)) return undefined;
+  const found = columnsNamed(tables, name);
+  const inUnit = ({ column }: { column: Column }) =>
+    column.kind === 'numeric' && column.values.every((v) => Number.isNaN(v) || (v >= 0 && v <= 1));
+  return found.length > 0 && found.every(inUnit) ? 'named like a probability, values in [0, 1]' : undefined;
+}
+
+function predictionReason(tables: readonly ColumnarTable[], name: string): string | undefined {
+  if (!PREDICTION_NAME.test(name)) return undefined;
+  const values = distinctValues(tables, name, 2);
+  return values.length === 2 ? `named like a predicted class, two values (${values.join(', ')})` : undefined;
+}
+
 function targetReason(tables: readonly ColumnarTable[], name: string): string | undefined {
   return targetLikeReason(name, distinctValues(tables, name, 2));
 }
 
 /**
  * Assigns roles over the columns of both tables (reference order first). Options win; then, for each
- * role no option names and unless `infer` is false: timestamps (ISO dates in nearly all rows), ids
- * (a distinct text value in every row, or distinct integers under an id-like name) and the first
- * two-valued column named like a target. Throws CW_REPORT_UNKNOWN_COLUMN for an option naming a column
+ * role no option names and unless `infer` is false: timestamps (ISO dates in nearly all rows, or epoch
+ * seconds/ms under a time-like name), ids (a distinct text value in every row, or distinct integers
+ * under an id-like name), scores and predicted classes under NannyML's names (`y_pred_proba`,
+ * `y_pred`) and the first two-valued column named like a target. Throws CW_REPORT_UNKNOWN_COLUMN for an option naming a column
  * in neither file and CW_REPORT_BAD_OPTION for one column given two roles.
  */
 export function assignColumnRoles(
@@ -178,6 +235,8 @@ export function assignColumnRoles(
   // Timestamps first: a time per row is distinct in every row too, and would look like an id.
   if (options.timestamp === undefined) rules.push(['timestamp', (n) => timestampReason(tables, n)]);
   if (options.id === undefined) rules.push(['id', (n) => idReason(tables, n)]);
+  if (options.score === undefined) rules.push(['score', (n) => scoreReason(tables, n)]);
+  if (options.prediction === undefined) rules.push(['prediction', (n) => predictionReason(tables, n)]);
   let target = options.target === undefined;
   for (const column of header) {
     if (byColumn.has(column)) continue;

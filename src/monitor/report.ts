@@ -5,8 +5,8 @@
  * quality is checked, and classification performance is reported when target (and score) columns exist.
  * The JSON layout is documented in docs/report.md.
  */
-import type { Column, ColumnarTable } from '../data/columnar-table.js';
-import { ChurnwatchError } from '../errors.js';
+import type { ColumnarTable } from '../data/columnar-table.js';
+import { ChurnwatchError, isChurnwatchError } from '../errors.js';
 import { type ColumnProfileOptions, columnProfile } from '../model/reference-profile.js';
 import type { FeatureProfile } from '../model/reference-profile-types.js';
 import { type EstimatedPerformance, estimatePerformance } from '../stats/cbpe.js';
@@ -23,7 +23,10 @@ import {
   type FeatureDriftResult,
   windowFromTable,
 } from './drift-policy.js';
+import { analyzeReportChunks, type ChunkTable, type ReportChunking } from './report-chunks.js';
 import { assignColumnRoles, columnWithRole, type RoleAssignment, type RoleOptions } from './report-roles.js';
+import { positiveLabel, scoreVector, targetVector } from './report-target.js';
+import { timestampsMs } from './report-timestamps.js';
 
 export const REPORT_FORMAT_VERSION = 1;
 
@@ -64,6 +67,10 @@ export interface ReportOptions extends RoleOptions {
   readonly topCategories?: number;
   readonly referenceName?: string;
   readonly currentName?: string;
+  /** The target's label of the positive class, when its labels are not 1/0, true/false or yes/no. */
+  readonly positiveLabel?: string;
+  /** Cut both files into chunks and analyse each (report-chunks.ts); the report gets `chunks`. */
+  readonly chunking?: ReportChunking;
   /** Injected clock for `generatedAt`. */
   readonly now?: () => Date;
 }
@@ -113,39 +120,20 @@ export interface DriftReport {
     current?: PerformanceSection;
   };
   skipped: { column: string; reason: string }[];
-}
-
-const POSITIVE_LABEL = /^(yes|y|true|t|churn|churned)$/i;
-const NEGATIVE_LABEL = /^(no|n|false|f)$/i;
-
-function numericValues(table: ColumnarTable, name: string | undefined): Float64Array | undefined {
-  if (!name) return undefined;
-  const column: Column | undefined = table.columns.get(name);
-  if (column?.kind === 'numeric') return column.values;
-  if (name === 'CHURN' && table.target) return Float64Array.from(table.target);
-  if (column?.kind === 'categorical') {
-    // A 0/1 target read as text ("0"/"1", "Yes"/"No", "true"/"false") still counts.
-    const asNumber = column.dictionary.map((text) =>
-      POSITIVE_LABEL.test(text) ? 1 : NEGATIVE_LABEL.test(text) ? 0 : Number(text),
-    );
-    const parsed = Float64Array.from(column.codes, (c) => (c < 0 ? Number.NaN : asNumber[c]!));
-    return parsed.every((v) => Number.isNaN(v) || Number.isFinite(v)) ? parsed : undefined;
-  }
-  return undefined;
+  /** Per chunk of both files, with `chunking` (docs/report.md, "Chunks"). */
+  chunks?: ChunkTable;
 }
 
 function performanceSection(
-  table: ColumnarTable,
-  target: string | undefined,
-  score: string | undefined,
+  rowCount: number,
+  y: Float64Array | undefined,
+  s: Float64Array | undefined,
   threshold: number,
 ): PerformanceSection | undefined {
-  const y = numericValues(table, target);
-  const s = numericValues(table, score);
   if (!y && !s) return undefined;
   const ys: number[] = [];
   const ss: number[] = [];
-  for (let i = 0; i < table.rowCount; i++) {
+  for (let i = 0; i < rowCount; i++) {
     const yi = y ? y[i]! : 0;
     const si = s ? s[i]! : 0;
     if (Number.isNaN(yi) || Number.isNaN(si)) continue;
@@ -247,17 +235,76 @@ export function buildDriftReport(
   };
   const target = columnWithRole(roles, 'target');
   const score = columnWithRole(roles, 'score');
+  const files = `${names.reference} and ${names.current}`;
+  const positive = target && positiveLabel([reference, current], target, files, options.positiveLabel);
+  const vectors = (table: ColumnarTable) => ({
+    table,
+    y: target && positive !== undefined ? targetVector(table, target, positive) : undefined,
+    score: score ? scoreVector(table, score) : undefined,
+  });
+  const ref = vectors(reference);
+  const cur = vectors(current);
   if (target || score) {
     const perf: NonNullable<DriftReport['performance']> = { threshold };
     if (target) perf.target = target;
     if (score) perf.score = score;
-    const refSection = performanceSection(reference, target, score, threshold);
-    const curSection = performanceSection(current, target, score, threshold);
+    const refSection = performanceSection(reference.rowCount, ref.y, ref.score, threshold);
+    const curSection = performanceSection(current.rowCount, cur.y, cur.score, threshold);
     if (refSection) perf.reference = refSection;
     if (curSection) perf.current = curSection;
     report.performance = perf;
   }
+  if (options.chunking) {
+    const timestamp = columnWithRole(roles, 'timestamp');
+    const times = chunkTimes(options.chunking, timestamp, { reference, current }, names);
+    report.chunks = analyzeReportChunks(
+      {
+        features: profile.features,
+        policy,
+        threshold,
+        chunking: options.chunking,
+        ...(timestamp ? { timestamp } : {}),
+      },
+      { ...ref, times: times.reference },
+      { ...cur, times: times.current },
+    );
+  }
   return report;
+}
+
+/**
+ * Epoch ms per row of the timestamp column in each file. Chunking by period needs them in the current
+ * file (CW_REPORT_BAD_OPTION without a timestamp column, CW_REPORT_BAD_TIMESTAMP on a row without a
+ * time); a reference without the column is one chunk. Other chunkings use times only to label chunks,
+ * so unreadable times are left out there.
+ */
+function chunkTimes(
+  chunking: ReportChunking,
+  timestamp: string | undefined,
+  tables: { reference: ColumnarTable; current: ColumnarTable },
+  names: { reference: string; current: string },
+): { reference?: Float64Array; current?: Float64Array } {
+  const byPeriod = chunking.by === 'period';
+  if (byPeriod && !(timestamp && tables.current.columns.has(timestamp)))
+    throw new ChurnwatchError(
+      'CW_REPORT_BAD_OPTION',
+      `--chunk-period ${chunking.period} needs a timestamp column in ${names.current}: ${timestamp ? `${timestamp} is not in it` : 'none was given with --timestamp or recognised (ISO 8601 dates, or epoch seconds/ms under a time-like name)'}`,
+      {
+        hint: 'name the time column with --timestamp COLUMN, or chunk by rows with --chunk-size N or --chunks K',
+      },
+    );
+  const out: { reference?: Float64Array; current?: Float64Array } = {};
+  if (!timestamp) return out;
+  for (const side of ['reference', 'current'] as const) {
+    const table = tables[side];
+    if (!table.columns.has(timestamp)) continue;
+    try {
+      out[side] = timestampsMs(table, timestamp, names[side]);
+    } catch (error) {
+      if (byPeriod || !isChurnwatchError(error)) throw error;
+    }
+  }
+  return out;
 }
 
 function noCommonFeatures(
@@ -288,6 +335,15 @@ function fmt(value: number | undefined, digits = 4): string {
   return value.toFixed(digits);
 }
 
+/** Statistic names for people (HTML charts and verdict lines). */
+export const STATISTIC_NAMES: Record<string, string> = {
+  psi: 'PSI',
+  jensen_shannon: 'Jensen-Shannon',
+  ks: 'KS',
+  wasserstein_normed: 'Wasserstein/σ',
+  chi_square: 'χ²',
+};
+
 /** How a role was decided, for people: `--target` or `inferred: a distinct text value in every row`. */
 export function describeRole(role: RoleAssignment): string {
   return role.source === 'option' ? `given by ${role.reason}` : `inferred: ${role.reason}`;
@@ -312,6 +368,47 @@ export function driftStrength(f: FeatureDriftResult, alpha: number): number {
 export function featuresByConcern<F extends FeatureDriftResult>(features: readonly F[], alpha: number): F[] {
   const rank = (f: F) => (f.drifted === true ? 0 : f.drifted === false ? 1 : 2);
   return [...features].sort((a, b) => rank(a) - rank(b) || driftStrength(b, alpha) - driftStrength(a, alpha));
+}
+
+/** Columns padded to their widest cell, a rule under the header row. */
+function textTable(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  return lines;
+}
+
+/** The chunk table for the terminal: one line per chunk, reference chunks first. */
+function formatChunkTable(chunks: ChunkTable): string[] {
+  const how =
+    chunks.by === 'size'
+      ? `${chunks.size} rows`
+      : chunks.by === 'count'
+        ? `${chunks.count} per file`
+        : `period ${chunks.period}`;
+  const rows = [
+    ['period', 'chunk', 'rows', 'drifted', 'est. accuracy', 'accuracy', 'est. roc_auc', 'roc_auc', 'alerts'],
+  ];
+  for (const c of chunks.table)
+    rows.push([
+      c.period,
+      c.key,
+      String(c.rows),
+      `${c.drifted}/${c.judged}`,
+      fmt(c.estimated?.accuracy, 3),
+      fmt(c.realized?.accuracy, 3),
+      fmt(c.estimated?.rocAuc ?? undefined, 3),
+      fmt(c.realized?.rocAuc ?? undefined, 3),
+      c.alerts.length === 0
+        ? '-'
+        : `${c.alerts[0]}${c.alerts.length > 1 ? ` (+${c.alerts.length - 1} more)` : ''}`,
+    ]);
+  return [`chunks (${how}${chunks.timestamp ? `, timestamp ${chunks.timestamp}` : ''}):`, ...textTable(rows)];
 }
 
 /** A plain-text summary table for the terminal, drifting columns first. */
@@ -344,14 +441,7 @@ export function formatReportSummary(report: DriftReport): string {
       f.drifted === null ? 'too few rows' : f.drifted ? 'DRIFT' : 'ok',
     ]);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const lines = textTable(rows);
   const s = report.summary;
   lines.unshift(
     `drift report: ${report.current.name} (${report.current.rows} rows) vs ${report.reference.name} (${report.reference.rows} rows)`,
@@ -387,5 +477,6 @@ export function formatReportSummary(report: DriftReport): string {
     }
   }
   for (const s of report.skipped) lines.push(`skipped ${s.column}: ${s.reason}`);
+  if (report.chunks) lines.push('', ...formatChunkTable(report.chunks));
   return `${lines.join('\n')}\n`;
 }

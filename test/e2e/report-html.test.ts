@@ -3,7 +3,8 @@
  * region mix) are reported to HTML, opened from disk, and checked as a person would look at them: no
  * chart label overlaps another, every bin shows its reference and current share, the charts fill the
  * page width, drifting columns come first, and the page loads nothing from outside. Saves a screenshot to
- * test-results/report.png (git-ignored) to look at.
+ * test-results/report.png (git-ignored) to look at. A report by weekly chunks of NannyML-shaped data
+ * draws each metric across chunks (test-results/report-chunks.png).
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { runReport } from '../../src/cli/commands/report.js';
+import { carLoanCsv } from '../helpers/car-loan-data.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { reportCsv } from '../helpers/report-csv.js';
 import { repoRoot } from '../helpers/shared-files.js';
@@ -124,5 +126,103 @@ test('the HTML report is readable in Chromium: no overlapping labels, every bin 
     const right = Math.max(...firstRow.map((c) => c.box.x + c.box.width));
     assert.ok(firstRow.length >= 3, `${firstRow.length} charts side by side at 1400 px`);
     assert.ok(right - left >= 0.9 * width, `charts span ${right - left} of ${width} px`);
+  });
+});
+
+/** Per chunk chart: its id, its box, its points and every text in its SVG. */
+const CHUNK_LAYOUT = `(() => {
+  const box = (e) => {
+    const r = e.getBoundingClientRect();
+    return { text: e.textContent ?? '', x: r.x, y: r.y, width: r.width, height: r.height };
+  };
+  return [...document.querySelectorAll('figure.chunk-chart')].map((c) => ({
+    id: c.getAttribute('data-chart'),
+    box: box(c),
+    svg: box(c.querySelector('svg')),
+    points: c.querySelectorAll('circle').length,
+    alarms: c.querySelectorAll('circle.alarm').length,
+    band: c.querySelectorAll('rect.ref-band').length,
+    thresholds: c.querySelectorAll('.threshold').length,
+    texts: [...c.querySelectorAll('svg text')].map(box),
+  }));
+})()`;
+
+interface ChunkChartLayout {
+  id: string;
+  box: Box;
+  svg: Box;
+  points: number;
+  alarms: number;
+  band: number;
+  thresholds: number;
+  texts: Box[];
+}
+
+test('the HTML report draws each metric across chunks, with the reference band and thresholds', {
+  timeout: 120_000,
+}, async (t) => {
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  await withTempDir(async (dir) => {
+    const [reference, current, html] = ['reference.csv', 'current.csv', 'chunks.html'].map((f) =>
+      join(dir, f),
+    );
+    const start = Date.UTC(2018, 0, 1);
+    await writeFile(reference!, carLoanCsv({ rows: 4000, seed: 1, start }));
+    await writeFile(
+      current!,
+      carLoanCsv({ rows: 4000, seed: 2, start: start + 4000 * 600_000, driftFrom: 2000 }),
+    );
+    const { report } = await runReport({
+      reference: reference!,
+      current: current!,
+      target: 'repaid',
+      chunkPeriod: '1w',
+      html: html!,
+    });
+    const chunks = report.chunks!;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const url = pathToFileURL(html!).href;
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url() !== url) requests.push(r.url());
+    });
+    await page.goto(url);
+    const charts = (await page.evaluate(CHUNK_LAYOUT)) as ChunkChartLayout[];
+    await mkdir(join(repoRoot, 'test-results'), { recursive: true });
+    await page
+      .locator('.chunk-charts')
+      .screenshot({ path: join(repoRoot, 'test-results', 'report-chunks.png') });
+
+    assert.deepEqual(requests, [], 'the report loads nothing but itself');
+    const ids = charts.map((c) => c.id);
+    for (const id of ['perf-accuracy', 'perf-rocAuc', 'drift-car_value', 'drift-salary_range'])
+      assert.ok(ids.includes(id), `${id} drawn (charts: ${ids.join(', ')})`);
+    for (const chart of charts) {
+      assert.ok(
+        chart.svg.width > 300 && chart.svg.height > 100,
+        `${chart.id}: ${chart.svg.width}×${chart.svg.height}`,
+      );
+      assert.equal(chart.band, 1, `${chart.id}: the reference period is shaded`);
+      const perSeries = chart.id.startsWith('perf-') ? 2 : 1;
+      assert.equal(
+        chart.points,
+        perSeries * chunks.table.length,
+        `${chart.id}: a point per chunk and series`,
+      );
+      for (const [i, a] of chart.texts.entries()) {
+        assert.ok(
+          a.x >= chart.box.x - 0.5 && a.x + a.width <= chart.box.x + chart.box.width + 0.5,
+          `${chart.id}: "${a.text}" sticks out`,
+        );
+        for (const b of chart.texts.slice(i + 1))
+          assert.ok(!overlaps(a, b), `${chart.id}: "${a.text}" overlaps "${b.text}"`);
+      }
+    }
+    const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+    assert.ok(byId['drift-car_value']!.alarms >= 2, 'the drifted weeks of car_value are red');
+    assert.ok(byId['drift-car_value']!.thresholds >= 1, 'with its threshold line');
+    assert.ok(byId['perf-accuracy']!.thresholds >= 2, 'accuracy has the reference band');
+    assert.ok(byId['perf-accuracy']!.alarms >= 2, 'the weeks whose realized accuracy fell are red');
   });
 });

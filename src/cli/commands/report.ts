@@ -8,8 +8,10 @@ import type { Command } from 'commander';
 import { createOptionReader } from '../../config/option-values.js';
 import { readCsvTable } from '../../data/csv-reader.js';
 import { ChurnwatchError, isChurnwatchError } from '../../errors.js';
+import { parseDuration } from '../../monitor/chunks.js';
 import { DEFAULT_DRIFT_POLICY, resolveDriftPolicy } from '../../monitor/drift-policy.js';
 import { buildDriftReport, type DriftReport, formatReportSummary } from '../../monitor/report.js';
+import type { ReportChunking } from '../../monitor/report-chunks.js';
 import { renderReportHtml } from '../../monitor/report-html.js';
 import type { RoleOptions } from '../../monitor/report-roles.js';
 import { createCliLogger } from '../logger.js';
@@ -25,6 +27,12 @@ export interface ReportCommandOptions {
   ignore?: string[];
   /** Infer the roles no option names (default true); false judges every other column as a feature. */
   infer?: boolean;
+  /** The target's positive label when it is not 1/0, true/false or yes/no. */
+  positiveLabel?: string;
+  /** At most one of these: rows per chunk, a number of chunks, or a period such as `1d` (needs a timestamp). */
+  chunkSize?: number;
+  chunks?: number;
+  chunkPeriod?: string;
   threshold?: number;
   json?: string;
   html?: string;
@@ -70,8 +78,11 @@ export async function runReport(options: ReportCommandOptions): Promise<ReportCo
     minWindowRows,
     largeWindowRows: Math.max(minWindowRows, DEFAULT_DRIFT_POLICY.largeWindowRows),
   });
+  const chunking = chunkingOf(options);
   const report = buildDriftReport(reference.table, current.table, {
     ...roleOptions(options),
+    ...(options.positiveLabel !== undefined ? { positiveLabel: options.positiveLabel } : {}),
+    ...(chunking ? { chunking } : {}),
     threshold,
     policy,
     referenceName: basename(options.reference),
@@ -87,6 +98,42 @@ export async function runReport(options: ReportCommandOptions): Promise<ReportCo
     written.push(options.html);
   }
   return { report, summary: formatReportSummary(report), written };
+}
+
+function badOption(message: string, hint: string): ChurnwatchError {
+  return new ChurnwatchError('CW_REPORT_BAD_OPTION', message, { hint });
+}
+
+/** The one chunking asked for, if any. Throws CW_REPORT_BAD_OPTION for two of them or a bad value. */
+function chunkingOf(options: ReportCommandOptions): ReportChunking | undefined {
+  const given = (
+    [
+      ['--chunk-size', options.chunkSize],
+      ['--chunks', options.chunks],
+      ['--chunk-period', options.chunkPeriod],
+    ] as const
+  ).filter(([, v]) => v !== undefined);
+  if (given.length > 1)
+    throw badOption(
+      `${given.map(([flag]) => flag).join(' and ')} cannot be combined: chunks are cut one way`,
+      'pass one of --chunk-size N, --chunks K or --chunk-period 1d',
+    );
+  for (const [flag, value] of [
+    ['--chunk-size', options.chunkSize],
+    ['--chunks', options.chunks],
+  ] as const)
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1))
+      throw badOption(`${flag} must be a whole number ≥ 1, got ${value}`, `e.g. ${flag} 10`);
+  if (options.chunkSize !== undefined) return { by: 'size', size: options.chunkSize };
+  if (options.chunks !== undefined) return { by: 'count', count: options.chunks };
+  if (options.chunkPeriod === undefined) return undefined;
+  const periodMs = parseDuration(options.chunkPeriod);
+  if (periodMs === undefined)
+    throw badOption(
+      `--chunk-period must be a duration such as 1h, 1d or 1w (units s, m, h, d, w), got ${JSON.stringify(options.chunkPeriod)}`,
+      'e.g. --chunk-period 1w',
+    );
+  return { by: 'period', period: options.chunkPeriod.trim(), periodMs };
 }
 
 /** Options that name one column each with its role (report-roles.ts). */
@@ -138,6 +185,17 @@ export function registerReportCommand(program: Command): void {
       process.env.CHURNWATCH_REPORT_IGNORE,
     )
     .option('--no-infer', 'infer no roles: judge every column no flag names')
+    .option(
+      '--positive-label <label>',
+      'the target label of the positive (churned) class, when not 1/0, true/false or yes/no',
+      process.env.CHURNWATCH_REPORT_POSITIVE_LABEL,
+    )
+    .option('--chunk-size <n>', 'also report per chunk of N rows (env CHURNWATCH_REPORT_CHUNK_SIZE)')
+    .option('--chunks <k>', 'also report per chunk, K equal chunks per file (env CHURNWATCH_REPORT_CHUNKS)')
+    .option(
+      '--chunk-period <period>',
+      'also report per time period such as 1d, 1w, 6h; needs a timestamp column (env CHURNWATCH_REPORT_CHUNK_PERIOD)',
+    )
     .option('--threshold <p>', 'class threshold on the score (env CHURNWATCH_THRESHOLD, default 0.5)')
     .option('--min-rows <n>', 'rows below which no drift verdict is given (env CHURNWATCH_DRIFT_MIN_ROWS)')
     .option(
@@ -163,6 +221,13 @@ export function registerReportCommand(program: Command): void {
       if (minRows !== undefined) options.minRows = minRows;
       const maxErrors = opt.integer('maxErrors', 'CHURNWATCH_MAX_ERRORS', { min: 0, example: '10' });
       if (maxErrors !== undefined) options.maxErrors = maxErrors;
+      if (raw.positiveLabel) options.positiveLabel = raw.positiveLabel;
+      const chunkSize = opt.integer('chunkSize', 'CHURNWATCH_REPORT_CHUNK_SIZE', { min: 1, example: '1000' });
+      if (chunkSize !== undefined) options.chunkSize = chunkSize;
+      const chunks = opt.integer('chunks', 'CHURNWATCH_REPORT_CHUNKS', { min: 1, example: '10' });
+      if (chunks !== undefined) options.chunks = chunks;
+      const chunkPeriod = opt.string('chunkPeriod', 'CHURNWATCH_REPORT_CHUNK_PERIOD');
+      if (chunkPeriod !== undefined) options.chunkPeriod = chunkPeriod;
       if (raw.json) options.json = raw.json;
       if (raw.html) options.html = raw.html;
       const result = await runReport(options);
