@@ -148,12 +148,12 @@ if (skip) {
         );
         await starting[0]!.insertRows(
           toPredictionRows(
-            [{ ...prediction('g', 1), features: { score: 1, id: 'x' } }],
+            [{ ...prediction('g', 1), features: { Score: 1, id: 'x' } }],
             starting[0]!.rowLayout,
           ),
         );
         const [row] = await readAll(starting[3]!);
-        assert.equal(row!.features.score, 1);
+        assert.equal(row!.features.Score, 1);
         assert.equal(row!.features.id, 'x');
       } finally {
         await Promise.all(starting.map((r) => r.close()));
