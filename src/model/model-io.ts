@@ -23,6 +23,7 @@ import {
   validateDatasetSchema,
 } from '../data/dataset-schema.js';
 import { ChurnwatchError } from '../errors.js';
+import { cbpeCalibrationProblem } from '../stats/cbpe-calibration.js';
 import type { PlattCalibrator } from './calibration.js';
 import type { ChurnModel, ModelInfo, ValidationMetrics } from './churn-model.js';
 import { type ForestJson, forestFromJson, forestToJson } from './compiled-forest.js';
@@ -349,6 +350,9 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
   const profile = texts['profile.json'] as ReferenceProfile;
   if (profile.formatVersion !== 1)
     throw damaged(join(dir, 'profile.json'), 'has an unknown profile format version');
+  const cbpeProblem = profile.cbpe === undefined ? undefined : cbpeCalibrationProblem(profile.cbpe);
+  if (cbpeProblem)
+    throw damaged(join(dir, 'profile.json'), `has an unusable CBPE calibration: ${cbpeProblem}`);
   const schemaPath = join(dir, 'schema.json');
   const schema =
     texts['schema.json'] === undefined

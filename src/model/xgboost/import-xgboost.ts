@@ -5,8 +5,8 @@
  * (by the schema) is the caller's job, writing the artifact is model-io.ts's saveImportedArtifact.
  *
  * The reference is split, seeded, like training splits its data: a held-out part (default 25 %) gives
- * the threshold (max F1, as churnwatch's own models choose it), the validation metrics and the null
- * windows of the drift thresholds; the rest is profiled. The booster's probabilities are used as they
+ * the threshold (max F1, as churnwatch's own models choose it), the validation metrics, the null
+ * windows of the drift thresholds and CBPE's calibration; the rest is profiled. The booster's probabilities are used as they
  * are (no recalibration), so churnwatch's scores equal xgboost's predict.
  */
 import type { ColumnarTable } from '../../data/columnar-table.js';
@@ -14,6 +14,7 @@ import type { DatasetSchema } from '../../data/dataset-schema.js';
 import { createRng } from '../../data/rng.js';
 import { ChurnwatchError } from '../../errors.js';
 import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
+import { fitCbpeCalibration } from '../../stats/cbpe-calibration.js';
 import { classificationMetrics } from '../../stats/classification.js';
 import { sigmoid } from '../../stats/logistic.js';
 import { maxF1Threshold } from '../calibration.js';
@@ -121,7 +122,13 @@ export function importXgboostModel(
     threshold,
     thresholdRule: IMPORTED_THRESHOLD_RULE,
     validation,
-    profile: { ...profile, thresholds },
+    // CBPE's calibration (isotonic or none) is chosen on the held-out part too; it changes only the
+    // probabilities performance is estimated with, never the served score.
+    profile: {
+      ...profile,
+      thresholds,
+      cbpe: fitCbpeCalibration(heldOutScores, heldOut.target!, { rng: createRng(seed, 6) }),
+    },
     rows: { profile: profiled.rowCount, heldOut: heldOut.rowCount },
   };
 }
