@@ -200,3 +200,18 @@ export function cbpeCalibrationProblem(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** One line on the choice, for people: `isotonic calibration, ECE 0.0410 raw vs 0.0120 isotonic, 1000 validation rows`. */
+export function formatCbpeChoice(c: Omit<CbpeCalibration, 'thresholds'>, rowsName: string): string {
+  const ece =
+    c.eceBefore !== null && c.eceAfter !== null
+      ? `, ECE ${c.eceBefore.toFixed(4)} raw vs ${c.eceAfter.toFixed(4)} isotonic`
+      : '';
+  const why = {
+    ece: '',
+    'single-class': ` (one class in the ${rowsName} rows)`,
+    separable: ` (${rowsName} ROC AUC > 0.999)`,
+    'too-few-rows': ` (too few ${rowsName} rows)`,
+  }[c.reason];
+  return `${c.calibrated ? 'isotonic calibration' : 'scores as they are'}${why}${ece}, ${c.rows} ${rowsName} rows`;
+}

@@ -16,6 +16,7 @@ import { ChurnwatchError } from '../../errors.js';
 import { type ImportedModelMetadata, saveImportedArtifact } from '../../model/model-io.js';
 import { importXgboostModel } from '../../model/xgboost/import-xgboost.js';
 import { parseXgboostJsonText, readXgboostBooster } from '../../model/xgboost/xgboost-json.js';
+import { type CbpeCalibration, formatCbpeChoice } from '../../stats/cbpe-calibration.js';
 import { boosterKindHints, checkBoosterColumns, checkBoosterFeatures } from '../booster-columns.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, withProgress } from '../progress.js';
@@ -48,6 +49,8 @@ export interface ImportXgboostResult {
   readonly metadata: ImportedModelMetadata;
   /** The window the drift thresholds were calibrated for (smaller than asked when few rows are held out). */
   readonly driftWindowSize: number;
+  /** CBPE's choice for the booster's scores, made on the held-out rows. */
+  readonly cbpe?: CbpeCalibration | undefined;
 }
 
 export const IMPORT_DEFAULTS = Object.freeze({
@@ -124,7 +127,13 @@ export async function runImportXgboost(options: ImportXgboostOptions): Promise<I
     { version: saved.version, dir: saved.dir, rocAuc: imported.validation.rocAuc, durationSeconds },
     'model written',
   );
-  return { version: saved.version, dir: saved.dir, metadata: saved.metadata, driftWindowSize };
+  return {
+    version: saved.version,
+    dir: saved.dir,
+    metadata: saved.metadata,
+    driftWindowSize,
+    cbpe: imported.profile.cbpe,
+  };
 }
 
 /** Flags, then CHURNWATCH_* variables, then defaults; checked and frozen. */
@@ -171,6 +180,7 @@ export function formatImportResult(result: ImportXgboostResult, windowSize: numb
     `  reference ${m.data.file}: ${m.rows.profile} rows profiled, ${m.rows.heldOut} held out (${(share * 100).toFixed(0)} %), ${m.durationSeconds.toFixed(1)} s`,
     `  held-out ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${m.threshold.toFixed(4)}`,
     `  drift thresholds: calibrated for windows of ${result.driftWindowSize} rows${result.driftWindowSize < windowSize ? ` (all the held-out rows; --window-size ${windowSize} asked)` : ''}`,
+    ...(result.cbpe ? [`  estimated performance (CBPE): ${formatCbpeChoice(result.cbpe, 'held-out')}`] : []),
   ].join('\n');
 }
 

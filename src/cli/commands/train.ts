@@ -22,7 +22,7 @@ import { type ModelMetadata, saveModelArtifact } from '../../model/model-io.js';
 import type { ReferenceProfile } from '../../model/reference-profile-types.js';
 import { trainChurnModel } from '../../model/train-churn-model.js';
 import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
-import { type CbpeCalibration, fitCbpeCalibration } from '../../stats/cbpe-calibration.js';
+import { type CbpeCalibration, fitCbpeCalibration, formatCbpeChoice } from '../../stats/cbpe-calibration.js';
 import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, withProgress } from '../progress.js';
@@ -299,21 +299,6 @@ export function resolveTrainOptions(
   return Object.freeze(options);
 }
 
-/** One line on CBPE's calibration: the choice and the cross-validated ECE it rests on. */
-export function formatCbpeChoice(c: CbpeCalibration): string {
-  const ece =
-    c.eceBefore !== null && c.eceAfter !== null
-      ? `, ECE ${c.eceBefore.toFixed(4)} raw vs ${c.eceAfter.toFixed(4)} isotonic`
-      : '';
-  const why = {
-    ece: '',
-    'single-class': ' (one class in the validation rows)',
-    separable: ' (validation ROC AUC > 0.999)',
-    'too-few-rows': ' (too few validation rows)',
-  }[c.reason];
-  return `${c.calibrated ? 'isotonic calibration' : 'scores as they are'}${why}${ece}, ${c.rows} validation rows`;
-}
-
 export function registerTrainCommand(program: Command): void {
   const train = program.command('train');
   train
@@ -387,7 +372,7 @@ export function registerTrainCommand(program: Command): void {
         `  trees ${result.metadata.trees}, ${result.metadata.rows.train} training rows, ${result.metadata.rows.validation} validation rows, ${result.metadata.durationSeconds.toFixed(1)} s`,
         `  validation ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${result.metadata.threshold.toFixed(4)}`,
         `  calibration: ${result.metadata.calibration.calibrator.method}, ECE ${result.metadata.calibration.ece.toFixed(4)}`,
-        `  estimated performance (CBPE): ${formatCbpeChoice(result.cbpe)}`,
+        `  estimated performance (CBPE): ${formatCbpeChoice(result.cbpe, 'validation')}`,
         `  drift thresholds: ${result.driftThresholds ? `calibrated for windows of ${result.driftWindowSize} rows${result.driftWindowSize < options.windowSize ? ` (all the validation rows; --window-size ${options.windowSize} asked)` : ''}` : 'none (too few validation rows)'}`,
       ];
       if (result.push)
