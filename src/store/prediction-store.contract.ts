@@ -328,7 +328,7 @@ export function describePredictionStore(
           outcomes.map((o) => o.status),
           ['pending', 'pending', 'pending'],
         );
-        assert.deepEqual(await store.joinPending(), [], 'nothing to join yet');
+        assert.deepEqual(await store.joinPending(), { outcomes: [], tried: 0 }, 'nothing to join yet');
         // The named prediction is not replaced by an older one for the same user.
         await store.insertRows(
           toPredictionRows([
@@ -337,8 +337,10 @@ export function describePredictionStore(
           ]),
         );
         const joined = await store.joinPending();
+        // Only the two items these predictions could match are tried, not 'never'.
+        assert.equal(joined.tried, 2);
         assert.deepEqual(
-          joined.map((o) => [o.status, o.prediction?.id, o.label, o.labelDelayMs]),
+          joined.outcomes.map((o) => [o.status, o.prediction?.id, o.label, o.labelDelayMs]),
           [
             ['joined', 'late', 1, 4000],
             // The user's feedback resolves to the same prediction, now labelled 1: its 0 is a conflict.
@@ -347,7 +349,11 @@ export function describePredictionStore(
         );
         assert.deepEqual(await store.countFeedback(), { joined: 1, pending: 1, duplicate: 0, conflict: 1 });
         assert.equal(await store.countPendingFeedback(), 1);
-        assert.deepEqual(await store.joinPending(), [], 'a second pass finds nothing new');
+        assert.deepEqual(
+          await store.joinPending(),
+          { outcomes: [], tried: 0 },
+          'a second pass tries nothing: no prediction written since could match',
+        );
         const rows = await readAll(store);
         assert.deepEqual(
           rows.map((r) => [r.id, r.label, r.labelObservedAt]),
