@@ -388,9 +388,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     }
   }
 
-  // Whether this store recorded pending items since the last cap check: the check reads up to `max`
-  // index entries, so an idle replica (or one whose feedback all joins) skips it.
-  let pendingAdded = true;
+  // The cap the pending items were last brought within, undefined once this store records pending
+  // items: the check reads up to `max` index entries, so an idle replica (or one whose feedback all
+  // joins) skips it.
+  let withinCap: number | undefined;
 
   return {
     kind: 'postgres',
@@ -460,7 +461,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
           true,
         );
         const decisions = decideJoins(joinItems, targets);
-        if (decisions.some((d) => d.status === 'pending')) pendingAdded = true;
+        if (decisions.some((d) => d.status === 'pending')) withinCap = undefined;
         await setLabels(
           client,
           decisions.flatMap((d, i) =>
@@ -581,8 +582,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
 
     async dropPending({ max, receivedBefore }): Promise<DroppedPending> {
       const expired = await dropPages(DROP_EXPIRED_SQL, [receivedBefore]);
-      if (!Number.isFinite(max) || !pendingAdded) return { cap: 0, expired };
-      pendingAdded = false;
+      if (!Number.isFinite(max) || (withinCap !== undefined && max >= withinCap)) return { cap: 0, expired };
+      withinCap = max;
       const edge = (await pool.query<{ received_at: number; id: string }>(CAP_EDGE_SQL, [max])).rows[0];
       const cap = edge ? await dropPages(DROP_THROUGH_SQL, [edge.received_at, edge.id]) : 0;
       return { cap, expired };

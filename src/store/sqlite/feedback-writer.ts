@@ -167,9 +167,10 @@ export function createFeedbackWriter(
     return decisions;
   }
 
-  // Whether this connection recorded pending items since the last cap check: the check reads up to
-  // `max` index entries, so an idle server (or one whose feedback all joins) skips it.
-  let pendingAdded = true;
+  // The cap the pending items were last brought within, undefined once this connection records pending
+  // items: the check reads up to `max` index entries, so an idle server (or one whose feedback all
+  // joins) skips it.
+  let withinCap: number | undefined;
 
   const recordBatch = db.transaction((inputs: readonly FeedbackInput[]): FeedbackOutcome[] => {
     const s = statements();
@@ -181,7 +182,7 @@ export function createFeedbackWriter(
       observedAt: input.observedAt,
     }));
     const decisions = join(items);
-    if (decisions.some((d) => d.status === 'pending')) pendingAdded = true;
+    if (decisions.some((d) => d.status === 'pending')) withinCap = undefined;
     return inputs.map((input, i) => {
       const item = items[i]!;
       const decision = decisions[i]!;
@@ -267,8 +268,8 @@ export function createFeedbackWriter(
     async dropPending({ max, receivedBefore }) {
       const s = statements();
       const expired = await dropPages(() => s.dropExpired.run(receivedBefore, DROP_PENDING_PAGE).changes);
-      if (!Number.isFinite(max) || !pendingAdded) return { cap: 0, expired };
-      pendingAdded = false;
+      if (!Number.isFinite(max) || (withinCap !== undefined && max >= withinCap)) return { cap: 0, expired };
+      withinCap = max;
       const edge = s.capEdge.get(max);
       const cap = edge
         ? await dropPages(() => s.dropThrough.run(edge.received_at, edge.id, DROP_PENDING_PAGE).changes)
