@@ -153,6 +153,27 @@ export const METRICS = {
     labelNames: [],
     source: 'server',
   },
+  feedbackPendingOldestAge: {
+    name: 'churnwatch_feedback_pending_oldest_age_seconds',
+    type: 'gauge',
+    help: 'Age of the oldest pending feedback item (since it was received); 0 when none waits.',
+    labelNames: [],
+    source: 'server',
+  },
+  feedbackPendingDropped: {
+    name: 'churnwatch_feedback_pending_dropped_total',
+    type: 'counter',
+    help: 'Pending feedback items deleted unjoined: reason cap (the oldest beyond --pending-feedback-max) or expired (older than --pending-feedback-ttl).',
+    labelNames: ['reason'],
+    source: 'server',
+  },
+  feedbackPendingRetries: {
+    name: 'churnwatch_feedback_pending_retries_total',
+    type: 'counter',
+    help: 'Join attempts of pending feedback items: each one a prediction written since could match.',
+    labelNames: [],
+    source: 'server',
+  },
   labelDelay: {
     name: 'churnwatch_label_delay_seconds',
     type: 'histogram',

@@ -49,8 +49,21 @@ export interface ServerMetrics {
   observeStoreWriteError(): void;
   /** A request cut off with 408 by the server's request or headers timeout. */
   observeRequestTimeout(): void;
+  /** Pending feedback items tried by a joinPending, and those dropped (cap, expiry). */
+  observePendingUpkeep(tried: number, dropped: { cap: number; expired: number }): void;
   /** Sources read at scrape time for point-in-time gauges. */
-  setSources(sources: { queueLength?: () => number; pendingFeedback?: () => Promise<number> }): void;
+  setSources(sources: MetricSources): void;
+}
+
+/** The pending feedback as the gauges show it: count, and the oldest item's age (0 when none). */
+export interface PendingFeedbackGauges {
+  readonly count: number;
+  readonly oldestAgeSeconds: number;
+}
+
+export interface MetricSources {
+  queueLength?: () => number;
+  pendingFeedback?: () => Promise<PendingFeedbackGauges>;
 }
 
 export interface CreateMetricsOptions {
@@ -128,7 +141,7 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   }
   const storeLabels = { store: options.storeKind };
   const states: ModelState[] = [];
-  let sources: { queueLength?: () => number; pendingFeedback?: () => Promise<number> } = {};
+  let sources: MetricSources = {};
 
   const counter = (
     spec: { name: string; help: string; labelNames: readonly string[] },
@@ -207,11 +220,12 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
       feedback.inc({ actual_class: actual, status }, 0);
   // The count comes from the store, which may be slow or down: a scrape waits at most PENDING_WAIT_MS
   // for it and otherwise exports the last count (the refresh finishes in the background).
-  let pendingValue: number | undefined;
+  let pendingValue: PendingFeedbackGauges | undefined;
   let pendingRefresh: Promise<void> | undefined;
-  gauge(METRICS.feedbackPending, async function () {
+  /** The store's pending feedback, waited for at most PENDING_WAIT_MS; the last known otherwise. */
+  async function pendingNow(): Promise<PendingFeedbackGauges | undefined> {
     const source = sources.pendingFeedback;
-    if (!source) return;
+    if (!source) return undefined;
     pendingRefresh ??= source()
       .then(
         (value) => {
@@ -231,8 +245,20 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
       }),
     ]);
     clearTimeout(timer);
-    if (pendingValue !== undefined) this.set(pendingValue);
+    return pendingValue;
+  }
+  gauge(METRICS.feedbackPending, async function () {
+    const value = await pendingNow();
+    if (value) this.set(value.count);
   });
+  gauge(METRICS.feedbackPendingOldestAge, async function () {
+    const value = await pendingNow();
+    if (value) this.set(value.oldestAgeSeconds);
+  });
+  const pendingDropped = counter(METRICS.feedbackPendingDropped);
+  for (const reason of ['cap', 'expired']) pendingDropped.inc({ reason }, 0);
+  const pendingRetries = counter(METRICS.feedbackPendingRetries);
+  pendingRetries.inc(0);
   const labelDelay = histogram(METRICS.labelDelay);
   const realized = counter(METRICS.realizedConfusion);
 
@@ -375,6 +401,11 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     },
     observeRequestTimeout() {
       requestTimeouts.inc();
+    },
+    observePendingUpkeep(tried, dropped) {
+      if (tried > 0) pendingRetries.inc(tried);
+      if (dropped.cap > 0) pendingDropped.inc({ reason: 'cap' }, dropped.cap);
+      if (dropped.expired > 0) pendingDropped.inc({ reason: 'expired' }, dropped.expired);
     },
     setSources(next) {
       sources = { ...sources, ...next };

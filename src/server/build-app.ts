@@ -79,7 +79,7 @@ export interface BuildAppOptions {
   readonly newId?: () => string;
   /** Serve the OpenAPI page at /docs (default true). */
   readonly docs?: boolean;
-  /** Periodic join of late feedback (default true; tests may call joinPendingNow()). */
+  /** Periodic join of late feedback, cap and expiry (default true; tests may call joinPendingNow()). */
   readonly periodicJoin?: boolean;
 }
 
@@ -87,7 +87,10 @@ export interface BuildAppOptions {
 export interface ChurnwatchControls {
   readonly context: AppContext;
   readonly metrics: ServerMetrics;
-  /** Joins pending feedback now (the periodic job calls this); returns how many joined. */
+  /**
+   * Joins the pending feedback that predictions written since could match, then drops the expired and
+   * the oldest beyond the cap (the periodic job calls this); returns how many joined.
+   */
   joinPendingNow(): Promise<number>;
 }
 
@@ -159,7 +162,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   metrics.setSources({
     queueLength: () => writer.size,
-    pendingFeedback: () => options.store.countPendingFeedback(),
+    pendingFeedback: async () => {
+      const { count, oldestReceivedAt } = await options.store.pendingStats();
+      const ageMs = oldestReceivedAt === null ? 0 : Math.max(0, clock() - oldestReceivedAt);
+      return { count, oldestAgeSeconds: ageMs / 1000 };
+    },
   });
 
   // The request schema is compiled once, from the model served at start.
@@ -234,9 +241,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     joining ??= (async () => {
       try {
         await writer.flush();
-        const outcomes = await options.store.joinPending();
+        const { outcomes, tried } = await options.store.joinPending();
         metrics.observeFeedback(outcomes, false);
         if (outcomes.length > 0) options.observer?.observeFeedback(outcomes);
+        // After the join, so an item whose prediction just arrived is joined, not dropped.
+        const dropped = await options.store.dropPending({
+          max: config.pendingFeedbackMax,
+          receivedBefore: clock() - config.pendingFeedbackTtl,
+        });
+        metrics.observePendingUpkeep(tried, dropped);
+        if (dropped.cap + dropped.expired > 0)
+          app.log.warn({ dropped }, 'pending feedback dropped (cap or expiry; docs/feedback.md)');
         return outcomes.filter((o) => o.status === 'joined').length;
       } finally {
         joining = undefined;

@@ -66,6 +66,26 @@ describe('serve configuration', () => {
     );
   });
 
+  it('reads the pending feedback cap and time to live from flags or the environment', () => {
+    assert.equal(DEFAULT_SERVE_CONFIG.pendingFeedbackMax, 100_000);
+    assert.equal(DEFAULT_SERVE_CONFIG.pendingFeedbackTtl, 7 * 86_400_000);
+    const fromEnv = resolveServeConfig(
+      {},
+      { CHURNWATCH_PENDING_FEEDBACK_MAX: '5000', CHURNWATCH_PENDING_FEEDBACK_TTL: '12h' },
+    );
+    assert.equal(fromEnv.pendingFeedbackMax, 5000);
+    assert.equal(fromEnv.pendingFeedbackTtl, 43_200_000);
+    assert.equal(resolveServeConfig({ pendingFeedbackTtl: '2w' }).pendingFeedbackTtl, 14 * 86_400_000);
+    assert.throws(
+      () => resolveServeConfig({ pendingFeedbackTtl: '7' }),
+      refusal(/^--pending-feedback-ttl must be a duration such as 90s.*got "7"/),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_PENDING_FEEDBACK_MAX: '-1' }),
+      refusal(/^CHURNWATCH_PENDING_FEEDBACK_MAX/),
+    );
+  });
+
   it('keeps the default batch limit within the default queue', () => {
     assert.ok(DEFAULT_SERVE_CONFIG.batchLimit <= DEFAULT_SERVE_CONFIG.maxQueue);
     assert.doesNotThrow(() => resolveServeConfig({}, {}));

@@ -37,8 +37,12 @@ export interface ServeConfig {
   readonly flushIntervalMs: number;
   /** Predictions per store transaction. */
   readonly maxWriteBatch: number;
-  /** Period of the join of late-arriving feedback, in ms. */
+  /** Period of the join of late-arriving feedback (and of the pending cap and expiry), in ms. */
   readonly joinIntervalMs: number;
+  /** Most feedback items kept pending; the oldest beyond are dropped (checked every joinIntervalMs). */
+  readonly pendingFeedbackMax: number;
+  /** How long a feedback item stays pending before it is dropped, in ms. */
+  readonly pendingFeedbackTtl: number;
   /** How long one computed /dashboard/data.json answer is reused, in ms (0: computed per request). */
   readonly dashboardCacheMs: number;
   /**
@@ -70,6 +74,11 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   flushIntervalMs: 50,
   maxWriteBatch: 5_000,
   joinIntervalMs: 5000,
+  // A label whose prediction has not arrived within a week is almost certainly for a prediction this
+  // store never gets (another deployment, a typo); 100,000 bounds a flood of such items (issue 19) at a
+  // few MB and a cap check of a few ms. docs/feedback.md, "Pending feedback".
+  pendingFeedbackMax: 100_000,
+  pendingFeedbackTtl: 7 * 86_400_000,
   dashboardCacheMs: 2000,
   // A full 4 MB body within 30 s needs ~140 kB/s, far below any link a client of this API uses; a
   // client 30 s into one request is stalled or hostile.
@@ -110,6 +119,8 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   flushIntervalMs: 'CHURNWATCH_FLUSH_INTERVAL_MS',
   maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
+  pendingFeedbackMax: 'CHURNWATCH_PENDING_FEEDBACK_MAX',
+  pendingFeedbackTtl: 'CHURNWATCH_PENDING_FEEDBACK_TTL',
   dashboardCacheMs: 'CHURNWATCH_DASHBOARD_CACHE_MS',
   requestTimeout: 'CHURNWATCH_REQUEST_TIMEOUT',
   keepAliveTimeout: 'CHURNWATCH_KEEP_ALIVE_TIMEOUT',
@@ -175,6 +186,10 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     flushIntervalMs: num('flushIntervalMs', 1, 60_000, d.flushIntervalMs),
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
+    pendingFeedbackMax: num('pendingFeedbackMax', 0, 100_000_000, d.pendingFeedbackMax),
+    pendingFeedbackTtl:
+      opt.duration('pendingFeedbackTtl', ENV_NAMES.pendingFeedbackTtl, { example: '7d' }) ??
+      d.pendingFeedbackTtl,
     dashboardCacheMs: num('dashboardCacheMs', 0, 3_600_000, d.dashboardCacheMs),
     requestTimeout: timeout('requestTimeout', d.requestTimeout),
     keepAliveTimeout: timeout('keepAliveTimeout', d.keepAliveTimeout),

@@ -58,6 +58,13 @@ const FEATURE_COLUMNS_TABLE = `CREATE TABLE feature_columns (
   kind TEXT NOT NULL CHECK (kind IN ('numeric', 'categorical'))
 );`;
 
+const PENDING_RETRY = `ALTER TABLE feedback ADD COLUMN retry SMALLINT NOT NULL DEFAULT 0;
+UPDATE feedback SET retry = 1 WHERE status = 'pending';
+CREATE INDEX feedback_pending_prediction ON feedback (prediction_id) WHERE status = 'pending';
+CREATE INDEX feedback_pending_user ON feedback (user_id, observed_at)
+  WHERE status = 'pending' AND prediction_id IS NULL;
+CREATE INDEX feedback_pending_retry ON feedback (received_at, id) WHERE status = 'pending' AND retry = 1;`;
+
 /** Expresso's columns as VALUES rows (position, feature, column_name, kind), in block order. */
 const EXPRESSO_VALUES = EXPRESSO_COLUMNS.map(
   (c, i) => `(${i + 1}, '${c.feature}', '${c.column}', '${c.kind}')`,
@@ -203,6 +210,18 @@ INSERT INTO feature_columns (position, feature, column_name, kind)
     ${EXPRESSO_VALUES}) AS v (position, feature, column_name, kind)
   WHERE EXISTS (SELECT 1 FROM information_schema.columns c
     WHERE c.table_schema = current_schema() AND c.table_name = 'predictions' AND c.column_name = v.column_name);`,
+  },
+  {
+    // Pending feedback was retried on a timer, every item every time: 200,000 unjoinable items kept the
+    // writer at ~45 % of a core forever (issue 19). An item is now retried only once a prediction that
+    // could match it is written: the insert sets `retry` on the pending rows whose prediction id, or
+    // whose user (observed at or after the new prediction), it holds, through the two partial indexes
+    // below, and joinPending reads the rows with `retry` set only. Items pending at the upgrade are
+    // retried once. The cap and the expiry delete the oldest pending rows by the pending index.
+    version: 8,
+    name: 'pending feedback retried on insert',
+    sqlite: PENDING_RETRY,
+    postgres: PENDING_RETRY,
   },
 ];
 

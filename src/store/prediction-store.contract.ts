@@ -328,7 +328,7 @@ export function describePredictionStore(
           outcomes.map((o) => o.status),
           ['pending', 'pending', 'pending'],
         );
-        assert.deepEqual(await store.joinPending(), [], 'nothing to join yet');
+        assert.deepEqual(await store.joinPending(), { outcomes: [], tried: 0 }, 'nothing to join yet');
         // The named prediction is not replaced by an older one for the same user.
         await store.insertRows(
           toPredictionRows([
@@ -337,8 +337,10 @@ export function describePredictionStore(
           ]),
         );
         const joined = await store.joinPending();
+        // Only the two items these predictions could match are tried, not 'never'.
+        assert.equal(joined.tried, 2);
         assert.deepEqual(
-          joined.map((o) => [o.status, o.prediction?.id, o.label, o.labelDelayMs]),
+          joined.outcomes.map((o) => [o.status, o.prediction?.id, o.label, o.labelDelayMs]),
           [
             ['joined', 'late', 1, 4000],
             // The user's feedback resolves to the same prediction, now labelled 1: its 0 is a conflict.
@@ -347,7 +349,11 @@ export function describePredictionStore(
         );
         assert.deepEqual(await store.countFeedback(), { joined: 1, pending: 1, duplicate: 0, conflict: 1 });
         assert.equal(await store.countPendingFeedback(), 1);
-        assert.deepEqual(await store.joinPending(), [], 'a second pass finds nothing new');
+        assert.deepEqual(
+          await store.joinPending(),
+          { outcomes: [], tried: 0 },
+          'a second pass tries nothing: no prediction written since could match',
+        );
         const rows = await readAll(store);
         assert.deepEqual(
           rows.map((r) => [r.id, r.label, r.labelObservedAt]),
@@ -356,6 +362,89 @@ export function describePredictionStore(
             ['after', null, null],
           ],
         );
+      }));
+
+    it('retries a pending item only when a prediction that could match it is written', () =>
+      withStore(async (store) => {
+        await store.recordFeedback([
+          { predictionId: 'by-id', label: 1, observedAt: 5000, receivedAt: 5000 },
+          { userId: 'by-user', label: 0, observedAt: 5000, receivedAt: 5001 },
+          ...Array.from({ length: 50 }, (_, k) => ({
+            predictionId: `unknown-${k}`,
+            label: 1 as const,
+            observedAt: 5000,
+            receivedAt: 5002 + k,
+          })),
+        ]);
+        // Unrelated predictions, and one of the user's made after the outcome: nothing could match.
+        await store.insertRows(
+          toPredictionRows([
+            prediction('other-1', 1000),
+            prediction('other-2', 2000, { userId: 'someone' }),
+            prediction('too-late', 6000, { userId: 'by-user' }),
+          ]),
+        );
+        assert.deepEqual(await store.joinPending(), { outcomes: [], tried: 0 });
+        // The named prediction arrives: that item alone is tried, and joins.
+        await store.insertRows(toPredictionRows([prediction('by-id', 1500)]));
+        const byId = await store.joinPending();
+        assert.equal(byId.tried, 1);
+        assert.deepEqual(
+          byId.outcomes.map((o) => [o.status, o.prediction?.id]),
+          [['joined', 'by-id']],
+        );
+        // The user's prediction before the outcome arrives: the user's item joins it.
+        await store.insertRows(toPredictionRows([prediction('user-early', 4000, { userId: 'by-user' })]));
+        const byUser = await store.joinPending();
+        assert.equal(byUser.tried, 1);
+        assert.deepEqual(
+          byUser.outcomes.map((o) => [o.status, o.prediction?.id, o.labelDelayMs]),
+          [['joined', 'user-early', 1000]],
+        );
+        assert.deepEqual(await store.joinPending(), { outcomes: [], tried: 0 });
+        assert.deepEqual(await store.pendingStats(), { count: 50, oldestReceivedAt: 5002 });
+      }));
+
+    it('drops expired pending feedback, then the oldest beyond the cap, and counts both', () =>
+      withStore(async (store) => {
+        // 2,500 items: more than one page of deletes (DROP_PENDING_PAGE).
+        await store.recordFeedback(
+          Array.from({ length: 2500 }, (_, k) => ({
+            predictionId: `gone-${k}`,
+            label: (k % 2) as 0 | 1,
+            observedAt: 1000 + k,
+            receivedAt: 1000 + k,
+          })),
+        );
+        await store.insertRows(toPredictionRows([prediction('joined', 900)]));
+        await store.recordFeedback([{ predictionId: 'joined', label: 1, observedAt: 950, receivedAt: 950 }]);
+        assert.deepEqual(await store.pendingStats(), { count: 2500, oldestReceivedAt: 1000 });
+        assert.deepEqual(await store.dropPending({ max: 100_000, receivedBefore: 1100 }), {
+          cap: 0,
+          expired: 100,
+        });
+        assert.deepEqual(await store.dropPending({ max: 1000, receivedBefore: 1100 }), {
+          cap: 1400,
+          expired: 0,
+        });
+        // The newest 1,000 stay; joined feedback is never dropped.
+        assert.deepEqual(await store.pendingStats(), { count: 1000, oldestReceivedAt: 2500 });
+        assert.deepEqual(await store.countFeedback(), {
+          joined: 1,
+          pending: 1000,
+          duplicate: 0,
+          conflict: 0,
+        });
+        assert.deepEqual(await store.dropPending({ max: 1000, receivedBefore: 0 }), { cap: 0, expired: 0 });
+        // A dropped item is gone: its prediction arriving now joins nothing.
+        await store.insertRows(toPredictionRows([prediction('gone-5', 3000), prediction('gone-2499', 3000)]));
+        const late = await store.joinPending();
+        assert.deepEqual(
+          late.outcomes.map((o) => [o.status, o.prediction?.id]),
+          [['joined', 'gone-2499']],
+        );
+        assert.deepEqual(await store.dropPending({ max: 0, receivedBefore: 0 }), { cap: 999, expired: 0 });
+        assert.deepEqual(await store.pendingStats(), { count: 0, oldestReceivedAt: null });
       }));
 
     it('treats the same label again as a duplicate and a different one as a conflict; the first stands', () =>

@@ -7,7 +7,9 @@
  * case it joins the latest prediction for that user made at or before `observedAt`. A prediction holds
  * at most one label: repeating the same label is a no-op (`duplicate`); a different label for an already
  * labelled prediction is refused as `conflict` and the first label stands. Feedback that matches no
- * prediction yet is kept as `pending` and joined by `joinPending()` once the prediction is known.
+ * prediction yet is kept as `pending` and joined by `joinPending()` once the prediction is known: an
+ * insert marks the pending items its predictions could match, and joinPending retries those only.
+ * `dropPending` bounds what waits (a cap and an expiry).
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/feature-types.js';
@@ -127,6 +129,33 @@ export interface FeedbackCounts {
   readonly conflict: number;
 }
 
+/** What joinPending did: the items that left `pending`, and how many pending items it tried. */
+export interface PendingJoin {
+  readonly outcomes: FeedbackOutcome[];
+  /** Pending items tried (joined or not): only those a prediction written since could match. */
+  readonly tried: number;
+}
+
+/** The bounds of pending feedback, applied by dropPending. */
+export interface PendingLimits {
+  /** Most pending items kept; the oldest received beyond it are dropped. */
+  readonly max: number;
+  /** Pending items received before this (ms since the epoch) are dropped as expired. */
+  readonly receivedBefore: number;
+}
+
+/** Pending items dropped by one dropPending, by reason. */
+export interface DroppedPending {
+  readonly cap: number;
+  readonly expired: number;
+}
+
+export interface PendingStats {
+  readonly count: number;
+  /** received_at of the oldest pending item (ms), null when none waits. */
+  readonly oldestReceivedAt: number | null;
+}
+
 export interface PredictionStore {
   /** The backend's name for logs and /readyz: `sqlite` or `postgres`. */
   readonly kind: 'sqlite' | 'postgres';
@@ -144,11 +173,17 @@ export interface PredictionStore {
   /** Stores feedback and joins what it can; one outcome per input, in input order. */
   recordFeedback(items: readonly FeedbackInput[]): Promise<FeedbackOutcome[]>;
   /**
-   * Retries pending feedback against predictions that arrived since. Returns one outcome per feedback
-   * item that left `pending`: mostly `joined`, but `duplicate`/`conflict` when its prediction was
-   * labelled meanwhile (filter on status to count joins). Items still unmatched stay pending, unreported.
+   * Retries the pending feedback that predictions written since could match (insertRows marks it; an
+   * item no prediction could match is never read). Returns one outcome per item that left `pending`:
+   * mostly `joined`, but `duplicate`/`conflict` when its prediction was labelled meanwhile (filter on
+   * status to count joins), and how many items were tried. Items still unmatched stay pending.
    */
-  joinPending(): Promise<FeedbackOutcome[]>;
+  joinPending(): Promise<PendingJoin>;
+  /**
+   * Deletes pending feedback received before `limits.receivedBefore` (expired), then the oldest beyond
+   * `limits.max` (cap), a small batch per statement; returns how many of each.
+   */
+  dropPending(limits: PendingLimits): Promise<DroppedPending>;
   /** Predictions in time order (oldest first) with their labels, streamed in pages. */
   readPredictions(query?: PredictionQuery): AsyncIterable<LoggedPrediction[]>;
   /**
@@ -162,6 +197,8 @@ export interface PredictionStore {
    * the server reads it at every scrape.
    */
   countPendingFeedback(): Promise<number>;
+  /** The pending count and the oldest pending item's receipt time (for the gauges), from the same index. */
+  pendingStats(): Promise<PendingStats>;
   /** Throws when the store cannot be written; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,8 @@ import type { PredictionQuery } from './prediction-store.js';
 export const DEFAULT_OBJECT_PAGE = 1_000;
 export const DEFAULT_COLUMN_PAGE = 50_000;
 export const JOIN_PENDING_PAGE = 1_000;
+/** Pending items deleted per statement by dropPending: short transactions between other writes. */
+export const DROP_PENDING_PAGE = 1_000;
 
 export function checkQuery(query: PredictionQuery): void {
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 0)) {

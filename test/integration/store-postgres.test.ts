@@ -191,7 +191,7 @@ if (skip) {
       await a.insertRows(toPredictionRows(records.slice(n / 2)));
       const joins = (
         await Promise.all([a.joinPending(), b.joinPending(), a.joinPending(), b.joinPending()])
-      ).flat();
+      ).flatMap((j) => j.outcomes);
       assert.equal(
         joins.filter((o) => o.status === 'joined').length,
         n / 2,

@@ -217,7 +217,7 @@ describe('sqlite store on disk', () => {
       );
       await second.insertRows(toPredictionRows([prediction('c', 3000)]));
       assert.deepEqual(
-        (await second.joinPending()).map((o) => [o.status, o.prediction?.id]),
+        (await second.joinPending()).outcomes.map((o) => [o.status, o.prediction?.id]),
         [['joined', 'c']],
       );
       await second.close();
@@ -795,7 +795,7 @@ describe('migration from schema version 6 (before the feature registry)', () => 
           const late = ['late-1', 'late-2', 'late-3'].map((id, k) => prediction(id, 1_700_000_500_000 + k));
           const more = Array.from({ length: 60 }, (_, k) => prediction(`more-${k}`, 1_700_000_600_000 + k));
           await store.insertRows(toPredictionRows([...late, ...more]));
-          assert.equal((await store.joinPending()).length, 3);
+          assert.equal((await store.joinPending()).outcomes.length, 3);
           const after = await readBothWays(store);
           assert.equal(after.length, 240 + 63);
           assert.deepEqual(after.slice(0, 240), expected.predictions);

@@ -160,6 +160,14 @@ export function registerServeCommand(program: Command): void {
       '--keep-alive-timeout <duration>',
       'how long an idle connection stays open (env CHURNWATCH_KEEP_ALIVE_TIMEOUT, default 72s)',
     )
+    .option(
+      '--pending-feedback-max <n>',
+      'most feedback items waiting for their prediction; the oldest beyond are dropped (env CHURNWATCH_PENDING_FEEDBACK_MAX, default 100000)',
+    )
+    .option(
+      '--pending-feedback-ttl <duration>',
+      'how long feedback waits for its prediction before it is dropped, e.g. 7d (env CHURNWATCH_PENDING_FEEDBACK_TTL, default 7d)',
+    )
     .option('--no-monitor', 'no in-process monitor (multi-replica mode: run one `churnwatch monitor serve`)')
     .action(async (flags: Record<string, string | undefined> & { monitor?: boolean }) => {
       const server = await runServe({
@@ -174,6 +182,8 @@ export function registerServeCommand(program: Command): void {
         logLevel: flags.logLevel,
         requestTimeout: flags.requestTimeout,
         keepAliveTimeout: flags.keepAliveTimeout,
+        pendingFeedbackMax: flags.pendingFeedbackMax,
+        pendingFeedbackTtl: flags.pendingFeedbackTtl,
         ...(flags.monitor === false ? { monitor: false } : {}),
       });
       process.stdout.write(

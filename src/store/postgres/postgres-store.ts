@@ -3,7 +3,8 @@
  * set-based (one INSERT … SELECT FROM unnest(arrays) per batch: one parameter per column whatever the batch size,
  * numbers in binary: array-parameters.ts),
  * feedback joins lock their prediction rows (SELECT … ORDER BY id FOR UPDATE, so two replicas never
- * deadlock nor double-join), pending feedback is claimed with FOR UPDATE SKIP LOCKED, and migrations
+ * deadlock nor double-join), pending feedback is claimed with FOR UPDATE SKIP LOCKED, an insert marks
+ * the pending items its predictions could match under PENDING_LOCK (see there), and migrations
  * hold an advisory lock so replicas starting together apply each migration once and add each new
  * feature column (feature-registry.ts) once.
  */
@@ -29,13 +30,16 @@ import {
 } from '../feedback-join.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE } from '../migrations.js';
+import { wakeKeys } from '../pending-wake.js';
 import { pickFeatures } from '../pick-features.js';
 import { PredictionColumnsBuilder } from '../prediction-columns-builder.js';
 import type {
+  DroppedPending,
   FeedbackCounts,
   FeedbackInput,
   FeedbackOutcome,
   LoggedPrediction,
+  PendingJoin,
   PredictionColumns,
   PredictionQuery,
   PredictionRows,
@@ -45,6 +49,7 @@ import {
   checkQuery,
   DEFAULT_COLUMN_PAGE,
   DEFAULT_OBJECT_PAGE,
+  DROP_PENDING_PAGE,
   JOIN_PENDING_PAGE,
   yieldToEventLoop,
 } from '../query-range.js';
@@ -126,13 +131,45 @@ const INSERT_FEEDBACK_SQL = `INSERT INTO feedback
   (id, prediction_id, user_id, label, observed_at, received_at, status, joined_prediction_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int2[], $5::float8[], $6::float8[], $7::text[], $8::text[])`;
 
+// The marked items only (feedback_pending_retry): an item no prediction could match is never read.
 const PENDING_PAGE_SQL = `SELECT id, prediction_id, user_id, label, observed_at, received_at FROM feedback
-WHERE status = 'pending' AND (received_at, id) > ($1, $2)
+WHERE status = 'pending' AND retry = 1 AND (received_at, id) > ($1, $2)
 ORDER BY received_at, id LIMIT $3 FOR UPDATE SKIP LOCKED`;
 
-const RESOLVE_PENDING_SQL = `UPDATE feedback AS f SET status = u.status, joined_prediction_id = u.prediction_id
+const RESOLVE_PENDING_SQL = `UPDATE feedback AS f SET status = u.status, joined_prediction_id = u.prediction_id, retry = 0
 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, status, prediction_id)
 WHERE f.id = u.id AND f.status = 'pending'`;
+
+const STILL_PENDING_SQL = `UPDATE feedback SET retry = 0 WHERE id = ANY($1::text[]) AND status = 'pending'`;
+
+/**
+ * A prediction and the feedback that names it can be written at once by two transactions that do not
+ * see each other: the feedback stays pending and the insert finds nothing to mark. So an insert marks
+ * under this lock shared (inserts never wait for each other) and feedback that stays pending is decided
+ * again under it exclusive: whichever commits second sees the other's rows. Rows already marked are
+ * marked again (no `retry = 0` test): an update then waits for a joinPending holding the row, and marks
+ * it after, should that joinPending have missed this prediction.
+ */
+const PENDING_LOCK = `hashtext('churnwatch:pending:' || current_schema())`;
+
+const WAKE_SQL = `WITH by_id AS (
+  UPDATE feedback SET retry = 1 WHERE status = 'pending' AND prediction_id = ANY($1::text[]) RETURNING 1
+), by_user AS (
+  UPDATE feedback AS f SET retry = 1 FROM unnest($2::text[], $3::float8[]) AS u(user_id, earliest)
+  WHERE f.status = 'pending' AND f.prediction_id IS NULL AND f.user_id = u.user_id AND f.observed_at >= u.earliest
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM by_id) + (SELECT count(*) FROM by_user) AS n`;
+
+const DROP_EXPIRED_SQL = `DELETE FROM feedback WHERE id IN (SELECT id FROM feedback
+WHERE status = 'pending' AND received_at < $1 ORDER BY received_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)`;
+
+// The newest item beyond the cap: it and every older pending item go.
+const CAP_EDGE_SQL = `SELECT received_at, id FROM feedback WHERE status = 'pending'
+ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET $1`;
+
+const DROP_THROUGH_SQL = `DELETE FROM feedback WHERE id IN (SELECT id FROM feedback
+WHERE status = 'pending' AND (received_at, id) <= ($1, $2) ORDER BY received_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)`;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -195,17 +232,30 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     }
   }
 
-  /** Resolves and locks each item's prediction; undefined where none matches yet. */
+  /**
+   * Resolves and locks each item's prediction; undefined where none matches yet. `serialize` (new
+   * feedback): an item left unmatched is resolved again under PENDING_LOCK, taken before any row lock
+   * so that it never waits for an insert while holding what the insert may wait for.
+   */
   async function lockTargets(
     client: pg.PoolClient,
     keys: readonly { predictionId: string | null; userId: string | null; observedAt: number }[],
+    serialize: boolean,
   ): Promise<(JoinTarget | undefined)[]> {
-    const resolved = await client.query<{ target: string | null }>(RESOLVE_SQL, [
-      keys.map((k) => k.predictionId),
-      keys.map((k) => (k.predictionId ? null : k.userId)),
-      keys.map((k) => k.observedAt),
-    ]);
-    const ids = [...new Set(resolved.rows.map((r) => r.target).filter((t): t is string => t !== null))];
+    const resolve = async () =>
+      (
+        await client.query<{ target: string | null }>(RESOLVE_SQL, [
+          keys.map((k) => k.predictionId),
+          keys.map((k) => (k.predictionId ? null : k.userId)),
+          keys.map((k) => k.observedAt),
+        ])
+      ).rows.map((r) => r.target);
+    let targets = await resolve();
+    if (serialize && targets.includes(null)) {
+      await client.query(`SELECT pg_advisory_xact_lock(${PENDING_LOCK})`);
+      targets = await resolve();
+    }
+    const ids = [...new Set(targets.filter((t): t is string => t !== null))];
     const byId = new Map<string, JoinTarget>();
     if (ids.length > 0) {
       const locked = await client.query(LOCK_SQL, [ids]);
@@ -220,7 +270,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         });
       }
     }
-    return resolved.rows.map((r) => (r.target === null ? undefined : byId.get(r.target)));
+    return targets.map((t) => (t === null ? undefined : byId.get(t)));
   }
 
   async function setLabels(
@@ -308,22 +358,40 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     checkWritable(writes.layout, storeName);
     const { sql } = writes;
     const columns = unnestParameters(rows, batch, sql.types);
-    const client = await connect();
+    const keys = wakeKeys(batch, rows);
+    // Unnamed statements: a named one would be parsed once per connection (a quarter less PostgreSQL
+    // CPU per request under single-record load, no change in rate), but fails behind a PgBouncer in
+    // transaction mode, where the next statement may reach a server connection that never saw it.
+    const write = (insert: string) =>
+      inTransaction(async (client) => {
+        await client.query(insert, columns);
+        await client.query(`SELECT pg_advisory_xact_lock_shared(${PENDING_LOCK})`);
+        await client.query(WAKE_SQL, [keys.predictionIds, keys.userIds, keys.earliest]);
+      });
     try {
-      // Unnamed statements: a named one would be parsed once per connection (a quarter less PostgreSQL
-      // CPU per request under single-record load, no change in rate), but fails behind a PgBouncer in
-      // transaction mode, where the next statement may reach a server connection that never saw it.
-      try {
-        await client.query(sql.insert, columns);
-      } catch (error) {
-        // A statement that fails wrote nothing: the batch goes again, skipping the ids already there.
-        if ((error as { constraint?: string }).constraint !== 'predictions_pkey') throw error;
-        await client.query(sql.insertSkipping, columns);
-      }
-    } finally {
-      client.release();
+      await write(sql.insert);
+    } catch (error) {
+      // A transaction that fails wrote nothing: the batch goes again, skipping the ids already there.
+      if ((error as { constraint?: string }).constraint !== 'predictions_pkey') throw error;
+      await write(sql.insertSkipping);
     }
   }
+
+  /** Deletes up to DROP_PENDING_PAGE items per statement until a statement deletes fewer. */
+  async function dropPages(sql: string, params: unknown[]): Promise<number> {
+    let dropped = 0;
+    for (;;) {
+      const n = (await pool.query(sql, [...params, DROP_PENDING_PAGE])).rowCount ?? 0;
+      dropped += n;
+      if (n < DROP_PENDING_PAGE) return dropped;
+      await yieldToEventLoop();
+    }
+  }
+
+  // The cap the pending items were last brought within, undefined once this store records pending
+  // items: the check reads up to `max` index entries, so an idle replica (or one whose feedback all
+  // joins) skips it.
+  let withinCap: number | undefined;
 
   return {
     kind: 'postgres',
@@ -390,8 +458,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
             userId: item.userId || null,
             observedAt: item.observedAt,
           })),
+          true,
         );
         const decisions = decideJoins(joinItems, targets);
+        if (decisions.some((d) => d.status === 'pending')) withinCap = undefined;
         await setLabels(
           client,
           decisions.flatMap((d, i) =>
@@ -421,8 +491,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       });
     },
 
-    async joinPending() {
+    async joinPending(): Promise<PendingJoin> {
       const outcomes: FeedbackOutcome[] = [];
+      let tried = 0;
       let after: [number, string] = [Number.NEGATIVE_INFINITY, ''];
       for (;;) {
         const page = await inTransaction(async (client) => {
@@ -444,9 +515,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
               userId: r.user_id,
               observedAt: r.observed_at,
             })),
+            false,
           );
           const decisions = decideJoins(joinItems, targets);
           const resolved = rows.flatMap((_row, i) => (decisions[i]!.status === 'pending' ? [] : [i]));
+          // Tried and still unmatched: not read again until a prediction that could match it is written.
+          const unmatched = rows.filter((_row, i) => decisions[i]!.status === 'pending').map((r) => r.id);
+          if (unmatched.length > 0) await client.query(STILL_PENDING_SQL, [unmatched]);
           await setLabels(
             client,
             resolved
@@ -468,8 +543,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
           return { rows, outcomes: resolved.map((i) => toOutcome(joinItems[i]!, decisions[i]!)) };
         });
         outcomes.push(...page.outcomes);
+        tried += page.rows.length;
         const last = page.rows.at(-1);
-        if (!last || page.rows.length < JOIN_PENDING_PAGE) return outcomes;
+        if (!last || page.rows.length < JOIN_PENDING_PAGE) return { outcomes, tried };
         after = [last.received_at, last.id];
         await yieldToEventLoop();
       }
@@ -502,6 +578,23 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         "SELECT count(*)::float8 AS n FROM feedback WHERE status = 'pending'",
       );
       return result.rows[0]?.n ?? 0;
+    },
+
+    async dropPending({ max, receivedBefore }): Promise<DroppedPending> {
+      const expired = await dropPages(DROP_EXPIRED_SQL, [receivedBefore]);
+      if (!Number.isFinite(max) || (withinCap !== undefined && max >= withinCap)) return { cap: 0, expired };
+      withinCap = max;
+      const edge = (await pool.query<{ received_at: number; id: string }>(CAP_EDGE_SQL, [max])).rows[0];
+      const cap = edge ? await dropPages(DROP_THROUGH_SQL, [edge.received_at, edge.id]) : 0;
+      return { cap, expired };
+    },
+
+    async pendingStats() {
+      const result = await pool.query<{ count: number; oldest: number | null }>(
+        "SELECT count(*)::float8 AS count, min(received_at) AS oldest FROM feedback WHERE status = 'pending'",
+      );
+      const row = result.rows[0];
+      return { count: row?.count ?? 0, oldestReceivedAt: row?.oldest ?? null };
     },
 
     async countFeedback(): Promise<FeedbackCounts> {

@@ -46,13 +46,17 @@ function rowParameters(
   params[at + values] = typeof userId === 'string' ? userKey(userId) : null;
 }
 
-/** Returns insertRows: stores a batch in one transaction; a batch of none does nothing. */
+/**
+ * Returns insertRows: stores a batch in one transaction; a batch of none does nothing. `afterInsert` runs
+ * in the same transaction (the feedback writer marks the pending items the batch could match).
+ */
 export function createPredictionInserter(
   db: Database.Database,
   cache: StatementCache,
   sealer: BlockSealer,
   blockRows: number,
   layout: () => StoreLayout,
+  afterInsert: (rows: PredictionRows, layout: StoreLayout) => void,
 ): (rows: PredictionRows) => void {
   const statements = cache.define((db) => {
     const columns = layout().insertColumns;
@@ -110,6 +114,7 @@ export function createPredictionInserter(
       rowParameters(current, rows, r, one, 0);
       inserted(r, 1, one, s.insertOne.run(one));
     }
+    afterInsert(rows, current);
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.
     for (let i = 0; i <= Math.ceil(rows.count / blockRows); i++) if (!sealer.sealBlock()) break;

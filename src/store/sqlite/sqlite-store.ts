@@ -71,8 +71,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
   const sealer = createBlockSealer(db, statements, users, blockRows, layout, () => {
     writeLayout = storeLayout(registry(), rows);
   });
-  const insert = createPredictionInserter(db, statements, sealer, blockRows, layout);
   const feedback = createFeedbackWriter(db, statements, users, createBlockLabelPatcher(statements));
+  const insert = createPredictionInserter(db, statements, sealer, blockRows, layout, (batch, current) =>
+    feedback.wakePending(batch, current.rows),
+  );
   const columns = createColumnReader(db, path, busyTimeoutMs, rows);
 
   return {
@@ -100,6 +102,8 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
 
     joinPending: () => feedback.joinPending(),
 
+    dropPending: (limits) => feedback.dropPending(limits),
+
     async *readPredictions(query: PredictionQuery = {}) {
       checkQuery(query);
       statements.prepareAll();
@@ -119,6 +123,10 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
 
     async countPendingFeedback() {
       return feedback.countPending();
+    },
+
+    async pendingStats() {
+      return feedback.pendingStats();
     },
 
     async countFeedback() {

@@ -6,6 +6,7 @@ export type WriterOperation =
   | 'insertRows'
   | 'recordFeedback'
   | 'joinPending'
+  | 'dropPending'
   | 'countFeedback'
   | 'ping'
   | 'close';

@@ -4,7 +4,7 @@
  * time in arrival order, as they would on a single connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FeedbackInput, PredictionRows } from '../prediction-store.js';
+import type { FeedbackInput, PendingLimits, PredictionRows } from '../prediction-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer-protocol.js';
 
@@ -22,6 +22,8 @@ async function run(request: WriterRequest): Promise<unknown> {
       return store.recordFeedback(request.arg as FeedbackInput[]);
     case 'joinPending':
       return store.joinPending();
+    case 'dropPending':
+      return store.dropPending(request.arg as PendingLimits);
     case 'countFeedback':
       return store.countFeedback();
     case 'ping':

@@ -10,7 +10,14 @@ import { Worker } from 'node:worker_threads';
 import { isErrorCode } from '../../error-codes.js';
 import { ChurnwatchError } from '../../errors.js';
 import { workerScript } from '../../worker-script.js';
-import type { FeedbackCounts, FeedbackInput, FeedbackOutcome, PredictionStore } from '../prediction-store.js';
+import type {
+  DroppedPending,
+  FeedbackCounts,
+  FeedbackInput,
+  FeedbackOutcome,
+  PendingJoin,
+  PredictionStore,
+} from '../prediction-store.js';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import type {
   WriterData,
@@ -132,12 +139,14 @@ export function createThreadedSqliteStore(
     // Not async: an async function's frame would hold the rows until the write is done.
     insertRows: (rows) => (rows.count > 0 ? call<void>('insertRows', rows) : Promise.resolve()),
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
-    joinPending: () => call<FeedbackOutcome[]>('joinPending'),
+    joinPending: () => call<PendingJoin>('joinPending'),
+    dropPending: (limits) => call<DroppedPending>('dropPending', limits),
     readPredictions: (query) => reader.readPredictions(query),
     readColumns: (query) => reader.readColumns(query),
     countFeedback: () => call<FeedbackCounts>('countFeedback'),
     // A read of the pending rows only: here on the read connection, never queued behind a big insert.
     countPendingFeedback: () => reader.countPendingFeedback(),
+    pendingStats: () => reader.pendingStats(),
     ping: () => call<void>('ping'),
     async close() {
       if (closed) return;
