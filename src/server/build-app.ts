@@ -15,6 +15,7 @@ import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionStore } from '../store/prediction-store.js';
 import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
+import { installClientAccess } from './client-access.js';
 import { DEFAULT_SERVE_CONFIG, headersTimeoutOf, type ServeConfig } from './config.js';
 import { HttpError, installErrorHandler, schemaErrorFormatter } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
@@ -295,6 +296,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
+  // Token and rate limit, when configured, on the routes clients call (not on /metrics, /healthz,
+  // /readyz, /docs, /dashboard); a new client route adds its path here.
+  await installClientAccess(app, config, ['/predict', '/feedback']);
   registerRootRoute(app, context, docs);
   registerPredictRoute(app, context, fields);
   registerFeedbackRoute(app, context, servedSchema.id);
