@@ -141,12 +141,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     storeKind: options.store.kind,
     ...(options.registry ? { registry: options.registry } : {}),
   });
+  // Set by a failed write, cleared by the next one that succeeds (the writer retries the same batch).
+  let writeFailure: string | undefined;
   const writer = options.createWriter(options.store, {
     maxQueue: config.maxQueue,
     flushIntervalMs: config.flushIntervalMs,
     maxBatch: config.maxWriteBatch,
-    onFlush: (_records, seconds) => metrics.observeStoreFlush(seconds),
+    onFlush: (_records, seconds) => {
+      writeFailure = undefined;
+      metrics.observeStoreFlush(seconds);
+    },
     onError: (error) => {
+      writeFailure = error instanceof Error ? error.message : String(error);
       metrics.observeStoreWriteError();
       app.log.error({ err: error }, 'prediction log write failed; the batch will be retried');
     },
@@ -179,6 +185,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     models,
     store: options.store,
     writer,
+    writeFailure: () => writeFailure,
     metrics,
     observer: options.observer,
     clock,
