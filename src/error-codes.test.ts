@@ -42,7 +42,7 @@ describe('error codes', () => {
   it('follow CW_<AREA>_<WHAT>, apart from the HTTP API codes clients already know', () => {
     const legacy: readonly string[] = HTTP_API_CODES;
     const areas = new Set(
-      'ADMIN CLIENT DATA DEMO FEEDBACK MODEL MONITOR PREDICT PROVISION REPORT SERVE SIM STORE TRAIN'.split(
+      'ADMIN CLIENT DATA DEMO FEEDBACK LOG MODEL MONITOR PREDICT PROVISION REPORT SERVE SIM STORE TRAIN'.split(
         ' ',
       ),
     );

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
   data: async () => (await import('./commands/data.js')).registerDataCommand,
   train: async () => (await import('./commands/train.js')).registerTrainCommand,
   import: async () => (await import('./commands/import.js')).registerImportCommand,
+  profile: async () => (await import('./commands/profile.js')).registerProfileCommand,
   predict: async () => (await import('./commands/predict.js')).registerPredictCommand,
   serve: async () => (await import('./commands/serve.js')).registerServeCommand,
   monitor: async () => (await import('./commands/monitor.js')).registerMonitorCommand,

@@ -11,6 +11,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { RawFeatures } from '../data/feature-types.js';
 import type { ChurnModel, ValidationMetrics } from '../model/churn-model.js';
 import { type RecordBins, recordBinnerOf } from '../model/record-binner.js';
+import { cbpeCalibrator } from '../stats/cbpe-calibration.js';
 import type { FeedbackOutcome } from '../store/prediction-store.js';
 import { BucketedHistogram, type HistogramSlot } from './bucketed-histogram.js';
 import { METRICS } from './catalogue.js';
@@ -308,6 +309,8 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     const expected = state.expected.totals;
     const scoreSlot = scoreHistogram.slot(mv);
     const width = binner.features.length;
+    // CBPE's probability of each score (the profile's isotonic map, O(log k)); undefined = the score itself.
+    const calibrate = cbpeCalibrator(profile.cbpe);
 
     return {
       version,
@@ -320,12 +323,13 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
           scoreTotals[bins.score[r]!]! += 1;
           classTotals[predictedClass]! += 1;
           // CBPE: a calibrated p says how likely this prediction is right.
+          const p = calibrate === undefined ? score : calibrate(score);
           if (predictedClass === 1) {
-            expected[0]! += score;
-            expected[1]! += 1 - score;
+            expected[0]! += p;
+            expected[1]! += 1 - p;
           } else {
-            expected[3]! += score;
-            expected[2]! += 1 - score;
+            expected[3]! += p;
+            expected[2]! += 1 - p;
           }
           scoreSlot.observe(score);
         }

@@ -44,6 +44,11 @@ export interface ChurnModel {
    */
   readonly schema: DatasetSchema;
   readonly profile: ReferenceProfile;
+  /**
+   * True for an artifact of `churnwatch profile` (monitor-only-model.ts): it monitors a model that
+   * lives elsewhere, whose predictions arrive by POST /log; its scoring methods throw CW_MODEL_NO_SCORER.
+   */
+  readonly monitorOnly?: true;
   /** Calibrated churn probability for one record; missing and unseen values are scored, never rejected. */
   scoreRecord(features: RawFeatures): number;
   /** Calibrated probabilities for many records (no per-row allocation). */

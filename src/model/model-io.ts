@@ -9,8 +9,10 @@
  * replaced by renaming a new symlink over it, so a reader never sees half an artifact.
  * The version is `<UTC timestamp>-<first 8 hex of sha256(model.json + profile.json + schema.json)>`.
  * Artifacts written before schema.json existed were all trained on Expresso and load with its schema.
- * model.json is either `churnwatch-gbdt` (a model churnwatch trained) or `xgboost-json` (an imported
- * XGBoost booster, src/model/xgboost/); both load into a ChurnModel by the same manifest rules.
+ * model.json is either `churnwatch-gbdt` (a model churnwatch trained), `xgboost-json` (an imported
+ * XGBoost booster, src/model/xgboost/) or `monitor-only` (`churnwatch profile`: no model, the threshold
+ * and score columns of one that lives elsewhere; monitor-only-model.ts); all load into a ChurnModel by
+ * the same manifest rules.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -23,12 +25,15 @@ import {
   validateDatasetSchema,
 } from '../data/dataset-schema.js';
 import { ChurnwatchError } from '../errors.js';
+import { cbpeCalibrationProblem } from '../stats/cbpe-calibration.js';
 import type { PlattCalibrator } from './calibration.js';
 import type { ChurnModel, ModelInfo, ValidationMetrics } from './churn-model.js';
 import { type ForestJson, forestFromJson, forestToJson } from './compiled-forest.js';
+import type { ExternalProfile } from './external-profile.js';
 import type { FeatureEncoder } from './feature-encoder.js';
 import type { GbdtParams } from './gbdt.js';
 import { createGbdtChurnModel } from './gbdt-churn-model.js';
+import { createMonitorOnlyModel, MONITOR_ONLY_FORMAT } from './monitor-only-model.js';
 import type { ReferenceProfile } from './reference-profile-types.js';
 import type { CalibrationReport, TrainedChurnModel } from './train-churn-model.js';
 import type { ImportedXgboostModel } from './xgboost/import-xgboost.js';
@@ -65,6 +70,18 @@ interface XgboostModelDocument {
   /** The text of the file Booster.save_model wrote, verbatim (it can be loaded back into xgboost). */
   readonly booster: string;
 }
+
+/** A model that lives elsewhere (saveProfileArtifact): only its threshold and where its scores were. */
+interface MonitorOnlyDocument {
+  readonly formatVersion: number;
+  readonly format: typeof MONITOR_ONLY_FORMAT;
+  readonly threshold: number;
+  readonly thresholdRule: string;
+  /** The reference's columns of the external model's score and (if given) decision. */
+  readonly columns: { readonly score: string; readonly prediction: string | null };
+}
+
+type ModelFileDocument = ModelDocument | XgboostModelDocument | MonitorOnlyDocument;
 
 /** What the metadata of every artifact holds, trained or imported. */
 interface ArtifactMetadata {
@@ -111,6 +128,15 @@ export interface ImportedModelMetadata extends ArtifactMetadata {
     readonly features: number;
   };
   readonly rows: { readonly profile: number; readonly heldOut: number };
+}
+
+/** A model-less artifact's metadata: validation metrics of the external scores on the held-out part. */
+export interface ProfileMetadata extends ArtifactMetadata {
+  readonly source: 'profile';
+  readonly columns: MonitorOnlyDocument['columns'];
+  readonly rows: { readonly profile: number; readonly heldOut: number };
+  /** Reference rows whose decision disagrees with score ≥ threshold (with a prediction column). */
+  readonly predictionDisagreements: number | null;
 }
 
 export interface ImportSaveOptions {
@@ -225,12 +251,52 @@ export async function saveImportedArtifact(
 }
 
 /**
- * The writing both kinds of model share: texts, version, manifest, then the temporary directory
+ * Writes a model-less artifact (`churnwatch profile`, external-profile.ts): served, it monitors the
+ * external model's predictions logged by POST /log and scores nothing.
+ */
+export async function saveProfileArtifact(
+  modelsDir: string,
+  profiled: ExternalProfile,
+  options: {
+    readonly schema: DatasetSchema;
+    readonly trainedAt: Date;
+    readonly columns: MonitorOnlyDocument['columns'];
+    readonly data: ArtifactMetadata['data'];
+    readonly durationSeconds: number;
+  },
+): Promise<{ version: string; dir: string; metadata: ProfileMetadata }> {
+  const model: MonitorOnlyDocument = {
+    formatVersion: MODEL_FORMAT_VERSION,
+    format: MONITOR_ONLY_FORMAT,
+    threshold: profiled.threshold,
+    thresholdRule: profiled.thresholdRule,
+    columns: options.columns,
+  };
+  return writeArtifact(modelsDir, model, profiled.profile, options, (version) => ({
+    formatVersion: MODEL_FORMAT_VERSION,
+    version,
+    trainedAt: options.trainedAt.toISOString(),
+    source: 'profile',
+    threshold: profiled.threshold,
+    thresholdRule: profiled.thresholdRule,
+    validation: profiled.validation,
+    columns: options.columns,
+    data: options.data,
+    rows: profiled.rows,
+    predictionDisagreements: profiled.predictionDisagreements ?? null,
+    durationSeconds: options.durationSeconds,
+    // No model, no split gains: the simulators and /model read an empty importance.
+    featureImportance: {},
+  }));
+}
+
+/**
+ * The writing every kind of model shares: texts, version, manifest, then the temporary directory
  * renamed into place and `latest` swapped (see the top of this file).
  */
 async function writeArtifact<M extends { readonly version: string }>(
   modelsDir: string,
-  model: ModelDocument | XgboostModelDocument,
+  model: ModelFileDocument,
   profile: ReferenceProfile,
   options: { readonly schema: DatasetSchema; readonly trainedAt: Date },
   metadataOf: (version: string) => M,
@@ -299,8 +365,8 @@ async function readJson(dir: string, name: string): Promise<{ text: string; valu
 export interface LoadedArtifact {
   readonly dir: string;
   readonly model: ChurnModel;
-  /** ImportedModelMetadata (source 'xgboost') for an imported booster. */
-  readonly metadata: ModelMetadata | ImportedModelMetadata;
+  /** ImportedModelMetadata (source 'xgboost') for an imported booster, ProfileMetadata for `profile`'s. */
+  readonly metadata: ModelMetadata | ImportedModelMetadata | ProfileMetadata;
 }
 
 /** Loads and checks an artifact directory (or the `latest` symlink). Throws ChurnwatchError naming the file at fault. */
@@ -333,11 +399,11 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
       throw damaged(join(dir, name), 'does not match its sha256 in manifest.json');
     texts[name] = value;
   }
-  const doc = texts['model.json'] as ModelDocument | XgboostModelDocument;
+  const doc = texts['model.json'] as ModelFileDocument;
   const modelPath = join(dir, 'model.json');
   if (
     doc.formatVersion !== MODEL_FORMAT_VERSION ||
-    (doc.format !== 'churnwatch-gbdt' && doc.format !== 'xgboost-json')
+    (doc.format !== 'churnwatch-gbdt' && doc.format !== 'xgboost-json' && doc.format !== MONITOR_ONLY_FORMAT)
   ) {
     throw new ChurnwatchError(
       'CW_MODEL_FORMAT_VERSION',
@@ -345,10 +411,13 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
       { hint: 'retrain the model with this version of churnwatch' },
     );
   }
-  const metadata = texts['metadata.json'] as ModelMetadata | ImportedModelMetadata;
+  const metadata = texts['metadata.json'] as LoadedArtifact['metadata'];
   const profile = texts['profile.json'] as ReferenceProfile;
   if (profile.formatVersion !== 1)
     throw damaged(join(dir, 'profile.json'), 'has an unknown profile format version');
+  const cbpeProblem = profile.cbpe === undefined ? undefined : cbpeCalibrationProblem(profile.cbpe);
+  if (cbpeProblem)
+    throw damaged(join(dir, 'profile.json'), `has an unusable CBPE calibration: ${cbpeProblem}`);
   const schemaPath = join(dir, 'schema.json');
   const schema =
     texts['schema.json'] === undefined
@@ -362,6 +431,11 @@ export async function loadModelArtifact(dirOrLink: string): Promise<LoadedArtifa
     validation: metadata.validation,
     ...(metadata.featureImportance ? { featureImportance: metadata.featureImportance } : {}),
   };
+  if (doc.format === MONITOR_ONLY_FORMAT) {
+    if (!(doc.threshold >= 0 && doc.threshold <= 1))
+      throw damaged(modelPath, 'is not a valid monitor-only model (threshold must be in [0, 1])');
+    return { dir, model: createMonitorOnlyModel(info, profile, schema), metadata };
+  }
   const model =
     doc.format === 'xgboost-json'
       ? loadXgboostModel(doc, modelPath, info, profile, schema)

@@ -3,6 +3,7 @@
  * inside the model artifact (docs/model.md, "The artifact"). Serving, the Pushgateway push, the monitor and the
  * dashboards all compare live traffic against it.
  */
+import type { CbpeCalibration } from '../stats/cbpe-calibration.js';
 import type { CategoricalBinning, NumericBinning } from './reference-bins.js';
 
 export interface NumericFeatureProfile extends NumericBinning {
@@ -59,4 +60,10 @@ export interface ReferenceProfile {
   readonly predictedChurnRate: number;
   /** Calibrated drift thresholds; absent only in artifacts made before calibration ran. */
   readonly thresholds?: DriftThresholds;
+  /**
+   * How CBPE turns a score into the probability it estimates with (isotonic or none), chosen and fitted
+   * on held-out labelled rows (docs/monitor.md, "Estimated performance"); absent in older artifacts,
+   * which estimate with the scores as they are.
+   */
+  readonly cbpe?: CbpeCalibration;
 }

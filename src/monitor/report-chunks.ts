@@ -11,6 +11,7 @@
 import type { ColumnarTable } from '../data/columnar-table.js';
 import type { FeatureProfile } from '../model/reference-profile-types.js';
 import { estimatePerformance } from '../stats/cbpe.js';
+import type { ScoreCalibrator } from '../stats/cbpe-calibration.js';
 import { classificationMetrics } from '../stats/classification.js';
 import { type ChunkPerformance, type ChunkRange, chunkRanges } from './chunks.js';
 import { evaluateDataQuality } from './data-quality.js';
@@ -101,6 +102,8 @@ export interface ChunkContext {
   readonly threshold: number;
   readonly chunking: ReportChunking;
   readonly timestamp?: string;
+  /** CBPE's score calibration, fitted on the reference (report.ts); absent: scores as they are. */
+  readonly calibrator?: ScoreCalibrator | undefined;
 }
 
 /** One file's inputs: its table, target (0/1, NaN missing), score and times (epoch ms) per row. */
@@ -159,7 +162,12 @@ function performanceOf(p: {
 }
 
 /** Estimated (CBPE, score in [0, 1]) and realized (target and score) performance of some rows. */
-function chunkPerformance(source: ChunkSource, rows: Uint32Array, threshold: number) {
+function chunkPerformance(
+  source: ChunkSource,
+  rows: Uint32Array,
+  threshold: number,
+  calibrator: ScoreCalibrator | undefined,
+) {
   const { y, score } = source;
   let estimated: ChunkPerformance | null = null;
   let realized: ChunkPerformance | null = null;
@@ -178,7 +186,7 @@ function chunkPerformance(source: ChunkSource, rows: Uint32Array, threshold: num
     }
   }
   if (scores.length > 0 && scores.every((s) => s >= 0 && s <= 1))
-    estimated = performanceOf(estimatePerformance(scores, threshold));
+    estimated = performanceOf(estimatePerformance(scores, threshold, calibrator));
   if (labels.length > 0) realized = performanceOf(classificationMetrics(labels, labeled, threshold));
   return { estimated, realized };
 }
@@ -250,7 +258,7 @@ function analyzeFile(ctx: ChunkContext, source: ChunkSource, period: ReportChunk
       missing,
       unseen,
       qualityIssues,
-      ...chunkPerformance(source, rows, ctx.threshold),
+      ...chunkPerformance(source, rows, ctx.threshold, ctx.calibrator),
       alerts: [],
     };
   });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { oraclePath } from '../../test/helpers/shared-files.js';
 import type { ColumnarTable } from '../data/columnar-table.js';
+import { createRng } from '../data/rng.js';
 import { buildDriftReport, formatReportSummary } from './report.js';
 import { renderReportHtml } from './report-html.js';
 
@@ -53,5 +54,42 @@ describe('report: plain and normed Wasserstein distance', () => {
     assert.match(summary, /wasserstein\/std\s+wasserstein\s+verdict/);
     assert.match(summary, new RegExp(`\\b${normed}\\s+${plain}\\s`));
     assert.match(renderReportHtml(report), new RegExp(`<td>${normed}</td><td>${plain}</td>`));
+  });
+});
+
+describe('report: estimated performance of scores that are not calibrated', () => {
+  /** A feature, a label drawn with probability p, and a score p³ (miscalibrated, same order). */
+  function scored(n: number, seed: number): ColumnarTable {
+    const rng = createRng(seed);
+    const x = new Float64Array(n);
+    const y = new Float64Array(n);
+    const s = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = rng.next();
+      x[i] = rng.normal();
+      y[i] = rng.next() < p ? 1 : 0;
+      s[i] = p ** 3;
+    }
+    return {
+      rowCount: n,
+      header: ['x', 'churned', 'proba'],
+      columns: new Map([
+        ['x', { kind: 'numeric', name: 'x', values: x }],
+        ['churned', { kind: 'numeric', name: 'churned', values: y }],
+        ['proba', { kind: 'numeric', name: 'proba', values: s }],
+      ]),
+    };
+  }
+
+  it('calibrates the reference scores (isotonic, ECE lower), so the estimate meets the realized accuracy', () => {
+    const report = buildDriftReport(scored(5000, 1), scored(3000, 2), { target: 'churned', score: 'proba' });
+    const perf = report.performance!;
+    assert.equal(perf.cbpe?.calibrated, true);
+    assert.ok(perf.cbpe.eceAfter! < perf.cbpe.eceBefore!);
+    const realized = perf.current!.metrics!.accuracy;
+    const estimated = perf.current!.estimated!.accuracy;
+    // Sampling error of accuracy over 3,000 rows is about 0.009; uncalibrated p³ misses by far more.
+    assert.ok(Math.abs(estimated - realized) < 0.02, `estimated ${estimated}, realized ${realized}`);
+    assert.match(formatReportSummary(report), /estimated performance \(CBPE\): isotonic calibration/);
   });
 });

@@ -11,6 +11,13 @@ import { type ColumnProfileOptions, columnProfile } from '../model/reference-pro
 import type { FeatureProfile } from '../model/reference-profile-types.js';
 import { type EstimatedPerformance, estimatePerformance } from '../stats/cbpe.js';
 import {
+  type CbpeCalibration,
+  cbpeCalibrator,
+  fitCbpeCalibration,
+  formatCbpeChoice,
+  type ScoreCalibrator,
+} from '../stats/cbpe-calibration.js';
+import {
   type ClassificationMetrics,
   calibrationCurve,
   classificationMetrics,
@@ -116,6 +123,11 @@ export interface DriftReport {
     target?: string;
     score?: string;
     threshold: number;
+    /**
+     * How CBPE's estimates treat the scores: calibrated by isotonic regression on the reference when that
+     * lowers the expected calibration error there (NannyML's rule), with the ECE before and after.
+     */
+    cbpe?: Omit<CbpeCalibration, 'thresholds'>;
     reference?: PerformanceSection;
     current?: PerformanceSection;
   };
@@ -129,6 +141,7 @@ function performanceSection(
   y: Float64Array | undefined,
   s: Float64Array | undefined,
   threshold: number,
+  calibrator: ScoreCalibrator | undefined,
 ): PerformanceSection | undefined {
   if (!y && !s) return undefined;
   const ys: number[] = [];
@@ -147,8 +160,30 @@ function performanceSection(
     section.metrics = classificationMetrics(ys, ss, threshold);
     if (ss.every((v) => v >= 0 && v <= 1)) section.calibration = calibrationCurve(ys, ss, 10);
   }
-  if (s && ss.every((v) => v >= 0 && v <= 1)) section.estimated = estimatePerformance(ss, threshold);
+  if (s && ss.every((v) => v >= 0 && v <= 1))
+    section.estimated = estimatePerformance(ss, threshold, calibrator);
   return section;
+}
+
+/**
+ * CBPE's calibration of the reference scores, as NannyML decides it (stats/cbpe-calibration.ts): fitted on
+ * the reference rows with a label and a score in [0, 1]; undefined without both columns.
+ */
+function referenceCalibration(
+  y: Float64Array | undefined,
+  s: Float64Array | undefined,
+  rowCount: number,
+): CbpeCalibration | undefined {
+  if (!y || !s) return undefined;
+  const scores: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < rowCount; i++) {
+    if (Number.isNaN(y[i]!) || Number.isNaN(s[i]!)) continue;
+    if (!(s[i]! >= 0 && s[i]! <= 1)) return undefined;
+    scores.push(s[i]!);
+    labels.push(y[i]!);
+  }
+  return scores.length > 0 ? fitCbpeCalibration(scores, labels) : undefined;
 }
 
 /**
@@ -244,12 +279,19 @@ export function buildDriftReport(
   });
   const ref = vectors(reference);
   const cur = vectors(current);
+  let calibrator: ScoreCalibrator | undefined;
   if (target || score) {
     const perf: NonNullable<DriftReport['performance']> = { threshold };
     if (target) perf.target = target;
     if (score) perf.score = score;
-    const refSection = performanceSection(reference.rowCount, ref.y, ref.score, threshold);
-    const curSection = performanceSection(current.rowCount, cur.y, cur.score, threshold);
+    const cbpe = referenceCalibration(ref.y, ref.score, reference.rowCount);
+    calibrator = cbpeCalibrator(cbpe);
+    if (cbpe) {
+      const { thresholds: _map, ...choice } = cbpe;
+      perf.cbpe = choice;
+    }
+    const refSection = performanceSection(reference.rowCount, ref.y, ref.score, threshold, calibrator);
+    const curSection = performanceSection(current.rowCount, cur.y, cur.score, threshold, calibrator);
     if (refSection) perf.reference = refSection;
     if (curSection) perf.current = curSection;
     report.performance = perf;
@@ -264,6 +306,7 @@ export function buildDriftReport(
         threshold,
         chunking: options.chunking,
         ...(timestamp ? { timestamp } : {}),
+        calibrator,
       },
       { ...ref, times: times.reference },
       { ...cur, times: times.current },
@@ -458,6 +501,7 @@ export function formatReportSummary(report: DriftReport): string {
   const perf = report.performance;
   if (perf) {
     lines.push('', `performance at threshold ${perf.threshold}:`);
+    if (perf.cbpe) lines.push(`  estimated performance (CBPE): ${formatCbpeChoice(perf.cbpe, 'reference')}`);
     for (const [label, section] of [
       ['reference', perf.reference],
       ['current', perf.current],

@@ -7,6 +7,7 @@
  */
 import type { ReferenceProfile } from '../model/reference-profile-types.js';
 import { type EstimatedPerformance, estimatePerformance } from '../stats/cbpe.js';
+import { cbpeCalibrator } from '../stats/cbpe-calibration.js';
 import { type ClassificationMetrics, classificationMetrics } from '../stats/classification.js';
 import { quantileSorted, sortedWithoutNaN } from '../stats/quantiles.js';
 import { DEFAULT_DATA_QUALITY, evaluateDataQuality, type FeatureQuality } from './data-quality.js';
@@ -33,7 +34,10 @@ export interface WindowAnalysis {
   readonly to: number;
   readonly drift: DriftEvaluation;
   readonly quality: FeatureQuality[];
-  /** CBPE from the scores of every row; undefined for an empty window. */
+  /**
+   * CBPE from the scores of every row, calibrated by the profile's CBPE calibration (the one the
+   * expected-confusion counters apply); undefined for an empty window.
+   */
   readonly estimated: EstimatedPerformance | undefined;
   /** From labeled rows only ("no label yet" is never "no churn"); undefined without labels. */
   readonly realized: ClassificationMetrics | undefined;
@@ -57,7 +61,10 @@ export function analyzeWindow(
 ): WindowAnalysis {
   const drift = evaluateDrift(model.profile, data.drift, policy);
   const quality = evaluateDataQuality(model.profile.features, data.drift, undefined, DEFAULT_DATA_QUALITY);
-  const estimated = data.rows > 0 ? estimatePerformance(data.score, model.threshold) : undefined;
+  const estimated =
+    data.rows > 0
+      ? estimatePerformance(data.score, model.threshold, cbpeCalibrator(model.profile.cbpe))
+      : undefined;
 
   let labeled = 0;
   for (let i = 0; i < data.rows; i++) if (data.label[i] !== -1) labeled++;

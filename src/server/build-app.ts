@@ -24,6 +24,7 @@ import { recordFieldsOf } from './record-fields.js';
 import { registerAdminRoute } from './routes/admin-route.js';
 import { registerFeedbackRoute } from './routes/feedback-route.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerLogRoute, registerNoScorerPredictRoute } from './routes/log-route.js';
 import { registerMetricsRoute } from './routes/metrics-route.js';
 import { keptCategories, registerModelRoute } from './routes/model-route.js';
 import { registerPredictRoute } from './routes/predict-route.js';
@@ -36,6 +37,7 @@ import {
   feedbackBodyDocSchema,
   feedbackItemSchema,
 } from './schemas/feedback-schemas.js';
+import { LOG_RECORD_ID, LogResponse, logRecordSchema } from './schemas/log-schemas.js';
 import {
   customerRecordSchema,
   Prediction,
@@ -170,6 +172,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // The request schema is compiled once, from the model served at start.
   const servedSchema = options.model?.schema ?? options.schema ?? EXPRESSO_SCHEMA;
   const fields = recordFieldsOf(servedSchema);
+  // A server of a `churnwatch profile` artifact only monitors (POST /log); it stays one (reload below).
+  const monitorOnly = options.model?.monitorOnly === true;
   const models: { current: LoadedModel | undefined } = { current: undefined };
   const load = (model: ChurnModel, path: string | undefined): LoadedModel => ({
     model,
@@ -208,6 +212,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
             409,
             'CW_ADMIN_RELOAD_SCHEMA_CHANGED',
             `the model at ${target} has another schema than the one served (${changes.join('; ')}); restart the server on it instead, the previous model stays`,
+          );
+        }
+        if ((model.monitorOnly === true) !== monitorOnly) {
+          metrics.observeReload('failure');
+          throw new HttpError(
+            409,
+            'CW_ADMIN_RELOAD_KIND_CHANGED',
+            `the model at ${target} ${monitorOnly ? 'scores' : 'cannot score (churnwatch profile)'}, unlike the one served; restart the server on it instead, the previous model stays`,
           );
         }
         const previous = models.current?.model.info.version;
@@ -255,8 +267,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   });
 
+  const categories = (name: string) => (options.model ? keptCategories(options.model, name) : undefined);
   for (const schema of [
-    customerRecordSchema(fields, (name) => (options.model ? keptCategories(options.model, name) : undefined)),
+    customerRecordSchema(fields, categories),
+    logRecordSchema(fields, categories),
     Prediction,
     feedbackItemSchema(servedSchema.id, servedSchema.target),
     FeedbackResult,
@@ -287,6 +301,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
             url,
           };
         }
+        if (url === '/log') {
+          return {
+            schema: {
+              ...schema,
+              body: predictBodyDocSchema(config.batchLimit, LOG_RECORD_ID),
+              response: { 200: LogResponse, '4xx': ErrorBody },
+            },
+            url,
+          };
+        }
         if (url === '/feedback') {
           return {
             schema: {
@@ -307,7 +331,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // /readyz, /docs, /dashboard); a new client route adds its path here.
   await installClientAccess(app, config, ['/predict', '/feedback']);
   registerRootRoute(app, context, docs);
-  registerPredictRoute(app, context, fields);
+  if (monitorOnly) registerNoScorerPredictRoute(app, context);
+  else registerPredictRoute(app, context, fields);
+  registerLogRoute(app, context, fields);
   registerFeedbackRoute(app, context, servedSchema.id);
   registerHealthRoutes(app, context);
   registerModelRoute(app, context, fields);

@@ -1,11 +1,14 @@
 /**
- * Confidence-based performance estimation (NannyML's CBPE): with calibrated churn probabilities p, a row
- * predicted churn (p ≥ threshold) is a true positive with probability p and a false positive with 1 − p;
- * a row predicted stay is a false negative with probability p and a true negative with 1 − p. Summing
- * gives the expected confusion matrix, from which accuracy, precision, recall and F1 are estimated
- * without labels. The server's `churnwatch_expected_confusion_total{outcome}` counters add exactly
- * these amounts per prediction, so PromQL over any window gives the same numbers as `expectedConfusion`.
+ * Confidence-based performance estimation (NannyML's CBPE): with a row's calibrated churn probability
+ * p, a row the model predicts churn (its raw score s ≥ threshold) is a true positive with probability p
+ * and a false positive with 1 − p; a row predicted stay is a false negative with probability p and a
+ * true negative with 1 − p. Summing gives the expected confusion matrix, from which accuracy, precision,
+ * recall and F1 are estimated without labels. p = calibrate(s) with the profile's CBPE calibration
+ * (cbpe-calibration.ts), p = s without one. The server's `churnwatch_expected_confusion_total{outcome}`
+ * counters add exactly these amounts per prediction, so PromQL over any window gives the same numbers
+ * as `expectedConfusion`.
  */
+import type { ScoreCalibrator } from './cbpe-calibration.js';
 import { type ConfusionCounts, classRates } from './classification.js';
 
 export interface EstimatedPerformance {
@@ -19,23 +22,38 @@ export interface EstimatedPerformance {
   rocAuc: number;
 }
 
-/** The amounts one prediction adds to the expected confusion counters. */
-export function expectedConfusionIncrement(probability: number, threshold: number): ConfusionCounts {
-  if (probability >= threshold) return { tp: probability, fp: 1 - probability, tn: 0, fn: 0 };
-  return { tp: 0, fp: 0, tn: 1 - probability, fn: probability };
+/** The amounts one prediction adds to the expected confusion counters (p calibrated, s raw). */
+export function expectedConfusionIncrement(
+  score: number,
+  threshold: number,
+  calibrate?: ScoreCalibrator,
+): ConfusionCounts {
+  const p = calibrate ? calibrate(score) : score;
+  if (score >= threshold) return { tp: p, fp: 1 - p, tn: 0, fn: 0 };
+  return { tp: 0, fp: 0, tn: 1 - p, fn: p };
+}
+
+function probabilityAt(score: number, i: number, calibrate: ScoreCalibrator | undefined): number {
+  const p = calibrate ? calibrate(score) : score;
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`cbpe: probability at row ${i} is ${p}, outside [0, 1]`);
+  return p;
 }
 
 /**
- * Expected confusion counts at a threshold. Cost O(n).
- * Throws RangeError when a probability is outside [0, 1] or NaN.
+ * Expected confusion counts of raw `scores` at a threshold, p = calibrate(s). Cost O(n) (O(n log k)
+ * calibrated). Throws RangeError when a probability is outside [0, 1] or NaN.
  * @example expectedConfusion([0.9, 0.2], 0.5) // { tp: 0.9, fp: 0.1, tn: 0.8, fn: 0.2 } (up to rounding)
  */
-export function expectedConfusion(probabilities: ArrayLike<number>, threshold: number): ConfusionCounts {
+export function expectedConfusion(
+  scores: ArrayLike<number>,
+  threshold: number,
+  calibrate?: ScoreCalibrator,
+): ConfusionCounts {
   const c: ConfusionCounts = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  for (let i = 0; i < probabilities.length; i++) {
-    const p = probabilities[i]!;
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`cbpe: probability at row ${i} is ${p}, outside [0, 1]`);
-    if (p >= threshold) {
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    const p = probabilityAt(s, i, calibrate);
+    if (s >= threshold) {
       c.tp += p;
       c.fp += 1 - p;
     } else {
@@ -46,45 +64,57 @@ export function expectedConfusion(probabilities: ArrayLike<number>, threshold: n
   return c;
 }
 
+/** np.round(v, 5): half to even on v · 1e5. */
+function round5(v: number): number {
+  const t = v * 1e5;
+  let r = Math.round(t);
+  if (r - t === 0.5 && r % 2 !== 0) r -= 1;
+  return r / 1e5;
+}
+
 /**
- * Expected ROC AUC as NannyML's CBPE computes it: rows sorted by score descending, expected true
- * positives = cumulative Σp and false positives = cumulative Σ(1 − p), normalized to rates, area by
- * trapezoids. (NannyML also rounds the cumulative sums to 5 decimals, a numerical shortcut we skip.)
- * Cost O(n log n). Returns NaN when the expected positives or negatives are 0.
+ * Expected ROC AUC as NannyML (≥ 0.10.6) estimates it: rows ordered by raw score descending, expected
+ * true positives tps_k = Σ p over the first k rows and false positives fps_k = k − tps_k, both rounded
+ * to 5 decimals, every row a threshold, normalised to rates, area by trapezoids. p is non-decreasing in
+ * s, so tied scores (equal p) cannot reorder the sums. Cost O(n log n).
+ * Returns NaN when the expected positives or negatives are 0.
  * @example expectedRocAuc([0.9, 0.1]) // 0.9
  */
-export function expectedRocAuc(probabilities: ArrayLike<number>): number {
-  const n = probabilities.length;
-  const sorted = Float64Array.from(probabilities).sort().reverse();
-  let tp = 0;
-  let fp = 0;
+export function expectedRocAuc(scores: ArrayLike<number>, calibrate?: ScoreCalibrator): number {
+  const n = scores.length;
+  // The native numeric sort; p follows s's order because the calibration is monotone.
+  const sorted = Float64Array.from(scores).sort();
   const tps = new Float64Array(n + 1);
   const fps = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    tp += sorted[i]!;
-    fp += 1 - sorted[i]!;
-    tps[i + 1] = tp;
-    fps[i + 1] = fp;
+  let cumulative = 0;
+  for (let k = 1; k <= n; k++) {
+    cumulative += probabilityAt(sorted[n - k]!, n - k, calibrate);
+    tps[k] = round5(cumulative);
+    fps[k] = round5(k - cumulative);
   }
+  const tp = tps[n]!;
+  const fp = fps[n]!;
   if (!(tp > 0) || !(fp > 0)) return Number.NaN;
   let area = 0;
-  for (let i = 1; i <= n; i++) area += ((fps[i]! - fps[i - 1]!) / fp) * ((tps[i]! + tps[i - 1]!) / tp / 2);
+  for (let k = 1; k <= n; k++)
+    area += ((fps[k]! - fps[k - 1]!) / fp) * ((tps[k]! / tp + tps[k - 1]! / tp) / 2);
   return area;
 }
 
 /**
- * CBPE estimate of class metrics at a threshold plus expected ROC AUC, from calibrated probabilities.
- * Cost O(n log n). Throws RangeError on probabilities outside [0, 1].
+ * CBPE estimate of class metrics at a threshold plus expected ROC AUC, from raw scores and the
+ * calibration (identity when omitted). Cost O(n log n). Throws RangeError on probabilities outside [0, 1].
  */
 export function estimatePerformance(
-  probabilities: ArrayLike<number>,
+  scores: ArrayLike<number>,
   threshold: number,
+  calibrate?: ScoreCalibrator,
 ): EstimatedPerformance {
-  const confusion = expectedConfusion(probabilities, threshold);
+  const confusion = expectedConfusion(scores, threshold, calibrate);
   return {
-    rows: probabilities.length,
+    rows: scores.length,
     confusion,
     ...classRates(confusion),
-    rocAuc: expectedRocAuc(probabilities),
+    rocAuc: expectedRocAuc(scores, calibrate),
   };
 }

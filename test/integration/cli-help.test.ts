@@ -15,6 +15,7 @@ const COMMANDS = [
   'data',
   'train',
   'import',
+  'profile',
   'predict',
   'serve',
   'monitor',

@@ -9,6 +9,8 @@ import { readCsvTable } from '../../src/data/csv-reader.js';
 import { EXPRESSO_SCHEMA, serializeDatasetSchema } from '../../src/data/dataset-schema.js';
 import { writeSyntheticCsv } from '../../src/data/synthetic.js';
 import { loadModel } from '../../src/model/model-io.js';
+import { applyCbpeCalibration, type CbpeCalibration } from '../../src/stats/cbpe-calibration.js';
+import { fitIsotonic } from '../../src/stats/isotonic.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { trainGenericModel } from '../helpers/train-generic-model.js';
 
@@ -164,6 +166,63 @@ describe('model artifact', () => {
         await writeFile(join(d, 'manifest.json'), JSON.stringify(manifest));
       });
       await assert.rejects(loadModel(otherSchema), expectError('CW_MODEL_DAMAGED', 'REGION'));
+    });
+  });
+
+  it('keeps the CBPE calibration: the training choice, an isotonic map exactly, refuses a damaged one', async () => {
+    await withTempDir(async (dir) => {
+      await writeSyntheticCsv(join(dir, 'train.csv'), { rows: 3000, seed: 4 });
+      const options = resolveTrainOptions(
+        { data: join(dir, 'train.csv'), models: join(dir, 'models'), trees: '8', quiet: true },
+        {},
+      );
+      const trained = await runTrain({ ...options, logger: pino({ level: 'silent' }) });
+      const model = await loadModel(trained.dir);
+      // Chosen on the validation rows (20 % of 3,000), stored in the profile as train reported it.
+      assert.deepEqual(model.profile.cbpe, trained.cbpe);
+      assert.equal(trained.cbpe.rows, trained.metadata.rows.validation);
+      assert.equal(trained.cbpe.reason, 'ece');
+      assert.ok(trained.cbpe.eceBefore !== null && trained.cbpe.eceAfter !== null);
+
+      // An isotonic calibration (written into profile.json with its checksum) loads as it was written.
+      const { table } = await readCsvTable(join(dir, 'train.csv'));
+      const scores = model.scoreTable(table);
+      const cubed = scores.map((s) => s ** 3);
+      const isotonic: CbpeCalibration = {
+        calibrated: true,
+        method: 'isotonic',
+        thresholds: fitIsotonic(scores, cubed),
+        eceBefore: 0.2,
+        eceAfter: 0.01,
+        rows: scores.length,
+        reason: 'ece',
+      };
+      const withCbpe = async (name: string, cbpe: unknown) => {
+        const copy = join(dir, name);
+        await cp(trained.dir, copy, { recursive: true });
+        const profile = JSON.parse(await readFile(join(copy, 'profile.json'), 'utf8'));
+        const text = `${JSON.stringify({ ...profile, cbpe })}\n`;
+        await writeFile(join(copy, 'profile.json'), text);
+        const manifest = JSON.parse(await readFile(join(copy, 'manifest.json'), 'utf8'));
+        manifest.files['profile.json'] = createHash('sha256').update(text).digest('hex');
+        await writeFile(join(copy, 'manifest.json'), JSON.stringify(manifest));
+        return copy;
+      };
+      const reloaded = await loadModel(await withCbpe('isotonic', isotonic));
+      assert.deepEqual(reloaded.profile.cbpe, isotonic);
+      assert.deepEqual(
+        applyCbpeCalibration(reloaded.profile.cbpe, scores),
+        applyCbpeCalibration(isotonic, scores),
+      );
+      const bad = await withCbpe('bad-cbpe', { ...isotonic, thresholds: { x: [0.5, 0.2], y: [0, 1] } });
+      await assert.rejects(loadModel(bad), (error: CodedError) => {
+        expectError('CW_MODEL_DAMAGED', join(bad, 'profile.json'))(error);
+        assert.match(error.message, /CBPE calibration: cbpe\.thresholds\.x\[1\]/);
+        return true;
+      });
+      // An older profile without the field loads (identity).
+      const older = await loadModel(await withCbpe('older', undefined));
+      assert.equal(older.profile.cbpe, undefined);
     });
   });
 

@@ -17,7 +17,9 @@ import { loadModel } from '../../src/model/model-io.js';
 import { createLiveMonitor, type LiveMonitor } from '../../src/monitor/live-monitor.js';
 import { buildMonitorApp } from '../../src/monitor/monitor-server.js';
 import { createStoreTailer, type StoreTailer } from '../../src/monitor/store-tailer.js';
+import { cbpeCalibrator } from '../../src/stats/cbpe-calibration.js';
 import { classRates } from '../../src/stats/classification.js';
+import { fitIsotonic } from '../../src/stats/isotonic.js';
 import {
   BACKENDS,
   buildTestApp,
@@ -92,7 +94,25 @@ for (const backend of BACKENDS) {
       parseMetrics((await target.inject({ method: 'GET', url: '/metrics' })).body);
 
     before(async () => {
-      model = await loadModel(join(await trainSmallModel(), 'latest'));
+      const trained = await loadModel(join(await trainSmallModel(), 'latest'));
+      // Whether training chose isotonic depends on its validation rows; give the profile an isotonic CBPE
+      // map (scores against their squares: far from the identity) so that both sides must apply it.
+      const scores = trained.scoreRecords(records.slice(0, 2000));
+      const thresholds = fitIsotonic(
+        scores,
+        scores.map((s) => s * s),
+      );
+      const cbpe = {
+        calibrated: true,
+        method: 'isotonic',
+        thresholds,
+        eceBefore: 0.1,
+        eceAfter: 0.01,
+        rows: 2000,
+        reason: 'ece',
+      } as const;
+      model = { ...trained, profile: { ...trained.profile, cbpe } };
+      assert.ok(Math.abs(cbpeCalibrator(cbpe)!(0.5) - 0.25) < 0.05);
       dir = await mkdtemp(join(tmpdir(), 'churnwatch-monitor-'));
       testStore = await backend.open(dir);
       monitor = createLiveMonitor({ window: { maxRows: 10_000 }, cacheMs: 0 });
@@ -114,7 +134,7 @@ for (const backend of BACKENDS) {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it('windowed CBPE equals the expected-confusion counters exactly', async () => {
+    it('windowed CBPE equals the expected-confusion counters exactly, both through the profile calibration', async () => {
       const m = await scrape(app);
       const a = await monitor.analyze();
       assert.ok(a?.estimated);

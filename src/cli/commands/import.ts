@@ -16,9 +16,18 @@ import { ChurnwatchError } from '../../errors.js';
 import { type ImportedModelMetadata, saveImportedArtifact } from '../../model/model-io.js';
 import { importXgboostModel } from '../../model/xgboost/import-xgboost.js';
 import { parseXgboostJsonText, readXgboostBooster } from '../../model/xgboost/xgboost-json.js';
+import { type CbpeCalibration, formatCbpeChoice } from '../../stats/cbpe-calibration.js';
 import { boosterKindHints, checkBoosterColumns, checkBoosterFeatures } from '../booster-columns.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, withProgress } from '../progress.js';
+import {
+  addArtifactAction,
+  addReferenceSplitOptions,
+  driftWindowLine,
+  type ReferenceSplitOptions,
+  readReferenceSplitOptions,
+  warnSmallDriftWindow,
+} from '../reference-split-options.js';
 import {
   addSchemaOptions,
   readLabelledTable,
@@ -26,17 +35,11 @@ import {
   type SchemaRequest,
 } from '../schema-options.js';
 
-export interface ImportXgboostOptions extends SchemaRequest {
+export interface ImportXgboostOptions extends SchemaRequest, ReferenceSplitOptions {
   /** The booster file, JSON as `Booster.save_model` writes it. */
   readonly model: string;
   /** The labelled CSV the booster was trained or validated on. */
   readonly reference: string;
-  readonly modelsDir: string;
-  /** Share of the reference held out for the threshold, the metrics and the drift thresholds' windows. */
-  readonly heldOutShare: number;
-  /** Monitoring window the drift thresholds are calibrated for (at most the held-out rows). */
-  readonly windowSize: number;
-  readonly seed: number;
   readonly quiet: boolean;
   readonly logger?: Logger;
   readonly clock?: () => Date;
@@ -48,14 +51,9 @@ export interface ImportXgboostResult {
   readonly metadata: ImportedModelMetadata;
   /** The window the drift thresholds were calibrated for (smaller than asked when few rows are held out). */
   readonly driftWindowSize: number;
+  /** CBPE's choice for the booster's scores, made on the held-out rows. */
+  readonly cbpe?: CbpeCalibration | undefined;
 }
-
-export const IMPORT_DEFAULTS = Object.freeze({
-  modelsDir: 'models',
-  heldOutShare: 0.25,
-  windowSize: 1000,
-  seed: 42,
-});
 
 async function readBoosterText(file: string): Promise<string> {
   try {
@@ -115,16 +113,18 @@ export async function runImportXgboost(options: ImportXgboostOptions): Promise<I
     durationSeconds,
   });
   const driftWindowSize = imported.profile.thresholds?.windowSize ?? 0;
-  if (driftWindowSize < options.windowSize)
-    logger.warn(
-      { heldOutRows: imported.rows.heldOut, windowSize: options.windowSize },
-      `drift thresholds calibrated for windows of ${driftWindowSize} rows, the held-out rows: too few for the window size asked`,
-    );
+  warnSmallDriftWindow(logger, imported.rows.heldOut, options.windowSize, driftWindowSize);
   logger.info(
     { version: saved.version, dir: saved.dir, rocAuc: imported.validation.rocAuc, durationSeconds },
     'model written',
   );
-  return { version: saved.version, dir: saved.dir, metadata: saved.metadata, driftWindowSize };
+  return {
+    version: saved.version,
+    dir: saved.dir,
+    metadata: saved.metadata,
+    driftWindowSize,
+    cbpe: imported.profile.cbpe,
+  };
 }
 
 /** Flags, then CHURNWATCH_* variables, then defaults; checked and frozen. */
@@ -148,14 +148,7 @@ export function resolveImportXgboostOptions(
     model,
     reference,
     ...readSchemaOptions(opt),
-    modelsDir: opt.string('models', 'CHURNWATCH_MODELS_DIR') ?? IMPORT_DEFAULTS.modelsDir,
-    heldOutShare:
-      opt.number('heldOutShare', undefined, { above: 0, below: 0.9, example: '0.25' }) ??
-      IMPORT_DEFAULTS.heldOutShare,
-    windowSize:
-      opt.integer('windowSize', 'CHURNWATCH_WINDOW_SIZE', { min: 10, example: '1000' }) ??
-      IMPORT_DEFAULTS.windowSize,
-    seed: opt.integer('seed', 'CHURNWATCH_SEED') ?? IMPORT_DEFAULTS.seed,
+    ...readReferenceSplitOptions(opt),
     quiet: flags.quiet === true,
   });
 }
@@ -170,7 +163,8 @@ export function formatImportResult(result: ImportXgboostResult, windowSize: numb
     `  xgboost ${m.booster.xgboostVersion} booster ${m.booster.file}: ${m.booster.trees} trees, ${m.booster.features} features`,
     `  reference ${m.data.file}: ${m.rows.profile} rows profiled, ${m.rows.heldOut} held out (${(share * 100).toFixed(0)} %), ${m.durationSeconds.toFixed(1)} s`,
     `  held-out ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${m.threshold.toFixed(4)}`,
-    `  drift thresholds: calibrated for windows of ${result.driftWindowSize} rows${result.driftWindowSize < windowSize ? ` (all the held-out rows; --window-size ${windowSize} asked)` : ''}`,
+    driftWindowLine(result.driftWindowSize, windowSize),
+    ...(result.cbpe ? [`  estimated performance (CBPE): ${formatCbpeChoice(result.cbpe, 'held-out')}`] : []),
   ].join('\n');
 }
 
@@ -189,30 +183,11 @@ export function registerImportCommand(program: Command): void {
     .option(
       '--reference <file>',
       'labelled CSV the booster was trained or validated on, read like train --data',
-    )
-    .option('--models <dir>', 'where artifacts go (env CHURNWATCH_MODELS_DIR, default models)')
-    .option(
-      '--held-out-share <x>',
-      `reference share held out for the threshold, metrics and drift thresholds (default ${IMPORT_DEFAULTS.heldOutShare})`,
-    )
-    .option(
-      '--window-size <n>',
-      `monitoring window the drift thresholds are calibrated for (env CHURNWATCH_WINDOW_SIZE, default ${IMPORT_DEFAULTS.windowSize})`,
-    )
-    .option(
-      '--seed <n>',
-      `seed for the split and sampling (env CHURNWATCH_SEED, default ${IMPORT_DEFAULTS.seed})`,
     );
-  addSchemaOptions(xgboost)
-    .option('--json', 'print the result as JSON')
-    .option('--quiet', 'no progress bar')
-    .action(async (flags: Record<string, string | boolean | undefined>) => {
-      const options = resolveImportXgboostOptions(flags, process.env);
-      const result = await runImportXgboost(options);
-      process.stdout.write(
-        flags.json === true
-          ? `${JSON.stringify(result, null, 2)}\n`
-          : `${formatImportResult(result, options.windowSize)}\n`,
-      );
-    });
+  addArtifactAction(
+    addSchemaOptions(addReferenceSplitOptions(xgboost)),
+    resolveImportXgboostOptions,
+    runImportXgboost,
+    formatImportResult,
+  );
 }

@@ -22,6 +22,7 @@ import { type ModelMetadata, saveModelArtifact } from '../../model/model-io.js';
 import type { ReferenceProfile } from '../../model/reference-profile-types.js';
 import { trainChurnModel } from '../../model/train-churn-model.js';
 import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
+import { type CbpeCalibration, fitCbpeCalibration, formatCbpeChoice } from '../../stats/cbpe-calibration.js';
 import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, withProgress } from '../progress.js';
@@ -56,6 +57,8 @@ export interface TrainResult {
   readonly driftThresholds: boolean;
   /** Rows of the windows the thresholds were calibrated for (≤ --window-size); 0 when none. */
   readonly driftWindowSize: number;
+  /** CBPE's calibration choice, fitted on the validation rows (stored in the profile). */
+  readonly cbpe: CbpeCalibration;
   readonly push: { readonly url: string; readonly ok: boolean; readonly error?: string } | undefined;
 }
 
@@ -157,6 +160,11 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
       'too few validation rows to calibrate drift thresholds; the profile has none',
     );
   }
+  // CBPE's calibration on the same held-out rows, so estimated performance is judged out of sample.
+  const cbpe = fitCbpeCalibration(trained.validationScores, trained.validationTable.target!, {
+    rng: createRng(options.params.seed, 6),
+  });
+  profile = { ...profile, cbpe };
   const durationSeconds = (performance.now() - t0) / 1000;
   const saved = await saveModelArtifact(
     options.modelsDir,
@@ -230,6 +238,7 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
     metadata: saved.metadata,
     driftThresholds: profile.thresholds !== undefined,
     driftWindowSize: profile.thresholds?.windowSize ?? 0,
+    cbpe,
     push,
   };
 }
@@ -363,6 +372,7 @@ export function registerTrainCommand(program: Command): void {
         `  trees ${result.metadata.trees}, ${result.metadata.rows.train} training rows, ${result.metadata.rows.validation} validation rows, ${result.metadata.durationSeconds.toFixed(1)} s`,
         `  validation ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${result.metadata.threshold.toFixed(4)}`,
         `  calibration: ${result.metadata.calibration.calibrator.method}, ECE ${result.metadata.calibration.ece.toFixed(4)}`,
+        `  estimated performance (CBPE): ${formatCbpeChoice(result.cbpe, 'validation')}`,
         `  drift thresholds: ${result.driftThresholds ? `calibrated for windows of ${result.driftWindowSize} rows${result.driftWindowSize < options.windowSize ? ` (all the validation rows; --window-size ${options.windowSize} asked)` : ''}` : 'none (too few validation rows)'}`,
       ];
       if (result.push)

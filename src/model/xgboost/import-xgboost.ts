@@ -4,30 +4,23 @@
  * profile and its calibrated drift thresholds. Pure computation: reading the model file and the CSV
  * (by the schema) is the caller's job, writing the artifact is model-io.ts's saveImportedArtifact.
  *
- * The reference is split, seeded, like training splits its data: a held-out part (default 25 %) gives
- * the threshold (max F1, as churnwatch's own models choose it), the validation metrics and the null
- * windows of the drift thresholds; the rest is profiled. The booster's probabilities are used as they
+ * The split, threshold, metrics, profile and drift thresholds are scored-reference.ts's (shared with
+ * `churnwatch profile`). The booster's probabilities are used as they
  * are (no recalibration), so churnwatch's scores equal xgboost's predict.
  */
 import type { ColumnarTable } from '../../data/columnar-table.js';
 import type { DatasetSchema } from '../../data/dataset-schema.js';
-import { createRng } from '../../data/rng.js';
 import { ChurnwatchError } from '../../errors.js';
-import { calibrateDriftThresholds } from '../../monitor/threshold-calibration.js';
-import { classificationMetrics } from '../../stats/classification.js';
 import { sigmoid } from '../../stats/logistic.js';
-import { maxF1Threshold } from '../calibration.js';
 import type { ValidationMetrics } from '../churn-model.js';
-import { buildReferenceProfile, DEFAULT_PROFILE_OPTIONS } from '../reference-profile.js';
 import type { ReferenceProfile } from '../reference-profile-types.js';
-import { shuffledIndices } from '../sampling.js';
-import { takeRows } from '../table-rows.js';
+import { HELD_OUT_THRESHOLD_RULE, profileScoredReference } from '../scored-reference.js';
 import { xgboostTableMargins } from './xgboost-churn-model.js';
 import { bindXgboostFeatures, pandasCategoryOrder, type XgboostFeatureBinding } from './xgboost-features.js';
 import { compileXgboostForest, type XgboostForest } from './xgboost-forest.js';
 import type { XgboostBooster } from './xgboost-json.js';
 
-export const IMPORTED_THRESHOLD_RULE = 'max-f1-on-reference-holdout';
+export const IMPORTED_THRESHOLD_RULE = HELD_OUT_THRESHOLD_RULE;
 
 export interface XgboostImportOptions {
   /** Share of the reference held out for threshold, metrics and drift thresholds (default 0.25). */
@@ -98,30 +91,19 @@ export function importXgboostModel(
   });
   const forest = compileXgboostForest(booster);
 
-  const order = shuffledIndices(n, createRng(seed, 2));
-  const heldOutCount = Math.max(50, Math.round(n * heldOutShare));
-  const heldOut = takeRows(table, order.slice(0, heldOutCount).sort());
-  const profiled = takeRows(table, order.slice(heldOutCount).sort());
   const scoresOf = (part: ColumnarTable) => xgboostTableMargins(forest, binding, part).map(sigmoid);
-  const heldOutScores = scoresOf(heldOut);
-  const { threshold } = maxF1Threshold(heldOutScores, heldOut.target!);
-  const validation = classificationMetrics(heldOut.target!, heldOutScores, threshold);
-  const profile = buildReferenceProfile(profiled, schema.features, scoresOf(profiled), threshold, {
-    ...DEFAULT_PROFILE_OPTIONS,
-    rng: createRng(seed, 4),
-  });
-  const thresholds = calibrateDriftThresholds(profile, heldOut, {
-    windowSize: Math.min(options.windowSize ?? 1000, heldOut.rowCount),
-    rng: createRng(seed, 5),
-    scores: heldOutScores,
+  const reference = profileScoredReference(table, schema.features, scoresOf, {
+    heldOutShare,
+    seed,
+    ...(options.windowSize !== undefined ? { windowSize: options.windowSize } : {}),
   });
   return {
     forest,
     binding,
-    threshold,
-    thresholdRule: IMPORTED_THRESHOLD_RULE,
-    validation,
-    profile: { ...profile, thresholds },
-    rows: { profile: profiled.rowCount, heldOut: heldOut.rowCount },
+    threshold: reference.threshold,
+    thresholdRule: reference.thresholdRule,
+    validation: reference.validation,
+    profile: reference.profile,
+    rows: reference.rows,
   };
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { FeedbackInput } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
+import { EARLIEST_CLIENT_TIME, MAX_CLIENT_TIME_AHEAD_MS, parseClientTime } from '../client-time.js';
 import { HttpError } from '../error-handler.js';
 import { type CanonicalField, canonicalFields } from '../field-names.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
@@ -27,32 +28,10 @@ type FeedbackBody = Readonly<Record<string, unknown>>;
 /** The fields of a server whose schema has no id column of its own (Expresso's is user_id). */
 const USER_ID_FIELDS = feedbackFieldIndex();
 
-/** The earliest observed_at accepted: earlier is a unit or clock mistake (seconds, not ms; a zero). */
-export const EARLIEST_OBSERVED_AT = Date.UTC(2000, 0, 1);
-/** How far after the server's clock observed_at may be (clients' clocks drift; a day more is a mistake). */
-export const MAX_OBSERVED_AHEAD_MS = 24 * 3600 * 1000;
-
-/** Refuses a time no outcome can have been observed at, naming the field and the rule. */
-function checkObservedAt(
-  observedAt: number,
-  given: 'string' | 'number',
-  where: string,
-  receivedAt: number,
-): void {
-  const field = `${where}/observed_at`;
-  const bad = (message: string) => new HttpError(400, 'CW_FEEDBACK_BAD_TIME', message);
-  if (Object.is(observedAt, -0)) throw bad(`${field} must be whole epoch milliseconds ≥ 0, got -0`);
-  const iso = new Date(observedAt).toISOString();
-  if (observedAt < EARLIEST_OBSERVED_AT) {
-    const unit = given === 'number' ? ' (epoch milliseconds, not seconds)' : '';
-    throw bad(`${field} is ${iso}, before 2000-01-01T00:00:00Z${unit}`);
-  }
-  if (observedAt > receivedAt + MAX_OBSERVED_AHEAD_MS) {
-    throw bad(
-      `${field} is ${iso}, more than 1 day after the server's time (${new Date(receivedAt).toISOString()})`,
-    );
-  }
-}
+/** The earliest observed_at accepted (client-time.ts). */
+export const EARLIEST_OBSERVED_AT = EARLIEST_CLIENT_TIME;
+/** How far after the server's clock observed_at may be. */
+export const MAX_OBSERVED_AHEAD_MS = MAX_CLIENT_TIME_AHEAD_MS;
 
 /**
  * Reads the fields under either spelling, checks what the schema cannot say and converts to the store's
@@ -72,34 +51,12 @@ export function toFeedbackInput(
   if (item.prediction_id === undefined && item.user_id === undefined) {
     throw new HttpError(400, 'CW_FEEDBACK_NO_KEY', `${where} must have field "prediction_id" or "user_id"`);
   }
-  let observedAt = receivedAt;
-  if (typeof item.observed_at === 'string') {
-    observedAt = Date.parse(item.observed_at);
-    if (Number.isNaN(observedAt)) {
-      throw new HttpError(
-        400,
-        'CW_FEEDBACK_BAD_TIME',
-        `${where}/observed_at is not a valid ISO 8601 date-time`,
-      );
-    }
-  } else if (typeof item.observed_at === 'number') {
-    if (!Number.isSafeInteger(item.observed_at)) {
-      throw new HttpError(
-        400,
-        'CW_FEEDBACK_BAD_TIME',
-        `${where}/observed_at must be whole epoch milliseconds`,
-      );
-    }
-    observedAt = item.observed_at;
-  }
-  if (item.observed_at !== undefined) {
-    checkObservedAt(
-      observedAt,
-      typeof item.observed_at === 'string' ? 'string' : 'number',
-      where,
-      receivedAt,
-    );
-  }
+  const observedAt = parseClientTime(
+    item.observed_at,
+    `${where}/observed_at`,
+    receivedAt,
+    'CW_FEEDBACK_BAD_TIME',
+  );
   return {
     predictionId: item.prediction_id,
     userId: item.user_id,

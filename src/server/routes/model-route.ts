@@ -66,6 +66,16 @@ export function describeModel(model: ChurnModel, path: string | undefined, field
           },
         ]),
       ),
+      // How CBPE turns scores into the probabilities it estimates with (none in older artifacts).
+      cbpe_calibration: p.cbpe
+        ? {
+            method: p.cbpe.method,
+            reason: p.cbpe.reason,
+            ece_before: p.cbpe.eceBefore,
+            ece_after: p.cbpe.eceAfter,
+            rows: p.cbpe.rows,
+          }
+        : null,
       drift_thresholds: p.thresholds
         ? { window_size: p.thresholds.windowSize, windows: p.thresholds.windows, rule: p.thresholds.rule }
         : null,

@@ -1,4 +1,4 @@
-/** Shapes shared by every route: Fastify's error body. */
+/** Shapes shared by every route: Fastify's error body, texts without NUL, client times. */
 import { Type } from '@sinclair/typebox';
 
 export const ErrorBody = Type.Object(
@@ -18,3 +18,18 @@ export const ErrorBody = Type.Object(
  * (error-handler.ts).
  */
 export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
+/**
+ * A time a client sends (client-time.ts checks its range): ISO 8601 with a zone, or epoch ms. `format`
+ * applies to strings only and `minimum` to numbers only, so one schema covers both forms.
+ */
+export function clientTimeSchema(description: string) {
+  return Type.Optional(
+    Type.Unsafe<string | number>({
+      type: ['string', 'integer'],
+      format: 'date-time',
+      minimum: 0,
+      description,
+    }),
+  );
+}

@@ -8,7 +8,7 @@ import { type TSchema, Type } from '@sinclair/typebox';
 import type { DatasetSchema } from '../../data/dataset-schema.js';
 import { type CanonicalField, spellingTable } from '../field-names.js';
 import { USER_ID } from '../record-fields.js';
-import { NO_NUL_PATTERN } from './common-schemas.js';
+import { clientTimeSchema, NO_NUL_PATTERN } from './common-schemas.js';
 
 const feedbackFields = {
   prediction_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NO_NUL_PATTERN })),
@@ -16,15 +16,8 @@ const feedbackFields = {
   // Required under one of its spellings: checked by the route (CW_FEEDBACK_NO_LABEL) after the schema,
   // so that a misspelt label (`Churn`) is reported as the unknown field it is.
   churn: Type.Optional(Type.Integer({ enum: [0, 1], description: 'What happened: 1 churned, 0 stayed.' })),
-  observed_at: Type.Optional(
-    // format applies to strings only and minimum to numbers only, so one schema covers both forms.
-    Type.Unsafe<string | number>({
-      type: ['string', 'integer'],
-      format: 'date-time',
-      minimum: 0,
-      description:
-        'When the outcome was observed: ISO 8601 with time zone, or epoch milliseconds. Default: now.',
-    }),
+  observed_at: clientTimeSchema(
+    'When the outcome was observed: ISO 8601 with time zone, or epoch milliseconds. Default: now.',
   ),
 };
 

@@ -96,12 +96,10 @@ export function customerRecordSchema(
   return Type.Object(listed, { ...options, allOf: checks.map((c) => Type.Object(c)) });
 }
 
-const recordRef = () => Type.Ref(CUSTOMER_RECORD_ID);
-
-/** The batch form; maxItems is set from --batch-limit when the app is built. */
-export function predictBatchSchema(batchLimit: number) {
+/** The batch form; maxItems is set from --batch-limit when the app is built. `recordId`: /log's record. */
+export function predictBatchSchema(batchLimit: number, recordId = CUSTOMER_RECORD_ID) {
   return Type.Object(
-    { records: Type.Array(recordRef(), { minItems: 1, maxItems: batchLimit }) },
+    { records: Type.Array(Type.Ref(recordId), { minItems: 1, maxItems: batchLimit }) },
     { additionalProperties: false, description: `Up to ${batchLimit} customers scored in one request.` },
   );
 }
@@ -111,7 +109,7 @@ export function predictBatchSchema(batchLimit: number) {
  * (not anyOf) so that Ajv reports the error of the form the client meant, naming the field. For a model
  * with a feature spelt `records` (whose value is never an array), only a `records` array is a batch.
  */
-export function predictBodySchema(batchLimit: number, fields: RecordFields) {
+export function predictBodySchema(batchLimit: number, fields: RecordFields, recordId = CUSTOMER_RECORD_ID) {
   const recordsIsAField = fields.featureSpellings.some((s) => s.includes('records'));
   return {
     type: 'object',
@@ -121,14 +119,14 @@ export function predictBodySchema(batchLimit: number, fields: RecordFields) {
       ...(recordsIsAField ? { properties: { records: { type: 'array' } } } : {}),
     },
     // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a promise.
-    then: predictBatchSchema(batchLimit),
-    else: recordRef(),
+    then: predictBatchSchema(batchLimit, recordId),
+    else: Type.Ref(recordId),
   };
 }
 
 /** The same body as documentation (OpenAPI 3.0 has no if/then/else). */
-export function predictBodyDocSchema(batchLimit: number) {
-  return Type.Union([recordRef(), predictBatchSchema(batchLimit)]);
+export function predictBodyDocSchema(batchLimit: number, recordId = CUSTOMER_RECORD_ID) {
+  return Type.Union([Type.Ref(recordId), predictBatchSchema(batchLimit, recordId)]);
 }
 
 export const Prediction = Type.Object(

@@ -1,0 +1,136 @@
+/**
+ * POST /log: predictions made by a model that lives elsewhere. Each record is a /predict record (same
+ * fields, spellings and checks: record-fields.ts) plus the external model's score, optionally its class,
+ * a prediction id and a timestamp. The records are stored, counted and observed exactly as served
+ * predictions are (predict-route.ts), under the artifact's version, so drift, data quality, prediction
+ * drift and estimated and realized performance (feedback joins as usual) cover them. A batch is all or
+ * nothing: every record is checked before anything is queued.
+ *
+ * A prediction_id already stored keeps its first record: the store skips the repeat (as it does a
+ * retried batch), but it is counted again in the metrics, so a client should not resend records it
+ * got an answer for. Two records of one batch with one id are refused (CW_LOG_DUPLICATE_ID).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { RawFeatures } from '../../data/feature-types.js';
+import { recordBinnerOf } from '../../model/record-binner.js';
+import type { PredictionRecord } from '../../store/prediction-store.js';
+import type { AppContext } from '../app-context.js';
+import { parseClientTime } from '../client-time.js';
+import { HttpError } from '../error-handler.js';
+import type { RecordFields } from '../record-fields.js';
+import { ErrorBody } from '../schemas/common-schemas.js';
+import { LOG_RECORD_ID } from '../schemas/log-schemas.js';
+import { predictBodySchema } from '../schemas/predict-schemas.js';
+
+interface LogInput extends Record<string, unknown> {
+  score: number;
+  class?: 0 | 1;
+  prediction_id?: string;
+  timestamp?: string | number;
+}
+
+/** `fields` are the served schema's, as /predict's (build-app.ts). */
+export function registerLogRoute(app: FastifyInstance, ctx: AppContext, fields: RecordFields): void {
+  app.post(
+    '/log',
+    {
+      schema: {
+        summary:
+          'Log a prediction made elsewhere (features + score), or a batch as { "records": [...] }: monitored like a served one',
+        tags: ['prediction'],
+        body: predictBodySchema(ctx.config.batchLimit, fields, LOG_RECORD_ID),
+        response: { '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as LogInput | { records: LogInput[] };
+      const batch = 'records' in body && Array.isArray(body.records);
+      const inputs: LogInput[] = batch ? (body as { records: LogInput[] }).records : [body as LogInput];
+      const loaded = ctx.models.current;
+      if (!loaded) throw new HttpError(503, 'CW_NO_MODEL', 'no model is loaded', { 'retry-after': '5' });
+      const { model, recorder } = loaded;
+      const threshold = model.info.threshold;
+      const version = model.info.version;
+      const now = ctx.clock();
+      const records: PredictionRecord[] = new Array(inputs.length);
+      const features: RawFeatures[] = new Array(inputs.length);
+      const scores = new Float64Array(inputs.length);
+      const seen = new Map<string, number>();
+      for (let i = 0; i < inputs.length; i++) {
+        const where = batch ? `body/records/${i}` : 'body';
+        const { score, class: given, prediction_id, timestamp, ...rest } = inputs[i]!;
+        features[i] = fields.canonical(rest, where);
+        const createdAt = parseClientTime(timestamp, `${where}/timestamp`, now, 'CW_LOG_BAD_TIME');
+        if (prediction_id !== undefined) {
+          const earlier = seen.get(prediction_id);
+          if (earlier !== undefined)
+            throw new HttpError(
+              400,
+              'CW_LOG_DUPLICATE_ID',
+              `${where}/prediction_id ${JSON.stringify(prediction_id)} is also body/records/${earlier}'s; one id per prediction`,
+            );
+          seen.set(prediction_id, i);
+        }
+        scores[i] = score;
+        records[i] = {
+          id: prediction_id ?? ctx.newId(),
+          createdAt,
+          userId: fields.userIdOf(rest),
+          modelVersion: version,
+          features: features[i]!,
+          score,
+          predictedClass: given ?? (score >= threshold ? 1 : 0),
+        };
+      }
+      if (
+        !ctx.writer.hasRoom(records.length) &&
+        !(await ctx.writer.waitForRoom(records.length, ctx.config.queueWaitMs - reply.elapsedTime))
+      )
+        throw new HttpError(
+          503,
+          'CW_STORE_QUEUE_FULL',
+          `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`,
+          { 'retry-after': '1' },
+        );
+      if (!ctx.writer.enqueue(records))
+        throw new HttpError(503, 'CW_STORE_QUEUE_FULL', 'the prediction log is full; retry shortly', {
+          'retry-after': '1',
+        });
+      // One binning serves the counters and the monitor's window, as for /predict.
+      const bins = recordBinnerOf(model.profile).bin(features, scores);
+      recorder.recordBatch(records, bins);
+      ctx.observer?.observePredictions(records, bins);
+      return reply.send(
+        batch
+          ? { prediction_ids: records.map((r) => r.id), model_version: version }
+          : { prediction_id: records[0]!.id, model_version: version },
+      );
+    },
+  );
+}
+
+/**
+ * /predict of a server whose artifact scores nothing (`churnwatch profile`): a clear 409 pointing at
+ * POST /log, before the body is read.
+ */
+export function registerNoScorerPredictRoute(app: FastifyInstance, ctx: AppContext): void {
+  app.post(
+    '/predict',
+    {
+      schema: {
+        summary: 'Refused: this server monitors a model that lives elsewhere (POST /log its predictions)',
+        tags: ['prediction'],
+        response: { '4xx': ErrorBody },
+      },
+      onRequest: async () => {
+        const version = ctx.models.current?.model.info.version ?? 'served';
+        throw new HttpError(
+          409,
+          'CW_PREDICT_NO_SCORER',
+          `model ${version} was made by churnwatch profile: this artifact monitors a model that lives elsewhere; send its predictions to POST /log`,
+        );
+      },
+    },
+    async () => undefined,
+  );
+}
