@@ -329,7 +329,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // Token and rate limit, when configured, on the routes clients call (not on /metrics, /healthz,
   // /readyz, /docs, /dashboard); a new client route adds its path here.
-  await installClientAccess(app, config, ['/predict', '/feedback']);
+  await installClientAccess(app, config, ['/predict', '/feedback', '/log']);
   registerRootRoute(app, context, docs);
   if (monitorOnly) registerNoScorerPredictRoute(app, context);
   else registerPredictRoute(app, context, fields);

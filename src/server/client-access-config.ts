@@ -1,5 +1,5 @@
 /**
- * Who may call the client routes (/predict, /feedback) and how often: Bearer tokens from
+ * Who may call the client routes (/predict, /feedback, /log) and how often: Bearer tokens from
  * `CHURNWATCH_API_TOKENS` and/or a tokens file, and a per-client rate limit. Both off by default (the
  * demo and tests need neither). A block of its own, spread into ServeConfig (config.ts). Tokens are
  * never read from a flag: a command line is visible to every user of the machine (`ps`).

@@ -66,7 +66,7 @@ describe('client authentication and rate limits', () => {
       app = await serve({ apiTokens: [TOKEN_A, TOKEN_B] }, true);
     });
 
-    it('refuses /predict and /feedback without a token or with a wrong one: 401, WWW-Authenticate: Bearer', async () => {
+    it('refuses /predict, /feedback and /log without a token or with a wrong one: 401, WWW-Authenticate: Bearer', async () => {
       const cases: [string, Record<string, string>][] = [
         ['no header', {}],
         ['wrong token', { authorization: `Bearer ${TOKEN_A}x` }],
@@ -74,7 +74,7 @@ describe('client authentication and rate limits', () => {
         ['another scheme', { authorization: `Basic ${TOKEN_A}` }],
         ['no token after Bearer', { authorization: 'Bearer ' }],
       ];
-      for (const url of ['/predict', '/feedback']) {
+      for (const url of ['/predict', '/feedback', '/log']) {
         for (const [what, headers] of cases) {
           const res = await app.inject({ method: 'POST', url, payload: {}, headers });
           assert.equal(res.statusCode, 401, `${url}, ${what}: ${res.body}`);

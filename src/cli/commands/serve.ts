@@ -153,11 +153,11 @@ export function registerServeCommand(program: Command): void {
     // Client access (docs/api.md, "Production"): tokens never on the command line, where ps shows them.
     .option(
       '--api-tokens-file <file>',
-      'Bearer tokens /predict and /feedback require, one a line (env CHURNWATCH_API_TOKENS_FILE; tokens also from env CHURNWATCH_API_TOKENS; unset: no token needed)',
+      'Bearer tokens /predict, /feedback and /log require, one a line (env CHURNWATCH_API_TOKENS_FILE; tokens also from env CHURNWATCH_API_TOKENS; unset: no token needed)',
     )
     .option(
       '--rate-limit <n/window>',
-      'requests per client (token, else IP) on /predict and /feedback, e.g. 100/s or 6000/min; more: 429 (env CHURNWATCH_RATE_LIMIT; default none)',
+      'requests per client (token, else IP) on /predict, /feedback and /log, e.g. 100/s or 6000/min; more: 429 (env CHURNWATCH_RATE_LIMIT; default none)',
     )
     .option(
       '--log-level <level>',
