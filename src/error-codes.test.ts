@@ -42,7 +42,9 @@ describe('error codes', () => {
   it('follow CW_<AREA>_<WHAT>, apart from the HTTP API codes clients already know', () => {
     const legacy: readonly string[] = HTTP_API_CODES;
     const areas = new Set(
-      'ADMIN DATA DEMO FEEDBACK LOG MODEL MONITOR PREDICT PROVISION REPORT SERVE SIM STORE TRAIN'.split(' '),
+      'ADMIN CLIENT DATA DEMO FEEDBACK LOG MODEL MONITOR PREDICT PROVISION REPORT SERVE SIM STORE TRAIN'.split(
+        ' ',
+      ),
     );
     const off = ERROR_CODES.filter((code) => {
       if (legacy.includes(code)) return false;

@@ -41,6 +41,8 @@ export interface AppContext {
   readonly models: ModelSlot;
   readonly store: PredictionStore;
   readonly writer: PredictionWriter;
+  /** Why the prediction log's last write failed, while no write has succeeded since (for /readyz). */
+  writeFailure(): string | undefined;
   readonly metrics: ServerMetrics;
   readonly observer: PredictionObserver | undefined;
   readonly clock: () => number;

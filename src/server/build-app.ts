@@ -15,6 +15,7 @@ import type { PredictionObserver } from '../monitor/prediction-observer.js';
 import type { PredictionStore } from '../store/prediction-store.js';
 import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
+import { installClientAccess } from './client-access.js';
 import { DEFAULT_SERVE_CONFIG, headersTimeoutOf, type ServeConfig } from './config.js';
 import { HttpError, installErrorHandler, schemaErrorFormatter } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
@@ -145,12 +146,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     storeKind: options.store.kind,
     ...(options.registry ? { registry: options.registry } : {}),
   });
+  // Set by a failed write, cleared by the next one that succeeds (the writer retries the same batch).
+  let writeFailure: string | undefined;
   const writer = options.createWriter(options.store, {
     maxQueue: config.maxQueue,
     flushIntervalMs: config.flushIntervalMs,
     maxBatch: config.maxWriteBatch,
-    onFlush: (_records, seconds) => metrics.observeStoreFlush(seconds),
+    onFlush: (_records, seconds) => {
+      writeFailure = undefined;
+      metrics.observeStoreFlush(seconds);
+    },
     onError: (error) => {
+      writeFailure = error instanceof Error ? error.message : String(error);
       metrics.observeStoreWriteError();
       app.log.error({ err: error }, 'prediction log write failed; the batch will be retried');
     },
@@ -189,6 +196,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     models,
     store: options.store,
     writer,
+    writeFailure: () => writeFailure,
     metrics,
     observer: options.observer,
     clock,
@@ -334,6 +342,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await app.register(swaggerUi, { routePrefix: '/docs' });
   }
 
+  // Token and rate limit, when configured, on the routes clients call (not on /metrics, /healthz,
+  // /readyz, /docs, /dashboard); a new client route adds its path here.
+  await installClientAccess(app, config, ['/predict', '/feedback', '/log']);
   registerRootRoute(app, context, docs);
   if (monitorOnly) registerNoScorerPredictRoute(app, context);
   else registerPredictRoute(app, context, fields);

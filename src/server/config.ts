@@ -8,8 +8,16 @@ import { LOG_LEVELS, type LogLevel } from '../config/log-levels.js';
 import { createOptionReader, optionValue } from '../config/option-values.js';
 import { ChurnwatchError } from '../errors.js';
 import { DEFAULT_POOL_SIZE } from '../store/postgres/postgres-store.js';
+import {
+  CLIENT_ACCESS_ENV_NAMES,
+  type ClientAccessConfig,
+  type ClientAccessFlags,
+  DEFAULT_CLIENT_ACCESS,
+  resolveClientAccess,
+} from './client-access-config.js';
 
-export interface ServeConfig {
+/** The client routes' tokens and rate limit are a block of their own (client-access-config.ts). */
+export interface ServeConfig extends ClientAccessConfig {
   readonly port: number;
   readonly host: string;
   /** Model artifact directory (or the `models/latest` pointer), re-resolved on reload. */
@@ -64,6 +72,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   batchLimit: 1000,
   bodyLimit: 4 * 1024 * 1024,
   adminToken: undefined,
+  ...DEFAULT_CLIENT_ACCESS,
   logLevel: 'info',
   // 10,000 queued and 5,000 per write keep the writer thread busy (the next write is queued while one
   // runs) and the server's peak memory under overload under 300 MB: queued rows live long enough to be
@@ -101,8 +110,9 @@ export function headersTimeoutOf(config: Pick<ServeConfig, 'requestTimeout'>): n
   return Math.min(config.requestTimeout, HEADERS_TIMEOUT_CAP_MS);
 }
 
-/** Flag values as commander hands them over (strings, or undefined when not given). */
-export type ServeFlags = Partial<Record<keyof ServeConfig, string | undefined>>;
+/** Flag values as commander hands them over (strings, or undefined when not given); tokens come from the environment or a file only. */
+export type ServeFlags = Partial<Record<Exclude<keyof ServeConfig, 'apiTokens'>, string | undefined>> &
+  ClientAccessFlags;
 
 const ENV_NAMES: Record<keyof ServeConfig, string> = {
   port: 'CHURNWATCH_PORT',
@@ -113,6 +123,7 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   batchLimit: 'CHURNWATCH_BATCH_LIMIT',
   bodyLimit: 'CHURNWATCH_BODY_LIMIT',
   adminToken: 'CHURNWATCH_ADMIN_TOKEN',
+  ...CLIENT_ACCESS_ENV_NAMES,
   logLevel: 'CHURNWATCH_LOG_LEVEL',
   maxQueue: 'CHURNWATCH_MAX_QUEUE',
   queueWaitMs: 'CHURNWATCH_QUEUE_WAIT_MS',
@@ -180,6 +191,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     batchLimit: num('batchLimit', 1, 100_000, d.batchLimit),
     bodyLimit,
     adminToken: raw('adminToken') ?? d.adminToken,
+    ...resolveClientAccess(flags, env, opt),
     logLevel: opt.choice('logLevel', ENV_NAMES.logLevel, LOG_LEVELS) ?? d.logLevel,
     maxQueue: num('maxQueue', 1, 10_000_000, d.maxQueue),
     queueWaitMs: num('queueWaitMs', 0, 60_000, d.queueWaitMs),

@@ -188,6 +188,67 @@ describe('server lifecycle', () => {
     }
   });
 
+  it('reports not ready while the store refuses writes though it answers, then recovers', () =>
+    withTempDir(async (dir) => {
+      const { url, store, app, post } = await queueTestApp(dir, {
+        maxQueue: 100,
+        flushIntervalMs: 20,
+        queueWaitMs: 0,
+      });
+      // Another connection makes every insert fail; the store still answers the ping (the write lock
+      // can be taken), so only the writer knows.
+      const other = new Database(url.slice('sqlite:'.length));
+      const ready = async () => app.inject({ method: 'GET', url: '/readyz' });
+      try {
+        assert.equal((await ready()).statusCode, 200);
+        other.exec(
+          "CREATE TRIGGER refuse BEFORE INSERT ON predictions BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END",
+        );
+        assert.equal((await post(customerRequests(3, 31))).statusCode, 200, 'acknowledged, queued');
+        let down = await ready();
+        for (let i = 0; i < 50 && down.statusCode === 200; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          down = await ready();
+        }
+        assert.equal(down.statusCode, 503, down.body);
+        assert.match(
+          (down.json() as { message: string }).message,
+          /prediction log cannot be written to the sqlite store \(3 predictions queued, retrying\): .*disk quota exceeded/,
+        );
+        other.exec('DROP TRIGGER refuse');
+        await app.churnwatch.context.writer.flush(); // cuts the retry's backoff short
+        assert.equal((await ready()).statusCode, 200, 'recovered');
+      } finally {
+        other.close();
+        await app.close();
+        await store.close();
+      }
+      assert.equal(await countPredictions(url), 3);
+    }));
+
+  it('reports not ready while the prediction queue is full, ready again once it is written', () =>
+    withTempDir(async (dir) => {
+      const { store, app, post } = await queueTestApp(dir, {
+        maxQueue: 5,
+        flushIntervalMs: 60_000,
+        queueWaitMs: 0,
+      });
+      try {
+        assert.equal((await post(customerRequests(4, 32))).statusCode, 200);
+        assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'room for one');
+        assert.equal((await post(customerRequests(1, 33))).statusCode, 200);
+        const full = await app.inject({ method: 'GET', url: '/readyz' });
+        assert.equal(full.statusCode, 503, full.body);
+        assert.equal((full.json() as { code: string }).code, 'CW_NOT_READY');
+        assert.match((full.json() as { message: string }).message, /queue is full \(5 predictions waiting/);
+        await app.churnwatch.context.writer.flush();
+        assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    }));
+
   it('answers 503 with Retry-After when the prediction queue is full, and stores only what it accepted', () =>
     withTempDir(async (dir) => {
       // Room for 5 predictions and no flush during the test: the queue stays as the requests leave it.

@@ -103,9 +103,11 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
     );
   }
   const admin = config.adminToken !== undefined;
+  const clientTokens = config.apiTokens.length;
+  const rateLimit = config.rateLimit ? `${config.rateLimit.max}/${config.rateLimit.windowMs / 1000}s` : 'off';
   logger.info(
-    { url, model: model.info.version, store: storeName, admin },
-    `serving at ${url} (admin routes ${admin ? 'on' : 'off'}; one line per request with --log-level debug)`,
+    { url, model: model.info.version, store: storeName, admin, clientTokens, rateLimit },
+    `serving at ${url} (admin routes ${admin ? 'on' : 'off'}; client tokens ${clientTokens || 'off'}; rate limit ${rateLimit}; one line per request with --log-level debug)`,
   );
   let closing: Promise<void> | undefined;
   return {
@@ -148,6 +150,15 @@ export function registerServeCommand(program: Command): void {
       '--admin-token <token>',
       'Bearer token for POST /admin/reload (env CHURNWATCH_ADMIN_TOKEN; unset: route disabled)',
     )
+    // Client access (docs/api.md, "Production"): tokens never on the command line, where ps shows them.
+    .option(
+      '--api-tokens-file <file>',
+      'Bearer tokens /predict, /feedback and /log require, one a line (env CHURNWATCH_API_TOKENS_FILE; tokens also from env CHURNWATCH_API_TOKENS; unset: no token needed)',
+    )
+    .option(
+      '--rate-limit <n/window>',
+      'requests per client (token, else IP) on /predict, /feedback and /log, e.g. 100/s or 6000/min; more: 429 (env CHURNWATCH_RATE_LIMIT; default none)',
+    )
     .option(
       '--log-level <level>',
       `${LOG_LEVELS.join('|')}; debug adds one line per request (env CHURNWATCH_LOG_LEVEL, default info)`,
@@ -179,6 +190,8 @@ export function registerServeCommand(program: Command): void {
         batchLimit: flags.batchLimit,
         bodyLimit: flags.bodyLimit,
         adminToken: flags.adminToken,
+        apiTokensFile: flags.apiTokensFile,
+        rateLimit: flags.rateLimit,
         logLevel: flags.logLevel,
         requestTimeout: flags.requestTimeout,
         keepAliveTimeout: flags.keepAliveTimeout,

@@ -1,4 +1,8 @@
-/** GET /healthz (the process answers) and GET /readyz (a model is loaded and the store can be written). */
+/**
+ * GET /healthz (the process answers) and GET /readyz (a model is loaded and predictions can be logged:
+ * the writer's last write did not fail, its queue has room, and the store answers). A replica that
+ * would refuse /predict with 503 is taken out of the load balancer's rotation until it recovers.
+ */
 import type { FastifyInstance } from 'fastify';
 import { sendError } from '../../http/error-reply.js';
 import type { AppContext } from '../app-context.js';
@@ -33,23 +37,42 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
 
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: a model is loaded and the store answers', tags: ['operations'] } },
+    {
+      schema: {
+        summary:
+          'Readiness: a model is loaded, the prediction log is written and has room, the store answers',
+        tags: ['operations'],
+      },
+    },
     async (request, reply) => {
       const loaded = ctx.models.current;
       if (!loaded) {
         return sendError(reply, 503, 'CW_NOT_READY', 'no model is loaded');
       }
-      try {
-        await pingWithTimeout(() => ctx.store.ping());
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        request.log.warn({ store: ctx.store.kind, reason }, 'store not ready');
+      const kind = ctx.store.kind;
+      const failure = ctx.writeFailure();
+      if (failure !== undefined) {
         return sendError(
           reply,
           503,
           'CW_NOT_READY',
-          `the ${ctx.store.kind} store does not answer: ${reason}`,
+          `the prediction log cannot be written to the ${kind} store (${ctx.writer.size} predictions queued, retrying): ${failure}`,
         );
+      }
+      if (!ctx.writer.hasRoom(1)) {
+        return sendError(
+          reply,
+          503,
+          'CW_NOT_READY',
+          `the prediction log queue is full (${ctx.writer.size} predictions waiting for the ${kind} store); /predict answers 503`,
+        );
+      }
+      try {
+        await pingWithTimeout(() => ctx.store.ping());
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        request.log.warn({ store: kind, reason }, 'store not ready');
+        return sendError(reply, 503, 'CW_NOT_READY', `the ${kind} store does not answer: ${reason}`);
       }
       return { status: 'ready', model_version: loaded.model.info.version, store: ctx.store.kind };
     },
