@@ -645,112 +645,116 @@ export function describePredictionStore(
       }, wide);
     });
 
-    it('grows with the schema: features added later read as missing in older rows, dropped ones stay', {
-      skip: place === undefined,
-    }, async () => {
-      const where = await place!();
-      const a: FeatureSpec[] = [
-        { name: 'plan', kind: 'categorical' },
-        { name: 'monthly charges', kind: 'numeric' },
-      ];
-      const b: FeatureSpec[] = [
-        { name: 'Monthly Charges', kind: 'numeric' },
-        { name: 'region', kind: 'categorical' },
-      ];
-      try {
-        const first = where.open(a);
-        await first.migrate();
-        const old = Array.from({ length: 9 }, (_, i) => genericPrediction(a, `a${i}`, i));
-        await first.insertRows(toPredictionRows(old, first.rowLayout));
-        await first.close();
-
-        const second = where.open([...a, ...b]);
-        await second.migrate();
-        const grown = Array.from({ length: 9 }, (_, i) => genericPrediction([...a, ...b], `b${i}`, i + 9));
-        await second.insertRows(toPredictionRows(grown, second.rowLayout));
-        await second.close();
-
-        // A model without the first features: they stay registered and read as missing in its rows.
-        const third = where.open(b);
-        await third.migrate();
-        const later = Array.from({ length: 5 }, (_, i) => genericPrediction(b, `c${i}`, i + 18));
-        await third.insertRows(toPredictionRows(later, third.rowLayout));
+    // A store that cannot be reopened (an in-memory database) has no such case, rather than a skipped one.
+    (place === undefined ? () => {} : it)(
+      'grows with the schema: features added later read as missing in older rows, dropped ones stay',
+      async () => {
+        const where = await place!();
+        const a: FeatureSpec[] = [
+          { name: 'plan', kind: 'categorical' },
+          { name: 'monthly charges', kind: 'numeric' },
+        ];
+        const b: FeatureSpec[] = [
+          { name: 'Monthly Charges', kind: 'numeric' },
+          { name: 'region', kind: 'categorical' },
+        ];
         try {
-          const names = [...a, ...b].map((f) => f.name);
-          const everything = [...old, ...grown, ...later].sort(
-            (x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1),
-          );
-          const rows = await readAll(third);
-          assert.deepEqual(
-            normalise(rows),
-            everything.map((r) => loggedAs(names, r)),
-          );
-          for (const row of rows.filter((r) => r.id.startsWith('a'))) {
-            assert.equal(row.features['Monthly Charges'], null, row.id);
-            assert.equal(row.features.region, null, row.id);
-          }
-          const columns = await third.readColumns();
-          // The store's own features first (its schema order), then the ones registered before.
-          assert.deepEqual(
-            columns.features.header,
-            [...b, ...a].map((f) => f.name),
-          );
-          assert.deepEqual(
-            featureValues(columns.features),
-            objectValues(
-              rows,
+          const first = where.open(a);
+          await first.migrate();
+          const old = Array.from({ length: 9 }, (_, i) => genericPrediction(a, `a${i}`, i));
+          await first.insertRows(toPredictionRows(old, first.rowLayout));
+          await first.close();
+
+          const second = where.open([...a, ...b]);
+          await second.migrate();
+          const grown = Array.from({ length: 9 }, (_, i) => genericPrediction([...a, ...b], `b${i}`, i + 9));
+          await second.insertRows(toPredictionRows(grown, second.rowLayout));
+          await second.close();
+
+          // A model without the first features: they stay registered and read as missing in its rows.
+          const third = where.open(b);
+          await third.migrate();
+          const later = Array.from({ length: 5 }, (_, i) => genericPrediction(b, `c${i}`, i + 18));
+          await third.insertRows(toPredictionRows(later, third.rowLayout));
+          try {
+            const names = [...a, ...b].map((f) => f.name);
+            const everything = [...old, ...grown, ...later].sort(
+              (x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1),
+            );
+            const rows = await readAll(third);
+            assert.deepEqual(
+              normalise(rows),
+              everything.map((r) => loggedAs(names, r)),
+            );
+            for (const row of rows.filter((r) => r.id.startsWith('a'))) {
+              assert.equal(row.features['Monthly Charges'], null, row.id);
+              assert.equal(row.features.region, null, row.id);
+            }
+            const columns = await third.readColumns();
+            // The store's own features first (its schema order), then the ones registered before.
+            assert.deepEqual(
+              columns.features.header,
               [...b, ...a].map((f) => f.name),
+            );
+            assert.deepEqual(
+              featureValues(columns.features),
+              objectValues(
+                rows,
+                [...b, ...a].map((f) => f.name),
+              ),
+            );
+          } finally {
+            await third.close();
+          }
+        } finally {
+          await where.dispose();
+        }
+      },
+    );
+
+    // A store that cannot be reopened (an in-memory database) has no such case, rather than a skipped one.
+    (place === undefined ? () => {} : it)(
+      'refuses a feature whose kind changed, naming it, and leaves the database as it was',
+      async () => {
+        const where = await place!();
+        try {
+          const first = where.open([{ name: 'Senior Citizen', kind: 'numeric' }]);
+          await first.migrate();
+          await first.insertRows(
+            toPredictionRows(
+              [genericPrediction([{ name: 'Senior Citizen', kind: 'numeric' }], 'k0', 0)],
+              first.rowLayout,
             ),
           );
+          await first.close();
+          const changed = where.open([
+            { name: 'extra', kind: 'numeric' },
+            { name: 'Senior Citizen', kind: 'categorical' },
+          ]);
+          try {
+            await assert.rejects(changed.migrate(), (error: Error) => {
+              assert.ok(isChurnwatchError(error), String(error));
+              assert.equal(error.code, 'CW_STORE_FEATURE_KIND_CHANGED');
+              assert.match(error.message, /"Senior Citizen" is stored as numeric .* categorical/);
+              assert.match(error.hint ?? '', /new database|rename/);
+              return true;
+            });
+          } finally {
+            await changed.close();
+          }
+          // Nothing was added: the first model's store still opens and reads as before.
+          const again = where.open([{ name: 'Senior Citizen', kind: 'numeric' }]);
+          await again.migrate();
+          try {
+            const rows = await readAll(again);
+            assert.deepEqual(Object.keys(rows[0]!.features), ['Senior Citizen']);
+          } finally {
+            await again.close();
+          }
         } finally {
-          await third.close();
+          await where.dispose();
         }
-      } finally {
-        await where.dispose();
-      }
-    });
-
-    it('refuses a feature whose kind changed, naming it, and leaves the database as it was', {
-      skip: place === undefined,
-    }, async () => {
-      const where = await place!();
-      try {
-        const first = where.open([{ name: 'Senior Citizen', kind: 'numeric' }]);
-        await first.migrate();
-        await first.insertRows(
-          toPredictionRows(
-            [genericPrediction([{ name: 'Senior Citizen', kind: 'numeric' }], 'k0', 0)],
-            first.rowLayout,
-          ),
-        );
-        await first.close();
-        const changed = where.open([
-          { name: 'extra', kind: 'numeric' },
-          { name: 'Senior Citizen', kind: 'categorical' },
-        ]);
-        try {
-          await assert.rejects(changed.migrate(), (error: Error) => {
-            assert.ok(isChurnwatchError(error), String(error));
-            assert.equal(error.code, 'CW_STORE_FEATURE_KIND_CHANGED');
-            assert.match(error.message, /"Senior Citizen" is stored as numeric .* categorical/);
-            assert.match(error.hint ?? '', /new database|rename/);
-            return true;
-          });
-        } finally {
-          await changed.close();
-        }
-        // Nothing was added: the first model's store still opens and reads as before.
-        const again = where.open([{ name: 'Senior Citizen', kind: 'numeric' }]);
-        await again.migrate();
-        try {
-          const rows = await readAll(again);
-          assert.deepEqual(Object.keys(rows[0]!.features), ['Senior Citizen']);
-        } finally {
-          await again.close();
-        }
-      } finally {
-        await where.dispose();
-      }
-    });
+      },
+    );
   });
 }
