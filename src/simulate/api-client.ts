@@ -80,6 +80,17 @@ export function getJson(
   return requestJson(url, undefined, options);
 }
 
+/**
+ * The headers of a POST: JSON, and `Authorization: Bearer $CHURNWATCH_API_TOKEN` when that variable is set,
+ * for a server that requires client tokens (docs/api.md, "Production").
+ */
+export function postHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const token = env.CHURNWATCH_API_TOKEN?.trim();
+  return token
+    ? { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+    : { 'content-type': 'application/json' };
+}
+
 /** A POST of `payload`, or a GET when it is undefined. */
 async function requestJson(
   url: string,
@@ -96,7 +107,7 @@ async function requestJson(
         signal: AbortSignal.timeout(retry.timeoutMs),
         ...(payload === undefined
           ? { method: 'GET' }
-          : { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload }),
+          : { method: 'POST', headers: postHeaders(), body: payload }),
       });
       const text = await res.text();
       let parsed: unknown = text;

@@ -13,6 +13,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { ChurnModel } from '../../src/model/churn-model.js';
 import { loadModel } from '../../src/model/model-io.js';
 import type { ServeConfig } from '../../src/server/config.js';
+import { postHeaders } from '../../src/simulate/api-client.js';
 import {
   BACKENDS,
   buildTestApp,
@@ -186,5 +187,14 @@ describe('client authentication and rate limits', () => {
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.headers['x-ratelimit-limit'], undefined);
     assert.equal(app.hasDecorator('rateLimit'), false);
+  });
+
+  it('the simulators send CHURNWATCH_API_TOKEN as a Bearer token', async () => {
+    const app = await serve({ apiTokens: [TOKEN_A] });
+    const post = (env: NodeJS.ProcessEnv) =>
+      app.inject({ method: 'POST', url: '/predict', payload: record!, headers: postHeaders(env) });
+    assert.equal((await post({})).statusCode, 401);
+    assert.equal((await post({ CHURNWATCH_API_TOKEN: TOKEN_B })).statusCode, 401);
+    assert.equal((await post({ CHURNWATCH_API_TOKEN: ` ${TOKEN_A}\n` })).statusCode, 200);
   });
 });
