@@ -47,6 +47,8 @@ interface Target {
   inject(body: string): Promise<number>;
   /** Resolves once everything the server accepted is written (nothing for the bare route). */
   settle(): Promise<void>;
+  /** Writes to the store so far (store flushes), undefined for the bare route. */
+  writes(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -71,9 +73,18 @@ const injector =
       })
     ).statusCode;
 
+interface MetricValues {
+  values: { metricName?: string; value: number }[];
+}
+
 interface RunningServe {
   url: string;
-  app: Injectable & { churnwatch: { context: { writer: { flush(): Promise<void> } } } };
+  app: Injectable & {
+    churnwatch: {
+      context: { writer: { flush(): Promise<void> } };
+      metrics: { registry: { getSingleMetric(name: string): { get(): Promise<MetricValues> } | undefined } };
+    };
+  };
   close(): Promise<void>;
 }
 
@@ -94,6 +105,13 @@ async function serveFrom(name: string, srcDir: string, modelPath: string, work: 
     url: `${server.url}/predict`,
     inject: injector(server.app),
     settle: () => server.app.churnwatch.context.writer.flush(),
+    async writes() {
+      const metric = server.app.churnwatch.metrics.registry.getSingleMetric(
+        'churnwatch_store_flush_duration_seconds',
+      );
+      const values = (await metric?.get())?.values ?? [];
+      return values.find((v) => v.metricName?.endsWith('_count'))?.value;
+    },
     close: () => server.close(),
   };
 }
@@ -108,6 +126,7 @@ async function serveBare(): Promise<Target> {
     url: `${url}/predict`,
     inject: injector(app),
     settle: async () => undefined,
+    writes: async () => undefined,
     close: () => app.close(),
   };
 }
@@ -205,6 +224,7 @@ async function main(): Promise<void> {
     const bodyFile = join(work, 'body.json');
     writeFileSync(bodyFile, body);
     const connections = args.batch ? 4 : 16;
+    const records = args.batch ? 1000 : 1;
     const seconds = Number(args.seconds);
     const load = (t: Target, s: number) =>
       args.inject ? injectLoad(t, body, connections, s) : wrk(t.url, bodyFile, connections, s, work);
@@ -240,10 +260,15 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\n${args.batch ? 'batches of 1,000' : 'single record'}, median CPU µs per request over ${rounds} rounds:\n`,
     );
-    for (const t of targets)
+    for (const t of targets) {
+      const writes = await t.writes();
+      const perWrite = writes
+        ? `, ${((served.get(t.name)! * records) / writes).toFixed(0)} records per store write`
+        : '';
       process.stdout.write(
-        `  ${t.name.padEnd(5)} ${med(t.name).toFixed(1)}, main thread ${medMain(t.name).toFixed(1)}  (${served.get(t.name)} requests served in all)\n`,
+        `  ${t.name.padEnd(5)} ${med(t.name).toFixed(1)}, main thread ${medMain(t.name).toFixed(1)}  (${served.get(t.name)} requests served in all${perWrite})\n`,
       );
+    }
     if (perRequest.has('old') && perRequest.has('new')) {
       const ratios = perRequest.get('new')!.map((n, i) => n / perRequest.get('old')![i]!);
       process.stdout.write(

@@ -200,11 +200,6 @@ export function createBatchedWriter(
       queued -= count;
       options.onFlush?.(count, (performance.now() - started) / 1000);
       admitWaiters();
-      // Less than a full batch waits flushIntervalMs for company (the caller schedules it; flush()
-      // drains on at once). Writing whatever arrived during the last write made single-record traffic
-      // a message to the writer thread per few rows: a round trip costs the event loop tens of µs,
-      // 4–5 µs per request at 8k req/s (docs/performance.md, issue 20).
-      if (queued < maxBatch) return;
     }
   }
 
