@@ -10,6 +10,7 @@
  * the lower-case names migration 1 gave them, so databases made before the registry need no rename.
  */
 
+import { CATEGORICAL_FEATURES, NUMERIC_FEATURES } from '../data/customer-schema.js';
 import type { FeatureKind, FeatureSpec } from '../data/feature-types.js';
 import { ChurnwatchError } from '../errors.js';
 import { FIXED_INSERT_COLUMNS } from './row-layout.js';
@@ -36,22 +37,12 @@ export interface RegistryRow {
  * these in this order wherever they exist.
  */
 export const EXPRESSO_COLUMNS: readonly FeatureColumn[] = [
-  ...[
-    'MONTANT',
-    'FREQUENCE_RECH',
-    'REVENUE',
-    'ARPU_SEGMENT',
-    'FREQUENCE',
-    'DATA_VOLUME',
-    'ON_NET',
-    'ORANGE',
-    'TIGO',
-    'ZONE1',
-    'ZONE2',
-    'REGULARITY',
-    'FREQ_TOP_PACK',
-  ].map((feature) => ({ feature, column: feature.toLowerCase(), kind: 'numeric' as const })),
-  ...['REGION', 'TENURE', 'MRG', 'TOP_PACK'].map((feature) => ({
+  ...NUMERIC_FEATURES.map((feature) => ({
+    feature,
+    column: feature.toLowerCase(),
+    kind: 'numeric' as const,
+  })),
+  ...CATEGORICAL_FEATURES.map((feature) => ({
     feature,
     column: feature.toLowerCase(),
     kind: 'categorical' as const,
