@@ -53,17 +53,23 @@ export function readReferenceSplitOptions(opt: OptionReader): ReferenceSplitOpti
 }
 
 /** Warns when the held-out rows were too few for the window asked; the window calibrated is `got`. */
-export function warnSmallDriftWindow(logger: Logger, heldOutRows: number, asked: number, got: number): void {
+export function warnSmallDriftWindow(
+  logger: Logger,
+  heldOutRows: number,
+  asked: number,
+  got: number,
+  rowsName = 'held-out',
+): void {
   if (got < asked)
     logger.warn(
       { heldOutRows, windowSize: asked },
-      `drift thresholds calibrated for windows of ${got} rows, the held-out rows: too few for the window size asked`,
+      `drift thresholds calibrated for windows of ${got} rows, all the ${rowsName} rows: too few for the window size asked`,
     );
 }
 
-/** The line the commands print about the drift thresholds. */
-export function driftWindowLine(got: number, asked: number): string {
-  return `  drift thresholds: calibrated for windows of ${got} rows${got < asked ? ` (all the held-out rows; --window-size ${asked} asked)` : ''}`;
+/** The line the commands (train, import, profile) print about the drift thresholds. */
+export function driftWindowLine(got: number, asked: number, rowsName = 'held-out'): string {
+  return `  drift thresholds: calibrated for windows of ${got} rows${got < asked ? ` (all the ${rowsName} rows; --window-size ${asked} asked)` : ''}`;
 }
 
 type Flags = Record<string, string | boolean | undefined>;

@@ -26,6 +26,7 @@ import { type CbpeCalibration, fitCbpeCalibration, formatCbpeChoice } from '../.
 import { hiddenAlias } from '../hidden-alias.js';
 import { createCliLogger } from '../logger.js';
 import { createProgress, withProgress } from '../progress.js';
+import { driftWindowLine, warnSmallDriftWindow } from '../reference-split-options.js';
 import {
   addSchemaOptions,
   readLabelledTable,
@@ -149,11 +150,7 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
       scores: trained.validationScores,
     });
     profile = { ...profile, thresholds };
-    if (driftWindowSize < options.windowSize)
-      logger.warn(
-        { validationRows, windowSize: options.windowSize },
-        `drift thresholds calibrated for windows of ${driftWindowSize} rows, all the validation rows`,
-      );
+    warnSmallDriftWindow(logger, validationRows, options.windowSize, driftWindowSize, 'validation');
   } else {
     logger.warn(
       { validationRows, windowSize: options.windowSize },
@@ -373,7 +370,9 @@ export function registerTrainCommand(program: Command): void {
         `  validation ROC AUC ${v.rocAuc.toFixed(4)}, log loss ${v.logLoss.toFixed(4)}, F1 ${v.f1.toFixed(4)} at threshold ${result.metadata.threshold.toFixed(4)}`,
         `  calibration: ${result.metadata.calibration.calibrator.method}, ECE ${result.metadata.calibration.ece.toFixed(4)}`,
         `  estimated performance (CBPE): ${formatCbpeChoice(result.cbpe, 'validation')}`,
-        `  drift thresholds: ${result.driftThresholds ? `calibrated for windows of ${result.driftWindowSize} rows${result.driftWindowSize < options.windowSize ? ` (all the validation rows; --window-size ${options.windowSize} asked)` : ''}` : 'none (too few validation rows)'}`,
+        result.driftThresholds
+          ? driftWindowLine(result.driftWindowSize, options.windowSize, 'validation')
+          : '  drift thresholds: none (too few validation rows)',
       ];
       if (result.push)
         lines.push(
