@@ -87,7 +87,7 @@ export function profileScoredReference(
     profile: {
       ...profile,
       thresholds,
-      cbpe: fitCbpeCalibration(heldOutScores, heldOut.target!, { rng: createRng(seed, 6) }),
+      cbpe: fitCbpeCalibration(heldOutScores, heldOut.target!),
     },
     rows: { profile: profiled.rowCount, heldOut: heldOut.rowCount },
     heldOut,

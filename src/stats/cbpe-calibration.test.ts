@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { oraclePath } from '../../test/helpers/shared-files.js';
 import { createRng } from '../data/rng.js';
 import { estimatePerformance } from './cbpe.js';
 import {
@@ -142,5 +144,47 @@ describe('needs calibration (NannyML rule)', () => {
     const s = synthetic(1000, 6, (q) => q ** 3).scores;
     const p = applyCbpeCalibration(c, s);
     assert.equal(estimatePerformance(s, 0.1, cbpeCalibrator(c)).rocAuc, estimatePerformance(p, -1).rocAuc);
+  });
+});
+
+describe("CBPE's calibration choice against NannyML's procedure on scikit-learn (oracle)", () => {
+  const oracle = JSON.parse(readFileSync(oraclePath('sklearn-splits.json'), 'utf8')) as {
+    decisions: {
+      kind: string;
+      n: number;
+      scores: number[];
+      labels: number[];
+      ece_before: number;
+      ece_after: number;
+      ece_before_stable: number;
+      ece_after_stable: number;
+      calibrate: boolean;
+    }[];
+  };
+
+  it('holds out the same rows, so the errors and the choice agree, borderline cases included', () => {
+    for (const d of oracle.decisions) {
+      const c = fitCbpeCalibration(d.scores, d.labels);
+      const at = `${d.kind}, n ${d.n}`;
+      assert.equal(c.reason, 'ece', at);
+      assert.equal(c.calibrated, d.calibrate, at);
+      // The same pooled rows, sorted in NumPy's order, give the same errors.
+      assert.ok(
+        Math.abs(c.eceBefore! - d.ece_before) < 1e-12,
+        `${at}: ECE before ${c.eceBefore} vs ${d.ece_before}`,
+      );
+      assert.ok(
+        Math.abs(c.eceAfter! - d.ece_after) < 1e-12,
+        `${at}: ECE after ${c.eceAfter} vs ${d.ece_after}`,
+      );
+    }
+    // The two well-calibrated references are the borderline ones: one is calibrated, one is not; and
+    // sorted stably (tied rows in index order), the calibrated one would not have been.
+    const calibrated = oracle.decisions.filter((d) => d.kind === 'calibrated');
+    assert.deepEqual(
+      calibrated.map((d) => d.calibrate),
+      [false, true],
+    );
+    assert.ok(calibrated[1]!.ece_after_stable > calibrated[1]!.ece_before_stable);
   });
 });

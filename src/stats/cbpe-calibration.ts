@@ -3,17 +3,18 @@
  * single class or a reference ROC AUC above 0.999; otherwise 10 stratified shuffle splits (a tenth
  * held out each time), isotonic regression fitted on each train part and applied to its test part, the
  * test parts pooled, and equal-count ECE (ece.ts) of the raw and the isotonic scores compared:
- * calibrate iff ECE before > ECE after, with isotonic fitted on the whole reference. The splits come
- * from our seeded Rng, not NumPy's (same rule, not the same rows), so a borderline choice may differ
- * from NannyML's on the same data.
+ * calibrate iff ECE before > ECE after, with isotonic fitted on the whole reference. The splits are
+ * scikit-learn's StratifiedShuffleSplit(random_state=42) draw for draw (stratified-shuffle-split.ts),
+ * so the same reference rows are held out as in NannyML and a borderline choice comes out the same;
+ * only rows tied on a probability at an ECE bin edge may sort differently (ece.ts).
  *
  * The result is stored in the reference profile (`profile.cbpe`) so that the live counters, the
  * monitor and the report apply one and the same map; a profile without it means identity.
  */
-import { createRng, type Rng } from '../data/rng.js';
 import { rocAuc } from './classification.js';
 import { expectedCalibrationError } from './ece.js';
 import { fitIsotonic, type IsotonicThresholds, isotonicMap } from './isotonic.js';
+import { stratifiedShuffleSplits } from './stratified-shuffle-split.js';
 
 /** Why the calibration is what it is. */
 export type CbpeCalibrationReason =
@@ -44,9 +45,8 @@ export interface CbpeCalibration {
 export type ScoreCalibrator = (score: number) => number;
 
 export interface CbpeCalibrationOptions {
-  /** Split seed (default 42, NannyML's random_state); ignored when `rng` is given. */
+  /** The splits' NumPy seed (default 42, NannyML's random_state). */
   readonly seed?: number;
-  readonly rng?: Rng;
 }
 
 const SPLITS = 10;
@@ -54,16 +54,6 @@ const TEST_SHARE = 0.1;
 const ECE_BINS = 10;
 const SEPARABLE_AUC = 0.999;
 const MIN_ROWS = 20;
-
-/** Fisher-Yates prefix: the first `take` entries of `values` become a uniform sample. */
-function shufflePrefix(values: Uint32Array, take: number, rng: Rng): void {
-  for (let i = 0; i < take; i++) {
-    const j = i + Math.floor(rng.next() * (values.length - i));
-    const t = values[i]!;
-    values[i] = values[j]!;
-    values[j] = t;
-  }
-}
 
 /**
  * Chooses and fits the CBPE calibration of raw `scores` against 0/1 `labels` (the reference: a model's
@@ -96,37 +86,22 @@ export function fitCbpeCalibration(
   if (rocAuc(labels, scores) > SEPARABLE_AUC) return none('separable');
   if (n < MIN_ROWS || positives < 2 || n - positives < 2) return none('too-few-rows');
 
-  // Stratified: each class gives its share of the ceil(n/10) test rows (largest remainder).
-  const testRows = Math.ceil(TEST_SHARE * n);
-  const classes = [new Uint32Array(n - positives), new Uint32Array(positives)];
-  for (let i = 0, k0 = 0, k1 = 0; i < n; i++) {
-    if (labels[i] === 1) classes[1]![k1++] = i;
-    else classes[0]![k0++] = i;
-  }
-  const exact = classes.map((c) => (testRows * c.length) / n);
-  const take = exact.map(Math.floor);
-  if (take[0]! + take[1]! < testRows) take[exact[0]! % 1 >= exact[1]! % 1 ? 0 : 1]! += 1;
-
-  const rng = options.rng ?? createRng(options.seed ?? 42, 7);
+  const splits = stratifiedShuffleSplits(labels, {
+    splits: SPLITS,
+    testShare: TEST_SHARE,
+    seed: options.seed ?? 42,
+  });
+  const testRows = splits[0]!.test.length;
   const pooledY = new Float64Array(SPLITS * testRows);
   const pooledRaw = new Float64Array(SPLITS * testRows);
   const pooledCalibrated = new Float64Array(SPLITS * testRows);
-  const trainX = new Float64Array(n - testRows);
-  const trainY = new Float64Array(n - testRows);
+  const trainX = new Float64Array(splits[0]!.train.length);
+  const trainY = new Float64Array(splits[0]!.train.length);
   let at = 0;
-  for (let split = 0; split < SPLITS; split++) {
-    const test: number[] = [];
-    let t = 0;
-    for (const [c, rows] of classes.entries()) {
-      shufflePrefix(rows, take[c]!, rng);
-      for (let k = 0; k < rows.length; k++) {
-        const i = rows[k]!;
-        if (k < take[c]!) test.push(i);
-        else {
-          trainX[t] = scores[i]!;
-          trainY[t++] = labels[i]!;
-        }
-      }
+  for (const { train, test } of splits) {
+    for (let k = 0; k < train.length; k++) {
+      trainX[k] = scores[train[k]!]!;
+      trainY[k] = labels[train[k]!]!;
     }
     const map = isotonicMap(fitIsotonic(trainX, trainY));
     for (const i of test) {

@@ -158,9 +158,7 @@ export async function runTrain(options: TrainOptions): Promise<TrainResult> {
     );
   }
   // CBPE's calibration on the same held-out rows, so estimated performance is judged out of sample.
-  const cbpe = fitCbpeCalibration(trained.validationScores, trained.validationTable.target!, {
-    rng: createRng(options.params.seed, 6),
-  });
+  const cbpe = fitCbpeCalibration(trained.validationScores, trained.validationTable.target!);
   profile = { ...profile, cbpe };
   const durationSeconds = (performance.now() - t0) / 1000;
   const saved = await saveModelArtifact(
