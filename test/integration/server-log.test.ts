@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadModel } from '../../src/model/model-io.js';
 import { createLiveMonitor, type LiveMonitor } from '../../src/monitor/live-monitor.js';
-import { estimatePerformance } from '../../src/stats/cbpe.js';
+import { estimatePerformance, expectedConfusion } from '../../src/stats/cbpe.js';
 import { cbpeCalibrator } from '../../src/stats/cbpe-calibration.js';
 import { classRates } from '../../src/stats/classification.js';
 import type { LoggedPrediction } from '../../src/store/prediction-store.js';
@@ -289,18 +289,14 @@ describe('POST /log', () => {
 
     // Every logged prediction, from the store: the expected confusion by NannyML's rule with y_pred.
     const rows = [...(await stored()).values()];
-    const calibrate = cbpeCalibrator(server.model.profile.cbpe) ?? ((v: number) => v);
-    const expected = { tp: 0, fp: 0, tn: 0, fn: 0 };
+    const calibrate = cbpeCalibrator(server.model.profile.cbpe);
+    const expected = expectedConfusion(
+      rows.map((r) => r.score),
+      rows.map((r) => r.predictedClass),
+      calibrate,
+    );
     const realized = { tp: 0, fp: 0, tn: 0, fn: 0 };
     for (const r of rows) {
-      const p = calibrate(r.score);
-      if (r.predictedClass === 1) {
-        expected.tp += p;
-        expected.fp += 1 - p;
-      } else {
-        expected.fn += p;
-        expected.tn += 1 - p;
-      }
       if (r.label !== null)
         realized[r.predictedClass === 1 ? (r.label === 1 ? 'tp' : 'fp') : r.label === 1 ? 'fn' : 'tn'] += 1;
     }
@@ -332,10 +328,7 @@ describe('POST /log', () => {
     );
     // The threshold rule would have given another estimate: the classes made the difference.
     const scores = rows.map((r) => r.score);
-    assert.notEqual(
-      estimatePerformance(scores, threshold, cbpeCalibrator(server.model.profile.cbpe)).accuracy,
-      rates.accuracy,
-    );
+    assert.notEqual(estimatePerformance(scores, threshold, calibrate).accuracy, rates.accuracy);
   });
 
   it('is documented at /docs', async () => {
