@@ -16,11 +16,17 @@ reference (scored once, for `churnwatch profile`), the last 30 % plays productio
 
 Retraining in step 3 gives the same model as in step 1 (same rows, deterministic solver), so the logged
 scores are those of the model the reference describes; a real service would load its saved model.
+
+What a service copies is the block "Talking to churnwatch" below: log_predictions() where the model
+answers, send_outcomes() where the outcome becomes known, and call_churnwatch() under both
+(docs/your-model.md shows them in a FastAPI service).
 """
 import argparse
 import csv
 import json
+import os
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -85,23 +91,60 @@ def train(rows, target, id_column):
     return lambda part: model.predict_proba(matrix(part, numeric, categorical))[:, 1]
 
 
-def post(url, path, body):
-    request = urllib.request.Request(
-        url + path,
-        data=json.dumps(body).encode("utf-8"),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        sys.exit(f"POST {path} answered {error.code}: {error.read().decode()}")
+# --- Talking to churnwatch: copy from here ---------------------------------------------------------
 
 
-def get(url, path):
-    with urllib.request.urlopen(url + path, timeout=30) as response:
-        return json.loads(response.read())
+class ChurnwatchError(RuntimeError):
+    """churnwatch refused a request (the message has its answer), or could not be reached."""
+
+
+def call_churnwatch(url, path, body=None, attempts=6):
+    """GET `path` (no body) or POST `body` as JSON; the answer as JSON. A refused connection, a timeout,
+    a 503 (the prediction log is behind) or a 429 (rate limit) is retried after the server's Retry-After,
+    else after 0.5, 1, 2, 4, 8 s; anything else raises ChurnwatchError. Retrying /log and /feedback is
+    safe: churnwatch answers a prediction_id it has logged already in "already_logged" and a label it
+    has already as "duplicate", and counts each once. CHURNWATCH_API_TOKEN, when set, is sent as the
+    Bearer token a server with client tokens asks for."""
+    headers = {"content-type": "application/json"}
+    token = os.environ.get("CHURNWATCH_API_TOKEN")
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    for attempt in range(1, attempts + 1):
+        request = urllib.request.Request(url + path, data=data, headers=headers, method="GET" if body is None else "POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            if error.code not in (429, 503) or attempt == attempts:
+                raise ChurnwatchError(f"{request.method} {path} answered {error.code}: {error.read().decode()}") from None
+            reason, delay = f"answered {error.code}", float(error.headers.get("retry-after") or 2 ** (attempt - 2))
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            if attempt == attempts:
+                raise ChurnwatchError(f"{request.method} {path}: churnwatch at {url} is not reachable ({error})") from None
+            reason, delay = f"not reachable ({getattr(error, 'reason', error)})", 2 ** (attempt - 2)
+        print(f"churnwatch at {url} {reason}; retry {attempt} of {attempts - 1} in {delay:g} s", file=sys.stderr)
+        time.sleep(delay)
+
+
+def log_predictions(url, records):
+    """POST /log: what the model predicted. Each record holds the features (GET /model lists them,
+    under "dataset_schema"), "score" (the probability of churn) and the service's own "prediction_id"
+    (a retry is then safe, and the outcome can name it); "class" (0/1) when the service decides
+    otherwise than score >= the threshold; the customer id and a "timestamp" optionally. At most the
+    server's --batch-limit records (default 1000) per call. Returns the answer: "prediction_ids",
+    "model_version" and "already_logged" (the ids churnwatch had, counted once)."""
+    return call_churnwatch(url, "/log", {"records": records})
+
+
+def send_outcomes(url, outcomes):
+    """POST /feedback: what happened, [{"prediction_id": ..., "churn": 0 or 1}, ...] (or the customer id
+    instead of the prediction id: its latest prediction). Returns one result per outcome, in order:
+    "joined", "pending" (the prediction is not logged yet), "duplicate" or "conflict"."""
+    return call_churnwatch(url, "/feedback", {"records": outcomes})["results"]
+
+
+# --- to here -------------------------------------------------------------------------------------
 
 
 def reference(args):
@@ -130,10 +173,10 @@ def traffic(args):
     score = train(rows, args.target, args.id)
     part = rows[int(len(rows) * 0.7) :][: args.rows]
     # GET /model says which fields the monitor takes and their kinds (the profile's schema).
-    schema = get(args.url, "/model")["dataset_schema"]
+    schema = call_churnwatch(args.url, "/model")["dataset_schema"]
     kinds = {f["name"]: f["kind"] for f in schema["features"]}
     probabilities = score(part)
-    ids = []
+    logged, already = 0, 0
     for start in range(0, len(part), args.batch):
         batch = part[start : start + args.batch]
         records = []
@@ -141,20 +184,22 @@ def traffic(args):
             record = {name: cell(r[name], kind) for name, kind in kinds.items()}
             record.update({args.id: r[args.id], "score": round(float(p), 6), "prediction_id": f"py-{r[args.id]}"})
             records.append(record)
-        answer = post(args.url, "/log", {"records": records})
-        ids += answer["prediction_ids"]
+        answer = log_predictions(args.url, records)
+        logged += len(answer["prediction_ids"])
+        already += len(answer["already_logged"])
         print(f"POST /log: {len(records)} predictions (model {answer['model_version']})")
     # Later, the outcomes arrive: by prediction id here (a customer id works too).
     labels = [
         {"prediction_id": f"py-{r[args.id]}", "churn": 1 if r[args.target].strip().lower() in POSITIVE else 0}
         for r in part
     ]
-    joined = 0
+    statuses = {}
     for start in range(0, len(labels), args.batch):
-        results = post(args.url, "/feedback", {"records": labels[start : start + args.batch]})["results"]
-        joined += sum(1 for r in results if r["status"] == "joined")
-    print(f"POST /feedback: {len(labels)} labels, {joined} joined")
-    print(json.dumps({"logged": len(ids), "labels": len(labels), "joined": joined}))
+        for result in send_outcomes(args.url, labels[start : start + args.batch]):
+            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    print(f"POST /feedback: {len(labels)} labels, {statuses}")
+    summary = {"logged": logged, "already_logged": already, "labels": len(labels)}
+    print(json.dumps({**summary, **{s: statuses.get(s, 0) for s in ("joined", "duplicate")}}))
 
 
 def main():
@@ -169,7 +214,10 @@ def main():
     parser.add_argument("--rows", type=int, default=1000, help="traffic: how many predictions to send")
     parser.add_argument("--batch", type=int, default=100, help="traffic: records per request")
     args = parser.parse_args()
-    reference(args) if args.mode == "reference" else traffic(args)
+    try:
+        reference(args) if args.mode == "reference" else traffic(args)
+    except ChurnwatchError as error:
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
  * by time period (`--chunk-period`, needs a timestamp), and each chunk gets what the whole-file report
  * gives: drift per feature against the whole reference (the same statistics and thresholds, scaled to
  * the chunk's rows), data quality, the CBPE estimate from the score and realized performance where the
- * target is known. The reference chunks give each performance metric its normal band (mean ± 3 std over
+ * target is known, ŷ from the named prediction column as for the whole file. The reference chunks give each performance metric its normal band (mean ± 3 std over
  * the reference chunks, NannyML's default); a current chunk outside it raises an alert. The layout is in
  * docs/report.md ("Chunks").
  */
@@ -106,11 +106,15 @@ export interface ChunkContext {
   readonly calibrator?: ScoreCalibrator | undefined;
 }
 
-/** One file's inputs: its table, target (0/1, NaN missing), score and times (epoch ms) per row. */
+/**
+ * One file's inputs: its table, target (0/1, NaN missing), score, the model's class ŷ (0/1, NaN
+ * missing; without it ŷ is score ≥ threshold) and times (epoch ms) per row.
+ */
 export interface ChunkSource {
   readonly table: ColumnarTable;
   readonly y?: Float64Array | undefined;
   readonly score?: Float64Array | undefined;
+  readonly predicted?: Float64Array | undefined;
   readonly times?: Float64Array | undefined;
 }
 
@@ -161,33 +165,42 @@ function performanceOf(p: {
   return { rows, rocAuc: nullable(p.rocAuc), accuracy, precision, recall, f1 };
 }
 
-/** Estimated (CBPE, score in [0, 1]) and realized (target and score) performance of some rows. */
+/**
+ * Estimated (CBPE, score in [0, 1]) and realized (target and score) performance of some rows, ŷ from
+ * the prediction column when the file has one (rows without a class left out), else the threshold.
+ */
 function chunkPerformance(
   source: ChunkSource,
   rows: Uint32Array,
   threshold: number,
   calibrator: ScoreCalibrator | undefined,
 ) {
-  const { y, score } = source;
+  const { y, score, predicted } = source;
   let estimated: ChunkPerformance | null = null;
   let realized: ChunkPerformance | null = null;
   if (!score) return { estimated, realized };
   const scores: number[] = [];
+  const classes: number[] = [];
   const labeled: number[] = [];
+  const labeledClasses: number[] = [];
   const labels: number[] = [];
   for (const r of rows) {
     const s = score[r]!;
-    if (Number.isNaN(s)) continue;
+    const c = predicted ? predicted[r]! : 0;
+    if (Number.isNaN(s) || Number.isNaN(c)) continue;
     scores.push(s);
+    classes.push(c);
     const label = y ? y[r]! : Number.NaN;
     if (!Number.isNaN(label)) {
       labeled.push(s);
+      labeledClasses.push(c);
       labels.push(label);
     }
   }
   if (scores.length > 0 && scores.every((s) => s >= 0 && s <= 1))
-    estimated = performanceOf(estimatePerformance(scores, threshold, calibrator));
-  if (labels.length > 0) realized = performanceOf(classificationMetrics(labels, labeled, threshold));
+    estimated = performanceOf(estimatePerformance(scores, predicted ? classes : threshold, calibrator));
+  if (labels.length > 0)
+    realized = performanceOf(classificationMetrics(labels, labeled, predicted ? labeledClasses : threshold));
   return { estimated, realized };
 }
 

@@ -14,6 +14,7 @@ import {
   type DriftReport,
   describeRole,
   featuresByConcern,
+  performanceHeading,
   type ReportFeature,
   STATISTIC_NAMES,
 } from './report.js';
@@ -225,11 +226,12 @@ export function renderReportHtml(report: DriftReport): string {
       const m = sec?.metrics;
       if (!sec) return '';
       if (!m)
-        return `<tr><td>${label}</td><td>${sec.rows}</td><td colspan="7">${sec.estimated ? `estimated (CBPE) accuracy ${num(sec.estimated.accuracy)}, f1 ${num(sec.estimated.f1)}` : `positive rate ${num(sec.positiveRate)}`}</td></tr>`;
-      return `<tr><td>${label}</td><td>${m.rows}</td><td>${num(m.rocAuc)}</td><td>${num(m.accuracy)}</td><td>${num(m.precision)}</td><td>${num(m.recall)}</td><td>${num(m.f1)}</td><td>${num(m.logLoss)}</td><td>${num(m.brier)}</td></tr>`;
+        return `<tr><td>${label}</td><td>${sec.rows}</td><td colspan="9">${sec.estimated ? `estimated (CBPE) accuracy ${num(sec.estimated.accuracy)}, f1 ${num(sec.estimated.f1)}` : `positive rate ${num(sec.positiveRate)}`}</td></tr>`;
+      return `<tr><td>${label}</td><td>${m.rows}</td><td>${num(m.rocAuc)}</td><td>${num(m.accuracy)}</td><td>${num(m.precision)}</td><td>${num(m.recall)}</td><td>${num(m.f1)}</td><td>${num(m.specificity)}</td><td>${num(m.logLoss)}</td><td>${num(m.brier)}</td><td>${num(sec.predictedPositiveRate)}</td></tr>`;
     };
     const curve = perf.current?.calibration;
-    performance = `<h2>Performance (threshold ${perf.threshold})</h2><table><tr><th></th><th>rows</th><th>ROC AUC</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th><th>log loss</th><th>Brier</th></tr>${line('reference', perf.reference)}${line('current', perf.current)}</table>${curve ? `<h3>Calibration (current)</h3>${calibrationChart(curve)}` : ''}`;
+    const heading = performanceHeading(report);
+    performance = `<h2>${esc(heading[0]!.toUpperCase() + heading.slice(1))}</h2><table><tr><th></th><th>rows</th><th>ROC AUC</th><th>accuracy</th><th>precision</th><th>recall</th><th>F1</th><th>specificity</th><th>log loss</th><th>Brier</th><th>predicted positive</th></tr>${line('reference', perf.reference)}${line('current', perf.current)}</table>${curve ? `<h3>Calibration (current)</h3>${calibrationChart(curve)}` : ''}`;
   }
   const skipped = report.skipped.map((k) => `<li>${esc(k.column)}: ${esc(k.reason)}</li>`).join('');
   return `<!doctype html>

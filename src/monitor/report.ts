@@ -32,7 +32,13 @@ import {
 } from './drift-policy.js';
 import { analyzeReportChunks, type ChunkTable, type ReportChunking } from './report-chunks.js';
 import { assignColumnRoles, columnWithRole, type RoleAssignment, type RoleOptions } from './report-roles.js';
-import { positiveLabel, scoreVector, targetVector } from './report-target.js';
+import {
+  predictionVector,
+  scoreVector,
+  type TargetLabels,
+  targetLabels,
+  targetVector,
+} from './report-target.js';
 import { timestampsMs } from './report-timestamps.js';
 
 export const REPORT_FORMAT_VERSION = 1;
@@ -65,10 +71,12 @@ export function buildTableProfile(
 
 /**
  * Column roles (target, score, prediction, id, timestamp, ignored: never judged as features) come from
- * `RoleOptions`; roles no option names are inferred unless `infer` is false (report-roles.ts).
+ * `RoleOptions`; roles no option names are inferred unless `infer` is false (report-roles.ts). A
+ * prediction column named by `prediction` is the model's class ŷ for every class metric, realized and
+ * estimated; an inferred one is only kept out of the features.
  */
 export interface ReportOptions extends RoleOptions {
-  /** Class threshold for performance metrics (default 0.5). */
+  /** Class threshold for performance metrics when no prediction column gives ŷ (default 0.5). */
   readonly threshold?: number;
   readonly policy?: Readonly<DriftPolicyOptions>;
   readonly topCategories?: number;
@@ -93,13 +101,20 @@ export interface ReportFeature extends FeatureDriftResult {
 
 export interface PerformanceSection {
   rows: number;
-  /** Realized metrics when both target and score are present. */
+  /**
+   * Where ŷ (the predicted class) comes from in this file: the prediction column, or score ≥ threshold.
+   * Absent when the file has neither a score nor the prediction column.
+   */
+  predictedClassFrom?: 'prediction' | 'threshold';
+  /** Realized metrics when both target and score are present (class metrics from ŷ, ROC AUC from the score). */
   metrics?: ClassificationMetrics;
   calibration?: { probTrue: number[]; probPred: number[]; counts: number[] };
-  /** CBPE estimate from the score alone (assumes calibrated probabilities). */
+  /** CBPE estimate from the score (calibrated as `performance.cbpe` says), with ŷ as above. */
   estimated?: EstimatedPerformance;
   /** Share of target = 1 when the target is present. */
   positiveRate?: number;
+  /** Share of ŷ = 1: the predicted-class distribution. */
+  predictedPositiveRate?: number;
 }
 
 export interface DriftReport {
@@ -122,6 +137,8 @@ export interface DriftReport {
   performance?: {
     target?: string;
     score?: string;
+    /** The prediction column giving ŷ (`--prediction`); without it ŷ is score ≥ threshold. */
+    prediction?: string;
     threshold: number;
     /**
      * How CBPE's estimates treat the scores: calibrated by isotonic regression on the reference when that
@@ -136,33 +153,51 @@ export interface DriftReport {
   chunks?: ChunkTable;
 }
 
+/** One file's per-row inputs to its performance: target, score and ŷ (NaN = missing; undefined = no column). */
+interface PerformanceInputs {
+  readonly y?: Float64Array | undefined;
+  readonly score?: Float64Array | undefined;
+  readonly predicted?: Float64Array | undefined;
+}
+
 function performanceSection(
   rowCount: number,
-  y: Float64Array | undefined,
-  s: Float64Array | undefined,
+  { y, score: s, predicted }: PerformanceInputs,
   threshold: number,
   calibrator: ScoreCalibrator | undefined,
 ): PerformanceSection | undefined {
   if (!y && !s) return undefined;
   const ys: number[] = [];
   const ss: number[] = [];
+  const classes: number[] = [];
   for (let i = 0; i < rowCount; i++) {
     const yi = y ? y[i]! : 0;
     const si = s ? s[i]! : 0;
-    if (Number.isNaN(yi) || Number.isNaN(si)) continue;
+    const ci = predicted ? predicted[i]! : si >= threshold ? 1 : 0;
+    if (Number.isNaN(yi) || Number.isNaN(si) || Number.isNaN(ci)) continue;
     ys.push(yi);
     ss.push(si);
+    classes.push(ci);
   }
   const section: PerformanceSection = { rows: ys.length };
+  const hasClass = predicted !== undefined || s !== undefined;
+  if (hasClass) section.predictedClassFrom = predicted ? 'prediction' : 'threshold';
   if (ys.length === 0) return section;
-  if (y) section.positiveRate = ys.reduce((a, b) => a + b, 0) / ys.length;
+  if (y) section.positiveRate = mean(ys);
+  if (hasClass) section.predictedPositiveRate = mean(classes);
+  // NannyML's y_pred: the model's own classes when given, else the threshold rule.
+  const decisions = predicted ? classes : threshold;
   if (y && s) {
-    section.metrics = classificationMetrics(ys, ss, threshold);
+    section.metrics = classificationMetrics(ys, ss, decisions);
     if (ss.every((v) => v >= 0 && v <= 1)) section.calibration = calibrationCurve(ys, ss, 10);
   }
   if (s && ss.every((v) => v >= 0 && v <= 1))
-    section.estimated = estimatePerformance(ss, threshold, calibrator);
+    section.estimated = estimatePerformance(ss, decisions, calibrator);
   return section;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
 /**
@@ -270,28 +305,36 @@ export function buildDriftReport(
   };
   const target = columnWithRole(roles, 'target');
   const score = columnWithRole(roles, 'score');
+  // Only a column the user named is ŷ: an inferred one might be anything two-valued.
+  const prediction = options.prediction;
   const files = `${names.reference} and ${names.current}`;
-  const positive = target && positiveLabel([reference, current], target, files, options.positiveLabel);
-  const vectors = (table: ColumnarTable) => ({
+  const labels = target
+    ? targetLabels([reference, current], target, files, options.positiveLabel)
+    : undefined;
+  const classLabels: TargetLabels | undefined =
+    labels ?? (options.positiveLabel !== undefined ? { positive: options.positiveLabel } : undefined);
+  const vectors = (table: ColumnarTable, name: string) => ({
     table,
-    y: target && positive !== undefined ? targetVector(table, target, positive) : undefined,
+    y: target && labels ? targetVector(table, target, labels.positive) : undefined,
     score: score ? scoreVector(table, score) : undefined,
+    predicted: prediction ? predictionVector(table, prediction, classLabels, name) : undefined,
   });
-  const ref = vectors(reference);
-  const cur = vectors(current);
+  const ref = vectors(reference, names.reference);
+  const cur = vectors(current, names.current);
   let calibrator: ScoreCalibrator | undefined;
   if (target || score) {
     const perf: NonNullable<DriftReport['performance']> = { threshold };
     if (target) perf.target = target;
     if (score) perf.score = score;
+    if (prediction) perf.prediction = prediction;
     const cbpe = referenceCalibration(ref.y, ref.score, reference.rowCount);
     calibrator = cbpeCalibrator(cbpe);
     if (cbpe) {
       const { thresholds: _map, ...choice } = cbpe;
       perf.cbpe = choice;
     }
-    const refSection = performanceSection(reference.rowCount, ref.y, ref.score, threshold, calibrator);
-    const curSection = performanceSection(current.rowCount, cur.y, cur.score, threshold, calibrator);
+    const refSection = performanceSection(reference.rowCount, ref, threshold, calibrator);
+    const curSection = performanceSection(current.rowCount, cur, threshold, calibrator);
     if (refSection) perf.reference = refSection;
     if (curSection) perf.current = curSection;
     report.performance = perf;
@@ -454,6 +497,20 @@ function formatChunkTable(chunks: ChunkTable): string[] {
   return [`chunks (${how}${chunks.timestamp ? `, timestamp ${chunks.timestamp}` : ''}):`, ...textTable(rows)];
 }
 
+/**
+ * What ŷ is, for people: `performance at threshold 0.5`, or `performance, predicted class from column
+ * pred` (saying which file fell back to the threshold for lack of the column).
+ */
+export function performanceHeading(report: DriftReport): string {
+  const perf = report.performance;
+  if (!perf?.prediction) return `performance at threshold ${perf?.threshold}`;
+  const lacking = (['reference', 'current'] as const).filter(
+    (side) => perf[side]?.predictedClassFrom === 'threshold',
+  );
+  const fallback = lacking.map((side) => report[side].name).join(' and ');
+  return `performance, predicted class from column ${perf.prediction}${fallback ? ` (score ≥ ${perf.threshold} in ${fallback}, which lacks it)` : ''}`;
+}
+
 /** A plain-text summary table for the terminal, drifting columns first. */
 export function formatReportSummary(report: DriftReport): string {
   const rows = [
@@ -500,7 +557,7 @@ export function formatReportSummary(report: DriftReport): string {
   }
   const perf = report.performance;
   if (perf) {
-    lines.push('', `performance at threshold ${perf.threshold}:`);
+    lines.push('', `${performanceHeading(report)}:`);
     if (perf.cbpe) lines.push(`  estimated performance (CBPE): ${formatCbpeChoice(perf.cbpe, 'reference')}`);
     for (const [label, section] of [
       ['reference', perf.reference],
@@ -510,7 +567,7 @@ export function formatReportSummary(report: DriftReport): string {
       const m = section.metrics;
       if (m)
         lines.push(
-          `  ${label}: rows ${m.rows}  roc_auc ${fmt(m.rocAuc)}  accuracy ${fmt(m.accuracy)}  precision ${fmt(m.precision)}  recall ${fmt(m.recall)}  f1 ${fmt(m.f1)}  log_loss ${fmt(m.logLoss)}`,
+          `  ${label}: rows ${m.rows}  roc_auc ${fmt(m.rocAuc)}  accuracy ${fmt(m.accuracy)}  precision ${fmt(m.precision)}  recall ${fmt(m.recall)}  f1 ${fmt(m.f1)}  specificity ${fmt(m.specificity)}  log_loss ${fmt(m.logLoss)}  predicted positive ${fmt(section.predictedPositiveRate)}`,
         );
       else if (section.estimated)
         lines.push(

@@ -35,11 +35,15 @@ export interface WindowAnalysis {
   readonly drift: DriftEvaluation;
   readonly quality: FeatureQuality[];
   /**
-   * CBPE from the scores of every row, calibrated by the profile's CBPE calibration (the one the
-   * expected-confusion counters apply); undefined for an empty window.
+   * CBPE from the scores of every row, calibrated by the profile's CBPE calibration, with each row's
+   * stored class as ŷ (the one the expected-confusion counters add by: the threshold rule for served
+   * predictions, the class a /log record gave); undefined for an empty window.
    */
   readonly estimated: EstimatedPerformance | undefined;
-  /** From labeled rows only ("no label yet" is never "no churn"); undefined without labels. */
+  /**
+   * From labeled rows only ("no label yet" is never "no churn"), class metrics with the stored class as
+   * ŷ (as the realized-confusion counters); undefined without labels.
+   */
   readonly realized: ClassificationMetrics | undefined;
   readonly labelDelay: LabelDelaySummary | undefined;
 }
@@ -63,7 +67,7 @@ export function analyzeWindow(
   const quality = evaluateDataQuality(model.profile.features, data.drift, undefined, DEFAULT_DATA_QUALITY);
   const estimated =
     data.rows > 0
-      ? estimatePerformance(data.score, model.threshold, cbpeCalibrator(model.profile.cbpe))
+      ? estimatePerformance(data.score, data.predictedClass, cbpeCalibrator(model.profile.cbpe))
       : undefined;
 
   let labeled = 0;
@@ -73,16 +77,18 @@ export function analyzeWindow(
   if (labeled > 0) {
     const y = new Uint8Array(labeled);
     const s = new Float64Array(labeled);
+    const classes = new Uint8Array(labeled);
     const delays = new Float64Array(labeled);
     for (let i = 0, k = 0; i < data.rows; i++) {
       const l = data.label[i]!;
       if (l === -1) continue;
       y[k] = l;
       s[k] = data.score[i]!;
+      classes[k] = data.predictedClass[i]!;
       delays[k] = data.labelDelayMs[i]!;
       k++;
     }
-    realized = classificationMetrics(y, s, model.threshold);
+    realized = classificationMetrics(y, s, classes);
     const sortedDelays = sortedWithoutNaN(delays);
     if (sortedDelays.length > 0) {
       labelDelay = {

@@ -37,7 +37,10 @@ export interface PredictionWriter {
 }
 
 export interface AppContext {
-  readonly config: Pick<ServeConfig, 'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath' | 'queueWaitMs'>;
+  readonly config: Pick<
+    ServeConfig,
+    'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath' | 'queueWaitMs' | 'maxQueue'
+  >;
   readonly models: ModelSlot;
   readonly store: PredictionStore;
   readonly writer: PredictionWriter;

@@ -1,15 +1,22 @@
 /**
  * Confidence-based performance estimation (NannyML's CBPE): with a row's calibrated churn probability
- * p, a row the model predicts churn (its raw score s ≥ threshold) is a true positive with probability p
- * and a false positive with 1 − p; a row predicted stay is a false negative with probability p and a
- * true negative with 1 − p. Summing gives the expected confusion matrix, from which accuracy, precision,
- * recall and F1 are estimated without labels. p = calibrate(s) with the profile's CBPE calibration
+ * p, a row the model predicts churn (ŷ = 1: its raw score s ≥ threshold, or the class the model gave,
+ * NannyML's `y_pred`) is a true positive with probability p and a false positive with 1 − p; a row
+ * predicted stay is a false negative with probability p and a true negative with 1 − p. Summing gives
+ * the expected confusion matrix, from which accuracy, precision, recall, F1 and specificity are
+ * estimated without labels. p = calibrate(s) with the profile's CBPE calibration
  * (cbpe-calibration.ts), p = s without one. The server's `churnwatch_expected_confusion_total{outcome}`
  * counters add exactly these amounts per prediction, so PromQL over any window gives the same numbers
  * as `expectedConfusion`.
  */
 import type { ScoreCalibrator } from './cbpe-calibration.js';
-import { type ConfusionCounts, classRates } from './classification.js';
+import {
+  type ConfusionCounts,
+  checkPredictedClasses,
+  classRates,
+  type PredictedClasses,
+  predictedAt,
+} from './classification.js';
 
 export interface EstimatedPerformance {
   rows: number;
@@ -18,18 +25,19 @@ export interface EstimatedPerformance {
   precision: number;
   recall: number;
   f1: number;
+  specificity: number;
   /** Expected ROC AUC (NaN when fewer than two rows or all p are 0 or all 1). */
   rocAuc: number;
 }
 
-/** The amounts one prediction adds to the expected confusion counters (p calibrated, s raw). */
+/** The amounts one prediction (raw score, its class ŷ) adds to the expected confusion counters. */
 export function expectedConfusionIncrement(
   score: number,
-  threshold: number,
+  predictedClass: 0 | 1,
   calibrate?: ScoreCalibrator,
 ): ConfusionCounts {
   const p = calibrate ? calibrate(score) : score;
-  if (score >= threshold) return { tp: p, fp: 1 - p, tn: 0, fn: 0 };
+  if (predictedClass === 1) return { tp: p, fp: 1 - p, tn: 0, fn: 0 };
   return { tp: 0, fp: 0, tn: 1 - p, fn: p };
 }
 
@@ -40,20 +48,22 @@ function probabilityAt(score: number, i: number, calibrate: ScoreCalibrator | un
 }
 
 /**
- * Expected confusion counts of raw `scores` at a threshold, p = calibrate(s). Cost O(n) (O(n log k)
- * calibrated). Throws RangeError when a probability is outside [0, 1] or NaN.
+ * Expected confusion counts of raw `scores` with ŷ from `decisions` (a threshold on the raw score, or
+ * the model's 0/1 classes), p = calibrate(s). Cost O(n) (O(n log k) calibrated). Throws RangeError
+ * when a probability is outside [0, 1] or NaN, or the classes are not one 0/1 per score.
  * @example expectedConfusion([0.9, 0.2], 0.5) // { tp: 0.9, fp: 0.1, tn: 0.8, fn: 0.2 } (up to rounding)
+ * @example expectedConfusion([0.9, 0.2], [0, 1]) // { tp: 0.2, fp: 0.8, tn: 0.1, fn: 0.9 } (up to rounding)
  */
 export function expectedConfusion(
   scores: ArrayLike<number>,
-  threshold: number,
+  decisions: PredictedClasses,
   calibrate?: ScoreCalibrator,
 ): ConfusionCounts {
+  checkPredictedClasses(decisions, scores.length, 'cbpe');
   const c: ConfusionCounts = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
-    const p = probabilityAt(s, i, calibrate);
-    if (s >= threshold) {
+    const p = probabilityAt(scores[i]!, i, calibrate);
+    if (predictedAt(decisions, scores, i)) {
       c.tp += p;
       c.fp += 1 - p;
     } else {
@@ -102,15 +112,16 @@ export function expectedRocAuc(scores: ArrayLike<number>, calibrate?: ScoreCalib
 }
 
 /**
- * CBPE estimate of class metrics at a threshold plus expected ROC AUC, from raw scores and the
- * calibration (identity when omitted). Cost O(n log n). Throws RangeError on probabilities outside [0, 1].
+ * CBPE estimate of class metrics with ŷ from `decisions` (a threshold, or the model's classes) plus
+ * expected ROC AUC (from the scores only), from raw scores and the calibration (identity when
+ * omitted). Cost O(n log n). Throws RangeError on probabilities outside [0, 1] or bad classes.
  */
 export function estimatePerformance(
   scores: ArrayLike<number>,
-  threshold: number,
+  decisions: PredictedClasses,
   calibrate?: ScoreCalibrator,
 ): EstimatedPerformance {
-  const confusion = expectedConfusion(scores, threshold, calibrate);
+  const confusion = expectedConfusion(scores, decisions, calibrate);
   return {
     rows: scores.length,
     confusion,

@@ -51,6 +51,10 @@ describe('classification metrics against scikit-learn (oracle)', () => {
       close(m.f1, c.f1, 'f1');
       const { tp, fp, tn, fn } = c.confusion;
       assert.deepEqual(m.confusion, { tp, fp, tn, fn });
+      // sklearn's recall_score(y, ŷ, pos_label=0) from its own confusion matrix.
+      close(m.specificity, tn + fp === 0 ? 0 : tn / (tn + fp), 'specificity');
+      const classes = c.score.map((s) => (s >= c.threshold ? 1 : 0));
+      assert.deepEqual(classificationMetrics(c.y_true, c.score, classes), m, 'the same ŷ given as classes');
       const curve = calibrationCurve(c.y_true, c.score, 10);
       closeArray(curve.probTrue, c.calibration_uniform_10.prob_true, 'prob_true');
       closeArray(curve.probPred, c.calibration_uniform_10.prob_pred, 'prob_pred');
@@ -76,6 +80,21 @@ describe('classification edge cases', () => {
     assert.equal(m.precision, 0);
     assert.equal(m.recall, 0);
     assert.equal(m.f1, 0);
+  });
+  it('takes ŷ as given classes: class metrics from them, ranking metrics and log loss from the scores', () => {
+    const y = [0, 0, 1, 1, 1];
+    const scores = [0.1, 0.7, 0.35, 0.8, 0.6];
+    // A model that decided otherwise than any threshold on its score (rows 0 and 2 flipped).
+    const m = classificationMetrics(y, scores, [1, 1, 1, 1, 0]);
+    assert.deepEqual(m.confusion, { tp: 2, fp: 2, tn: 0, fn: 1 });
+    assert.equal(m.accuracy, 2 / 5);
+    assert.equal(m.specificity, 0);
+    assert.deepEqual(
+      [m.rocAuc, m.logLoss, m.averagePrecision],
+      [rocAuc(y, scores), classificationMetrics(y, scores, 0.5).logLoss, averagePrecision(y, scores)],
+    );
+    assert.throws(() => classificationMetrics(y, scores, [1, 0]), /a predicted class per row/);
+    assert.throws(() => classificationMetrics(y, scores, [1, 0, 0.5, 1, 1]), /predicted class at row 2/);
   });
   it('rejects labels other than 0/1 and mismatched lengths', () => {
     assert.throws(() => rocAuc([0, 2], [0.1, 0.2]), RangeError);

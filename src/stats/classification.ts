@@ -23,6 +23,8 @@ export interface ClassificationMetrics {
   precision: number;
   recall: number;
   f1: number;
+  /** TN / (TN + FP), 0 when there is no negative row. */
+  specificity: number;
   confusion: ConfusionCounts;
 }
 
@@ -160,21 +162,46 @@ export function brierScore(yTrue: ArrayLike<number>, scores: ArrayLike<number>):
 }
 
 /**
- * Confusion counts with "churn" predicted when score >= threshold.
+ * The predicted class ŷ of each row: a threshold on the score (ŷ = 1 where score ≥ threshold), or the
+ * model's own classes, one 0/1 per row (a model served elsewhere says what it decided; NannyML's `y_pred`).
+ */
+export type PredictedClasses = number | ArrayLike<number>;
+
+/** ŷ of row i: 1 when `decisions` (a threshold or the classes) predicts the positive class. */
+export function predictedAt(decisions: PredictedClasses, scores: ArrayLike<number>, i: number): boolean {
+  return typeof decisions === 'number' ? scores[i]! >= decisions : decisions[i] === 1;
+}
+
+/** Throws RangeError when given classes do not match the scores in length or hold anything but 0/1. */
+export function checkPredictedClasses(decisions: PredictedClasses, rows: number, what: string): void {
+  if (typeof decisions === 'number') return;
+  if (decisions.length !== rows)
+    throw new RangeError(`${what} requires a predicted class per row (${decisions.length} vs ${rows})`);
+  for (let i = 0; i < rows; i++) {
+    const c = decisions[i];
+    if (c !== 0 && c !== 1)
+      throw new RangeError(`${what}: predicted class at row ${i} is ${c}, expected 0 or 1`);
+  }
+}
+
+/**
+ * Confusion counts with "churn" predicted where score ≥ threshold, or where the given class is 1.
  *
- * Matches `sklearn.metrics.confusion_matrix(y_true, scores >= threshold).ravel()` → tn, fp, fn, tp.
- * Cost O(n). Throws RangeError on bad input.
+ * Matches `sklearn.metrics.confusion_matrix(y_true, scores >= threshold).ravel()` (or of `y_pred`) →
+ * tn, fp, fn, tp. Cost O(n). Throws RangeError on bad input.
  * @example confusionAt([0, 1, 1], [0.6, 0.5, 0.2], 0.5) // { tp: 1, fp: 1, tn: 0, fn: 1 }
+ * @example confusionAt([0, 1, 1], [0.6, 0.5, 0.2], [0, 1, 1]) // { tp: 2, fp: 0, tn: 1, fn: 0 }
  */
 export function confusionAt(
   yTrue: ArrayLike<number>,
   scores: ArrayLike<number>,
-  threshold: number,
+  decisions: PredictedClasses,
 ): ConfusionCounts {
   checkInputs(yTrue, scores, 'confusion matrix');
+  checkPredictedClasses(decisions, yTrue.length, 'confusion matrix');
   const c: ConfusionCounts = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < yTrue.length; i++) {
-    const predicted = scores[i]! >= threshold;
+    const predicted = predictedAt(decisions, scores, i);
     if (yTrue[i] === 1) {
       if (predicted) c.tp++;
       else c.fn++;
@@ -185,16 +212,17 @@ export function confusionAt(
 }
 
 /**
- * Accuracy, precision, recall and F1 from confusion counts (which may be fractional, as in CBPE's
- * expected confusion matrix), with sklearn's zero_division=0: a ratio with a zero denominator is 0.
+ * Accuracy, precision, recall, F1 and specificity from confusion counts (which may be fractional, as in
+ * CBPE's expected confusion matrix), with sklearn's zero_division=0: a ratio with a zero denominator is 0.
  * Cost O(1).
- * @example classRates({ tp: 1, fp: 1, tn: 0, fn: 1 }) // { accuracy: 1/3, precision: 0.5, recall: 0.5, f1: 0.5 }
+ * @example classRates({ tp: 1, fp: 1, tn: 0, fn: 1 }) // { accuracy: 1/3, precision: 0.5, recall: 0.5, f1: 0.5, specificity: 0 }
  */
 export function classRates(c: ConfusionCounts): {
   accuracy: number;
   precision: number;
   recall: number;
   f1: number;
+  specificity: number;
 } {
   const total = c.tp + c.fp + c.tn + c.fn;
   const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
@@ -202,20 +230,24 @@ export function classRates(c: ConfusionCounts): {
   const recall = ratio(c.tp, c.tp + c.fn);
   // sklearn computes F1 as 2·tp / (2·tp + fp + fn), which is 0 rather than NaN when tp = 0.
   const f1 = ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn);
-  return { accuracy: ratio(c.tp + c.tn, total), precision, recall, f1 };
+  // Recall of the negative class (NannyML's specificity: TN / (TN + FP)).
+  const specificity = ratio(c.tn, c.tn + c.fp);
+  return { accuracy: ratio(c.tp + c.tn, total), precision, recall, f1, specificity };
 }
 
 /**
- * Every metric above in one call (the scores are sorted once per ranking metric).
- * Cost O(n log n). Throws RangeError on mismatched lengths, labels not 0/1 or non-finite scores.
+ * Every metric above in one call (the scores are sorted once per ranking metric): the ranking metrics
+ * and log loss from the scores, the class metrics from ŷ (`decisions`: a threshold, or the model's
+ * classes). Cost O(n log n). Throws RangeError on mismatched lengths, labels or classes not 0/1 or
+ * non-finite scores.
  * @example classificationMetrics([0, 1], [0.2, 0.9], 0.5).accuracy // 1
  */
 export function classificationMetrics(
   yTrue: ArrayLike<number>,
   scores: ArrayLike<number>,
-  threshold: number,
+  decisions: PredictedClasses,
 ): ClassificationMetrics {
-  const confusion = confusionAt(yTrue, scores, threshold);
+  const confusion = confusionAt(yTrue, scores, decisions);
   return {
     rows: yTrue.length,
     rocAuc: rocAuc(yTrue, scores),

@@ -42,7 +42,7 @@ describe('statistics edge cases', () => {
     const probabilities = [0.91, 0.2, 0.5, 0.49, 0.05, 0.77];
     const summed = { tp: 0, fp: 0, tn: 0, fn: 0 };
     for (const p of probabilities) {
-      const inc = expectedConfusionIncrement(p, 0.5);
+      const inc = expectedConfusionIncrement(p, p >= 0.5 ? 1 : 0);
       summed.tp += inc.tp;
       summed.fp += inc.fp;
       summed.tn += inc.tn;
@@ -56,5 +56,28 @@ describe('statistics edge cases', () => {
     const est = estimatePerformance(probabilities, 0.5);
     assert.ok(est.precision > 0 && est.precision < 1);
     assert.throws(() => expectedConfusion([1.2], 0.5), RangeError);
+  });
+  it('cbpe with the classes the model gave: sums of p over rows with ŷ = 1 and ŷ = 0 (NannyML y_pred)', () => {
+    const scores = [0.91, 0.2, 0.5, 0.49, 0.05, 0.77];
+    // A model whose decisions disagree with any threshold on its score.
+    const classes = [0, 1, 1, 0, 1, 0];
+    const c = expectedConfusion(scores, classes);
+    const near = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+    assert.ok(near(c.tp, 0.2 + 0.5 + 0.05) && near(c.fp, 0.8 + 0.5 + 0.95), JSON.stringify(c));
+    assert.ok(near(c.fn, 0.91 + 0.49 + 0.77) && near(c.tn, 0.09 + 0.51 + 0.23), JSON.stringify(c));
+    const summed = { tp: 0, fp: 0, tn: 0, fn: 0 };
+    for (const [i, s] of scores.entries()) {
+      const inc = expectedConfusionIncrement(s, classes[i] as 0 | 1);
+      for (const k of ['tp', 'fp', 'tn', 'fn'] as const) summed[k] += inc[k];
+    }
+    assert.deepEqual(c, summed, 'the counters add the same amounts');
+    // Classes equal to the threshold rule give the threshold's estimate.
+    const atThreshold = scores.map((s) => (s >= 0.5 ? 1 : 0));
+    assert.deepEqual(estimatePerformance(scores, atThreshold), estimatePerformance(scores, 0.5));
+    const est = estimatePerformance(scores, classes);
+    assert.ok(near(est.specificity, c.tn / (c.tn + c.fp)));
+    assert.equal(est.rocAuc, estimatePerformance(scores, 0.5).rocAuc, 'ROC AUC from the scores alone');
+    assert.throws(() => expectedConfusion(scores, [0, 1]), /a predicted class per row/);
+    assert.throws(() => expectedConfusion([0.3], [2]), /predicted class at row 0 is 2/);
   });
 });

@@ -270,6 +270,19 @@ export function describePredictionStore(
         );
       }));
 
+    it('storedIds tells which ids are stored, texts that SQL and JSON treat specially included', () =>
+      withStore(async (store) => {
+        const odd = ['a', "it's", '"q"', 'x,y', '{b}', 'back\\slash', 'é ü'];
+        await store.insertRows(toPredictionRows(odd.map((id, i) => prediction(id, 1000 + i))));
+        assert.deepEqual(await store.storedIds([]), new Set());
+        assert.deepEqual(
+          await store.storedIds([...odd, 'missing', 'A', '']),
+          new Set(odd),
+          'every stored id, no other (case matters)',
+        );
+        assert.deepEqual(await store.storedIds(['missing']), new Set());
+      }));
+
     it('joins feedback by prediction id, with the delay and what the metrics need', () =>
       withStore(async (store) => {
         await store.insertRows(

@@ -170,6 +170,12 @@ export interface PredictionStore {
    * which validates them.
    */
   insertRows(rows: PredictionRows): Promise<void>;
+  /**
+   * Which of `ids` the store holds. POST /log asks before it counts a record with a client's id, so a
+   * retried record is acknowledged without being counted twice (docs/your-model.md). One primary-key
+   * lookup per id.
+   */
+  storedIds(ids: readonly string[]): Promise<Set<string>>;
   /** Stores feedback and joins what it can; one outcome per input, in input order. */
   recordFeedback(items: readonly FeedbackInput[]): Promise<FeedbackOutcome[]>;
   /**

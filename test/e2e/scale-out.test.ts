@@ -12,10 +12,8 @@
  * generic constant.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import pg from 'pg';
+import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { loadModel } from '../../src/model/model-io.js';
 import { ALERT_DEFINITIONS, DEFAULT_PSI_THRESHOLD } from '../../src/monitor/alert-definitions.js';
@@ -29,6 +27,7 @@ import {
   waitForHttp,
 } from '../helpers/external-binary.js';
 import { freePort } from '../helpers/free-port.js';
+import { freshDatabase } from '../helpers/postgres-database.js';
 import { type PromAlert, type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 import { repoRoot } from '../helpers/shared-files.js';
 import { readRepoPrometheusConfig, rewritePrometheusConfig } from '../helpers/stack-config.js';
@@ -36,9 +35,6 @@ import { sendTraffic } from '../helpers/stack-traffic.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const ADMIN_URL =
-  process.env.CHURNWATCH_TEST_POSTGRES_URL ??
-  `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
 const INTERVAL = '1s';
 const FEATURE_DRIFT = ALERT_DEFINITIONS.featureDrift.name;
 const MONITOR_DOWN = ALERT_DEFINITIONS.monitorDown.name;
@@ -47,37 +43,6 @@ const MONITOR_DOWN_FOR = '3s';
 const DRIFTED_FEATURE = 'MONTANT';
 /** Per replica; together above the alert's 500 rows and the 1,000-row calibration window. */
 const ROWS_PER_REPLICA = 700;
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-/** A fresh database on the test server, dropped (connections included) by the returned function. */
-async function freshDatabase(
-  t: TestContext,
-): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
-  const name = `cw_scaleout_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  } catch (error) {
-    const message = `PostgreSQL at ${ADMIN_URL} is unreachable: ${(error as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(`${message} (CI must provide it)`);
-    t.skip(message);
-    return undefined;
-  }
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}),
-  };
-}
 
 /** `churnwatch <args>` as a child process (bin/churnwatch.js, which runs the TypeScript sources). */
 function churnwatch(args: readonly string[]): RunningProcess {
@@ -123,7 +88,7 @@ test('scale-out: two replicas and a monitor role on PostgreSQL; drift stays flag
   timeout: 180_000,
 }, async (t) => {
   if (!requireBinary(t, PROMETHEUS)) return;
-  const db = await freshDatabase(t);
+  const db = await freshDatabase(t, 'cw_scaleout');
   if (!db) return;
   const started: RunningProcess[] = [];
   let prometheus: RunningPrometheus | undefined;

@@ -16,36 +16,12 @@ import { type ProfileResult, resolveProfileOptions, runProfile } from '../../src
 import { type RunningServer, runServe } from '../../src/cli/commands/serve.js';
 import { loadModel, loadModelArtifact } from '../../src/model/model-io.js';
 import { openStore } from '../../src/store/open-store.js';
-import {
-  categoricalName,
-  type GenericData,
-  generateGenericData,
-  genericCsvText,
-  numericName,
-} from '../helpers/generic-data.js';
+import { scoredCsv } from '../helpers/external-scores.js';
+import { type GenericData, generateGenericData } from '../helpers/generic-data.js';
 import { buildTestApp } from '../helpers/server-harness.js';
 import { trainGenericModel } from '../helpers/train-generic-model.js';
 
 const quiet = pino({ level: 'silent' });
-
-/** An external model's probability: a logistic of two features, as a service's model would give. */
-function externalScore(record: GenericData['records'][number]): number {
-  const tenure = record[numericName(0)] as number;
-  const contract = record[categoricalName(0)];
-  return 1 / (1 + Math.exp(-(1.2 - tenure / 20 + (contract === 'Month-to-month' ? 1 : -0.5))));
-}
-
-/** The generated CSV with `proba` (rounded to 6 places) and `pred` (proba ≥ 0.4) columns. */
-function scoredCsv(data: GenericData, tamper?: (proba: string, row: number) => string): string {
-  const lines = genericCsvText(data).trimEnd().split('\n');
-  return `${lines
-    .map((line, i) => {
-      if (i === 0) return `${line},proba,pred`;
-      const p = externalScore(data.records[i - 1]!).toFixed(6);
-      return `${line},${tamper ? tamper(p, i) : p},${Number(p) >= 0.4 ? 1 : 0}`;
-    })
-    .join('\n')}\n`;
-}
 
 const profileOptions = (data: string, models: string, extra: Record<string, string> = {}) =>
   resolveProfileOptions(

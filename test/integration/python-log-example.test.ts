@@ -2,7 +2,9 @@
  * examples/python/churn_service.py, run as a user would with Debian's python3 and scikit-learn against a
  * real `churnwatch serve` on a `churnwatch profile` artifact of the Telco reference it scored: its
  * predictions are counted, its labels join them, and estimated and realized performance appear in
- * /metrics. Under CI=true a missing /usr/bin/python3 or scikit-learn fails the test.
+ * /metrics. The service starts before churnwatch does (its calls retry until the server answers), and
+ * runs a second time, resending everything: acknowledged, and counted once. Under CI=true a missing
+ * /usr/bin/python3 or scikit-learn fails the test.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,9 +16,11 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { resolveProfileOptions, runProfile } from '../../src/cli/commands/profile.js';
 import { runServe } from '../../src/cli/commands/serve.js';
-import { requireBinary } from '../helpers/external-binary.js';
+import { requireBinary, startProcess } from '../helpers/external-binary.js';
+import { freePort } from '../helpers/free-port.js';
 import { parseMetrics, sumSeries } from '../helpers/server-harness.js';
 import { repoRoot, sharedFileOrSkip, telcoPath } from '../helpers/shared-files.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const run = promisify(execFile);
 const SCRIPT = join(repoRoot, 'examples', 'python', 'churn_service.py');
@@ -65,8 +69,20 @@ test('the Python example logs its predictions and labels to a monitor-only serve
     profiled.metadata.validation.rocAuc > 0.75,
     `reference ROC AUC ${profiled.metadata.validation.rocAuc}`,
   );
+  // The service first: its first call (GET /model) finds no churnwatch and retries.
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const traffic = ['traffic', '--data', telco, '--url', url, '--rows', String(ROWS)];
+  const service = startProcess(python, [SCRIPT, ...traffic]);
+  t.after(() => service.stop());
+  const exited = new Promise<number | null>((resolve) => service.child.once('exit', resolve));
+  await waitFor(() => /churnwatch at \S+ not reachable .*; retry 1 of 5 in 0\.5 s/.test(service.output()), {
+    what: 'the Python service to find no churnwatch and retry',
+    timeoutMs: 60_000,
+    describe: service.output,
+  });
   const server = await runServe({
-    port: '0',
+    port: String(port),
     host: '127.0.0.1',
     modelPath: join(dir, 'models', 'latest'),
     storeUrl: `sqlite:${join(dir, 'predictions.db')}`,
@@ -74,25 +90,31 @@ test('the Python example logs its predictions and labels to a monitor-only serve
     env: {},
   });
   t.after(() => server.close());
-
-  const sent = await run(python, [
-    SCRIPT,
-    'traffic',
-    '--data',
-    telco,
-    '--url',
-    server.url,
-    '--rows',
-    String(ROWS),
-  ]);
-  assert.match(sent.stdout, /POST \/log: 100 predictions/);
-  const summary = JSON.parse(sent.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
-  assert.deepEqual(summary, { logged: ROWS, labels: ROWS, joined: ROWS });
+  assert.equal(await exited, 0, service.output());
+  assert.match(service.output(), /POST \/log: 100 predictions/);
+  const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+  assert.deepEqual(summary(service.output()), {
+    logged: ROWS,
+    already_logged: 0,
+    labels: ROWS,
+    joined: ROWS,
+    duplicate: 0,
+  });
+  // Everything again, as a service that lost its answers would resend it.
+  const resent = await run(python, [SCRIPT, ...traffic]);
+  assert.deepEqual(summary(resent.stdout), {
+    logged: ROWS,
+    already_logged: ROWS,
+    labels: ROWS,
+    joined: 0,
+    duplicate: ROWS,
+  });
 
   const metrics = parseMetrics(await (await fetch(`${server.url}/metrics`)).text());
   const version = `model_version="${profiled.version}"`;
   assert.equal(sumSeries(metrics, 'churnwatch_predictions_total', version), ROWS);
   assert.equal(sumSeries(metrics, 'churnwatch_feedback_total', 'status="joined"'), ROWS);
+  assert.equal(sumSeries(metrics, 'churnwatch_feedback_total', 'status="duplicate"'), ROWS);
   assert.equal(sumSeries(metrics, 'churnwatch_realized_confusion_total', version), ROWS);
   for (const kind of ['estimated', 'realized']) {
     const accuracy = sumSeries(

@@ -17,6 +17,20 @@ const exists = (path: string) =>
     () => false,
   );
 
+/** The helper's CSV with `decision`: Yes where score ≥ 0.5, flipped on every 5th row (a business rule). */
+const withDecision = (text: string, bad?: number) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((line, i) => {
+      if (i === 0) return `${line},decision`;
+      if (i === bad) return `${line},0.7`;
+      const yes = Number(line.split(',').at(-1)) >= 0.5 !== (i % 5 === 0);
+      return `${line},${yes ? 'Yes' : 'No'}`;
+    })
+    .join('\n')
+    .concat('\n');
+
 describe('churnwatch report on two CSV files', () => {
   it('flags the shifted column, not the stable one, and writes JSON and self-contained HTML', async () => {
     await withTempDir(async (dir) => {
@@ -88,10 +102,9 @@ describe('churnwatch report on two CSV files', () => {
   it('takes every role flag; --no-infer judges the rest; no file, no "report written"', async () => {
     await withTempDir(async (dir) => {
       const [reference, current] = ['reference.csv', 'current.csv'].map((f) => join(dir, f));
-      // `plan` stands in for a predicted class; `pack` is ignored.
-      await writeFile(reference!, csv(400, 1, 0));
-      await writeFile(current!, csv(300, 2, 0));
-      const flags = ['--target', 'label', '--score', 'score', '--prediction', 'plan', '--id', 'id'];
+      await writeFile(reference!, withDecision(csv(400, 1, 0)));
+      await writeFile(current!, withDecision(csv(300, 2, 0)));
+      const flags = ['--target', 'label', '--score', 'score', '--prediction', 'decision', '--id', 'id'];
       const result = await cli([
         '--reference',
         reference!,
@@ -107,14 +120,14 @@ describe('churnwatch report on two CSV files', () => {
       for (const [column, flag] of [
         ['label', 'target'],
         ['score', 'score'],
-        ['plan', 'prediction'],
+        ['decision', 'prediction'],
         ['id', 'id'],
         ['signup', 'timestamp'],
         ['pack', 'ignore'],
         ['calls', 'ignore'],
       ])
         assert.match(result.stdout, new RegExp(`^ {2}${column}: \\w+ \\(given by --${flag}\\)$`, 'm'));
-      assert.match(result.stdout, /feature columns compared: 2;/);
+      assert.match(result.stdout, /feature columns compared: 3;/);
       assert.doesNotMatch(result.stderr, /report written/);
 
       const plain = await cli([
@@ -183,6 +196,36 @@ describe('churnwatch report on two CSV files', () => {
       const twice = await cli(['--reference', file, '--current', file, '--id', 'id', '--ignore', 'id']);
       assert.notEqual(twice.code, 0);
       assert.match(twice.stderr, /CW_REPORT_BAD_OPTION: column id is given two roles: --id and --ignore/);
+    });
+  });
+
+  it("--prediction: the model's Yes/No decisions are ŷ in the JSON and the summary; a value that is no class fails naming file, row and column", async () => {
+    await withTempDir(async (dir) => {
+      const [reference, current, broken, json] = ['r.csv', 'c.csv', 'broken.csv', 'r.json'].map((f) =>
+        join(dir, f),
+      );
+      await writeFile(reference!, withDecision(csv(800, 1, 0)));
+      await writeFile(current!, withDecision(csv(600, 2, 0)));
+      await writeFile(broken!, withDecision(csv(600, 2, 0), 42));
+      const roles = ['--target', 'label', '--score', 'score', '--prediction', 'decision'];
+      const ok = await cli(['--reference', reference!, '--current', current!, ...roles, '--json', json!]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /performance, predicted class from column decision:/);
+      const report = JSON.parse(await readFile(json!, 'utf8')) as DriftReport;
+      const section = report.performance!.current!;
+      assert.equal(report.performance!.prediction, 'decision');
+      assert.equal(section.predictedClassFrom, 'prediction');
+      const rows = (await readFile(current!, 'utf8')).trim().split('\n').slice(1);
+      const yes = rows.filter((r) => r.endsWith(',Yes')).length;
+      assert.equal(section.predictedPositiveRate, yes / rows.length);
+      const c = section.metrics!.confusion;
+      assert.equal(c.tp + c.fp, yes, 'predicted positives are the Yes rows, not score ≥ 0.5');
+      const failed = await cli(['--reference', reference!, '--current', broken!, ...roles]);
+      assert.notEqual(failed.code, 0);
+      assert.match(
+        failed.stderr,
+        /error CW_REPORT_BAD_PREDICTION: broken\.csv data row 42, column decision: "0\.7" is not a predicted class/,
+      );
     });
   });
 });

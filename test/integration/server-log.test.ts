@@ -3,16 +3,20 @@
  * features and score, are stored, counted and monitored exactly as served ones, with /predict's field
  * names and precise 400s; feedback joins to them by prediction id or customer id. A server on a
  * generated non-Expresso model (awkward names, a feature `Score` that only differs from /log's `score`
- * by case), real SQLite store, a real live monitor.
+ * by case), real SQLite store, a real live monitor. A prediction_id logged already is acknowledged and
+ * counted nowhere again; a logged class is ŷ for the counters, the window and realized performance.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadModel } from '../../src/model/model-io.js';
 import { createLiveMonitor, type LiveMonitor } from '../../src/monitor/live-monitor.js';
+import { estimatePerformance, expectedConfusion } from '../../src/stats/cbpe.js';
+import { cbpeCalibrator } from '../../src/stats/cbpe-calibration.js';
+import { classRates } from '../../src/stats/classification.js';
 import type { LoggedPrediction } from '../../src/store/prediction-store.js';
 import { type GenericServer, serveGenericModel } from '../helpers/generic-server.js';
-import { parseMetrics, sumSeries } from '../helpers/server-harness.js';
+import { buildTestApp, parseMetrics, sumSeries } from '../helpers/server-harness.js';
 
 const NOW = Date.UTC(2026, 5, 1, 12);
 
@@ -58,7 +62,11 @@ describe('POST /log', () => {
       record(0, { prediction_id: 'ext-1', class: 1, timestamp: NOW - 3600_000 }),
     );
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json(), { prediction_id: 'ext-1', model_version: server.model.info.version });
+    assert.deepEqual(res.json(), {
+      prediction_id: 'ext-1',
+      model_version: server.model.info.version,
+      already_logged: false,
+    });
     const row = (await stored()).get('ext-1');
     assert.ok(row, 'stored');
     assert.equal(row.createdAt, NOW - 3600_000);
@@ -193,6 +201,134 @@ describe('POST /log', () => {
     const m = await metrics();
     assert.ok(sumSeries(m, 'churnwatch_window_performance', 'kind="estimated"') > 0);
     assert.ok(sumSeries(m, 'churnwatch_expected_confusion_total') > 0);
+  });
+
+  it('acknowledges a prediction_id logged already without storing, counting or observing it again', async () => {
+    const count = async () => {
+      const m = await metrics();
+      return {
+        predictions: predictions(m),
+        features: sumSeries(m, 'churnwatch_feature_values_total'),
+        expected: sumSeries(m, 'churnwatch_expected_confusion_total'),
+        stored: (await stored()).size,
+        window: (await monitor.analyze())!.rows,
+      };
+    };
+    const before = await count();
+    // A retry of ext-1 (stored by the first test) with other values: the first record stands.
+    const again = await post('/log', record(5, { prediction_id: 'ext-1', class: 0, score: 0.9 }));
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual(again.json(), {
+      prediction_id: 'ext-1',
+      model_version: server.model.info.version,
+      already_logged: true,
+    });
+    const mixed = await post('/log', {
+      records: [record(6, { prediction_id: 'fb-10' }), record(7, { prediction_id: 'new-7' }), record(8)],
+    });
+    assert.equal(mixed.statusCode, 200, mixed.body);
+    const answer = mixed.json() as { prediction_ids: string[]; already_logged: string[] };
+    assert.deepEqual(answer.prediction_ids.slice(0, 2), ['fb-10', 'new-7']);
+    assert.deepEqual(answer.already_logged, ['fb-10']);
+    // Two requests racing with one new id: neither is stored when the other checks.
+    const raced = await Promise.all([1, 2].map(() => post('/log', record(9, { prediction_id: 'race-9' }))));
+    assert.deepEqual(raced.map((r) => r.statusCode).sort(), [200, 200]);
+    assert.deepEqual(raced.map((r) => (r.json() as { already_logged: boolean }).already_logged).sort(), [
+      false,
+      true,
+    ]);
+    const after = await count();
+    // new-7, the generated id of record 8, race-9: three new predictions, everywhere alike.
+    assert.deepEqual(
+      [after.predictions, after.stored, after.window],
+      [before.predictions + 3, before.stored + 3, before.window + 3],
+    );
+    assert.equal(after.features - before.features, 3 * (after.features / after.predictions));
+    const rows = await stored();
+    assert.equal(rows.get('ext-1')!.score, 0.05, 'the first record stands');
+    assert.equal(rows.get('ext-1')!.predictedClass, 1);
+
+    // A server that never saw ext-1 (restarted) finds it in the store.
+    const restarted = await buildTestApp({ store: server.store, model: server.model });
+    try {
+      const res = await restarted.inject({
+        method: 'POST',
+        url: '/log',
+        payload: record(5, { prediction_id: 'ext-1' }),
+      });
+      assert.equal((res.json() as { already_logged: boolean }).already_logged, true, res.body);
+      const m = parseMetrics((await restarted.inject({ method: 'GET', url: '/metrics' })).body);
+      assert.equal(predictions(m), 0, 'not counted by the restarted server');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it("uses the logged class as ŷ everywhere: expected-confusion counters, the window's estimate, realized metrics", async () => {
+    const threshold = server.model.info.threshold;
+    // Classes against the threshold rule on every other record, then labels for most of them.
+    const res = await post('/log', {
+      records: Array.from({ length: 30 }, (_, k) => {
+        const score = ((k * 37) % 100) / 100;
+        const byThreshold = score >= threshold ? 1 : 0;
+        return record(20 + k, {
+          prediction_id: `cls-${k}`,
+          score,
+          class: k % 2 === 0 ? 1 - byThreshold : byThreshold,
+        });
+      }),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const labels = await post('/feedback', {
+      records: Array.from({ length: 24 }, (_, k) => ({
+        prediction_id: `cls-${k}`,
+        churn: k % 3 === 0 ? 1 : 0,
+      })),
+    });
+    assert.equal(labels.statusCode, 200, labels.body);
+
+    // Every logged prediction, from the store: the expected confusion by NannyML's rule with y_pred.
+    const rows = [...(await stored()).values()];
+    const calibrate = cbpeCalibrator(server.model.profile.cbpe);
+    const expected = expectedConfusion(
+      rows.map((r) => r.score),
+      rows.map((r) => r.predictedClass),
+      calibrate,
+    );
+    const realized = { tp: 0, fp: 0, tn: 0, fn: 0 };
+    for (const r of rows) {
+      if (r.label !== null)
+        realized[r.predictedClass === 1 ? (r.label === 1 ? 'tp' : 'fp') : r.label === 1 ? 'fn' : 'tn'] += 1;
+    }
+    const m = await metrics();
+    const analysis = (await monitor.analyze())!;
+    assert.equal(analysis.rows, rows.length, 'the window holds every stored prediction, once');
+    const near = (a: number, b: number, what: string) =>
+      assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a} vs ${b}`);
+    for (const k of ['tp', 'fp', 'tn', 'fn'] as const) {
+      near(
+        sumSeries(m, 'churnwatch_expected_confusion_total', `outcome="${k}"`),
+        expected[k],
+        `counter ${k}`,
+      );
+      near(analysis.estimated!.confusion[k], expected[k], `window estimate ${k}`);
+      assert.equal(
+        sumSeries(m, 'churnwatch_realized_confusion_total', `outcome="${k}"`),
+        realized[k],
+        `realized counter ${k}`,
+      );
+      assert.equal(analysis.realized!.confusion[k], realized[k], `window realized ${k}`);
+    }
+    const rates = classRates(expected);
+    near(analysis.estimated!.accuracy, rates.accuracy, 'estimated accuracy');
+    near(
+      sumSeries(m, 'churnwatch_window_performance', 'kind="estimated"', 'metric="accuracy"'),
+      rates.accuracy,
+      'estimated accuracy gauge',
+    );
+    // The threshold rule would have given another estimate: the classes made the difference.
+    const scores = rows.map((r) => r.score);
+    assert.notEqual(estimatePerformance(scores, threshold, calibrate).accuracy, rates.accuracy);
   });
 
   it('is documented at /docs', async () => {

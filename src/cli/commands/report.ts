@@ -174,7 +174,7 @@ export function registerReportCommand(program: Command): void {
     )
     .option(
       '--prediction <column>',
-      'predicted class column (not judged as a feature)',
+      "the model's predicted class (1/0, true/false, yes/no or the target's labels): the class metrics and CBPE use it instead of the threshold",
       process.env.CHURNWATCH_REPORT_PREDICTION,
     )
     .option('--id <column>', 'row id column (not judged)', process.env.CHURNWATCH_REPORT_ID)
@@ -196,7 +196,10 @@ export function registerReportCommand(program: Command): void {
       '--chunk-period <period>',
       'also report per time period such as 1d, 1w, 6h; needs a timestamp column (env CHURNWATCH_REPORT_CHUNK_PERIOD)',
     )
-    .option('--threshold <p>', 'class threshold on the score (env CHURNWATCH_THRESHOLD, default 0.5)')
+    .option(
+      '--threshold <p>',
+      'class threshold on the score when no --prediction gives the class (env CHURNWATCH_THRESHOLD, default 0.5)',
+    )
     .option('--min-rows <n>', 'rows below which no drift verdict is given (env CHURNWATCH_DRIFT_MIN_ROWS)')
     .option(
       '--max-errors <n>',

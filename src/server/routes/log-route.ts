@@ -6,9 +6,10 @@
  * drift and estimated and realized performance (feedback joins as usual) cover them. A batch is all or
  * nothing: every record is checked before anything is queued.
  *
- * A prediction_id already stored keeps its first record: the store skips the repeat (as it does a
- * retried batch), but it is counted again in the metrics, so a client should not resend records it
- * got an answer for. Two records of one batch with one id are refused (CW_LOG_DUPLICATE_ID).
+ * A prediction_id already taken (stored, or accepted here and still queued: logged-ids.ts) is
+ * acknowledged and listed in `already_logged`, but neither stored again nor counted nor observed: the
+ * first record stands, so a client may resend a request it got no answer for. Two records of one batch
+ * with one id are refused (CW_LOG_DUPLICATE_ID).
  */
 import type { FastifyInstance } from 'fastify';
 import type { RawFeatures } from '../../data/feature-types.js';
@@ -17,6 +18,7 @@ import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { parseClientTime } from '../client-time.js';
 import { HttpError } from '../error-handler.js';
+import { createLoggedIds } from '../logged-ids.js';
 import type { RecordFields } from '../record-fields.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
 import { LOG_RECORD_ID } from '../schemas/log-schemas.js';
@@ -31,6 +33,7 @@ interface LogInput extends Record<string, unknown> {
 
 /** `fields` are the served schema's, as /predict's (build-app.ts). */
 export function registerLogRoute(app: FastifyInstance, ctx: AppContext, fields: RecordFields): void {
+  const loggedIds = createLoggedIds(ctx.store, ctx.config.maxQueue);
   app.post(
     '/log',
     {
@@ -82,9 +85,13 @@ export function registerLogRoute(app: FastifyInstance, ctx: AppContext, fields: 
           predictedClass: given ?? (score >= threshold ? 1 : 0),
         };
       }
+      // Ids the server made are new; a client's may be a retry of one taken already.
+      const taken = await takenIds([...seen.keys()]);
+      const fresh = () => records.flatMap((r, i) => (taken.has(r.id) ? [] : [i]));
+      const room = fresh().length;
       if (
-        !ctx.writer.hasRoom(records.length) &&
-        !(await ctx.writer.waitForRoom(records.length, ctx.config.queueWaitMs - reply.elapsedTime))
+        !ctx.writer.hasRoom(room) &&
+        !(await ctx.writer.waitForRoom(room, ctx.config.queueWaitMs - reply.elapsedTime))
       )
         throw new HttpError(
           503,
@@ -92,21 +99,51 @@ export function registerLogRoute(app: FastifyInstance, ctx: AppContext, fields: 
           `the prediction log is behind (${ctx.writer.size} predictions queued); retry shortly`,
           { 'retry-after': '1' },
         );
-      if (!ctx.writer.enqueue(records))
+      // From here to the enqueue nothing waits: a request with the same id that raced this one either
+      // queued it already (remembered now) or will see it remembered.
+      for (const id of seen.keys()) if (loggedIds.remembered(id)) taken.add(id);
+      const kept = taken.size === 0 ? undefined : fresh();
+      const newRecords = kept ? kept.map((i) => records[i]!) : records;
+      if (!ctx.writer.enqueue(newRecords))
         throw new HttpError(503, 'CW_STORE_QUEUE_FULL', 'the prediction log is full; retry shortly', {
           'retry-after': '1',
         });
-      // One binning serves the counters and the monitor's window, as for /predict.
-      const bins = recordBinnerOf(model.profile).bin(features, scores);
-      recorder.recordBatch(records, bins);
-      ctx.observer?.observePredictions(records, bins);
+      loggedIds.remember(newRecords.flatMap((r) => (seen.has(r.id) ? [r.id] : [])));
+      if (newRecords.length > 0) {
+        // One binning serves the counters and the monitor's window, as for /predict.
+        const bins = recordBinnerOf(model.profile).bin(
+          kept ? kept.map((i) => features[i]!) : features,
+          kept ? Float64Array.from(kept, (i) => scores[i]!) : scores,
+        );
+        recorder.recordBatch(newRecords, bins);
+        ctx.observer?.observePredictions(newRecords, bins);
+      }
       return reply.send(
         batch
-          ? { prediction_ids: records.map((r) => r.id), model_version: version }
-          : { prediction_id: records[0]!.id, model_version: version },
+          ? {
+              prediction_ids: records.map((r) => r.id),
+              model_version: version,
+              already_logged: records.flatMap((r) => (taken.has(r.id) ? [r.id] : [])),
+            }
+          : { prediction_id: records[0]!.id, model_version: version, already_logged: taken.size > 0 },
       );
     },
   );
+
+  /** The ids of `ids` taken already; a store that cannot answer is a 503 (retry: nothing was taken). */
+  async function takenIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    try {
+      return await loggedIds.taken(ids);
+    } catch (error) {
+      throw new HttpError(
+        503,
+        'CW_STORE_UNAVAILABLE',
+        `cannot tell whether these prediction ids are logged already: the prediction log did not answer (${(error as Error).message}); retry shortly`,
+        { 'retry-after': '1' },
+      );
+    }
+  }
 }
 
 /**

@@ -573,6 +573,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       return pickFeatures(builder.finish(), query.features, storeName);
     },
 
+    async storedIds(ids) {
+      if (ids.length === 0) return new Set();
+      const result = await pool.query<{ id: string }>(
+        'SELECT id FROM predictions WHERE id = ANY($1::text[])',
+        [ids],
+      );
+      return new Set(result.rows.map((r) => r.id));
+    },
+
     async countPendingFeedback(): Promise<number> {
       const result = await pool.query<{ n: number }>(
         "SELECT count(*)::float8 AS n FROM feedback WHERE status = 'pending'",

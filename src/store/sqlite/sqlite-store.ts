@@ -76,6 +76,12 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     feedback.wakePending(batch, current.rows),
   );
   const columns = createColumnReader(db, path, busyTimeoutMs, rows);
+  // The ids as one JSON array: one statement whatever the batch size.
+  const storedIds = statements.define((d) =>
+    d
+      .prepare<[string], string>('SELECT id FROM predictions WHERE id IN (SELECT value FROM json_each(?))')
+      .pluck(),
+  );
 
   return {
     kind: 'sqlite',
@@ -94,6 +100,11 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       if (batch.count === 0) return;
       checkWritable(layout(), path);
       insert(batch);
+    },
+
+    async storedIds(ids) {
+      if (ids.length === 0) return new Set();
+      return new Set(storedIds().all(JSON.stringify(ids)));
     },
 
     async recordFeedback(items) {

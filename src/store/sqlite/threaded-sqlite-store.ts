@@ -1,6 +1,6 @@
 /**
  * The SQLite store as the server uses it: every write runs on a writer thread with its own connection
- * (sqlite-writer-worker.ts), reads (readPredictions, readColumns) run here on the store's reader
+ * (sqlite-writer-worker.ts), reads (readPredictions, readColumns, storedIds) run here on the store's reader
  * connection. better-sqlite3 is synchronous, so on the event loop a 5,000-row insert held every request
  * for tens of milliseconds; on its own thread it costs the loop only the hand-over of parameter rows.
  * WAL mode lets the readers here and the writer there work at once. If the writer thread dies, calls
@@ -141,6 +141,8 @@ export function createThreadedSqliteStore(
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
     joinPending: () => call<PendingJoin>('joinPending'),
     dropPending: (limits) => call<DroppedPending>('dropPending', limits),
+    // A lookup by primary key on the read connection: never queued behind a big insert.
+    storedIds: (ids) => reader.storedIds(ids),
     readPredictions: (query) => reader.readPredictions(query),
     readColumns: (query) => reader.readColumns(query),
     countFeedback: () => call<FeedbackCounts>('countFeedback'),
