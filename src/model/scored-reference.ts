@@ -6,7 +6,9 @@
  *
  * The reference is split, seeded, like training splits its data: a held-out part (default 25 %) gives
  * the threshold (max F1, as churnwatch's own models choose it, unless one is given), the validation
- * metrics, the null windows of the drift thresholds and CBPE's calibration; the rest is profiled.
+ * metrics and the null windows of the drift thresholds; the rest is profiled. CBPE's calibration is
+ * fitted on every reference row in file order, as NannyML fits it on the reference it is given, so
+ * `churnwatch report` on the same reference file chooses and fits the same map (one estimate, not two).
  */
 import type { ColumnarTable } from '../data/columnar-table.js';
 import type { FeatureSpec } from '../data/feature-types.js';
@@ -64,12 +66,23 @@ export function profileScoredReference(
   const n = table.rowCount;
   const order = shuffledIndices(n, createRng(seed, 2));
   const heldOutCount = Math.max(50, Math.round(n * heldOutShare));
-  const heldOut = takeRows(table, order.slice(0, heldOutCount).sort());
-  const profiled = takeRows(table, order.slice(heldOutCount).sort());
+  const heldOutRows = order.slice(0, heldOutCount).sort((a, b) => a - b);
+  const profiledRows = order.slice(heldOutCount).sort((a, b) => a - b);
+  const heldOut = takeRows(table, heldOutRows);
+  const profiled = takeRows(table, profiledRows);
   const heldOutScores = scoresOf(heldOut);
+  const profiledScores = scoresOf(profiled);
+  // Every row's score in file order, for CBPE's calibration.
+  const allScores = new Float64Array(n);
+  heldOutRows.forEach((row, k) => {
+    allScores[row] = heldOutScores[k]!;
+  });
+  profiledRows.forEach((row, k) => {
+    allScores[row] = profiledScores[k]!;
+  });
   const threshold = options.threshold?.value ?? maxF1Threshold(heldOutScores, heldOut.target!).threshold;
   const validation = classificationMetrics(heldOut.target!, heldOutScores, threshold);
-  const profile = buildReferenceProfile(profiled, features, scoresOf(profiled), threshold, {
+  const profile = buildReferenceProfile(profiled, features, profiledScores, threshold, {
     ...DEFAULT_PROFILE_OPTIONS,
     rng: createRng(seed, 4),
   });
@@ -82,12 +95,12 @@ export function profileScoredReference(
     threshold,
     thresholdRule: options.threshold?.rule ?? HELD_OUT_THRESHOLD_RULE,
     validation,
-    // CBPE's calibration (isotonic or none) is chosen on the held-out part too; it changes only the
-    // probabilities performance is estimated with, never the stored score.
+    // CBPE's calibration (isotonic or none) changes only the probabilities performance is estimated
+    // with, never the stored score.
     profile: {
       ...profile,
       thresholds,
-      cbpe: fitCbpeCalibration(heldOutScores, heldOut.target!),
+      cbpe: fitCbpeCalibration(allScores, table.target!),
     },
     rows: { profile: profiled.rowCount, heldOut: heldOut.rowCount },
     heldOut,

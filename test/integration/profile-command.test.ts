@@ -18,6 +18,7 @@ import { loadModel, loadModelArtifact } from '../../src/model/model-io.js';
 import { openStore } from '../../src/store/open-store.js';
 import { scoredCsv } from '../helpers/external-scores.js';
 import { type GenericData, generateGenericData } from '../helpers/generic-data.js';
+import { runCli } from '../helpers/run-cli.js';
 import { buildTestApp } from '../helpers/server-harness.js';
 import { trainGenericModel } from '../helpers/train-generic-model.js';
 
@@ -90,6 +91,35 @@ describe('churnwatch profile', () => {
     assert.equal(loaded.profile.thresholds.windowSize, 200);
     assert.deepEqual(Object.keys(loaded.profile.features), names);
     assert.throws(() => loaded.scoreRecord({}), { code: 'CW_MODEL_NO_SCORER' });
+  });
+
+  it("fits CBPE's calibration on every reference row, so `report` on the same file fits the same one", async () => {
+    const { model: loaded } = await loadModelArtifact(join(dir, 'models', 'latest'));
+    const stored = loaded.profile.cbpe;
+    assert.ok(stored, 'the profile holds a CBPE calibration');
+    assert.equal(stored.rows, 1500);
+    const json = join(dir, 'report.json');
+    const cli = await runCli([
+      'report',
+      '--reference',
+      csv,
+      '--current',
+      csv,
+      '--target',
+      'Churn',
+      '--score',
+      'proba',
+      '--prediction',
+      'pred',
+      '--json',
+      json,
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const report = JSON.parse(await readFile(json, 'utf8')) as {
+      performance: { cbpe: Record<string, unknown> };
+    };
+    const { thresholds: _map, ...choice } = stored;
+    assert.deepEqual(report.performance.cbpe, choice);
   });
 
   it('a given --threshold wins; a score outside [0, 1] is refused naming row and column', async () => {
