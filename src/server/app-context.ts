@@ -25,6 +25,8 @@ export interface ModelSlot {
 export interface PredictionWriter {
   /** Queues records; false when the queue is full (the request gets 503, nothing queued). */
   enqueue(records: readonly PredictionRecord[]): boolean;
+  /** True once everything queued before the call is written; false after `timeoutMs` (`--ack commit`). */
+  committed(timeoutMs: number): Promise<boolean>;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Flushes and stops the timer. */
@@ -37,7 +39,10 @@ export interface PredictionWriter {
 }
 
 export interface AppContext {
-  readonly config: Pick<ServeConfig, 'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath' | 'queueWaitMs'>;
+  readonly config: Pick<
+    ServeConfig,
+    'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath' | 'queueWaitMs' | 'ack' | 'commitTimeout'
+  >;
   readonly models: ModelSlot;
   readonly store: PredictionStore;
   readonly writer: PredictionWriter;

@@ -16,6 +16,7 @@ import { recordBinnerOf } from '../../model/record-binner.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { parseClientTime } from '../client-time.js';
+import { waitForCommit } from '../commit-wait.js';
 import { HttpError } from '../error-handler.js';
 import type { RecordFields } from '../record-fields.js';
 import { ErrorBody } from '../schemas/common-schemas.js';
@@ -100,6 +101,7 @@ export function registerLogRoute(app: FastifyInstance, ctx: AppContext, fields: 
       const bins = recordBinnerOf(model.profile).bin(features, scores);
       recorder.recordBatch(records, bins);
       ctx.observer?.observePredictions(records, bins);
+      if (ctx.config.ack === 'commit') await waitForCommit(ctx, records.length);
       return reply.send(
         batch
           ? { prediction_ids: records.map((r) => r.id), model_version: version }
