@@ -168,7 +168,7 @@ export function createBatchedWriter(
 
   /**
    * The next write: after flushIntervalMs, or on the next turn of the event loop while a caller waits
-   * for a commit (requests answered in the same turn share it). A write in progress takes whatever is
+   * for a commit (requests queued in the same turn share it). A write in progress takes whatever is
    * queued when it ends (drain loops), so nothing is scheduled then.
    */
   function schedule(): void {

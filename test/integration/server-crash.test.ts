@@ -145,8 +145,15 @@ function assertMidLoad(run: CrashRun): void {
 
 function describeLoss(run: CrashRun, lost: readonly { ageMs: number }[]): string {
   const rate = run.acks.filter((a) => run.killedAt - a.at < 1000).length;
-  const ages = lost.map((l) => l.ageMs.toFixed(1)).sort((a, b) => Number(b) - Number(a));
-  return `${lost.length} of ${run.acks.length} acknowledged predictions missing (answered ${ages.slice(0, 10).join(', ')}${ages.length > 10 ? ', …' : ''} ms before the kill, oldest first; ${run.refused} refused; ${rate} answers in the last second)`;
+  const ages = lost.map((l) => l.ageMs).sort((a, b) => b - a);
+  const when =
+    ages.length === 0
+      ? ''
+      : ` (answered ${ages
+          .slice(0, 10)
+          .map((a) => a.toFixed(1))
+          .join(', ')}${ages.length > 10 ? ', …' : ''} ms before the kill, oldest first)`;
+  return `${lost.length} of ${run.acks.length} acknowledged predictions missing${when}; ${run.refused} refused; ${rate} answers in the last second`;
 }
 
 /** Returns what happened, for the test's diagnostics. */

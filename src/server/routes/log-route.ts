@@ -8,7 +8,8 @@
  *
  * A prediction_id already stored keeps its first record: the store skips the repeat (as it does a
  * retried batch), but it is counted again in the metrics, so a client should not resend records it
- * got an answer for. Two records of one batch with one id are refused (CW_LOG_DUPLICATE_ID).
+ * got an answer for; after a 503 CW_STORE_COMMIT_TIMEOUT (`--ack commit`) resending with the same ids is
+ * the way to make sure. Two records of one batch with one id are refused (CW_LOG_DUPLICATE_ID).
  */
 import type { FastifyInstance } from 'fastify';
 import type { RawFeatures } from '../../data/feature-types.js';
