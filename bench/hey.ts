@@ -17,6 +17,22 @@ export interface FixedRateResult {
   readonly non200: number;
 }
 
+/** Runs hey with `args`; its latencies in ms. */
+function runHey(args: readonly string[]): FixedRateResult {
+  const result = spawnSync('hey', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (result.error || result.status !== 0) {
+    throw new Error(`hey failed (apt-get install hey): ${result.error?.message ?? result.stderr}`);
+  }
+  return parseHeyOutput(result.stdout);
+}
+
+/** hey's arguments to POST `body` (written to a file in `dir`) as JSON. */
+function postArgs(body: string, dir: string): string[] {
+  const bodyFile = join(dir, 'hey-body.json');
+  writeFileSync(bodyFile, body);
+  return ['-m', 'POST', '-T', 'application/json', '-D', bodyFile];
+}
+
 /** POSTs `body` to `url` at `rate` req/s over `connections` connections for `seconds`; latencies in ms. */
 export function heyFixedRate(
   url: string,
@@ -26,43 +42,35 @@ export function heyFixedRate(
   dir: string,
   connections = 50,
 ): FixedRateResult {
-  const bodyFile = join(dir, 'hey-body.json');
-  writeFileSync(bodyFile, body);
-  const result = spawnSync(
-    'hey',
-    [
-      '-z',
-      `${seconds}s`,
-      '-c',
-      String(connections),
-      '-q',
-      String(rate / connections),
-      '-m',
-      'POST',
-      '-T',
-      'application/json',
-      '-D',
-      bodyFile,
-      url,
-    ],
-    { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-  );
-  if (result.error || result.status !== 0) {
-    throw new Error(`hey failed (apt-get install hey): ${result.error?.message ?? result.stderr}`);
-  }
-  return parseHeyOutput(result.stdout);
+  return runHey([
+    '-z',
+    `${seconds}s`,
+    '-c',
+    String(connections),
+    '-q',
+    String(rate / connections),
+    ...postArgs(body, dir),
+    url,
+  ]);
+}
+
+/**
+ * POSTs `body` to `url` `requests` times over `connections` connections, each sending its next request
+ * as soon as it has the answer (one connection: the latency a lone client sees); latencies in ms.
+ */
+export function heyPostRequests(
+  url: string,
+  body: string,
+  requests: number,
+  connections: number,
+  dir: string,
+): FixedRateResult {
+  return runHey(['-n', String(requests), '-c', String(connections), ...postArgs(body, dir), url]);
 }
 
 /** GETs `url` `requests` times over `connections` connections, as fast as answers come; latencies in ms. */
 export function heyRequests(url: string, requests: number, connections = 1): FixedRateResult {
-  const result = spawnSync('hey', ['-n', String(requests), '-c', String(connections), url], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (result.error || result.status !== 0) {
-    throw new Error(`hey failed (apt-get install hey): ${result.error?.message ?? result.stderr}`);
-  }
-  return parseHeyOutput(result.stdout);
+  return runHey(['-n', String(requests), '-c', String(connections), url]);
 }
 
 export function parseHeyOutput(out: string): FixedRateResult {

@@ -20,43 +20,22 @@
  * Usage: node --import tsx bench/server.bench.ts   (CHURNWATCH_BENCH_SECONDS=10 by default; needs wrk, hey)
  * The load generator shares the two cores with the server: figures are a floor, not the server's ceiling.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController } from 'fastify';
-import pg from 'pg';
 import { pino } from 'pino';
 import { customerRequests } from '../test/helpers/server-harness.js';
 import { trainSmallModel } from '../test/helpers/train-small-model.js';
 import { type FixedRateResult, heyFixedRate, heyRequests } from './hey.js';
+import { median, rotate, seconds, startServer, waitForDrain, withFreshDatabases, wrk } from './serve-load.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = join(benchDir, '..');
-const seconds = Number(process.env.CHURNWATCH_BENCH_SECONDS ?? 10);
 /** Rounds of each comparison, the servers alternating within a round. */
 const ROUNDS = 3;
-
-/** The runs of a round in turn, starting one further each round. */
-function rotate<T>(runs: readonly T[], round: number): T[] {
-  return runs.map((_, i) => runs[(i + round) % runs.length]!);
-}
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-};
 
 // ---------------------------------------------------------------- the servers under test
 /**
@@ -96,67 +75,6 @@ async function serveBare(port: number, logged: boolean): Promise<void> {
 }
 
 // ---------------------------------------------------------------- parent: load and measure
-async function startServer(argv: readonly string[], env: NodeJS.ProcessEnv, port: number, logFile: string) {
-  // Logs go straight to a file: the bench process must not spend a core reading them.
-  const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, argv, {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', logFd],
-  });
-  closeSync(logFd);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/predict`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      });
-      if (res.status === 200) break;
-    } catch {}
-    if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error(
-        `server ${argv.join(' ')} did not start:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    child,
-    lines: () => readFileSync(logFile, 'utf8').split('\n').length - 1,
-    /** The log's JSON lines as objects (other lines skipped). */
-    logRecords: () =>
-      readFileSync(logFile, 'utf8')
-        .split('\n')
-        .flatMap((line) => {
-          try {
-            return [JSON.parse(line) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }),
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
-/** Waits until the server's prediction queue is empty (the store has caught up), at most 120 s. */
-async function waitForDrain(base: string): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < 120_000) {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    const queued = Number(
-      /^churnwatch_store_queue_length(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? Number.NaN,
-    );
-    if (queued === 0) return (performance.now() - started) / 1000;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the prediction queue did not drain within 120 s');
-}
-
 /** CPU seconds (user + system, all threads) a process has used so far. */
 /** User plus system CPU seconds from a /proc/<pid>/stat line. */
 function statCpuSeconds(stat: string): number {
@@ -187,38 +105,6 @@ function postgresCpuSeconds(): number {
     }
   }
   return total;
-}
-
-/** wrk with a POST body; returns requests/s and latency percentiles (ms). */
-function wrk(url: string, body: string, connections: number, dir: string) {
-  const script = join(dir, `post-${connections}.lua`);
-  const bodyFile = join(dir, `body-${connections}.json`);
-  writeFileSync(bodyFile, body);
-  writeFileSync(
-    script,
-    `local f = io.open("${bodyFile}", "r")\nwrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\nwrk.headers["Content-Type"] = "application/json"\n`,
-  );
-  const result = spawnSync(
-    '/usr/bin/wrk',
-    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (result.status !== 0) throw new Error(`wrk failed: ${result.stderr}`);
-  const out = result.stdout;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  // Answered with 200: a 503 (queue full) is a refusal, not throughput.
-  const okRps = requests > 0 ? (rps * (requests - non2xx)) / requests : 0;
-  const pct = (p: string) => {
-    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
-    if (!m) return Number.NaN;
-    const v = Number(m[1]);
-    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-  };
-  return { rps, okRps, non2xx, p50: pct('50'), p99: pct('99') };
 }
 
 /** autocannon at a fixed overall rate (another process); returns latency percentiles in ms. */
@@ -282,24 +168,7 @@ async function metricsLatency(
  * with the reason printed, when no PostgreSQL answers.
  */
 async function postgresRun(modelDir: string, single: string, batch: string, port: number, work: string) {
-  const adminUrl =
-    process.env.CHURNWATCH_BENCH_POSTGRES_URL ??
-    `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/postgres`;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    process.stdout.write(
-      `PostgreSQL run skipped: ${adminUrl} answers no connection (${(error as Error).message})\n`,
-    );
-    return undefined;
-  }
-  const database = `churnwatch_bench_${process.pid}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
-  await admin.query(`CREATE DATABASE ${database}`);
-  try {
-    const storeUrl = new URL(adminUrl);
-    storeUrl.pathname = `/${database}`;
+  return withFreshDatabases(['churnwatch_bench'], async ([storeUrl]) => {
     const server = await startServer(
       [
         join(root, 'dist', 'cli', 'main.js'),
@@ -311,7 +180,7 @@ async function postgresRun(modelDir: string, single: string, batch: string, port
         '--model',
         modelDir,
         '--store',
-        storeUrl.href,
+        storeUrl!,
       ],
       { CHURNWATCH_LOG_LEVEL: 'info' },
       port,
@@ -335,10 +204,7 @@ async function postgresRun(modelDir: string, single: string, batch: string, port
     } finally {
       await server.stop();
     }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
-    await admin.end();
-  }
+  });
 }
 
 async function main(): Promise<void> {

@@ -25,6 +25,8 @@ export interface ModelSlot {
 export interface PredictionWriter {
   /** Queues records; false when the queue is full (the request gets 503, nothing queued). */
   enqueue(records: readonly PredictionRecord[]): boolean;
+  /** True once everything queued before the call is written; false after `timeoutMs` (`--ack commit`). */
+  committed(timeoutMs: number): Promise<boolean>;
   /** Writes everything queued so far. */
   flush(): Promise<void>;
   /** Flushes and stops the timer. */
@@ -39,7 +41,14 @@ export interface PredictionWriter {
 export interface AppContext {
   readonly config: Pick<
     ServeConfig,
-    'batchLimit' | 'bodyLimit' | 'adminToken' | 'modelPath' | 'queueWaitMs' | 'maxQueue'
+    | 'batchLimit'
+    | 'bodyLimit'
+    | 'adminToken'
+    | 'modelPath'
+    | 'queueWaitMs'
+    | 'maxQueue'
+    | 'ack'
+    | 'commitTimeout'
   >;
   readonly models: ModelSlot;
   readonly store: PredictionStore;

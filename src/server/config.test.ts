@@ -66,6 +66,28 @@ describe('serve configuration', () => {
     );
   });
 
+  it('reads the ack mode and the commit timeout from flags or the environment, refusing others', () => {
+    assert.equal(DEFAULT_SERVE_CONFIG.ack, 'queued');
+    assert.equal(DEFAULT_SERVE_CONFIG.commitTimeout, 5000);
+    const fromEnv = resolveServeConfig({}, { CHURNWATCH_ACK: 'commit', CHURNWATCH_COMMIT_TIMEOUT: '0.5s' });
+    assert.equal(fromEnv.ack, 'commit');
+    assert.equal(fromEnv.commitTimeout, 500);
+    const fromFlags = resolveServeConfig(
+      { ack: 'queued', commitTimeout: '1m' },
+      { CHURNWATCH_ACK: 'commit' },
+    );
+    assert.equal(fromFlags.ack, 'queued');
+    assert.equal(fromFlags.commitTimeout, 60_000);
+    assert.throws(
+      () => resolveServeConfig({ ack: 'fsync' }),
+      refusal(/^--ack must be one of queued, commit, got "fsync"$/),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_COMMIT_TIMEOUT: '0.05s' }),
+      refusal(/^CHURNWATCH_COMMIT_TIMEOUT must be a duration from 0.1s to 1h, got "0.05s"/),
+    );
+  });
+
   it('reads the pending feedback cap and time to live from flags or the environment', () => {
     assert.equal(DEFAULT_SERVE_CONFIG.pendingFeedbackMax, 100_000);
     assert.equal(DEFAULT_SERVE_CONFIG.pendingFeedbackTtl, 7 * 86_400_000);

@@ -16,6 +16,14 @@ import {
   resolveClientAccess,
 } from './client-access-config.js';
 
+/**
+ * When POST /predict and POST /log answer: `queued`, once the predictions are in the writer's queue
+ * (a crash loses the last flush interval's); `commit`, once the store has committed them. What each
+ * promises is stated in one place: docs/feedback.md, "Durability".
+ */
+export const ACK_MODES = ['queued', 'commit'] as const;
+export type AckMode = (typeof ACK_MODES)[number];
+
 /** The client routes' tokens and rate limit are a block of their own (client-access-config.ts). */
 export interface ServeConfig extends ClientAccessConfig {
   readonly port: number;
@@ -41,8 +49,15 @@ export interface ServeConfig extends ClientAccessConfig {
   readonly maxQueue: number;
   /** How long /predict waits for room in a full queue before it answers 503, in ms (0: at once). */
   readonly queueWaitMs: number;
-  /** Longest time an acknowledged prediction waits before it is written, in ms. */
+  /**
+   * How long the first prediction queued after an idle spell waits for others before the write (in
+   * `queued` mode; `commit` writes at once), in ms.
+   */
   readonly flushIntervalMs: number;
+  /** When /predict and /log answer (ACK_MODES). */
+  readonly ack: AckMode;
+  /** `--ack commit`: how long a request waits for its predictions' write before answering 503, in ms. */
+  readonly commitTimeout: number;
   /** Predictions per store transaction. */
   readonly maxWriteBatch: number;
   /** Period of the join of late-arriving feedback (and of the pending cap and expiry), in ms. */
@@ -81,6 +96,10 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   maxQueue: 10_000,
   queueWaitMs: 500,
   flushIntervalMs: 50,
+  ack: 'queued',
+  // As long as /feedback waits for the prediction log (feedback-route.ts): a write that fails is
+  // retried after 50, 100, 200… ms, so a few retries fit.
+  commitTimeout: 5000,
   maxWriteBatch: 5_000,
   joinIntervalMs: 5000,
   // A label whose prediction has not arrived within a week is almost certainly for a prediction this
@@ -128,6 +147,8 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   maxQueue: 'CHURNWATCH_MAX_QUEUE',
   queueWaitMs: 'CHURNWATCH_QUEUE_WAIT_MS',
   flushIntervalMs: 'CHURNWATCH_FLUSH_INTERVAL_MS',
+  ack: 'CHURNWATCH_ACK',
+  commitTimeout: 'CHURNWATCH_COMMIT_TIMEOUT',
   maxWriteBatch: 'CHURNWATCH_WRITE_BATCH',
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
   pendingFeedbackMax: 'CHURNWATCH_PENDING_FEEDBACK_MAX',
@@ -167,14 +188,18 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
       );
     bodyLimit = parsed;
   }
-  /** A duration (`30s`, `1.5m`) from 1 s to 1 h in ms, refused naming the flag or variable given. */
-  const timeout = (key: 'requestTimeout' | 'keepAliveTimeout', fallback: number) => {
+  /** A duration (`30s`, `1.5m`) from `min` (1 s by default) to 1 h in ms, refused naming the flag or variable given. */
+  const timeout = (
+    key: 'requestTimeout' | 'keepAliveTimeout' | 'commitTimeout',
+    fallback: number,
+    min = { ms: 1000, text: '1s' },
+  ) => {
     const ms = opt.duration(key, ENV_NAMES[key], { example: '30s' });
     if (ms === undefined) return fallback;
-    if (ms < 1000 || ms > 3_600_000) {
+    if (ms < min.ms || ms > 3_600_000) {
       const given = optionValue(flags, key, env, ENV_NAMES[key])!;
       throw opt.error(
-        `${given.name} must be a duration from 1s to 1h, got "${given.value}"`,
+        `${given.name} must be a duration from ${min.text} to 1h, got "${given.value}"`,
         `e.g. ${given.name} 30s`,
       );
     }
@@ -196,6 +221,8 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     maxQueue: num('maxQueue', 1, 10_000_000, d.maxQueue),
     queueWaitMs: num('queueWaitMs', 0, 60_000, d.queueWaitMs),
     flushIntervalMs: num('flushIntervalMs', 1, 60_000, d.flushIntervalMs),
+    ack: opt.choice('ack', ENV_NAMES.ack, ACK_MODES) ?? d.ack,
+    commitTimeout: timeout('commitTimeout', d.commitTimeout, { ms: 100, text: '0.1s' }),
     maxWriteBatch: num('maxWriteBatch', 1, 1_000_000, d.maxWriteBatch),
     joinIntervalMs: num('joinIntervalMs', 100, 3_600_000, d.joinIntervalMs),
     pendingFeedbackMax: num('pendingFeedbackMax', 0, 100_000_000, d.pendingFeedbackMax),

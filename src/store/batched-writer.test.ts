@@ -159,6 +159,105 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
     await store.close();
   });
 
+  it('answers committed() once the records queued before it are written, at once, not after the flush interval', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const writes: number[] = [];
+    const writer = createBatchedWriter(store, {
+      flushIntervalMs: 60_000,
+      onFlush: (n) => writes.push(n),
+    });
+    assert.equal(await writer.committed(1000), true, 'nothing queued: committed already');
+    assert.equal(writer.enqueue(records('one', 3)), true);
+    // With a 60 s flush interval only the committed() call can have started this write.
+    assert.equal(await writer.committed(10_000), true);
+    assert.deepEqual(writes, [3]);
+    assert.deepEqual(
+      (await readAll(store)).map((r) => r.id).sort(),
+      records('one', 3)
+        .map((r) => r.id)
+        .sort(),
+    );
+    // Queued without a commit wait: it waits for the interval (or a flush), as before.
+    assert.equal(writer.enqueue(records('later', 2)), true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(writer.size, 2, 'a plain enqueue still waits for the flush interval');
+    await writer.close();
+    assert.deepEqual(writes, [3, 2]);
+    await store.close();
+  });
+
+  it('writes the requests that arrive during a write together in the next one (group commit)', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    let release: () => void = () => undefined;
+    let gate: Promise<void> | undefined = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const sizes: number[] = [];
+    const writer = createBatchedWriter(
+      {
+        async insertRows(rows) {
+          sizes.push(rows.count);
+          const held = gate;
+          gate = undefined;
+          await held; // the first write stays in progress until the test releases it
+          await store.insertRows(rows);
+        },
+      },
+      { flushIntervalMs: 60_000 },
+    );
+    const answered: string[] = [];
+    const request = (name: string) => {
+      assert.equal(writer.enqueue(records(name, 1)), true);
+      return writer.committed(10_000).then((ok) => answered.push(`${name} ${ok}`));
+    };
+    const first = request('r0-');
+    await waitFor(() => sizes.length === 1, { what: 'the first write to start' });
+    const others = ['r1-', 'r2-', 'r3-', 'r4-', 'r5-'].map(request);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(answered, [], 'none answered while its write has not committed');
+    release();
+    await Promise.all([first, ...others]);
+    assert.deepEqual(sizes, [1, 5], 'five concurrent requests, one transaction');
+    assert.deepEqual(answered, ['r0- true', 'r1- true', 'r2- true', 'r3- true', 'r4- true', 'r5- true']);
+    await writer.close();
+    assert.equal((await readAll(store)).length, 6);
+    await store.close();
+  });
+
+  it('answers committed() false when the store fails past the timeout, keeps the records, writes them later', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    let failing = true;
+    const errors: unknown[] = [];
+    const writer = createBatchedWriter(
+      {
+        async insertRows(rows) {
+          if (failing) throw new Error('disk full');
+          await store.insertRows(rows);
+        },
+      },
+      { flushIntervalMs: 60_000, retryBaseMs: 5, retryMaxMs: 20, onError: (e) => errors.push(e) },
+    );
+    assert.equal(writer.enqueue(records('kept', 4)), true);
+    assert.equal(await writer.committed(100), false, 'not written in time');
+    assert.ok(errors.length >= 2, `retried meanwhile (${errors.length} failed writes)`);
+    assert.equal(writer.size, 4, 'still queued, not dropped');
+    assert.equal(await writer.committed(0), false, 'no wait: not written yet');
+    const again = writer.committed(10_000);
+    failing = false;
+    assert.equal(await again, true, 'a wait that lasts past the recovery sees the commit');
+    assert.deepEqual(
+      (await readAll(store)).map((r) => r.id).sort(),
+      records('kept', 4)
+        .map((r) => r.id)
+        .sort(),
+    );
+    await writer.close();
+    await store.close();
+  });
+
   it('keeps records while the database is locked by another process, then drains', () =>
     withTempDir(async (dir) => {
       const path = join(dir, 'outage.db');

@@ -9,6 +9,11 @@
  * burst, closed-loop clients then slow to the store's pace rather than spinning on 503s (each refused
  * request still costs its body's bytes and a response), and a request waits before its body is read, so
  * TCP flow control, not the process, holds the bytes.
+ *
+ * committed() is for callers that answer only once their records are in the store (`--ack commit`): it
+ * resolves when every record queued before the call is written, and starts a write at once instead of
+ * after flushIntervalMs. What arrives while a write runs goes into the next one, so concurrent requests
+ * share a transaction (group commit) and a lone client waits one write, not the flush interval.
  */
 import type { PredictionRecord, PredictionRows, PredictionStore } from './prediction-store.js';
 import { concatRows, EXPRESSO_ROWS, sliceRows, toPredictionRows } from './store-columns.js';
@@ -33,6 +38,11 @@ export interface BatchedWriterOptions {
 export interface BatchedWriter {
   /** Queues all records, or none and returns false when they do not fit (the caller answers 503). */
   enqueue(records: readonly PredictionRecord[]): boolean;
+  /**
+   * Resolves true once every record queued before the call is written, false when `timeoutMs` passes
+   * first (the records stay queued and may be written later); starts the next write at once.
+   */
+  committed(timeoutMs: number): Promise<boolean>;
   /** Resolves once the queue is empty (waits through retries while the store is down). */
   flush(): Promise<void>;
   /** Refuses new records, then flushes everything queued. */
@@ -79,6 +89,15 @@ interface RoomWaiter {
   readonly timer: NodeJS.Timeout;
 }
 
+interface CommitWaiter {
+  /** Records queued since the writer began, at the call: the waiter is done once as many are written. */
+  readonly mark: number;
+  readonly resolve: (ok: boolean) => void;
+  timer?: NodeJS.Timeout;
+  /** Timed out: left in the list (cheaper than a search) and skipped when its mark is written. */
+  gone: boolean;
+}
+
 export function createBatchedWriter(
   store: Pick<PredictionStore, 'insertRows'> & Partial<Pick<PredictionStore, 'rowLayout'>>,
   options: BatchedWriterOptions = {},
@@ -100,9 +119,15 @@ export function createBatchedWriter(
   let queued = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Immediate | undefined;
   let draining: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const waiters: RoomWaiter[] = [];
+  // Totals since the writer began; writes are in queue order, so a record is written once `writtenTotal`
+  // reaches the `acceptedTotal` it was queued at.
+  let acceptedTotal = 0;
+  let writtenTotal = 0;
+  const commitWaiters: CommitWaiter[] = [];
 
   const hasRoom = (count: number) => !closed && queued + count <= maxQueue;
 
@@ -115,16 +140,44 @@ export function createBatchedWriter(
     }
   }
 
-  function schedule(delayMs: number): void {
-    if (draining || timer) return;
-    timer = setTimeout(() => {
+  /** Resolves the commit waiters whose records are all written now. */
+  function admitCommitWaiters(): void {
+    while (commitWaiters.length > 0 && commitWaiters[0]!.mark <= writtenTotal) {
+      const waiter = commitWaiters.shift()!;
+      if (waiter.gone) continue;
+      clearTimeout(waiter.timer);
+      waiter.resolve(true);
+    }
+  }
+
+  function cancelTimers(): void {
+    clearTimeout(timer);
+    clearImmediate(soon);
+    timer = undefined;
+    soon = undefined;
+  }
+
+  function startDrain(): void {
+    cancelTimers();
+    draining = drain().finally(() => {
+      draining = undefined;
+      // Records enqueued during the last write start the next round.
+      if (queued > 0) schedule();
+    });
+  }
+
+  /**
+   * The next write: after flushIntervalMs, or on the next turn of the event loop while a caller waits
+   * for a commit (requests queued in the same turn share it). A write in progress takes whatever is
+   * queued when it ends (drain loops), so nothing is scheduled then.
+   */
+  function schedule(): void {
+    if (draining || soon) return;
+    if (commitWaiters.length > 0) {
+      clearTimeout(timer);
       timer = undefined;
-      draining = drain().finally(() => {
-        draining = undefined;
-        // Records enqueued during the last write start the next round.
-        if (queued > 0) schedule(flushIntervalMs);
-      });
-    }, delayMs);
+      soon = setImmediate(startDrain);
+    } else if (!timer) timer = setTimeout(startDrain, flushIntervalMs);
   }
 
   function sleep(ms: number): Promise<void> {
@@ -198,17 +251,16 @@ export function createBatchedWriter(
       // Every array here came from toPredictionRows, sliceRows or concatRows in this writer.
       for (const numbers of written) release(numbers);
       queued -= count;
+      writtenTotal += count;
       options.onFlush?.(count, (performance.now() - started) / 1000);
+      admitCommitWaiters();
       admitWaiters();
     }
   }
 
   async function flush(): Promise<void> {
     for (;;) {
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      cancelTimers();
       if (!draining && queued > 0) {
         draining = drain().finally(() => {
           draining = undefined;
@@ -228,8 +280,22 @@ export function createBatchedWriter(
       const rows = toPredictionRows(records, layout);
       queue.push(rows);
       queued += rows.count;
-      schedule(flushIntervalMs);
+      acceptedTotal += rows.count;
+      schedule();
       return true;
+    },
+    committed(timeoutMs) {
+      if (writtenTotal >= acceptedTotal) return Promise.resolve(true);
+      if (timeoutMs <= 0) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        const waiter: CommitWaiter = { mark: acceptedTotal, resolve, gone: false };
+        waiter.timer = setTimeout(() => {
+          waiter.gone = true;
+          resolve(false);
+        }, timeoutMs);
+        commitWaiters.push(waiter);
+        schedule();
+      });
     },
     flush,
     async close() {

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { runServe } from '../../src/cli/commands/serve.js';
 import { loadModel } from '../../src/model/model-io.js';
+import type { ServeConfig } from '../../src/server/config.js';
 import { openStore } from '../../src/store/open-store.js';
 import { freePort } from '../helpers/free-port.js';
 import { buildTestApp, customerRequests, POSTGRES_URL } from '../helpers/server-harness.js';
@@ -69,7 +70,9 @@ async function startRelay(
 /** An app on a fresh SQLite file with the given queue settings, and a POST of a batch to /predict. */
 async function queueTestApp(
   dir: string,
-  config: { maxQueue: number; flushIntervalMs: number; queueWaitMs: number },
+  config: { maxQueue: number; flushIntervalMs: number; queueWaitMs: number } & Partial<
+    Pick<ServeConfig, 'ack' | 'commitTimeout'>
+  >,
 ) {
   const models = await trainSmallModel();
   const url = `sqlite:${join(dir, 'queue.db')}`;
@@ -304,6 +307,83 @@ describe('server lifecycle', () => {
         await store.close();
       }
       assert.equal(await countPredictions(url), 8);
+    }));
+
+  it('with --ack commit answers /predict and /log once stored, not after the flush interval', () =>
+    withTempDir(async (dir) => {
+      // A minute's flush interval: only the commit wait can have written them before the answer.
+      const { store, app, post } = await queueTestApp(dir, {
+        maxQueue: 100,
+        flushIntervalMs: 60_000,
+        queueWaitMs: 0,
+        ack: 'commit',
+      });
+      try {
+        const res = await post(customerRequests(3, 34));
+        assert.equal(res.statusCode, 200, res.body);
+        const ids = (res.json() as { predictions: { prediction_id: string }[] }).predictions.map(
+          (p) => p.prediction_id,
+        );
+        const logged = await app.inject({
+          method: 'POST',
+          url: '/log',
+          payload: { ...customerRequests(1, 35)[0], score: 0.4, prediction_id: 'ext-1' },
+        });
+        assert.equal(logged.statusCode, 200, logged.body);
+        const stored: string[] = [];
+        for await (const page of store.readPredictions()) for (const p of page) stored.push(p.id);
+        assert.deepEqual(stored.sort(), [...ids, 'ext-1'].sort(), 'in the store when answered');
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    }));
+
+  it('with --ack commit answers 503 CW_STORE_COMMIT_TIMEOUT while writes fail; the predictions stay queued and are stored later', () =>
+    withTempDir(async (dir) => {
+      const { url, store, app, post } = await queueTestApp(dir, {
+        maxQueue: 100,
+        flushIntervalMs: 60_000,
+        queueWaitMs: 0,
+        ack: 'commit',
+        commitTimeout: 300,
+      });
+      const other = new Database(url.slice('sqlite:'.length));
+      try {
+        other.exec(
+          "CREATE TRIGGER refuse BEFORE INSERT ON predictions BEGIN SELECT RAISE(ABORT, 'disk quota exceeded'); END",
+        );
+        const started = performance.now();
+        const refused = await post(customerRequests(2, 36));
+        const waited = performance.now() - started;
+        assert.equal(refused.statusCode, 503, refused.body);
+        assert.equal(refused.headers['retry-after'], '1');
+        const body = refused.json() as { code: string; message: string };
+        assert.equal(body.code, 'CW_STORE_COMMIT_TIMEOUT');
+        assert.match(
+          body.message,
+          /did not commit these 2 predictions within 300 ms \(2 queued; .*not known to be stored, though still queued/,
+        );
+        assert.ok(waited >= 250, `answered after the timeout (${waited.toFixed(0)} ms)`);
+        // A client of /log resends with the same id: the store keeps one record of it.
+        const log = () =>
+          app.inject({
+            method: 'POST',
+            url: '/log',
+            payload: { ...customerRequests(1, 37)[0], score: 0.7, prediction_id: 'ext-retry' },
+          });
+        assert.equal((await log()).statusCode, 503);
+        other.exec('DROP TRIGGER refuse');
+        await app.churnwatch.context.writer.flush(); // cuts the retry's backoff short
+        const retried = await log();
+        assert.equal(retried.statusCode, 200, retried.body);
+      } finally {
+        other.close();
+        await app.close();
+        await store.close();
+      }
+      // The refused /predict's two, and the /log record once though it was queued twice.
+      assert.equal(await countPredictions(url), 3);
     }));
 
   it('serve answers over real HTTP and writes every acknowledged prediction on shutdown', () =>

@@ -3,14 +3,10 @@
  * line; `--log-level debug` prints one per request; a wrong level is refused naming the flag.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort } from '../helpers/free-port.js';
-import { repoRoot } from '../helpers/shared-files.js';
+import { type ServeExit, serveSmallModel, spawnServe } from '../helpers/serve-process.js';
 import { withTempDir } from '../helpers/temp-dir.js';
-import { trainSmallModel } from '../helpers/train-small-model.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 const REQUESTS = 6;
 
@@ -20,50 +16,12 @@ function envWithoutLogLevel(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function serve(args: readonly string[]) {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'serve', ...args],
-    { cwd: repoRoot, env: envWithoutLogLevel() },
-  );
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
-  const exited = new Promise<Run>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout: out.stdout, stderr: out.stderr })),
-  );
-  return { child, out, exited };
-}
-
 /** Starts serve with `extra` flags, sends REQUESTS requests, stops it with SIGTERM; returns its output. */
-async function serveAndRequest(dir: string, extra: readonly string[]): Promise<Run> {
-  const models = await trainSmallModel();
-  const port = await freePort();
-  const run = serve([
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--model',
-    join(models, 'latest'),
-    '--store',
-    `sqlite:${join(dir, 'log.db')}`,
-    ...extra,
-  ]);
+async function serveAndRequest(dir: string, extra: readonly string[]): Promise<ServeExit> {
+  const run = await serveSmallModel(`sqlite:${join(dir, 'log.db')}`, extra, envWithoutLogLevel());
+  const port = run.port;
   try {
-    await waitFor(
-      () => {
-        if (run.child.exitCode !== null) throw new Error(`serve exited (${run.child.exitCode})`);
-        return run.out.stdout.includes('churnwatch serving');
-      },
-      { what: 'serve to start', timeoutMs: 30_000, describe: () => run.out.stderr },
-    );
+    await run.serving();
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < REQUESTS; i++) {
       const res =
@@ -94,7 +52,11 @@ describe('serve logging', () => {
       assert.deepEqual(requestLines(stderr), []);
       assert.match(stderr, /"msg":"model \S+ loaded from /);
       assert.match(stderr, /"msg":"store sqlite:\S+ ready"/);
-      assert.match(stderr, /"msg":"serving at http:\/\/127\.0\.0\.1:\d+ /);
+      // The ack mode, which decides what a crash loses, is said at start (docs/feedback.md, "Durability").
+      assert.match(
+        stderr,
+        /"msg":"serving at http:\/\/127\.0\.0\.1:\d+ \(ack queued \(a crash loses up to 50 ms of predictions/,
+      );
       assert.match(stderr, /"msg":"stopped"/);
       assert.match(stdout, /churnwatch serving .* at http:\/\/127\.0\.0\.1:\d+/);
     }));
@@ -111,7 +73,7 @@ describe('serve logging', () => {
     }));
 
   it('refuses an unknown level, naming the flag, before loading anything', async () => {
-    const run = serve(['--log-level', 'loud', '--model', '/nonexistent']);
+    const run = spawnServe(['--log-level', 'loud', '--model', '/nonexistent']);
     const { code, stderr } = await run.exited;
     assert.equal(code, 1);
     assert.match(

@@ -13,7 +13,7 @@ import { loadModel } from '../../model/model-io.js';
 import { createLiveMonitor } from '../../monitor/live-monitor.js';
 import type { PredictionObserver } from '../../monitor/prediction-observer.js';
 import { buildApp } from '../../server/build-app.js';
-import { resolveServeConfig, type ServeConfig, type ServeFlags } from '../../server/config.js';
+import { ACK_MODES, resolveServeConfig, type ServeConfig, type ServeFlags } from '../../server/config.js';
 import { createBatchedWriter } from '../../store/batched-writer.js';
 import { openStore } from '../../store/open-store.js';
 import { redactUrl } from '../../store/redact-url.js';
@@ -105,9 +105,14 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
   const admin = config.adminToken !== undefined;
   const clientTokens = config.apiTokens.length;
   const rateLimit = config.rateLimit ? `${config.rateLimit.max}/${config.rateLimit.windowMs / 1000}s` : 'off';
+  // The ack mode decides what a crash can lose (docs/feedback.md, "Durability"), so it is said at start.
+  const ack =
+    config.ack === 'commit'
+      ? `commit (answers once stored; ${config.commitTimeout / 1000}s timeout)`
+      : `queued (a crash loses up to ${config.flushIntervalMs} ms of predictions plus the write under way)`;
   logger.info(
-    { url, model: model.info.version, store: storeName, admin, clientTokens, rateLimit },
-    `serving at ${url} (admin routes ${admin ? 'on' : 'off'}; client tokens ${clientTokens || 'off'}; rate limit ${rateLimit}; one line per request with --log-level debug)`,
+    { url, model: model.info.version, store: storeName, admin, clientTokens, rateLimit, ack: config.ack },
+    `serving at ${url} (ack ${ack}; admin routes ${admin ? 'on' : 'off'}; client tokens ${clientTokens || 'off'}; rate limit ${rateLimit}; one line per request with --log-level debug)`,
   );
   let closing: Promise<void> | undefined;
   return {
@@ -160,6 +165,14 @@ export function registerServeCommand(program: Command): void {
       'requests per client (token, else IP) on /predict, /feedback and /log, e.g. 100/s or 6000/min; more: 429 (env CHURNWATCH_RATE_LIMIT; default none)',
     )
     .option(
+      '--ack <mode>',
+      `${ACK_MODES.join('|')}: answer /predict and /log once the predictions are queued, or once the store committed them (env CHURNWATCH_ACK, default queued; docs/feedback.md, "Durability")`,
+    )
+    .option(
+      '--commit-timeout <duration>',
+      'with --ack commit, longest wait for the store before 503 CW_STORE_COMMIT_TIMEOUT, e.g. 5s (env CHURNWATCH_COMMIT_TIMEOUT, default 5s)',
+    )
+    .option(
       '--log-level <level>',
       `${LOG_LEVELS.join('|')}; debug adds one line per request (env CHURNWATCH_LOG_LEVEL, default info)`,
     )
@@ -193,6 +206,8 @@ export function registerServeCommand(program: Command): void {
         apiTokensFile: flags.apiTokensFile,
         rateLimit: flags.rateLimit,
         logLevel: flags.logLevel,
+        ack: flags.ack,
+        commitTimeout: flags.commitTimeout,
         requestTimeout: flags.requestTimeout,
         keepAliveTimeout: flags.keepAliveTimeout,
         pendingFeedbackMax: flags.pendingFeedbackMax,

@@ -9,7 +9,9 @@
  * A prediction_id already taken (stored, or accepted here and still queued: logged-ids.ts) is
  * acknowledged and listed in `already_logged`, but neither stored again nor counted nor observed: the
  * first record stands, so a client may resend a request it got no answer for. Two records of one batch
- * with one id are refused (CW_LOG_DUPLICATE_ID).
+ * with one id are refused (CW_LOG_DUPLICATE_ID). With `--ack commit` the answer waits until the
+ * records are stored; after a 503 CW_STORE_COMMIT_TIMEOUT resending with the same ids is the way to
+ * make sure.
  */
 import type { FastifyInstance } from 'fastify';
 import type { RawFeatures } from '../../data/feature-types.js';
@@ -17,6 +19,7 @@ import { recordBinnerOf } from '../../model/record-binner.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
 import { parseClientTime } from '../client-time.js';
+import { waitForCommit } from '../commit-wait.js';
 import { HttpError } from '../error-handler.js';
 import { createLoggedIds } from '../logged-ids.js';
 import type { RecordFields } from '../record-fields.js';
@@ -118,6 +121,9 @@ export function registerLogRoute(app: FastifyInstance, ctx: AppContext, fields: 
         recorder.recordBatch(newRecords, bins);
         ctx.observer?.observePredictions(newRecords, bins);
       }
+      // Commit mode: also an id logged a moment ago by another request may still be queued; committed()
+      // covers everything queued before it, so a retry's answer too means "stored".
+      if (ctx.config.ack === 'commit') await waitForCommit(ctx, records.length);
       return reply.send(
         batch
           ? {

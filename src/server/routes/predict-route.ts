@@ -9,6 +9,7 @@ import { sendError } from '../../http/error-reply.js';
 import { recordBinnerOf } from '../../model/record-binner.js';
 import type { PredictionRecord } from '../../store/prediction-store.js';
 import type { AppContext } from '../app-context.js';
+import { waitForCommit } from '../commit-wait.js';
 import { HttpError } from '../error-handler.js';
 import { batchAnswer, singleAnswer } from '../prediction-answer.js';
 import type { RecordFields } from '../record-fields.js';
@@ -101,6 +102,7 @@ export function registerPredictRoute(app: FastifyInstance, ctx: AppContext, fiel
       const bins = recordBinnerOf(model.profile).bin(features, scores);
       recorder.recordBatch(records, bins);
       ctx.observer?.observePredictions(records, bins);
+      if (ctx.config.ack === 'commit') await waitForCommit(ctx, records.length);
       // The answer's text is written here (prediction-answer.ts), not serialised from objects.
       return reply
         .header('content-type', 'application/json; charset=utf-8')
