@@ -423,6 +423,8 @@ describe('server lifecycle', () => {
         const css = await fetch(`${server.url}/docs/static/swagger-ui.css`);
         assert.equal(css.status, 200);
         assert.match(css.headers.get('content-type') ?? '', /text\/css/);
+        // Read to the end: a response left unread keeps its connection busy, and close() waits for it.
+        assert.ok((await css.text()).length > 1000);
       } finally {
         // The flush interval is a minute: only the graceful close can have written them.
         await server.close();
