@@ -18,7 +18,8 @@ import type {
   PendingJoin,
   PredictionStore,
 } from '../prediction-store.js';
-import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import type { RetentionStep } from './retention.js';
+import { createSqliteStore, dropInSteps, type SqliteStoreOptions } from './sqlite-store.js';
 import type {
   WriterData,
   WriterErrorData,
@@ -141,6 +142,14 @@ export function createThreadedSqliteStore(
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
     joinPending: () => call<PendingJoin>('joinPending'),
     dropPending: (limits) => call<DroppedPending>('dropPending', limits),
+    // One request per step: the writer runs the requests queued meanwhile (inserts) between steps.
+    dropPredictions: (createdBefore) =>
+      dropInSteps(
+        () => call<RetentionStep>('retentionStep', createdBefore),
+        () => call<boolean>('vacuumStep'),
+      ),
+    // The file sizes and an index probe: here, never queued behind a big insert.
+    storeStats: () => reader.storeStats(),
     readPredictions: (query) => reader.readPredictions(query),
     readColumns: (query) => reader.readColumns(query),
     countFeedback: () => call<FeedbackCounts>('countFeedback'),
