@@ -207,9 +207,10 @@ export interface PredictionStore {
    * Retention: deletes the predictions made before `createdBefore` (ms since the epoch) and the
    * feedback resolved to them, RETENTION_PAGE predictions per transaction, so writes go on between
    * them; safe while other processes write or run it too. Pending feedback is left to dropPending.
-   * SQLite never deletes the prediction written last (docs/feedback.md, "Retention").
+   * SQLite never deletes the prediction written last (docs/feedback.md, "Retention"). An aborted
+   * `signal` stops it between transactions (a server shutting down), with what it deleted so far.
    */
-  dropPredictions(createdBefore: number): Promise<DroppedPredictions>;
+  dropPredictions(createdBefore: number, signal?: AbortSignal): Promise<DroppedPredictions>;
   /** Size on disk and the oldest prediction's time (cheap: the server reads it at every scrape). */
   storeStats(): Promise<StoreStats>;
   /** Predictions in time order (oldest first) with their labels, streamed in pages. */

@@ -614,10 +614,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       return { cap, expired };
     },
 
-    async dropPredictions(createdBefore: number): Promise<DroppedPredictions> {
+    async dropPredictions(createdBefore: number, signal?: AbortSignal): Promise<DroppedPredictions> {
       checkCutoff(createdBefore);
       const dropped = { predictions: 0, feedback: 0 };
-      for (;;) {
+      while (!signal?.aborted) {
         const page = await inTransaction(async (client) => {
           const deleted = await client.query<{ id: string }>(DROP_PREDICTIONS_SQL, [
             createdBefore,
@@ -630,9 +630,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         });
         dropped.predictions += page.predictions;
         dropped.feedback += page.feedback;
-        if (page.predictions < RETENTION_PAGE) return dropped;
+        if (page.predictions < RETENTION_PAGE) break;
         await yieldToEventLoop();
       }
+      return dropped;
     },
 
     async storeStats(): Promise<StoreStats> {

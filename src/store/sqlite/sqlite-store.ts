@@ -15,7 +15,13 @@ import { statSync } from 'node:fs';
 import type { FeatureSpec } from '../../data/feature-types.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
 import { pickFeatures } from '../pick-features.js';
-import type { PredictionColumns, PredictionQuery, PredictionStore, StoreStats } from '../prediction-store.js';
+import type {
+  DroppedPredictions,
+  PredictionColumns,
+  PredictionQuery,
+  PredictionStore,
+  StoreStats,
+} from '../prediction-store.js';
 import { checkCutoff, checkQuery, yieldToEventLoop } from '../query-range.js';
 import { EXPRESSO_FEATURES, rowLayout } from '../row-layout.js';
 import { checkWritable, type StoreLayout, storeLayout } from '../store-layout.js';
@@ -56,21 +62,26 @@ function fileBytes(path: string): number {
   return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
 }
 
-/** Runs retention's steps until done, yielding between them; what threaded-sqlite-store.ts does by request. */
+/**
+ * Runs retention's steps until done or `signal` aborts, yielding between them, then gives free pages
+ * back; threaded-sqlite-store.ts runs each step as a request of its own.
+ */
 export async function dropInSteps(
   step: () => RetentionStep | Promise<RetentionStep>,
   vacuumStep: () => boolean | Promise<boolean>,
-): Promise<{ predictions: number; feedback: number }> {
+  signal?: AbortSignal,
+): Promise<DroppedPredictions> {
   let predictions = 0;
   let feedback = 0;
   for (;;) {
+    if (signal?.aborted) return { predictions, feedback };
     const done = await step();
     predictions += done.predictions;
     feedback += done.feedback;
     if (!done.more) break;
     await yieldToEventLoop();
   }
-  while (await vacuumStep()) await yieldToEventLoop();
+  while (!signal?.aborted && (await vacuumStep())) await yieldToEventLoop();
   return { predictions, feedback };
 }
 
@@ -149,7 +160,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
     retentionStep,
     vacuumStep,
-    dropPredictions: (createdBefore) => dropInSteps(() => retentionStep(createdBefore), vacuumStep),
+    dropPredictions: (createdBefore, signal) =>
+      dropInSteps(() => retentionStep(createdBefore), vacuumStep, signal),
 
     async storeStats(): Promise<StoreStats> {
       const sizeBytes =

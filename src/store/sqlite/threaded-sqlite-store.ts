@@ -143,10 +143,11 @@ export function createThreadedSqliteStore(
     joinPending: () => call<PendingJoin>('joinPending'),
     dropPending: (limits) => call<DroppedPending>('dropPending', limits),
     // One request per step: the writer runs the requests queued meanwhile (inserts) between steps.
-    dropPredictions: (createdBefore) =>
+    dropPredictions: (createdBefore, signal) =>
       dropInSteps(
         () => call<RetentionStep>('retentionStep', createdBefore),
         () => call<boolean>('vacuumStep'),
+        signal,
       ),
     // The file sizes and an index probe: here, never queued behind a big insert.
     storeStats: () => reader.storeStats(),
