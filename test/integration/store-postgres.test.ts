@@ -212,6 +212,68 @@ if (skip) {
     });
   });
 
+  describe('retention on postgres with several replicas', () => {
+    it('shares the rows when replicas run it at once, while feedback joins the old predictions', async () => {
+      const { schema, drop } = await freshSchema();
+      const [a, b, c] = Array.from({ length: 3 }, () =>
+        createPostgresStore({ connectionString: url, poolSize: 4, schema }),
+      ) as [PredictionStore, PredictionStore, PredictionStore];
+      try {
+        await Promise.all([a.migrate(), b.migrate(), c.migrate()]);
+        // 9,000 old predictions (more than four pages each), 300 kept ones.
+        const old = Array.from({ length: 9000 }, (_, i) => prediction(`o${i}`, 1000 + i));
+        const kept = Array.from({ length: 300 }, (_, i) => prediction(`k${i}`, 100_000 + i));
+        for (let i = 0; i < old.length; i += 1500)
+          await a.insertRows(toPredictionRows(old.slice(i, i + 1500)));
+        await a.insertRows(toPredictionRows(kept));
+        // Replica c labels old and kept predictions while a and b delete: a join that holds an old
+        // row makes retention pass it over, and retention holding one makes the join's item pending.
+        const labels = [...old.filter((_, i) => i % 10 === 0), ...kept].map((r) => ({
+          predictionId: r.id,
+          label: 1 as const,
+          observedAt: r.createdAt,
+          receivedAt: 1,
+        }));
+        const joining = (async () => {
+          const outcomes = [];
+          for (let i = 0; i < labels.length; i += 50)
+            outcomes.push(...(await c.recordFeedback(labels.slice(i, i + 50))));
+          return outcomes;
+        })();
+        const passes = await Promise.all([a.dropPredictions(50_000), b.dropPredictions(50_000), joining]);
+        // A row passed over (held by a join) is taken by a later pass.
+        const last = await a.dropPredictions(50_000);
+        const dropped = passes[0].predictions + passes[1].predictions + last.predictions;
+        assert.equal(dropped, 9000, 'every old prediction deleted exactly once');
+        assert.deepEqual(
+          (await readAll(c)).map((r) => r.id),
+          kept.map((r) => r.id),
+        );
+        const outcomes = passes[2];
+        const pending = outcomes.filter((o) => o.status === 'pending').length;
+        const joinedOld = outcomes.filter(
+          (o) => o.status === 'joined' && o.prediction!.id.startsWith('o'),
+        ).length;
+        assert.equal(pending + joinedOld, 900, 'an old item joins or, its prediction gone, waits');
+        assert.equal(passes[0].feedback + passes[1].feedback + last.feedback, joinedOld);
+        const orphans = await admin((client) =>
+          client.query(
+            `SELECT count(*)::int AS n FROM ${schema}.feedback f WHERE f.joined_prediction_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM ${schema}.predictions p WHERE p.id = f.joined_prediction_id)`,
+          ),
+        );
+        assert.equal(orphans.rows[0].n, 0, 'no feedback left resolved to a deleted prediction');
+        assert.deepEqual(await c.countFeedback(), { joined: 300, pending, duplicate: 0, conflict: 0 });
+        const stats = await b.storeStats();
+        assert.equal(stats.oldestPredictionAt, 100_000);
+        assert.ok(stats.sizeBytes > 100_000, `size ${stats.sizeBytes}`);
+      } finally {
+        await Promise.all([a.close(), b.close(), c.close()]);
+        await drop();
+      }
+    });
+  });
+
   describe('batched writer on postgres', () => {
     it('keeps records through an outage (table gone) and drains when it is back', async () => {
       const { schema, drop } = await freshSchema();

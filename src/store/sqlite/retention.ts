@@ -79,12 +79,12 @@ export function createSqliteRetention(
       .pluck(),
     // The block whose oldest row kept is oldest, by the range index: a trimmed block's first row kept
     // is later than its first_created_at, so it may be passed over for one after it.
-    oldestBlock: db.prepare<[number, number], Candidate>(
+    oldestBlock: db.prepare<[number, number, number], Candidate>(
       `SELECT b.id, b.row_count, coalesce(t.trimmed_rows, 0) AS trimmed_rows
        FROM prediction_blocks b LEFT JOIN prediction_block_trims t ON t.block_id = b.id
        WHERE b.first_created_at < ? AND coalesce(t.first_created_at, b.first_created_at) < ?
          AND coalesce(t.trimmed_rows, 0) < b.row_count
-       ORDER BY b.first_created_at LIMIT 1`,
+       ORDER BY b.first_created_at LIMIT 1 OFFSET ?`,
     ),
     blockKeys: db
       .prepare<[number], [createdAt: Buffer, ids: string]>(
@@ -130,8 +130,11 @@ export function createSqliteRetention(
     for (const statement of statements().dropBlock) statement.run(id);
   }
 
-  /** Deletes up to RETENTION_PAGE of `block`'s rows made before the cutoff, from its first one kept. */
-  function trimBlock(block: Candidate, createdBefore: number): RetentionStep {
+  /**
+   * Deletes up to RETENTION_PAGE of `block`'s rows made before the cutoff, from its first one kept;
+   * undefined when the prediction written last comes first among them.
+   */
+  function trimBlock(block: Candidate, createdBefore: number): RetentionStep | undefined {
     const s = statements();
     const [bytes, idsJson] = s.blockKeys.get(block.id)!;
     const createdAt = createdAtColumn(bytes, block.row_count);
@@ -142,7 +145,7 @@ export function createSqliteRetention(
     while (end < limit && createdAt[end]! < createdBefore) end++;
     const last = ids.indexOf(s.lastWritten.get()!, start);
     if (last >= 0 && last < end) end = last;
-    if (end === start) return done;
+    if (end === start) return undefined;
     const doomed = JSON.stringify(ids.slice(start, end));
     const feedback = s.dropFeedback.run(doomed).changes;
     s.unlistRows.run(doomed);
@@ -163,8 +166,14 @@ export function createSqliteRetention(
     if (s.oldUnsealed.get(s.sealedThrough.get()!, createdBefore)) {
       return { predictions: 0, feedback: 0, more: sealer.sealBlock(true) };
     }
-    const block = s.oldestBlock.get(createdBefore, createdBefore);
-    return block ? trimBlock(block, createdBefore) : done;
+    // The prediction written last stops its block: the next one goes on (it is in one block only).
+    for (let skip = 0; skip < 2; skip++) {
+      const block = s.oldestBlock.get(createdBefore, createdBefore, skip);
+      if (!block) return done;
+      const trimmed = trimBlock(block, createdBefore);
+      if (trimmed) return trimmed;
+    }
+    return done;
   });
 
   const pragma = (name: string) => db.pragma(name, { simple: true }) as number;
