@@ -3,14 +3,12 @@
  * line; `--log-level debug` prints one per request; a wrong level is refused naming the flag.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort } from '../helpers/free-port.js';
-import { repoRoot } from '../helpers/shared-files.js';
+import { localServeArgs, type ServeExit, spawnServe, waitForServing } from '../helpers/serve-process.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 const REQUESTS = 6;
 
@@ -20,50 +18,20 @@ function envWithoutLogLevel(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function serve(args: readonly string[]) {
-  const child: ChildProcessWithoutNullStreams = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), 'serve', ...args],
-    { cwd: repoRoot, env: envWithoutLogLevel() },
-  );
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
-  const exited = new Promise<Run>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout: out.stdout, stderr: out.stderr })),
-  );
-  return { child, out, exited };
+  return spawnServe(args, envWithoutLogLevel());
 }
 
 /** Starts serve with `extra` flags, sends REQUESTS requests, stops it with SIGTERM; returns its output. */
-async function serveAndRequest(dir: string, extra: readonly string[]): Promise<Run> {
+async function serveAndRequest(dir: string, extra: readonly string[]): Promise<ServeExit> {
   const models = await trainSmallModel();
   const port = await freePort();
   const run = serve([
-    '--port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--model',
-    join(models, 'latest'),
-    '--store',
-    `sqlite:${join(dir, 'log.db')}`,
+    ...localServeArgs(port, join(models, 'latest'), `sqlite:${join(dir, 'log.db')}`),
     ...extra,
   ]);
   try {
-    await waitFor(
-      () => {
-        if (run.child.exitCode !== null) throw new Error(`serve exited (${run.child.exitCode})`);
-        return run.out.stdout.includes('churnwatch serving');
-      },
-      { what: 'serve to start', timeoutMs: 30_000, describe: () => run.out.stderr },
-    );
+    await waitForServing(run);
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; i < REQUESTS; i++) {
       const res =

@@ -26,28 +26,14 @@ import {
 import type { FeedbackInput, PredictionStore } from '../../src/store/prediction-store.js';
 import { FIXED_INSERT_COLUMNS } from '../../src/store/row-layout.js';
 import { EXPRESSO_FEATURES, insertParameters, toPredictionRows } from '../../src/store/store-columns.js';
+import { postgresSkip } from '../helpers/postgres-reachable.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const url =
   process.env.CHURNWATCH_TEST_POSTGRES_URL ??
   `postgres://${process.env.PGUSER ?? 'postgres'}@127.0.0.1:5432/test`;
 
-async function reachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return `PostgreSQL at ${url} is unreachable: ${(error as Error).message}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const unreachable = await reachable();
-if (unreachable && process.env.CI === 'true') throw new Error(`${unreachable} (CI must provide it)`);
-const skip = unreachable ?? false;
+const skip = await postgresSkip(url);
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
