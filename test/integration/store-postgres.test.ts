@@ -260,6 +260,55 @@ if (skip) {
     });
   });
 
+  describe('retention on postgres: size on disk', () => {
+    it('keeps the tables flat where autovacuum is off: the pass vacuums them itself', async () => {
+      const { schema, drop } = await freshSchema();
+      const store = createPostgresStore({ connectionString: url, poolSize: 2, schema, vacuumEveryMs: 0 });
+      try {
+        await store.migrate();
+        // Off for these tables whatever the server's setting: the pass must vacuum them itself.
+        await admin(async (c) => {
+          for (const table of ['predictions', 'feedback'])
+            await c.query(`ALTER TABLE ${schema}.${table} SET (autovacuum_enabled = false)`);
+        });
+        const DAY = 86_400_000;
+        const PER_DAY = 6000;
+        // Seven simulated days, a day at a time, a label for every other prediction; retention keeps a
+        // day and a half, so from day 2 on the tables hold 2.5 days at their peak.
+        const peaks: number[] = [];
+        for (let day = 0; day < 7; day++) {
+          const records = Array.from({ length: PER_DAY }, (_, k) =>
+            prediction(`d${day}-${k}`, day * DAY + (k * DAY) / PER_DAY),
+          );
+          for (let i = 0; i < PER_DAY; i += 2000)
+            await store.insertRows(toPredictionRows(records.slice(i, i + 2000)));
+          await store.recordFeedback(
+            records
+              .filter((_, k) => k % 2 === 0)
+              .map((r) => ({
+                predictionId: r.id,
+                label: 1,
+                observedAt: r.createdAt,
+                receivedAt: r.createdAt,
+              })),
+          );
+          peaks.push((await store.storeStats()).sizeBytes);
+          await store.dropPredictions((day + 1) * DAY - 1.5 * DAY);
+        }
+        const steady = peaks[2]!;
+        for (const peak of peaks.slice(3))
+          assert.ok(
+            peak <= steady * 1.15,
+            `peaks ${peaks.map((p) => (p / 1e6).toFixed(1)).join(', ')} MB, not flat`,
+          );
+        assert.equal((await readAll(store)).length, 1.5 * PER_DAY);
+      } finally {
+        await store.close();
+        await drop();
+      }
+    });
+  });
+
   describe('batched writer on postgres', () => {
     it('keeps records through an outage (table gone) and drains when it is back', async () => {
       const { schema, drop } = await freshSchema();

@@ -74,7 +74,19 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** The model's features (its schema's); default Expresso's. migrate() gives each a column. */
   readonly features?: readonly FeatureSpec[];
+  /**
+   * With autovacuum off, how long after its last VACUUM a retention pass that deleted rows vacuums the
+   * tables again, ms (default VACUUM_EVERY_MS; 0 for tests: after every such pass).
+   */
+  readonly vacuumEveryMs?: number;
 }
+
+/**
+ * Deleted rows' space is reused only once VACUUM has seen them. Autovacuum (on by default) does that;
+ * where it is off, retention vacuums the two tables itself, at most once a minute: SKIP_LOCKED, so a
+ * replica never waits for another's VACUUM, which takes a lock inserts and deletes do not wait for.
+ */
+export const VACUUM_EVERY_MS = 60_000;
 
 /** The element types of the unnest arrays, per insert value of `rows`. */
 function insertTypes(rows: RowLayout): string[] {
@@ -191,6 +203,10 @@ WHERE created_at < $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) R
 const DROP_RESOLVED_FEEDBACK_SQL = 'DELETE FROM feedback WHERE joined_prediction_id = ANY($1::text[])';
 
 /** The tables' bytes with their indexes and TOAST, and the oldest prediction's time. */
+/** Whether autovacuum runs for the predictions table: on for the server and not disabled for it. */
+const AUTOVACUUM_SQL = `SELECT current_setting('autovacuum') = 'on' AND NOT coalesce((SELECT
+  'autovacuum_enabled=false' = ANY (reloptions) FROM pg_class WHERE oid = to_regclass('predictions')), false) AS on`;
+
 const STORE_STATS_SQL = `SELECT (SELECT coalesce(sum(pg_total_relation_size(t)), 0) FROM unnest(ARRAY[
     to_regclass('predictions'), to_regclass('feedback'), to_regclass('feature_columns'),
     to_regclass('schema_migrations')]) AS t WHERE t IS NOT NULL)::float8 AS size,
@@ -413,6 +429,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     }
   }
 
+  let lastVacuum = Number.NEGATIVE_INFINITY;
+  /** VACUUM after retention deleted rows, where autovacuum does not (VACUUM_EVERY_MS). */
+  async function vacuumIfNeeded(): Promise<void> {
+    if (Date.now() - lastVacuum < (options.vacuumEveryMs ?? VACUUM_EVERY_MS)) return;
+    if ((await pool.query<{ on: boolean }>(AUTOVACUUM_SQL)).rows[0]?.on) return;
+    lastVacuum = Date.now();
+    await pool.query('VACUUM (SKIP_LOCKED) predictions, feedback');
+  }
+
   // The cap the pending items were last brought within, undefined once this store records pending
   // items: the check reads up to `max` index entries, so an idle replica (or one whose feedback all
   // joins) skips it.
@@ -633,6 +658,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
         if (page.predictions < RETENTION_PAGE) break;
         await yieldToEventLoop();
       }
+      if (dropped.predictions > 0 && !signal?.aborted) await vacuumIfNeeded();
       return dropped;
     },
 
