@@ -8,7 +8,7 @@
  *   PENDING_BENCH_ROOT=/path/to/checkout runs that checkout's serve (e.g. main, for the figures before);
  *   PENDING_BENCH_ITEMS (200,000), PENDING_BENCH_WINDOWS (3 × 30 s), PENDING_BENCH_RATE (1,000 req/s).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { customerRequests } from '../test/helpers/server-harness.js';
 import { trainSmallModel } from '../test/helpers/train-small-model.js';
 import { heyFixedRate } from './hey.js';
+import { startServeChild } from './serve-child.js';
 
 const root = process.env.PENDING_BENCH_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 const items = Number(process.env.PENDING_BENCH_ITEMS ?? 200_000);
@@ -40,34 +41,13 @@ function threadCpu(pid: number): Map<number, number> {
   return out;
 }
 
-async function startServe(model: string, db: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin', 'churnwatch.js'),
-      'serve',
-      '--model',
-      model,
-      '--store',
-      `sqlite:${db}`,
-      '--port',
-      `${port}`,
-    ],
-    {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, CHURNWATCH_LOG_LEVEL: 'warn' },
-    },
+function startServe(model: string, db: string): Promise<ChildProcess> {
+  return startServeChild(
+    root,
+    ['--model', model, '--store', `sqlite:${db}`, '--port', `${port}`],
+    url,
+    'warn',
   );
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return child;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('serve did not become ready in 60 s');
 }
 
 function p99(label: string, dir: string): void {

@@ -213,6 +213,34 @@ export const METRICS = {
     labelNames: ['store'],
     source: 'server',
   },
+  storeSize: {
+    name: 'churnwatch_store_size_bytes',
+    type: 'gauge',
+    help: "Bytes the store takes on disk: SQLite's file and its write-ahead log; PostgreSQL's tables with their indexes.",
+    labelNames: ['store'],
+    source: 'server',
+  },
+  storeOldestPrediction: {
+    name: 'churnwatch_store_oldest_prediction_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the oldest prediction kept in the store (absent while it holds none).',
+    labelNames: ['store'],
+    source: 'server',
+  },
+  storeRetention: {
+    name: 'churnwatch_store_retention_seconds',
+    type: 'gauge',
+    help: 'How long predictions are kept (--retention); absent when they are kept forever.',
+    labelNames: [],
+    source: 'server',
+  },
+  storeRetentionDeleted: {
+    name: 'churnwatch_store_retention_deleted_total',
+    type: 'counter',
+    help: 'Rows deleted by retention: kind prediction (made before now minus --retention) or feedback (resolved to one of those).',
+    labelNames: ['store', 'kind'],
+    source: 'server',
+  },
 
   // --- Windowed statistics (monitor) ---
   driftScore: {

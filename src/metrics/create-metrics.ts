@@ -12,7 +12,7 @@ import type { RawFeatures } from '../data/feature-types.js';
 import type { ChurnModel, ValidationMetrics } from '../model/churn-model.js';
 import { type RecordBins, recordBinnerOf } from '../model/record-binner.js';
 import { cbpeCalibrator } from '../stats/cbpe-calibration.js';
-import type { FeedbackOutcome } from '../store/prediction-store.js';
+import type { DroppedPredictions, FeedbackOutcome, StoreStats } from '../store/prediction-store.js';
 import { BucketedHistogram, type HistogramSlot } from './bucketed-histogram.js';
 import { METRICS } from './catalogue.js';
 import { registerDriftCalibrationGauges } from './drift-calibration-gauges.js';
@@ -51,6 +51,8 @@ export interface ServerMetrics {
   observeRequestTimeout(): void;
   /** Pending feedback items tried by a joinPending, and those dropped (cap, expiry). */
   observePendingUpkeep(tried: number, dropped: { cap: number; expired: number }): void;
+  /** What a retention pass deleted. */
+  observeRetention(dropped: DroppedPredictions): void;
   /** Sources read at scrape time for point-in-time gauges. */
   setSources(sources: MetricSources): void;
 }
@@ -64,6 +66,9 @@ export interface PendingFeedbackGauges {
 export interface MetricSources {
   queueLength?: () => number;
   pendingFeedback?: () => Promise<PendingFeedbackGauges>;
+  storeStats?: () => Promise<StoreStats>;
+  /** The retention span in ms, undefined when predictions are kept forever. */
+  retentionMs?: () => number | undefined;
 }
 
 export interface CreateMetricsOptions {
@@ -91,8 +96,11 @@ const NON_CONFORMING_DEFAULT_METRICS = [
   'nodejs_active_resources_total',
 ];
 
-/** Longest a scrape waits for the store's count of pending feedback, ms (it normally takes well under 1). */
-const PENDING_WAIT_MS = 250;
+/**
+ * Longest a scrape waits for a figure read from the store (the pending count, the store's size), ms;
+ * they normally take well under 1.
+ */
+const STORE_WAIT_MS = 250;
 
 /** Outcome order in the confusion arrays. */
 const OUTCOMES = ['tp', 'fp', 'tn', 'fn'] as const;
@@ -129,6 +137,40 @@ interface ModelState {
 interface LabelledCount {
   readonly labels: Record<string, string>;
   pending: number;
+}
+
+/**
+ * A figure read from the store, which may be slow or down: a scrape waits at most STORE_WAIT_MS for it
+ * and otherwise exports the last one read (the read finishes in the background); undefined before the
+ * first, or without a source.
+ */
+function latestOf<T>(source: () => (() => Promise<T>) | undefined): () => Promise<T | undefined> {
+  let value: T | undefined;
+  let refresh: Promise<void> | undefined;
+  return async () => {
+    const read = source();
+    if (!read) return undefined;
+    refresh ??= read()
+      .then(
+        (next) => {
+          value = next;
+        },
+        // The store is down: keep the last value; /readyz reports the outage.
+        () => undefined,
+      )
+      .finally(() => {
+        refresh = undefined;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      refresh,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STORE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    return value;
+  };
 }
 
 export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
@@ -218,35 +260,7 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   for (const actual of ['0', '1'])
     for (const status of ['joined', 'pending', 'duplicate', 'conflict'])
       feedback.inc({ actual_class: actual, status }, 0);
-  // The count comes from the store, which may be slow or down: a scrape waits at most PENDING_WAIT_MS
-  // for it and otherwise exports the last count (the refresh finishes in the background).
-  let pendingValue: PendingFeedbackGauges | undefined;
-  let pendingRefresh: Promise<void> | undefined;
-  /** The store's pending feedback, waited for at most PENDING_WAIT_MS; the last known otherwise. */
-  async function pendingNow(): Promise<PendingFeedbackGauges | undefined> {
-    const source = sources.pendingFeedback;
-    if (!source) return undefined;
-    pendingRefresh ??= source()
-      .then(
-        (value) => {
-          pendingValue = value;
-        },
-        // The store is down: keep the last value; /readyz reports the outage.
-        () => undefined,
-      )
-      .finally(() => {
-        pendingRefresh = undefined;
-      });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      pendingRefresh,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, PENDING_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    return pendingValue;
-  }
+  const pendingNow = latestOf(() => sources.pendingFeedback);
   gauge(METRICS.feedbackPending, async function () {
     const value = await pendingNow();
     if (value) this.set(value.count);
@@ -265,6 +279,24 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
   gauge(METRICS.storeQueueLength, function () {
     if (sources.queueLength) this.set(sources.queueLength());
   });
+  const statsNow = latestOf(() => sources.storeStats);
+  gauge(METRICS.storeSize, async function () {
+    const value = await statsNow();
+    if (value) this.set(storeLabels, value.sizeBytes);
+  });
+  gauge(METRICS.storeOldestPrediction, async function () {
+    const value = await statsNow();
+    // No prediction, no series: 0 would read as a prediction kept since 1970.
+    this.reset();
+    if (value?.oldestPredictionAt != null) this.set(storeLabels, value.oldestPredictionAt / 1000);
+  });
+  gauge(METRICS.storeRetention, function () {
+    this.reset();
+    const ms = sources.retentionMs?.();
+    if (ms !== undefined) this.set(ms / 1000);
+  });
+  const retentionDeleted = counter(METRICS.storeRetentionDeleted);
+  for (const kind of ['prediction', 'feedback']) retentionDeleted.inc({ ...storeLabels, kind }, 0);
   const flushDuration = histogram(METRICS.storeFlushDuration);
   const writeErrors = counter(METRICS.storeWriteErrors);
   writeErrors.inc(storeLabels, 0);
@@ -401,6 +433,11 @@ export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
     },
     observeRequestTimeout() {
       requestTimeouts.inc();
+    },
+    observeRetention(dropped) {
+      if (dropped.predictions > 0)
+        retentionDeleted.inc({ ...storeLabels, kind: 'prediction' }, dropped.predictions);
+      if (dropped.feedback > 0) retentionDeleted.inc({ ...storeLabels, kind: 'feedback' }, dropped.feedback);
     },
     observePendingUpkeep(tried, dropped) {
       if (tried > 0) pendingRetries.inc(tried);

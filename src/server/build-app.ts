@@ -12,7 +12,7 @@ import { type DatasetSchema, EXPRESSO_SCHEMA } from '../data/dataset-schema.js';
 import { createMetrics, type ServerMetrics } from '../metrics/create-metrics.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { PredictionObserver } from '../monitor/prediction-observer.js';
-import type { PredictionStore } from '../store/prediction-store.js';
+import type { DroppedPredictions, PredictionStore } from '../store/prediction-store.js';
 import { CHURNWATCH_VERSION } from '../version.js';
 import type { AppContext, LoadedModel, PredictionWriter } from './app-context.js';
 import { installClientAccess } from './client-access.js';
@@ -80,7 +80,10 @@ export interface BuildAppOptions {
   readonly newId?: () => string;
   /** Serve the OpenAPI page at /docs (default true). */
   readonly docs?: boolean;
-  /** Periodic join of late feedback, cap and expiry (default true; tests may call joinPendingNow()). */
+  /**
+   * Periodic join of late feedback, cap and expiry, and retention (default true; tests may call
+   * joinPendingNow() and retainNow()).
+   */
   readonly periodicJoin?: boolean;
 }
 
@@ -93,6 +96,11 @@ export interface ChurnwatchControls {
    * the oldest beyond the cap (the periodic job calls this); returns how many joined.
    */
   joinPendingNow(): Promise<number>;
+  /**
+   * Retention: deletes the predictions made before now minus config.retention, with the feedback
+   * resolved to them (the periodic job calls this); nothing when retention is off.
+   */
+  retainNow(): Promise<DroppedPredictions>;
 }
 
 declare module 'fastify' {
@@ -174,6 +182,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       const ageMs = oldestReceivedAt === null ? 0 : Math.max(0, clock() - oldestReceivedAt);
       return { count, oldestAgeSeconds: ageMs / 1000 };
     },
+    storeStats: () => options.store.storeStats(),
+    retentionMs: () => config.retention,
   });
 
   // The request schema is compiled once, from the model served at start.
@@ -267,7 +277,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     })();
     return joining;
   };
-  app.decorate('churnwatch', { context, metrics, joinPendingNow });
+  // Its own job beside the join: a first pass over a large store takes a while, and joins go on meanwhile.
+  let retaining: Promise<DroppedPredictions> | undefined;
+  const stopRetention = new AbortController();
+  const retainNow = (): Promise<DroppedPredictions> => {
+    const span = config.retention;
+    if (span === undefined) return Promise.resolve({ predictions: 0, feedback: 0 });
+    retaining ??= (async () => {
+      try {
+        const dropped = await options.store.dropPredictions(clock() - span, stopRetention.signal);
+        metrics.observeRetention(dropped);
+        if (dropped.predictions > 0) app.log.debug({ dropped }, 'retention deleted old predictions');
+        return dropped;
+      } finally {
+        retaining = undefined;
+      }
+    })();
+    return retaining;
+  };
+  app.decorate('churnwatch', { context, metrics, joinPendingNow, retainNow });
 
   installErrorHandler(app);
   const logRequests = options.logRequests ?? true;
@@ -373,6 +401,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       joinPendingNow().catch((error: unknown) =>
         app.log.warn({ err: error }, 'joining pending feedback failed'),
       );
+      retainNow().catch((error: unknown) =>
+        app.log.warn({ err: error }, 'deleting old predictions (retention) failed'),
+      );
     }, config.joinIntervalMs);
     timer.unref();
   }
@@ -380,6 +411,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', async () => {
     if (timer) clearInterval(timer);
     await joining?.catch(() => undefined);
+    // A long first pass stops after its current transaction; the next start goes on from there.
+    stopRetention.abort();
+    await retaining?.catch(() => undefined);
     await writer.close();
   });
   return app;

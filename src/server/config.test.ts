@@ -108,6 +108,25 @@ describe('serve configuration', () => {
     );
   });
 
+  it('reads the retention span from a flag or the environment; unset keeps predictions forever', () => {
+    assert.equal(DEFAULT_SERVE_CONFIG.retention, undefined);
+    assert.equal(resolveServeConfig({}, {}).retention, undefined);
+    assert.equal(resolveServeConfig({}, { CHURNWATCH_RETENTION: '30d' }).retention, 30 * 86_400_000);
+    assert.equal(
+      resolveServeConfig({ retention: '12h' }, { CHURNWATCH_RETENTION: '30d' }).retention,
+      43_200_000,
+    );
+    assert.equal(resolveServeConfig({ retention: '1m' }).retention, 60_000);
+    assert.throws(
+      () => resolveServeConfig({ retention: '30s' }),
+      refusal(/^--retention must be a duration of at least 1m, got "30s"/),
+    );
+    assert.throws(
+      () => resolveServeConfig({}, { CHURNWATCH_RETENTION: '30' }),
+      refusal(/^CHURNWATCH_RETENTION must be a duration such as 90s.*got "30"/),
+    );
+  });
+
   it('keeps the default batch limit within the default queue', () => {
     assert.ok(DEFAULT_SERVE_CONFIG.batchLimit <= DEFAULT_SERVE_CONFIG.maxQueue);
     assert.doesNotThrow(() => resolveServeConfig({}, {}));

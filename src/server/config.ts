@@ -66,6 +66,11 @@ export interface ServeConfig extends ClientAccessConfig {
   readonly pendingFeedbackMax: number;
   /** How long a feedback item stays pending before it is dropped, in ms. */
   readonly pendingFeedbackTtl: number;
+  /**
+   * How long predictions are kept, in ms (by the time they were made); undefined keeps them forever.
+   * Older ones are deleted, with the feedback resolved to them, every joinIntervalMs.
+   */
+  readonly retention: number | undefined;
   /** How long one computed /dashboard/data.json answer is reused, in ms (0: computed per request). */
   readonly dashboardCacheMs: number;
   /**
@@ -107,6 +112,8 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   // few MB and a cap check of a few ms. docs/feedback.md, "Pending feedback".
   pendingFeedbackMax: 100_000,
   pendingFeedbackTtl: 7 * 86_400_000,
+  // Off: deleting predictions is the operator's decision (docs/feedback.md, "Retention").
+  retention: undefined,
   dashboardCacheMs: 2000,
   // A full 4 MB body within 30 s needs ~140 kB/s, far below any link a client of this API uses; a
   // client 30 s into one request is stalled or hostile.
@@ -124,6 +131,12 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
  * requires headersTimeout ≤ requestTimeout).
  */
 export const HEADERS_TIMEOUT_CAP_MS = 10_000;
+
+/**
+ * The shortest retention accepted. A pass runs every joinIntervalMs; a span shorter than a minute
+ * is a unit mistake (`30` read as a duration needs a unit anyway) rather than a plan.
+ */
+export const MIN_RETENTION_MS = 60_000;
 
 export function headersTimeoutOf(config: Pick<ServeConfig, 'requestTimeout'>): number {
   return Math.min(config.requestTimeout, HEADERS_TIMEOUT_CAP_MS);
@@ -153,6 +166,7 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   joinIntervalMs: 'CHURNWATCH_JOIN_INTERVAL_MS',
   pendingFeedbackMax: 'CHURNWATCH_PENDING_FEEDBACK_MAX',
   pendingFeedbackTtl: 'CHURNWATCH_PENDING_FEEDBACK_TTL',
+  retention: 'CHURNWATCH_RETENTION',
   dashboardCacheMs: 'CHURNWATCH_DASHBOARD_CACHE_MS',
   requestTimeout: 'CHURNWATCH_REQUEST_TIMEOUT',
   keepAliveTimeout: 'CHURNWATCH_KEEP_ALIVE_TIMEOUT',
@@ -205,6 +219,18 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     }
     return ms;
   };
+  /** The retention span: a duration of at least MIN_RETENTION_MS. */
+  const retention = () => {
+    const ms = opt.duration('retention', ENV_NAMES.retention, { example: '30d' });
+    if (ms !== undefined && ms < MIN_RETENTION_MS) {
+      const given = optionValue(flags, 'retention', env, ENV_NAMES.retention)!;
+      throw opt.error(
+        `${given.name} must be a duration of at least 1m, got "${given.value}"`,
+        `e.g. ${given.name} 30d; leave it unset to keep predictions forever`,
+      );
+    }
+    return ms;
+  };
   const num = (key: keyof ServeConfig, min: number, max: number, fallback: number) =>
     opt.integer(key, ENV_NAMES[key], { min, max }) ?? fallback;
   const config: ServeConfig = {
@@ -229,6 +255,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     pendingFeedbackTtl:
       opt.duration('pendingFeedbackTtl', ENV_NAMES.pendingFeedbackTtl, { example: '7d' }) ??
       d.pendingFeedbackTtl,
+    retention: retention() ?? d.retention,
     dashboardCacheMs: num('dashboardCacheMs', 0, 3_600_000, d.dashboardCacheMs),
     requestTimeout: timeout('requestTimeout', d.requestTimeout),
     keepAliveTimeout: timeout('keepAliveTimeout', d.keepAliveTimeout),

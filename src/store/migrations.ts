@@ -65,6 +65,9 @@ CREATE INDEX feedback_pending_user ON feedback (user_id, observed_at)
   WHERE status = 'pending' AND prediction_id IS NULL;
 CREATE INDEX feedback_pending_retry ON feedback (received_at, id) WHERE status = 'pending' AND retry = 1;`;
 
+const FEEDBACK_BY_PREDICTION = `CREATE INDEX feedback_joined_prediction ON feedback (joined_prediction_id)
+  WHERE joined_prediction_id IS NOT NULL;`;
+
 /** Expresso's columns as VALUES rows (position, feature, column_name, kind), in block order. */
 const EXPRESSO_VALUES = EXPRESSO_COLUMNS.map(
   (c, i) => `(${i + 1}, '${c.feature}', '${c.column}', '${c.kind}')`,
@@ -222,6 +225,24 @@ INSERT INTO feature_columns (position, feature, column_name, kind)
     name: 'pending feedback retried on insert',
     sqlite: PENDING_RETRY,
     postgres: PENDING_RETRY,
+  },
+  {
+    // Retention (docs/feedback.md, "Retention") deletes old predictions with the feedback resolved to
+    // them (joined, duplicate, conflict): found by this index, which leaves out pending items (their
+    // joined_prediction_id is NULL). On SQLite a column block loses its oldest rows first (its rows are
+    // in time order): prediction_block_trims records how many rows at its start readers skip and the
+    // key of the first one kept, until every row is gone and the block with them (sqlite/retention.ts).
+    // A table of its own, as labels have: an UPDATE of prediction_blocks would write its data BLOB again.
+    version: 9,
+    name: 'retention',
+    sqlite: `${FEEDBACK_BY_PREDICTION}
+CREATE TABLE prediction_block_trims (
+  block_id INTEGER PRIMARY KEY REFERENCES prediction_blocks (id),
+  trimmed_rows INTEGER NOT NULL,
+  first_created_at INTEGER NOT NULL,
+  first_id TEXT NOT NULL
+);`,
+    postgres: FEEDBACK_BY_PREDICTION,
   },
 ];
 

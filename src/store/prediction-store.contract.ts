@@ -35,6 +35,10 @@ function seeded(seed: number): () => number {
   };
 }
 
+const HOUR = 3_600_000;
+/** A Monday, the start of the simulated weeks of the retention cases. */
+const WEEK_0 = Date.UTC(2024, 0, 1);
+
 const TRICKY_PACK = 'Jeu 2F=\t4,"On-net" 1000F; ünïcødé 日本 🚀 \\ end';
 
 export function fullFeatures(i: number): RawFeatures {
@@ -657,6 +661,180 @@ export function describePredictionStore(
         );
       }, wide);
     });
+
+    it('retention keeps only the span: older predictions go with the feedback resolved to them', () =>
+      withStore(async (store) => {
+        // Five simulated weeks, a prediction an hour, inserted a day at a time with each day shuffled
+        // (blocks then overlap in time); the last batch written is the newest day.
+        const records = Array.from({ length: 5 * 7 * 24 }, (_, k) =>
+          prediction(`h${String(k).padStart(4, '0')}`, WEEK_0 + k * HOUR, { userId: `u-${k % 13}` }),
+        );
+        for (let day = 0; day < 5 * 7; day++) {
+          const batch = records.slice(day * 24, day * 24 + 24);
+          await store.insertRows(toPredictionRows(day % 2 ? [...batch].reverse() : batch));
+        }
+        // Every third prediction labelled; a repeat (duplicate) and a different label (conflict) for
+        // every ninth; items pending for predictions that never come.
+        const labelled = records.filter((_, k) => k % 3 === 0);
+        const outcomes = await store.recordFeedback([
+          ...labelled.map((r, i) => ({
+            predictionId: r.id,
+            label: (i % 2) as 0 | 1,
+            observedAt: r.createdAt + 60_000,
+            receivedAt: r.createdAt + 120_000,
+          })),
+          ...labelled
+            .filter((_, i) => i % 3 === 0)
+            .flatMap((r, i) => [
+              {
+                predictionId: r.id,
+                label: ((i * 3) % 2) as 0 | 1,
+                observedAt: r.createdAt + 1,
+                receivedAt: 1,
+              },
+              {
+                predictionId: r.id,
+                label: (1 - ((i * 3) % 2)) as 0 | 1,
+                observedAt: r.createdAt,
+                receivedAt: 1,
+              },
+            ]),
+          ...Array.from({ length: 10 }, (_, k) => ({
+            predictionId: `never-${k}`,
+            label: 1 as const,
+            observedAt: WEEK_0,
+            receivedAt: WEEK_0 + k,
+          })),
+        ]);
+        const statuses = outcomes.map((o) => o.status);
+        assert.equal(statuses.filter((x) => x === 'joined').length, 280);
+        assert.equal(statuses.filter((x) => x === 'duplicate').length, 94);
+        assert.equal(statuses.filter((x) => x === 'conflict').length, 94);
+
+        // Keep the last two weeks and a half hour.
+        const cutoff = WEEK_0 + 3 * 7 * 24 * HOUR - HOUR / 2;
+        const old = records.filter((r) => r.createdAt < cutoff);
+        assert.equal(old.length, 504);
+        const oldLabelled = labelled.filter((r) => r.createdAt < cutoff);
+        // 168 joined, and a duplicate and a conflict for each of the 56 labelled every ninth hour.
+        assert.deepEqual(await store.dropPredictions(cutoff), { predictions: 504, feedback: 168 + 2 * 56 });
+        assert.equal(oldLabelled.length, 168);
+
+        const kept = records.filter((r) => r.createdAt >= cutoff);
+        const rows = await readAll(store);
+        assert.deepEqual(
+          rows.map((r) => r.id),
+          kept.map((r) => r.id),
+        );
+        const labels = new Map(labelled.map((r, i) => [r.id, i % 2]));
+        assert.deepEqual(
+          rows.map((r) => r.label),
+          kept.map((r) => labels.get(r.id) ?? null),
+        );
+        const columns = await store.readColumns();
+        assert.deepEqual(
+          Array.from(columns.createdAt),
+          kept.map((r) => r.createdAt),
+        );
+        assert.deepEqual(
+          Array.from(columns.label),
+          kept.map((r) => labels.get(r.id) ?? -1),
+        );
+        assert.equal((await store.readColumns({ from: WEEK_0, to: cutoff })).rowCount, 0);
+        // Pending items are retention's business only through their own expiry (dropPending).
+        assert.deepEqual(await store.countFeedback(), {
+          joined: 112,
+          pending: 10,
+          duplicate: 38,
+          conflict: 38,
+        });
+        const stats = await store.storeStats();
+        assert.equal(stats.oldestPredictionAt, kept[0]!.createdAt);
+        assert.ok(stats.sizeBytes > 0, `size ${stats.sizeBytes}`);
+        assert.deepEqual(await store.dropPredictions(cutoff), { predictions: 0, feedback: 0 });
+
+        // Feedback for a deleted prediction waits as pending; by user it joins the user's latest kept
+        // prediction at or before the outcome, none of the deleted ones.
+        const [gone, byUser, tooEarly] = await store.recordFeedback([
+          { predictionId: old[1]!.id, label: 1, observedAt: cutoff, receivedAt: cutoff },
+          { userId: 'u-4', label: 1, observedAt: cutoff + 24 * HOUR, receivedAt: cutoff },
+          { userId: 'u-5', label: 1, observedAt: cutoff - HOUR, receivedAt: cutoff },
+        ]);
+        assert.equal(gone?.status, 'pending');
+        const latest = kept.filter((r) => r.userId === 'u-4' && r.createdAt <= cutoff + 24 * HOUR).at(-1)!;
+        assert.equal(byUser?.prediction?.id, latest.id);
+        assert.equal(tooEarly?.status, 'pending');
+
+        // Writing goes on: new predictions are stored, sealed and joined as before.
+        const later = Array.from({ length: 30 }, (_, k) =>
+          prediction(`n${k}`, WEEK_0 + 5 * 7 * 24 * HOUR + k, { userId: 'late-user' }),
+        );
+        await store.insertRows(toPredictionRows(later));
+        const [joined] = await store.recordFeedback([
+          { userId: 'late-user', label: 0, observedAt: later[29]!.createdAt, receivedAt: 1 },
+        ]);
+        assert.equal(joined?.prediction?.id, 'n29');
+        const after = await store.readColumns();
+        assert.equal(after.rowCount, kept.length + 30);
+        assert.equal(after.label[after.rowCount - 1], 0);
+      }));
+
+    it('retention deletes page by page while predictions and feedback keep being written', () =>
+      withStore(async (store) => {
+        // More than one page (RETENTION_PAGE, 2,000) of old predictions, all labelled.
+        const old = Array.from({ length: 4500 }, (_, k) => prediction(`old-${k}`, WEEK_0 + k * 1000));
+        for (let i = 0; i < old.length; i += 500)
+          await store.insertRows(toPredictionRows(old.slice(i, i + 500)));
+        await store.recordFeedback(
+          old.map((r) => ({
+            predictionId: r.id,
+            label: 1,
+            observedAt: r.createdAt,
+            receivedAt: r.createdAt,
+          })),
+        );
+        const cutoff = WEEK_0 + 5 * 7 * 24 * HOUR;
+        const fresh = Array.from({ length: 600 }, (_, k) => prediction(`new-${k}`, cutoff + k));
+        // Writes issued while retention runs: each must land, none is deleted.
+        const writes = (async () => {
+          const outcomes = [];
+          for (let i = 0; i < fresh.length; i += 50) {
+            const batch = fresh.slice(i, i + 50);
+            await store.insertRows(toPredictionRows(batch));
+            outcomes.push(
+              ...(await store.recordFeedback(
+                batch.map((r) => ({ predictionId: r.id, label: 0, observedAt: r.createdAt, receivedAt: 1 })),
+              )),
+            );
+          }
+          return outcomes;
+        })();
+        const [dropped, outcomes] = await Promise.all([store.dropPredictions(cutoff), writes]);
+        assert.deepEqual(dropped, { predictions: 4500, feedback: 4500 });
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          fresh.map(() => 'joined'),
+        );
+        const rows = await readAll(store);
+        assert.deepEqual(
+          rows.map((r) => [r.id, r.label]),
+          fresh.map((r) => [r.id, 0]),
+        );
+        assert.equal((await store.readColumns()).rowCount, 600);
+        assert.deepEqual(await store.countFeedback(), { joined: 600, pending: 0, duplicate: 0, conflict: 0 });
+        assert.equal((await store.storeStats()).oldestPredictionAt, cutoff);
+      }));
+
+    it('retention on an empty store, or with a cutoff before everything, deletes nothing', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.dropPredictions(WEEK_0), { predictions: 0, feedback: 0 });
+        assert.equal((await store.storeStats()).oldestPredictionAt, null);
+        await store.insertRows(toPredictionRows([prediction('a', WEEK_0), prediction('b', WEEK_0 + 1)]));
+        assert.deepEqual(await store.dropPredictions(WEEK_0), { predictions: 0, feedback: 0 });
+        assert.equal((await store.storeStats()).oldestPredictionAt, WEEK_0);
+        await assert.rejects(store.dropPredictions(Number.NaN), /retention cutoff must be a finite number/);
+        assert.equal((await readAll(store)).length, 2);
+      }));
 
     // A store that cannot be reopened (an in-memory database) has no such case, rather than a skipped one.
     (place === undefined ? () => {} : it)(

@@ -9,7 +9,8 @@
  * labelled prediction is refused as `conflict` and the first label stands. Feedback that matches no
  * prediction yet is kept as `pending` and joined by `joinPending()` once the prediction is known: an
  * insert marks the pending items its predictions could match, and joinPending retries those only.
- * `dropPending` bounds what waits (a cap and an expiry).
+ * `dropPending` bounds what waits (a cap and an expiry). `dropPredictions` is retention: predictions
+ * older than a cutoff go, with the feedback resolved to them.
  */
 import type { CategoricalColumn, ColumnarTable } from '../data/columnar-table.js';
 import type { RawFeatures } from '../data/feature-types.js';
@@ -150,6 +151,24 @@ export interface DroppedPending {
   readonly expired: number;
 }
 
+/** What retention (dropPredictions) deleted. */
+export interface DroppedPredictions {
+  readonly predictions: number;
+  /** Feedback resolved to those predictions: joined, duplicate and conflict items. */
+  readonly feedback: number;
+}
+
+/** The store's size and span, for the gauges. */
+export interface StoreStats {
+  /**
+   * Bytes the store takes on disk: SQLite's file and its write-ahead log; PostgreSQL's tables with
+   * their indexes and TOAST.
+   */
+  readonly sizeBytes: number;
+  /** created_at of the oldest prediction kept (ms), null when none is. */
+  readonly oldestPredictionAt: number | null;
+}
+
 export interface PendingStats {
   readonly count: number;
   /** received_at of the oldest pending item (ms), null when none waits. */
@@ -190,6 +209,16 @@ export interface PredictionStore {
    * `limits.max` (cap), a small batch per statement; returns how many of each.
    */
   dropPending(limits: PendingLimits): Promise<DroppedPending>;
+  /**
+   * Retention: deletes the predictions made before `createdBefore` (ms since the epoch) and the
+   * feedback resolved to them, RETENTION_PAGE predictions per transaction, so writes go on between
+   * them; safe while other processes write or run it too. Pending feedback is left to dropPending.
+   * SQLite never deletes the prediction written last (docs/feedback.md, "Retention"). An aborted
+   * `signal` stops it between transactions (a server shutting down), with what it deleted so far.
+   */
+  dropPredictions(createdBefore: number, signal?: AbortSignal): Promise<DroppedPredictions>;
+  /** Size on disk and the oldest prediction's time (cheap: the server reads it at every scrape). */
+  storeStats(): Promise<StoreStats>;
   /** Predictions in time order (oldest first) with their labels, streamed in pages. */
   readPredictions(query?: PredictionQuery): AsyncIterable<LoggedPrediction[]>;
   /**

@@ -17,8 +17,13 @@ export interface ServeProcess {
   /** Its output so far. */
   readonly out: { stdout: string; stderr: string };
   readonly exited: Promise<ServeExit>;
-  /** Resolves once it prints that it is serving; throws if it exits first or takes over 30 s. */
-  serving(): Promise<void>;
+  /** Resolves once it prints that it is serving; throws if it exits first or takes over `timeoutMs`. */
+  serving(timeoutMs?: number): Promise<void>;
+}
+
+/** The flags of a server on 127.0.0.1:`port` serving the model at `modelDir` with the store at `storeUrl`. */
+export function localServeArgs(port: number, modelDir: string, storeUrl: string): string[] {
+  return ['--port', String(port), '--host', '127.0.0.1', '--model', modelDir, '--store', storeUrl];
 }
 
 /** `churnwatch serve <args>` as a child process from the sources, with `env` as its whole environment. */
@@ -41,13 +46,13 @@ export function spawnServe(args: readonly string[], env: NodeJS.ProcessEnv = pro
     child,
     out,
     exited,
-    async serving() {
+    async serving(timeoutMs = 30_000) {
       await waitFor(
         () => {
           if (child.exitCode !== null) throw new Error(`serve exited (${child.exitCode}):\n${out.stderr}`);
           return out.stdout.includes('churnwatch serving');
         },
-        { what: 'serve to start', timeoutMs: 30_000, describe: () => out.stderr },
+        { what: 'serve to start', timeoutMs, describe: () => out.stderr },
       );
     },
   };
@@ -61,6 +66,5 @@ export async function serveSmallModel(
 ): Promise<ServeProcess & { readonly port: number }> {
   const models = await trainSmallModel();
   const port = await freePort();
-  const args = ['--port', String(port), '--host', '127.0.0.1', '--model', join(models, 'latest')];
-  return { ...spawnServe([...args, '--store', storeUrl, ...extra], env), port };
+  return { ...spawnServe([...localServeArgs(port, join(models, 'latest'), storeUrl), ...extra], env), port };
 }

@@ -933,3 +933,181 @@ describe('sqlite file written by two models at once', () => {
       }
     }));
 });
+
+describe('sqlite retention', () => {
+  /** Block ids, row counts and rows trimmed, in id order. */
+  function blocks(path: string): [id: number, rows: number, trimmed: number][] {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db
+        .prepare(
+          `SELECT b.id, b.row_count, coalesce(t.trimmed_rows, 0) FROM prediction_blocks b
+           LEFT JOIN prediction_block_trims t ON t.block_id = b.id ORDER BY b.id`,
+        )
+        .raw()
+        .all() as [number, number, number][];
+    } finally {
+      db.close();
+    }
+  }
+
+  it('never deletes the prediction written last nor the newest block, so no id is given twice', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'last.db');
+      const store = createSqliteStore({ path, blockRows: 10 });
+      await store.migrate();
+      const T = 1_700_000_000_000;
+      try {
+        await store.insertRows(
+          toPredictionRows(Array.from({ length: 20 }, (_, k) => prediction(`r${k}`, T + k))),
+        );
+        // Written last, made among the others: nothing is written for longer than the span.
+        await store.insertRows(toPredictionRows([prediction('last', T + 5)]));
+        assert.deepEqual(await store.dropPredictions(T + 1000), { predictions: 20, feedback: 0 });
+        assert.deepEqual(
+          (await readBothWays(store)).map((r) => r.id),
+          ['last'],
+        );
+        // It was sealed into a block of its own; both full blocks are gone.
+        assert.deepEqual(blocks(path), [[3, 1, 0]]);
+
+        // Written since: rows get new rowids and blocks new ids, and 'last' may go now.
+        const users = Array.from({ length: 12 }, (_, k) =>
+          prediction(`n${k}`, T + 2000 + k, { userId: `nu${k % 3}` }),
+        );
+        await store.insertRows(toPredictionRows(users));
+        assert.deepEqual(await store.dropPredictions(T + 1000), { predictions: 1, feedback: 0 });
+        assert.deepEqual(blocks(path), [[4, 10, 0]]);
+        assert.deepEqual(
+          (await readBothWays(store)).map((r) => r.id),
+          users.map((r) => r.id),
+        );
+
+        // The newest block loses every row: it stays, empty, until a newer block exists.
+        assert.deepEqual(await store.dropPredictions(T + 2010), { predictions: 10, feedback: 0 });
+        assert.deepEqual(blocks(path), [[4, 10, 10]]);
+        assert.deepEqual(
+          (await readBothWays(store)).map((r) => r.id),
+          ['n10', 'n11'],
+        );
+        const more = Array.from({ length: 10 }, (_, k) =>
+          prediction(`m${k}`, T + 3000 + k, { userId: 'nu1' }),
+        );
+        await store.insertRows(toPredictionRows(more));
+        assert.deepEqual(await store.dropPredictions(T + 2010), { predictions: 0, feedback: 0 });
+        assert.deepEqual(blocks(path), [[5, 10, 0]]);
+        // Joins by user find the new blocks (the user index forgot the deleted ones).
+        const [a, b] = await store.recordFeedback([
+          { userId: 'nu1', label: 1, observedAt: T + 3005, receivedAt: 1 },
+          { userId: 'nu2', label: 0, observedAt: T + 3005, receivedAt: 1 },
+        ]);
+        assert.equal(a?.prediction?.id, 'm5');
+        assert.equal(b?.prediction?.id, 'n11');
+        const rows = await readBothWays(store);
+        assert.deepEqual(
+          rows.filter((r) => r.label !== null).map((r) => [r.id, r.label]),
+          [
+            ['n11', 0],
+            ['m5', 1],
+          ],
+        );
+      } finally {
+        await store.close();
+      }
+    }));
+
+  it("seals another process's old unsealed rows before deleting them, and that process notices", () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'two.db');
+      const writer = createSqliteStore({ path, blockRows: 10 });
+      const keeper = createSqliteStore({ path, blockRows: 10 });
+      try {
+        await writer.migrate();
+        await keeper.migrate();
+        // Unsealed, in the writer's tail; the newest is written last.
+        await writer.insertRows(
+          toPredictionRows(Array.from({ length: 6 }, (_, k) => prediction(`old${k}`, 1000 + k))),
+        );
+        await writer.insertRows(toPredictionRows([prediction('new0', 9000)]));
+        assert.deepEqual(await keeper.dropPredictions(5000), { predictions: 6, feedback: 0 });
+        // The writer goes on: its tail is stale (the watermark moved), so it reads the rows back.
+        const next = Array.from({ length: 12 }, (_, k) => prediction(`new${k + 1}`, 9001 + k));
+        await writer.insertRows(toPredictionRows(next));
+        for (const store of [writer, keeper]) {
+          assert.deepEqual(
+            (await readBothWays(store)).map((r) => r.id),
+            ['new0', ...next.map((r) => r.id)],
+          );
+        }
+      } finally {
+        await writer.close();
+        await keeper.close();
+      }
+    }));
+
+  it('keeps the file flat: freed pages are reused (an older file) or given back (a new one)', () =>
+    withTempDir(async (dir) => {
+      const older = join(dir, 'older.db');
+      // A file made before auto_vacuum was set: SQLite keeps it at NONE.
+      const made = new Database(older);
+      made.pragma('page_size = 8192');
+      made.pragma('journal_mode = WAL');
+      made.exec('CREATE TABLE made_before (x); DROP TABLE made_before;');
+      made.close();
+      const DAY = 86_400_000;
+      const PER_DAY = 8000;
+      for (const [name, path, mode] of [
+        ['new', join(dir, 'new.db'), 2],
+        ['older', older, 0],
+      ] as const) {
+        const store = openStore(`sqlite:${path}`);
+        await store.migrate();
+        const pages = () => {
+          const db = new Database(path, { readonly: true });
+          try {
+            return {
+              mode: db.pragma('auto_vacuum', { simple: true }) as number,
+              pages: db.pragma('page_count', { simple: true }) as number,
+              free: db.pragma('freelist_count', { simple: true }) as number,
+            };
+          } finally {
+            db.close();
+          }
+        };
+        try {
+          assert.equal(pages().mode, mode, name);
+          // Seven simulated days, a day at a time; retention keeps a day and a half.
+          const peaks: number[] = [];
+          for (let day = 0; day < 7; day++) {
+            for (let i = 0; i < PER_DAY; i += 2000) {
+              const batch = Array.from({ length: 2000 }, (_, k) =>
+                prediction(`d${day}-${i + k}`, day * DAY + ((i + k) * DAY) / PER_DAY),
+              );
+              await store.insertRows(toPredictionRows(batch));
+            }
+            peaks.push(pages().pages);
+            await store.dropPredictions((day + 1) * DAY - 1.5 * DAY);
+          }
+          // From day 2 on the store holds 2.5 days at its peak: so does the file.
+          const steady = peaks[2]!;
+          for (const peak of peaks.slice(3))
+            assert.ok(peak <= steady * 1.1, `${name}: peaks ${peaks.join(', ')} pages, not flat`);
+          assert.ok(peaks[6]! < peaks[0]! * 4, `${name}: peaks ${peaks.join(', ')}`);
+          // Shortened to the last tenth of a day: a new file gives the pages back, an older one keeps them free.
+          const before = pages();
+          await store.dropPredictions(7 * DAY - 0.1 * DAY);
+          const after = pages();
+          if (mode === 2) {
+            assert.ok(after.pages < before.pages * 0.5, `${name}: ${before.pages} → ${after.pages} pages`);
+            assert.ok(after.free <= after.pages * 0.1 + 1, `${name}: ${after.free} of ${after.pages} free`);
+          } else {
+            assert.equal(after.pages, before.pages, name);
+            assert.ok(after.free > before.pages * 0.5, `${name}: ${after.free} of ${after.pages} free`);
+          }
+          assert.equal((await readAll(store)).length, PER_DAY / 10);
+        } finally {
+          await store.close();
+        }
+      }
+    }));
+});

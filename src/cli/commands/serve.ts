@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { cliCommand } from '../../cli-command.js';
 import { LOG_LEVELS } from '../../config/log-levels.js';
+import { DASHBOARD_RANGES } from '../../dashboard/dashboard-data.js';
 import { ChurnwatchError } from '../../errors.js';
 import { loadModel } from '../../model/model-io.js';
 import { createLiveMonitor } from '../../monitor/live-monitor.js';
@@ -43,6 +44,22 @@ function createServerLogger(level: string): Logger {
   return pino({ name: 'churnwatch-serve', level }, pino.destination({ fd: 2, sync: false, minLength: 4096 }));
 }
 
+/** The dashboard's longest range: a shorter retention leaves its older part empty. */
+const LONGEST_DASHBOARD_RANGE_MS = Math.max(...Object.values(DASHBOARD_RANGES));
+
+/**
+ * Retention shorter than the dashboard's longest range (7 days) is allowed, for demos and tests, but
+ * said: the 7d view then shows only the span kept. A `monitor serve --window` age longer than the span
+ * is the same mistake (docs/feedback.md, "Retention").
+ */
+function warnShortRetention(config: ServeConfig, logger: Logger): void {
+  if (config.retention === undefined || config.retention >= LONGEST_DASHBOARD_RANGE_MS) return;
+  logger.warn(
+    { retentionSeconds: config.retention / 1000 },
+    `--retention keeps ${config.retention / 1000} s of predictions, less than the dashboard's 7d range; older views will be empty, and a monitor window must not be older than this`,
+  );
+}
+
 export async function runServe(options: ServeOptions = {}): Promise<RunningServer> {
   const config = resolveServeConfig(options, options.env ?? process.env);
   const logger = options.logger ?? createServerLogger(config.logLevel);
@@ -75,6 +92,7 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
     throw error;
   }
   logger.info({ store: storeName }, `store ${storeName} ready`);
+  warnShortRetention(config, logger);
   const env = options.env ?? process.env;
   const monitorOn = options.monitor ?? env.CHURNWATCH_MONITOR !== 'false';
   const observer = options.observer ?? (monitorOn ? createLiveMonitor() : undefined);
@@ -110,9 +128,19 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
     config.ack === 'commit'
       ? `commit (answers once stored; ${config.commitTimeout / 1000}s timeout)`
       : `queued (a crash loses up to ${config.flushIntervalMs} ms of predictions plus the write under way)`;
+  const retention = config.retention === undefined ? 'off' : `${config.retention / 1000}s`;
   logger.info(
-    { url, model: model.info.version, store: storeName, admin, clientTokens, rateLimit, ack: config.ack },
-    `serving at ${url} (ack ${ack}; admin routes ${admin ? 'on' : 'off'}; client tokens ${clientTokens || 'off'}; rate limit ${rateLimit}; one line per request with --log-level debug)`,
+    {
+      url,
+      model: model.info.version,
+      store: storeName,
+      admin,
+      clientTokens,
+      rateLimit,
+      ack: config.ack,
+      retention,
+    },
+    `serving at ${url} (ack ${ack}; admin routes ${admin ? 'on' : 'off'}; client tokens ${clientTokens || 'off'}; rate limit ${rateLimit}; retention ${retention}; one line per request with --log-level debug)`,
   );
   let closing: Promise<void> | undefined;
   return {
@@ -192,6 +220,10 @@ export function registerServeCommand(program: Command): void {
       '--pending-feedback-ttl <duration>',
       'how long feedback waits for its prediction before it is dropped, e.g. 7d (env CHURNWATCH_PENDING_FEEDBACK_TTL, default 7d)',
     )
+    .option(
+      '--retention <duration>',
+      'delete predictions older than this, e.g. 30d, with their feedback (env CHURNWATCH_RETENTION; default: keep forever)',
+    )
     .option('--no-monitor', 'no in-process monitor (multi-replica mode: run one `churnwatch monitor serve`)')
     .action(async (flags: Record<string, string | undefined> & { monitor?: boolean }) => {
       const server = await runServe({
@@ -212,6 +244,7 @@ export function registerServeCommand(program: Command): void {
         keepAliveTimeout: flags.keepAliveTimeout,
         pendingFeedbackMax: flags.pendingFeedbackMax,
         pendingFeedbackTtl: flags.pendingFeedbackTtl,
+        retention: flags.retention,
         ...(flags.monitor === false ? { monitor: false } : {}),
       });
       process.stdout.write(

@@ -35,6 +35,7 @@ import { pickFeatures } from '../pick-features.js';
 import { PredictionColumnsBuilder } from '../prediction-columns-builder.js';
 import type {
   DroppedPending,
+  DroppedPredictions,
   FeedbackCounts,
   FeedbackInput,
   FeedbackOutcome,
@@ -44,13 +45,16 @@ import type {
   PredictionQuery,
   PredictionRows,
   PredictionStore,
+  StoreStats,
 } from '../prediction-store.js';
 import {
+  checkCutoff,
   checkQuery,
   DEFAULT_COLUMN_PAGE,
   DEFAULT_OBJECT_PAGE,
   DROP_PENDING_PAGE,
   JOIN_PENDING_PAGE,
+  RETENTION_PAGE,
   yieldToEventLoop,
 } from '../query-range.js';
 import { redactUrl } from '../redact-url.js';
@@ -70,7 +74,19 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** The model's features (its schema's); default Expresso's. migrate() gives each a column. */
   readonly features?: readonly FeatureSpec[];
+  /**
+   * With autovacuum off, how long after its last VACUUM a retention pass that deleted rows vacuums the
+   * tables again, ms (default VACUUM_EVERY_MS; 0 for tests: after every such pass).
+   */
+  readonly vacuumEveryMs?: number;
 }
+
+/**
+ * Deleted rows' space is reused only once VACUUM has seen them. Autovacuum (on by default) does that;
+ * where it is off, retention vacuums the two tables itself, at most once a minute: SKIP_LOCKED, so a
+ * replica never waits for another's VACUUM, which takes a lock inserts and deletes do not wait for.
+ */
+export const VACUUM_EVERY_MS = 60_000;
 
 /** The element types of the unnest arrays, per insert value of `rows`. */
 function insertTypes(rows: RowLayout): string[] {
@@ -170,6 +186,31 @@ ORDER BY received_at DESC, id DESC LIMIT 1 OFFSET $1`;
 
 const DROP_THROUGH_SQL = `DELETE FROM feedback WHERE id IN (SELECT id FROM feedback
 WHERE status = 'pending' AND (received_at, id) <= ($1, $2) ORDER BY received_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)`;
+
+/**
+ * Retention: the oldest predictions made before the cutoff, locked as they go. A row a feedback join
+ * holds (it locks its prediction, FOR UPDATE) is passed over and taken by a later pass, so no join ever
+ * waits for retention, and replicas running it at once share the rows instead of queueing.
+ */
+const DROP_PREDICTIONS_SQL = `DELETE FROM predictions WHERE id IN (SELECT id FROM predictions
+WHERE created_at < $1 ORDER BY created_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id`;
+
+/**
+ * The feedback resolved to predictions just deleted (feedback_joined_prediction). A statement of its
+ * own: under READ COMMITTED it sees the feedback of a join that held one of those rows and committed
+ * before the delete took it.
+ */
+const DROP_RESOLVED_FEEDBACK_SQL = 'DELETE FROM feedback WHERE joined_prediction_id = ANY($1::text[])';
+
+/** The tables' bytes with their indexes and TOAST, and the oldest prediction's time. */
+/** Whether autovacuum runs for the predictions table: on for the server and not disabled for it. */
+const AUTOVACUUM_SQL = `SELECT current_setting('autovacuum') = 'on' AND NOT coalesce((SELECT
+  'autovacuum_enabled=false' = ANY (reloptions) FROM pg_class WHERE oid = to_regclass('predictions')), false) AS on`;
+
+const STORE_STATS_SQL = `SELECT (SELECT coalesce(sum(pg_total_relation_size(t)), 0) FROM unnest(ARRAY[
+    to_regclass('predictions'), to_regclass('feedback'), to_regclass('feature_columns'),
+    to_regclass('schema_migrations')]) AS t WHERE t IS NOT NULL)::float8 AS size,
+  (SELECT min(created_at) FROM predictions) AS oldest`;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -388,6 +429,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
     }
   }
 
+  let lastVacuum = Number.NEGATIVE_INFINITY;
+  /** VACUUM after retention deleted rows, where autovacuum does not (VACUUM_EVERY_MS). */
+  async function vacuumIfNeeded(): Promise<void> {
+    if (Date.now() - lastVacuum < (options.vacuumEveryMs ?? VACUUM_EVERY_MS)) return;
+    if ((await pool.query<{ on: boolean }>(AUTOVACUUM_SQL)).rows[0]?.on) return;
+    lastVacuum = Date.now();
+    await pool.query('VACUUM (SKIP_LOCKED) predictions, feedback');
+  }
+
   // The cap the pending items were last brought within, undefined once this store records pending
   // items: the check reads up to `max` index entries, so an idle replica (or one whose feedback all
   // joins) skips it.
@@ -596,6 +646,35 @@ export function createPostgresStore(options: PostgresStoreOptions): PredictionSt
       const edge = (await pool.query<{ received_at: number; id: string }>(CAP_EDGE_SQL, [max])).rows[0];
       const cap = edge ? await dropPages(DROP_THROUGH_SQL, [edge.received_at, edge.id]) : 0;
       return { cap, expired };
+    },
+
+    async dropPredictions(createdBefore: number, signal?: AbortSignal): Promise<DroppedPredictions> {
+      checkCutoff(createdBefore);
+      const dropped = { predictions: 0, feedback: 0 };
+      while (!signal?.aborted) {
+        const page = await inTransaction(async (client) => {
+          const deleted = await client.query<{ id: string }>(DROP_PREDICTIONS_SQL, [
+            createdBefore,
+            RETENTION_PAGE,
+          ]);
+          const ids = deleted.rows.map((r) => r.id);
+          const feedback =
+            ids.length > 0 ? ((await client.query(DROP_RESOLVED_FEEDBACK_SQL, [ids])).rowCount ?? 0) : 0;
+          return { predictions: ids.length, feedback };
+        });
+        dropped.predictions += page.predictions;
+        dropped.feedback += page.feedback;
+        if (page.predictions < RETENTION_PAGE) break;
+        await yieldToEventLoop();
+      }
+      if (dropped.predictions > 0 && !signal?.aborted) await vacuumIfNeeded();
+      return dropped;
+    },
+
+    async storeStats(): Promise<StoreStats> {
+      const result = await pool.query<{ size: number; oldest: number | null }>(STORE_STATS_SQL);
+      const row = result.rows[0];
+      return { sizeBytes: row?.size ?? 0, oldestPredictionAt: row?.oldest ?? null };
     },
 
     async pendingStats() {

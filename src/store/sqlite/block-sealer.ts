@@ -19,8 +19,11 @@ import { UnsealedTail } from './unsealed-tail.js';
 import type { UserIndex } from './user-index.js';
 
 export interface BlockSealer {
-  /** Seals one block if `blockRows` predictions are unsealed; returns whether it did. */
-  sealBlock(): boolean;
+  /**
+   * Seals one block if `blockRows` predictions are unsealed (`partial`: if any are, up to `blockRows`
+   * of them, for retention); returns whether it did.
+   */
+  sealBlock(partial?: boolean): boolean;
   /** Seals every full block, one write transaction each, yielding to the event loop between them. */
   sealBacklog(): Promise<void>;
   /**
@@ -172,7 +175,7 @@ export function createBlockSealer(
     s.setSealedThrough.run((s.firstUnsealed.get(through) ?? lastRowid + 1) - 1);
   }
 
-  function sealBlock(): boolean {
+  function sealBlock(partial = false): boolean {
     const s = statements();
     // Another process may have registered features (a model with more): its rows hold them, so blocks
     // take every registered column. The tail (rows in this store's layout) is then read back instead.
@@ -181,26 +184,27 @@ export function createBlockSealer(
       tail = undefined;
     }
     if (tail && s.sealedThrough.get() !== tail.through) tail = undefined;
+    const least = partial ? 1 : blockRows;
     if (tail) {
-      if (tail.count < blockRows) return false;
+      if (tail.count < least) return false;
       const { through } = tail;
-      const rows = tail.peek(blockRows);
+      const rows = tail.peek(Math.min(tail.count, blockRows));
       for (const [rowid, label, observedAt] of s.labelsInRange.all(through, through + rows.length)) {
         const row = rows[rowid - through - 1]!;
         row[READ_LABEL] = label;
         row[READ_LABEL_OBSERVED_AT] = observedAt;
       }
       writeBlock(rows, through);
-      tail.drop(blockRows);
+      tail.drop(rows.length);
       return true;
     }
     const through = s.sealedThrough.get()!;
-    if (s.unsealedCount.get(through, blockRows)! < blockRows) return false;
+    if (s.unsealedCount.get(through, blockRows)! < least) return false;
     writeBlock(unsealedRows(through), through);
     return true;
   }
 
-  const sealOne = db.transaction(sealBlock);
+  const sealOne = db.transaction(() => sealBlock());
 
   return {
     sealBlock,

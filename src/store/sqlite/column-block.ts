@@ -200,7 +200,8 @@ export interface BlockShape {
  * A stored block as a run in `layout`: the block's feature columns are a prefix, per kind, of the
  * registry (it is append-only); columns registered after the block was sealed read as missing, and
  * columns registered after `layout` was read (by another process) are left out. `loadIds` fetches the
- * ids (a separate column) only when asked.
+ * ids (a separate column) only when asked. The first `trimmed` rows, deleted by retention
+ * (sqlite/retention.ts), are left out: the run starts at row `trimmed`, whose id is `firstId`.
  */
 export function decodeBlock(
   n: number,
@@ -208,11 +209,15 @@ export function decodeBlock(
   block: Omit<StoredBlock, 'ids'> & { readonly firstId: string; readonly lastId: string },
   layout: StoreLayout,
   loadIds: () => string,
+  trimmed = 0,
 ): ColumnRun {
   const expected = dataBytes(n, shape.numeric, shape.categorical);
   if (block.data.length !== expected) {
     throw new RangeError(`block data holds ${block.data.length} bytes, expected ${expected}`);
   }
+  if (!(Number.isInteger(trimmed) && trimmed >= 0 && trimmed < n))
+    throw new RangeError(`block trims ${trimmed} of its ${n} rows`);
+  const kept = n - trimmed;
   const { buffer, offset } = aligned(block.data);
   const f64Count = f64Columns(layout);
   const codeCount = codeColumns(layout);
@@ -221,40 +226,45 @@ export function decodeBlock(
   let at = offset;
   const f64: Float64Array[] = [];
   for (let c = 0; c < storedF64; c++, at += n * 8)
-    if (c < f64Count) f64.push(new Float64Array(buffer, at, n));
+    if (c < f64Count) f64.push(new Float64Array(buffer, at + trimmed * 8, kept));
   if (f64.length < f64Count) {
-    const missing = new Float64Array(n).fill(Number.NaN);
+    const missing = new Float64Array(kept).fill(Number.NaN);
     while (f64.length < f64Count) f64.push(missing);
   }
   const codes: Int32Array[] = [];
   for (let c = 0; c < storedCodes; c++, at += n * 4)
-    if (c < codeCount) codes.push(new Int32Array(buffer, at, n));
-  const predictedClass = new Uint8Array(buffer, at, n);
+    if (c < codeCount) codes.push(new Int32Array(buffer, at + trimmed * 4, kept));
+  const predictedClass = new Uint8Array(buffer, at + trimmed, kept);
   const dictionaries = JSON.parse(block.dictionaries) as string[][];
   if (dictionaries.length !== storedCodes)
     throw new RangeError('block dictionaries do not match its columns');
   dictionaries.length = Math.min(storedCodes, codeCount);
   if (codes.length < codeCount) {
-    const missing = new Int32Array(n).fill(-1);
+    const missing = new Int32Array(kept).fill(-1);
     while (codes.length < codeCount) {
       codes.push(missing);
       dictionaries.push([]);
     }
   }
+  const labels = decodeLabels(block.labels, n);
   let ids: string[] | undefined;
   const allIds = (): string[] => {
-    ids ??= JSON.parse(loadIds()) as string[];
-    if (ids.length !== n) throw new RangeError(`block ids hold ${ids.length} ids, expected ${n}`);
+    if (!ids) {
+      const stored = JSON.parse(loadIds()) as string[];
+      if (stored.length !== n) throw new RangeError(`block ids hold ${stored.length} ids, expected ${n}`);
+      ids = trimmed > 0 ? stored.slice(trimmed) : stored;
+    }
     return ids;
   };
   return {
-    rowCount: n,
+    rowCount: kept,
     f64,
     codes,
     dictionaries,
     predictedClass,
-    ...decodeLabels(block.labels, n),
-    id: (i) => (i === 0 && !ids ? block.firstId : i === n - 1 && !ids ? block.lastId : allIds()[i]!),
+    label: labels.label.subarray(trimmed),
+    labelObservedAt: labels.labelObservedAt.subarray(trimmed),
+    id: (i) => (i === 0 && !ids ? block.firstId : i === kept - 1 && !ids ? block.lastId : allIds()[i]!),
     ids: allIds,
   };
 }

@@ -33,6 +33,7 @@ interface BlockRow {
   last_id: string;
   numeric_columns: number;
   categorical_columns: number;
+  trimmed_rows: number;
 }
 
 /** Between pages of at least `pageSize` rows, lets the event loop run (when `mayYield`). */
@@ -54,20 +55,25 @@ async function readBlocks(
   to: number | undefined,
   pace: (rows: number) => Promise<void> | undefined,
 ): Promise<ColumnRun[]> {
-  const bounds: string[] = [];
+  // Retention trims a block's oldest rows (sqlite/retention.ts): prediction_block_trims then holds its
+  // first key kept; a block with none left is kept while it is the newest.
+  const first = 'coalesce(t.first_created_at, b.first_created_at)';
+  const bounds: string[] = ['coalesce(t.trimmed_rows, 0) < b.row_count'];
   const boundParams: number[] = [];
   if (lower > Number.NEGATIVE_INFINITY) {
-    bounds.push('last_created_at >= ?');
+    bounds.push('b.last_created_at >= ?');
     boundParams.push(lower);
   }
   if (to !== undefined) {
-    bounds.push('first_created_at < ?');
+    bounds.push(`${first} < ?`);
     boundParams.push(to);
   }
   const blocks = conn
     .prepare<number[], BlockRow>(
-      `SELECT id, row_count, first_id, last_id, numeric_columns, categorical_columns FROM prediction_blocks
-       ${bounds.length ? `WHERE ${bounds.join(' AND ')}` : ''} ORDER BY first_created_at, id`,
+      `SELECT b.id, b.row_count, coalesce(t.first_id, b.first_id) AS first_id, b.last_id, b.numeric_columns,
+         b.categorical_columns, coalesce(t.trimmed_rows, 0) AS trimmed_rows
+       FROM prediction_blocks b LEFT JOIN prediction_block_trims t ON t.block_id = b.id
+       WHERE ${bounds.join(' AND ')} ORDER BY ${first}, b.id`,
     )
     .all(...boundParams);
   const blockData = conn
@@ -91,9 +97,10 @@ async function readBlocks(
         { data, labels, dictionaries, firstId: block.first_id, lastId: block.last_id },
         layout,
         () => blockIds.get(block.id)!,
+        block.trimmed_rows,
       ),
     );
-    await pace(block.row_count);
+    await pace(block.row_count - block.trimmed_rows);
   }
   return runs;
 }

@@ -48,6 +48,9 @@ export function openWriteConnection(path: string, busyTimeoutMs: number): Databa
     if (path !== IN_MEMORY) {
       // Before WAL mode: a database in WAL mode keeps the page size it has.
       db.pragma(`page_size = ${PAGE_SIZE}`);
+      // Takes only on a new, empty file (an existing one keeps its mode until a VACUUM): lets retention
+      // give free pages back to the file system in small steps (retention.ts, docs/feedback.md).
+      db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);

@@ -8,13 +8,21 @@
  * - block-sealer.ts: sealing blocks and moving the seal watermark;
  * - feedback-writer.ts and block-label-patcher.ts: joins, and labels copied into sealed blocks;
  * - keyset-pages.ts (readPredictions) and column-reader.ts (readColumns);
+ * - retention.ts: dropPredictions, a block's oldest rows at a time, and free pages given back;
  * - apply-migrations.ts, statement-cache.ts (statements prepared once the schema exists).
  */
+import { statSync } from 'node:fs';
 import type { FeatureSpec } from '../../data/feature-types.js';
 import { rowToLoggedPrediction } from '../logged-prediction.js';
 import { pickFeatures } from '../pick-features.js';
-import type { PredictionColumns, PredictionQuery, PredictionStore } from '../prediction-store.js';
-import { checkQuery } from '../query-range.js';
+import type {
+  DroppedPredictions,
+  PredictionColumns,
+  PredictionQuery,
+  PredictionStore,
+  StoreStats,
+} from '../prediction-store.js';
+import { checkCutoff, checkQuery, yieldToEventLoop } from '../query-range.js';
 import { EXPRESSO_FEATURES, rowLayout } from '../row-layout.js';
 import { checkWritable, type StoreLayout, storeLayout } from '../store-layout.js';
 import { applyMigrations, readRegistry } from './apply-migrations.js';
@@ -25,7 +33,8 @@ import { createColumnReader } from './column-reader.js';
 import { createFeedbackWriter } from './feedback-writer.js';
 import { keysetPages } from './keyset-pages.js';
 import { createPredictionInserter } from './prediction-inserter.js';
-import { openWriteConnection } from './sqlite-connection.js';
+import { createSqliteRetention, type RetentionStep } from './retention.js';
+import { IN_MEMORY, openWriteConnection } from './sqlite-connection.js';
 import { createStatementCache } from './statement-cache.js';
 import { createUserIndex } from './user-index.js';
 
@@ -40,7 +49,43 @@ export interface SqliteStoreOptions {
   readonly features?: readonly FeatureSpec[];
 }
 
-export function createSqliteStore(options: SqliteStoreOptions): PredictionStore {
+/** The SQLite store, with retention's steps for a writer thread to run one request at a time. */
+export interface SqliteStore extends PredictionStore {
+  /** One transaction of dropPredictions (retention.ts). */
+  retentionStep(createdBefore: number): RetentionStep;
+  /** Gives some free pages back to the file system (retention.ts); returns whether there were any. */
+  vacuumStep(): boolean;
+}
+
+/** Bytes of a file, 0 when it does not exist (a WAL before the first write). */
+function fileBytes(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+/**
+ * Runs retention's steps until done or `signal` aborts, yielding between them, then gives free pages
+ * back; threaded-sqlite-store.ts runs each step as a request of its own.
+ */
+export async function dropInSteps(
+  step: () => RetentionStep | Promise<RetentionStep>,
+  vacuumStep: () => boolean | Promise<boolean>,
+  signal?: AbortSignal,
+): Promise<DroppedPredictions> {
+  let predictions = 0;
+  let feedback = 0;
+  for (;;) {
+    if (signal?.aborted) return { predictions, feedback };
+    const done = await step();
+    predictions += done.predictions;
+    feedback += done.feedback;
+    if (!done.more) break;
+    await yieldToEventLoop();
+  }
+  while (!signal?.aborted && (await vacuumStep())) await yieldToEventLoop();
+  return { predictions, feedback };
+}
+
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const { path } = options;
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const blockRows = options.blockRows ?? 10_000;
@@ -82,6 +127,15 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
       .prepare<[string], string>('SELECT id FROM predictions WHERE id IN (SELECT value FROM json_each(?))')
       .pluck(),
   );
+  const retention = createSqliteRetention(db, statements, sealer);
+  const oldestPrediction = statements.define((db) =>
+    db.prepare<[], number | null>('SELECT min(created_at) FROM predictions').pluck(),
+  );
+  const retentionStep = (createdBefore: number) => {
+    checkCutoff(createdBefore);
+    return retention.step(createdBefore);
+  };
+  const vacuumStep = () => retention.vacuumStep();
 
   return {
     kind: 'sqlite',
@@ -114,6 +168,20 @@ export function createSqliteStore(options: SqliteStoreOptions): PredictionStore 
     joinPending: () => feedback.joinPending(),
 
     dropPending: (limits) => feedback.dropPending(limits),
+
+    retentionStep,
+    vacuumStep,
+    dropPredictions: (createdBefore, signal) =>
+      dropInSteps(() => retentionStep(createdBefore), vacuumStep, signal),
+
+    async storeStats(): Promise<StoreStats> {
+      const sizeBytes =
+        path === IN_MEMORY
+          ? (db.pragma('page_count', { simple: true }) as number) *
+            (db.pragma('page_size', { simple: true }) as number)
+          : fileBytes(path) + fileBytes(`${path}-wal`);
+      return { sizeBytes, oldestPredictionAt: oldestPrediction().get() ?? null };
+    },
 
     async *readPredictions(query: PredictionQuery = {}) {
       checkQuery(query);

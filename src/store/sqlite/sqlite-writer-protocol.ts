@@ -7,6 +7,8 @@ export type WriterOperation =
   | 'recordFeedback'
   | 'joinPending'
   | 'dropPending'
+  | 'retentionStep'
+  | 'vacuumStep'
   | 'countFeedback'
   | 'ping'
   | 'close';

@@ -24,6 +24,10 @@ async function run(request: WriterRequest): Promise<unknown> {
       return store.joinPending();
     case 'dropPending':
       return store.dropPending(request.arg as PendingLimits);
+    case 'retentionStep':
+      return store.retentionStep(request.arg as number);
+    case 'vacuumStep':
+      return store.vacuumStep();
     case 'countFeedback':
       return store.countFeedback();
     case 'ping':

@@ -18,7 +18,8 @@ import type {
   PendingJoin,
   PredictionStore,
 } from '../prediction-store.js';
-import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import type { RetentionStep } from './retention.js';
+import { createSqliteStore, dropInSteps, type SqliteStoreOptions } from './sqlite-store.js';
 import type {
   WriterData,
   WriterErrorData,
@@ -143,6 +144,15 @@ export function createThreadedSqliteStore(
     dropPending: (limits) => call<DroppedPending>('dropPending', limits),
     // A lookup by primary key on the read connection: never queued behind a big insert.
     storedIds: (ids) => reader.storedIds(ids),
+    // One request per step: the writer runs the requests queued meanwhile (inserts) between steps.
+    dropPredictions: (createdBefore, signal) =>
+      dropInSteps(
+        () => call<RetentionStep>('retentionStep', createdBefore),
+        () => call<boolean>('vacuumStep'),
+        signal,
+      ),
+    // The file sizes and an index probe: here, never queued behind a big insert.
+    storeStats: () => reader.storeStats(),
     readPredictions: (query) => reader.readPredictions(query),
     readColumns: (query) => reader.readColumns(query),
     countFeedback: () => call<FeedbackCounts>('countFeedback'),

@@ -70,6 +70,7 @@ export function createUserIndex(db: Database.Database): UserIndex {
     'INSERT OR IGNORE INTO prediction_block_users (block_id, bloom) VALUES (?, ?)',
   );
   const sealedThrough = db.prepare<[], number>('SELECT sealed_through FROM prediction_seal_state').pluck();
+  const oldestBlock = db.prepare<[], number | null>('SELECT min(id) FROM prediction_blocks').pluck();
   // NOT INDEXED: the rowid range after the watermark is the scan, whatever the planner thinks.
   const unsealed = db.prepare<[number, string], TargetRow & { user_id: string }>(
     `SELECT ${TARGET}, p.user_id FROM predictions p NOT INDEXED
@@ -81,13 +82,19 @@ export function createUserIndex(db: Database.Database): UserIndex {
      ORDER BY p.created_at DESC, p.id DESC LIMIT 1`,
   );
 
-  // The filters of every block seen so far, oldest first. Blocks are never changed or deleted once
-  // written, so the cache only grows: each batch loads the blocks after the last one it knows.
+  // The filters of every block seen so far, oldest first: each batch loads the blocks after the last one
+  // it knows. Retention (retention.ts) deletes blocks, oldest first, and never the newest, so an id is
+  // never used twice: the cache forgets the blocks before the oldest left. One it still holds (deleted
+  // out of order, or trimmed since: an older start) costs a seek that finds nothing, never a wrong join.
   const blockIds: number[] = [];
   const blockStarts: number[] = [];
   const blockEnds: number[] = [];
   const blooms: Uint32Array[] = [];
   function refresh(): void {
+    const oldest = oldestBlock.get() ?? Number.POSITIVE_INFINITY;
+    let gone = 0;
+    while (gone < blockIds.length && blockIds[gone]! < oldest) gone++;
+    if (gone > 0) for (const list of [blockIds, blockStarts, blockEnds, blooms]) list.splice(0, gone);
     for (const [id, firstCreatedAt, lastCreatedAt, stored] of newBlocks.all(blockIds.at(-1) ?? 0)) {
       let bloom = stored;
       if (!bloom) {
