@@ -149,6 +149,15 @@ const DEFINITIONS = {
     params: { maxAgeSeconds: 120 },
     summary: 'The churnwatch monitor last read the store {{ $value | humanizeDuration }} ago',
   },
+  retentionBehind: {
+    name: 'ChurnwatchRetentionBehind',
+    severity: 'warning',
+    for: '30m',
+    condition:
+      'with --retention on, the oldest prediction a replica reports is older than the retention span plus slackSeconds',
+    params: { slackSeconds: 3600 },
+    summary: 'Retention is {{ $value | humanizeDuration }} behind its span',
+  },
   pushgatewayDown: {
     name: 'ChurnwatchPushgatewayDown',
     severity: 'warning',

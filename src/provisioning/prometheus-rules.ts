@@ -523,6 +523,12 @@ export function alertingRuleGroups(options: RuleOptions = DEFAULT_RULE_OPTIONS):
       `The monitor role at {{ $labels.instance }} last read the prediction store {{ $value | humanizeDuration }} ago (the limit is ${a.monitorStale.params.maxAgeSeconds}s): its window and gauges no longer follow the predictions. Check its log and the store.`,
     ),
     rule(
+      a.retentionBehind,
+      // The retention gauge exists only with --retention; without it the rule has nothing to compare.
+      `(time() - max without(store) (${metric('storeOldestPrediction')})) - on(instance, job) ${metric('storeRetention')} > ${a.retentionBehind.params.slackSeconds}`,
+      `The oldest prediction in the store of {{ $labels.instance }} is {{ $value | humanizeDuration }} older than the retention span allows (the slack is ${a.retentionBehind.params.slackSeconds / 3600} h): old predictions are not being deleted, and the store grows. Check the log for retention errors and churnwatch_store_retention_deleted_total.`,
+    ),
+    rule(
       a.pushgatewayDown,
       `up{job="${o.pushgatewayJob}"} == 0`,
       'Prometheus cannot scrape the Pushgateway at {{ $labels.instance }}: training metrics (class balance, reference histograms, validation metrics) are not visible.',

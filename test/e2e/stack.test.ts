@@ -69,6 +69,8 @@ const EXPECTED_EMPTY: Readonly<Record<string, string>> = {
   'alert ChurnwatchMonitorDown':
     'the API monitors in-process (churnwatch_monitor_in_process 1), so no monitor role is expected (test/e2e/scale-out.test.ts runs one)',
   'alert ChurnwatchMonitorStale': 'no `churnwatch monitor serve` runs here, so no last-poll timestamp exists',
+  'alert ChurnwatchRetentionBehind':
+    'the stack keeps every prediction (no --retention, so no retention gauge)',
   'alert ChurnwatchPushgatewayDown': 'the Pushgateway is up (up == 1)',
   'alert ChurnwatchTrainingMetricsStale': 'the model was trained seconds ago',
   'dashboard churnwatch-model.json panel "Out of range" target A':
