@@ -428,7 +428,7 @@ async function main(): Promise<void> {
       ],
       [
         'GET /metrics p99, hey',
-        `${figures.metrics_hey_p99_ms.toFixed(2)} ms (p50 ${figures.metrics_hey_p50_ms.toFixed(2)}; the server's own p99 over both runs ${figures.metrics_server_p99_ms.toFixed(2)} ms; goal <= 20)`,
+        `${figures.metrics_hey_p99_ms.toFixed(2)} ms (p50 ${figures.metrics_hey_p50_ms.toFixed(2)}; ${Number.isNaN(figures.metrics_server_p99_ms) ? 'the server logs no line per request at info, so its own p99 is not measured' : `the server's own p99 over both runs ${figures.metrics_server_p99_ms.toFixed(2)} ms`}; goal <= 20)`,
         figures.metrics_hey_p99_ms <= 20,
       ],
       [
