@@ -53,6 +53,8 @@ export interface DashboardOptions {
   readonly maxRows?: number;
   /** Labels are due this long after their prediction (ms); default: the observed p90 label delay. */
   readonly expectedLabelDelayMs?: number;
+  /** The store's retention span (ms; undefined keeps everything): `auto` never starts before it. */
+  readonly retentionMs?: number | undefined;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,8 +114,11 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   // newest maxRows within the largest preset, i.e. the oldest one the page can show.
   const firstPrediction = new Map<string, number>();
   const firstPredictionAt = async (version: string, now: number): Promise<number | undefined> => {
+    // Retention deletes what is older than its span, so the first prediction found once moves with it.
+    const kept = (first: number | undefined) =>
+      first === undefined || options.retentionMs === undefined ? first : Math.max(first, now - options.retentionMs);
     const known = firstPrediction.get(version);
-    if (known !== undefined) return known;
+    if (known !== undefined) return kept(known);
     const columns = await source.readColumns({
       from: now - largestRangeMs,
       modelVersion: version,
@@ -121,7 +126,7 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     });
     const first = columns.rowCount > 0 ? columns.createdAt[0] : undefined;
     if (first !== undefined) firstPrediction.set(version, first);
-    return first;
+    return kept(first);
   };
 
   const compute = async (rangeName: string): Promise<DashboardData | undefined> => {

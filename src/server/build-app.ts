@@ -385,6 +385,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // The one place the server meets the dashboard: it hands over what the page reads.
   await app.register(dashboardRoutes, {
     cacheMs: config.dashboardCacheMs,
+    retentionMs: config.retention,
     source: {
       currentModel: () => models.current?.model,
       clock,
