@@ -116,7 +116,9 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
   const firstPredictionAt = async (version: string, now: number): Promise<number | undefined> => {
     // Retention deletes what is older than its span, so the first prediction found once moves with it.
     const kept = (first: number | undefined) =>
-      first === undefined || options.retentionMs === undefined ? first : Math.max(first, now - options.retentionMs);
+      first === undefined || options.retentionMs === undefined
+        ? first
+        : Math.max(first, now - options.retentionMs);
     const known = firstPrediction.get(version);
     if (known !== undefined) return kept(known);
     const columns = await source.readColumns({
