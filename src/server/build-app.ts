@@ -408,8 +408,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }, config.joinIntervalMs);
     timer.unref();
   }
+  // A stop writes what was acknowledged at once, rather than after the last connection drained: a
+  // client that stops reading its answer would otherwise hold the flush until its socket times out,
+  // past the SIGKILL of an orchestrator. Connections still busy after shutdownTimeout are closed.
+  let drainTimer: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    drainTimer = setTimeout(() => {
+      app.log.warn(
+        { shutdownTimeoutMs: config.shutdownTimeout },
+        'closing connections still busy at the shutdown timeout',
+      );
+      app.server.closeAllConnections();
+    }, config.shutdownTimeout);
+    drainTimer.unref();
+    // Started, not awaited: during a store outage it would wait for the store, and the stop must go on.
+    writer.flush().catch(() => undefined);
+  });
   // Graceful stop: Fastify stops accepting and drains requests first, then this flushes the log.
   app.addHook('onClose', async () => {
+    clearTimeout(drainTimer);
     if (timer) clearInterval(timer);
     await joining?.catch(() => undefined);
     // A long first pass stops after its current transaction; the next start goes on from there.

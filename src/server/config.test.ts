@@ -26,6 +26,7 @@ describe('serve configuration', () => {
   it('reads the request and keep-alive timeouts as durations from flags or the environment', () => {
     assert.equal(DEFAULT_SERVE_CONFIG.requestTimeout, 30_000);
     assert.equal(DEFAULT_SERVE_CONFIG.keepAliveTimeout, 72_000);
+    assert.equal(DEFAULT_SERVE_CONFIG.shutdownTimeout, 10_000);
     const fromEnv = resolveServeConfig(
       {},
       { CHURNWATCH_REQUEST_TIMEOUT: '1m', CHURNWATCH_KEEP_ALIVE_TIMEOUT: '5s' },
@@ -38,6 +39,11 @@ describe('serve configuration', () => {
     );
     assert.equal(fromFlags.requestTimeout, 2500);
     assert.equal(fromFlags.keepAliveTimeout, 90_000);
+    assert.equal(resolveServeConfig({ shutdownTimeout: '0.25s' }).shutdownTimeout, 250);
+    assert.throws(
+      () => resolveServeConfig({ shutdownTimeout: '0.05s' }),
+      /--shutdown-timeout must be a duration from 0.1s to 1h/,
+    );
     // The headers timeout follows the request timeout, capped at 10 s.
     assert.equal(headersTimeoutOf(DEFAULT_SERVE_CONFIG), 10_000);
     assert.equal(headersTimeoutOf(fromFlags), 2500);

@@ -81,6 +81,12 @@ export interface ServeConfig extends ClientAccessConfig {
   readonly requestTimeout: number;
   /** How long an idle keep-alive connection stays open between requests, in ms. */
   readonly keepAliveTimeout: number;
+  /**
+   * How long a graceful stop waits for requests in flight before it closes their connections, in ms.
+   * The prediction log is flushed when the stop begins, so what was acknowledged is stored even if a
+   * slow client holds its connection to the end.
+   */
+  readonly shutdownTimeout: number;
 }
 
 export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
@@ -122,6 +128,8 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   // not this server, closes a pooled idle connection, so it never reuses one being closed (a 502).
   // Fastify's default too. An idle connection costs a socket and a few kB, not a request's work.
   keepAliveTimeout: 72_000,
+  // Kubernetes sends SIGKILL 30 s after SIGTERM by default: the stop must end well within that.
+  shutdownTimeout: 10_000,
 });
 
 /**
@@ -170,6 +178,7 @@ const ENV_NAMES: Record<keyof ServeConfig, string> = {
   dashboardCacheMs: 'CHURNWATCH_DASHBOARD_CACHE_MS',
   requestTimeout: 'CHURNWATCH_REQUEST_TIMEOUT',
   keepAliveTimeout: 'CHURNWATCH_KEEP_ALIVE_TIMEOUT',
+  shutdownTimeout: 'CHURNWATCH_SHUTDOWN_TIMEOUT',
 };
 
 export const SERVE_ENV_NAMES: Readonly<Record<keyof ServeConfig, string>> = Object.freeze(ENV_NAMES);
@@ -204,7 +213,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
   }
   /** A duration (`30s`, `1.5m`) from `min` (1 s by default) to 1 h in ms, refused naming the flag or variable given. */
   const timeout = (
-    key: 'requestTimeout' | 'keepAliveTimeout' | 'commitTimeout',
+    key: 'requestTimeout' | 'keepAliveTimeout' | 'commitTimeout' | 'shutdownTimeout',
     fallback: number,
     min = { ms: 1000, text: '1s' },
   ) => {
@@ -259,6 +268,7 @@ export function resolveServeConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEn
     dashboardCacheMs: num('dashboardCacheMs', 0, 3_600_000, d.dashboardCacheMs),
     requestTimeout: timeout('requestTimeout', d.requestTimeout),
     keepAliveTimeout: timeout('keepAliveTimeout', d.keepAliveTimeout),
+    shutdownTimeout: timeout('shutdownTimeout', d.shutdownTimeout, { ms: 100, text: '0.1s' }),
   };
   if (config.batchLimit > config.maxQueue) {
     // Such a batch would never fit in the queue: every one would wait and then be refused with 503.

@@ -16,6 +16,7 @@ import { loadModel } from '../../src/model/model-io.js';
 import type { ServeConfig } from '../../src/server/config.js';
 import { openStore } from '../../src/store/open-store.js';
 import { freePort } from '../helpers/free-port.js';
+import { serveSmallModel } from '../helpers/serve-process.js';
 import { buildTestApp, customerRequests, POSTGRES_URL } from '../helpers/server-harness.js';
 import { withTempDir } from '../helpers/temp-dir.js';
 import { trainSmallModel } from '../helpers/train-small-model.js';
@@ -429,6 +430,47 @@ describe('server lifecycle', () => {
         // The flush interval is a minute: only the graceful close can have written them.
         await server.close();
       }
+      assert.equal(await countPredictions(url), acknowledged);
+    }));
+
+  it('a SIGTERM while a client leaves its answer unread stores what was acknowledged and ends at --shutdown-timeout', () =>
+    withTempDir(async (dir) => {
+      const url = `sqlite:${join(dir, 'shutdown.db')}`;
+      // A minute between writes: only the stop can have written the predictions.
+      const server = await serveSmallModel(url, ['--shutdown-timeout', '1s'], {
+        ...process.env,
+        CHURNWATCH_FLUSH_INTERVAL_MS: '60000',
+        CHURNWATCH_LOG_LEVEL: 'warn',
+      });
+      await server.serving();
+      const base = `http://127.0.0.1:${server.port}`;
+      let acknowledged = 0;
+      for (const record of customerRequests(30, 9)) {
+        const res = await fetch(`${base}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(record),
+        });
+        if (res.status === 200) acknowledged++;
+        await res.arrayBuffer();
+      }
+      assert.equal(acknowledged, 30);
+      // A request whose body is still arriving keeps its connection busy: without the shutdown timeout
+      // the stop waited for the request timeout (30 s) before it wrote anything.
+      const slow = connect(server.port, '127.0.0.1');
+      await once(slow, 'connect');
+      slow.on('error', () => undefined);
+      slow.write(
+        `POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user_id":`,
+      );
+      const stoppedAt = Date.now();
+      server.child.kill('SIGTERM');
+      const exit = await server.exited;
+      const seconds = (Date.now() - stoppedAt) / 1000;
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.ok(seconds < 15, `the stop took ${seconds} s`);
+      assert.match(exit.stdout + exit.stderr, /closing connections still busy at the shutdown timeout/);
+      slow.destroy();
       assert.equal(await countPredictions(url), acknowledged);
     }));
 });

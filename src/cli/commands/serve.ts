@@ -213,6 +213,10 @@ export function registerServeCommand(program: Command): void {
       'how long an idle connection stays open (env CHURNWATCH_KEEP_ALIVE_TIMEOUT, default 72s)',
     )
     .option(
+      '--shutdown-timeout <duration>',
+      'on SIGTERM, how long requests in flight may finish before their connections are closed (env CHURNWATCH_SHUTDOWN_TIMEOUT, default 10s)',
+    )
+    .option(
       '--pending-feedback-max <n>',
       'most feedback items waiting for their prediction; the oldest beyond are dropped (env CHURNWATCH_PENDING_FEEDBACK_MAX, default 100000)',
     )
@@ -242,6 +246,7 @@ export function registerServeCommand(program: Command): void {
         commitTimeout: flags.commitTimeout,
         requestTimeout: flags.requestTimeout,
         keepAliveTimeout: flags.keepAliveTimeout,
+        shutdownTimeout: flags.shutdownTimeout,
         pendingFeedbackMax: flags.pendingFeedbackMax,
         pendingFeedbackTtl: flags.pendingFeedbackTtl,
         retention: flags.retention,
