@@ -1092,7 +1092,9 @@ describe('sqlite retention', () => {
           const steady = peaks[2]!;
           for (const peak of peaks.slice(3))
             assert.ok(peak <= steady * 1.1, `${name}: peaks ${peaks.join(', ')} pages, not flat`);
-          assert.ok(peaks[6]! < peaks[0]! * 4, `${name}: peaks ${peaks.join(', ')}`);
+          // Day 0 is 8,000 unsealed rows (narrow, their features in feature batches); a steady day holds
+          // 2.5 days, most of them sealed: rows and blocks (3.9x day 0 before feature batches, 4.1x after).
+          assert.ok(peaks[6]! < peaks[0]! * 4.5, `${name}: peaks ${peaks.join(', ')}`);
           // Shortened to the last tenth of a day: a new file gives the pages back, an older one keeps them free.
           const before = pages();
           await store.dropPredictions(7 * DAY - 0.1 * DAY);
