@@ -849,7 +849,7 @@ describe('migration from schema version 6 (before the feature registry)', () => 
 });
 
 describe('sqlite store with a very wide schema', () => {
-  it('stores 1,500 features: fewer rows per INSERT (32,766 parameters at most), blocks and tail read back', async () => {
+  it('stores 1,500 features: narrow rows, features in their batch, blocks and tail read back', async () => {
     const features: FeatureSpec[] = Array.from({ length: 1500 }, (_, i) => ({
       name: `feature ${i}`,
       kind: i % 3 ? 'numeric' : 'categorical',

@@ -18,16 +18,10 @@ import type { TailPart } from './unsealed-tail.js';
 
 /**
  * Rows per INSERT statement: 32 rows per statement instead of one cut the writer's CPU time per row by
- * about 9% (fewer crossings from JS into SQLite; docs/performance.md). Fewer for a wide schema: a
- * statement takes at most SQLITE_MAX_VARIABLE_NUMBER (32,766) parameters.
+ * about 9% (fewer crossings from JS into SQLite; docs/performance.md). Rows are narrow whatever the
+ * schema (their features are in the feature batch), far below SQLite's 32,766 parameters a statement.
  */
 const ROWS_PER_INSERT = 32;
-const MAX_PARAMETERS = 32_766;
-
-/** Rows per multi-row INSERT for rows of `width` parameters. */
-function rowsPerInsert(width: number): number {
-  return Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)));
-}
 
 /** Where the user id is among a row's insert values (row-layout.ts FIXED_INSERT_COLUMNS). */
 const USER_ID_PARAMETER = 2;
@@ -76,7 +70,7 @@ export function createPredictionInserter(
       db.prepare(
         `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`,
       );
-    const many = rowsPerInsert(ROW_WIDTH);
+    const many = ROWS_PER_INSERT;
     return {
       insertOne: insert(1),
       insertMany: insert(many),
