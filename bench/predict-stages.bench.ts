@@ -38,10 +38,9 @@ const BATCH = args.batch ? 1_000 : 1;
 const model = await loadModel(join(args.models ?? (await trainSmallModel(50_000, 11)), 'latest'));
 const requests = customerRequests(BATCH, 5);
 const text = JSON.stringify(args.batch ? { records: requests } : requests[0]);
-const body = JSON.parse(text) as
-  | Record<string, string | number | null>
-  | { records: Record<string, string | number | null>[] };
-const inputs = 'records' in body ? body.records : [body];
+type Input = Record<string, string | number | null>;
+const body = JSON.parse(text) as unknown;
+const inputs: Input[] = args.batch ? (body as { records: Input[] }).records : [body as Input];
 const input = inputs[0]!;
 const fields = recordFieldsOf(model.schema);
 
