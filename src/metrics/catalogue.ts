@@ -420,6 +420,7 @@ export const PERFORMANCE_METRICS = [
   'precision',
   'recall',
   'f1',
+  'specificity',
   'roc_auc',
   'log_loss',
   'brier',

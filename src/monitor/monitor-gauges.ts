@@ -7,8 +7,10 @@
  * computation, reused for `ttlMs` so frequent scrapes (several Prometheus servers) cost one analysis.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { METRICS } from '../metrics/catalogue.js';
+import { METRICS, type PERFORMANCE_METRICS } from '../metrics/catalogue.js';
 import type { DriftStatisticName } from '../model/reference-profile-types.js';
+import type { EstimatedPerformance } from '../stats/cbpe.js';
+import type { ClassificationMetrics } from '../stats/classification.js';
 import type { FeatureDriftResult } from './drift-policy.js';
 import type { WindowAnalysis } from './window-analysis.js';
 
@@ -37,24 +39,32 @@ export function cachedAnalysis(
   };
 }
 
-const REALIZED_METRICS = [
+type PerformanceMetric = (typeof PERFORMANCE_METRICS)[number];
+/** The keys of T that hold a number (not the confusion counts). */
+type NumberKey<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T];
+
+/** The `metric` label of each realized metric (the catalogue's names) and where the analysis holds it. */
+const REALIZED_METRICS: readonly (readonly [PerformanceMetric, NumberKey<ClassificationMetrics>])[] = [
   ['accuracy', 'accuracy'],
   ['precision', 'precision'],
   ['recall', 'recall'],
   ['f1', 'f1'],
+  ['specificity', 'specificity'],
   ['roc_auc', 'rocAuc'],
   ['log_loss', 'logLoss'],
   ['brier', 'brier'],
   ['average_precision', 'averagePrecision'],
-] as const;
+];
 
-const ESTIMATED_METRICS = [
+/** CBPE estimates the threshold metrics and ROC AUC (NannyML's set), not the score-based losses. */
+const ESTIMATED_METRICS: readonly (readonly [PerformanceMetric, NumberKey<EstimatedPerformance>])[] = [
   ['accuracy', 'accuracy'],
   ['precision', 'precision'],
   ['recall', 'recall'],
   ['f1', 'f1'],
+  ['specificity', 'specificity'],
   ['roc_auc', 'rocAuc'],
-] as const;
+];
 
 function finite(value: number | undefined): value is number {
   return value !== undefined && Number.isFinite(value);

@@ -328,6 +328,12 @@ function performanceRules(w: string): RecordingRule[] {
       expr: ratio(`2 * ${count('tp')}`, `(2 * ${count('tp')} + ${count('~fp|fn')})`),
     },
     {
+      // The negative class's recall (NannyML's specificity): how many who stayed were called staying.
+      record: r.modelPerformance(w),
+      labels: { metric: 'specificity' },
+      expr: ratio(count('tn'), count('~tn|fp')),
+    },
+    {
       record: r.churnRate(w),
       labels: { kind: 'predicted' },
       expr: ratio(

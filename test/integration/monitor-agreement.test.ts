@@ -151,7 +151,7 @@ for (const backend of BACKENDS) {
         OUTCOMES.map((o) => [o, sumSeries(m, 'churnwatch_expected_confusion_total', `outcome="${o}"`)]),
       ) as Record<(typeof OUTCOMES)[number], number>;
       const rates = classRates(counters);
-      for (const metric of ['accuracy', 'precision', 'recall', 'f1'] as const) {
+      for (const metric of ['accuracy', 'precision', 'recall', 'f1', 'specificity'] as const) {
         assert.equal(
           sumSeries(m, 'churnwatch_window_performance', `metric="${metric}"`, 'kind="estimated"'),
           rates[metric],
@@ -172,7 +172,7 @@ for (const backend of BACKENDS) {
       ) as Record<(typeof OUTCOMES)[number], number>;
       assert.deepEqual(a.realized.confusion, counters);
       const rates = classRates(counters);
-      for (const metric of ['accuracy', 'precision', 'recall', 'f1'] as const) {
+      for (const metric of ['accuracy', 'precision', 'recall', 'f1', 'specificity'] as const) {
         assert.equal(
           sumSeries(m, 'churnwatch_window_performance', `metric="${metric}"`, 'kind="realized"'),
           rates[metric],

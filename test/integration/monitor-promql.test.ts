@@ -199,11 +199,11 @@ describe('PromQL recording rules agree with the monitor', () => {
     );
   });
 
-  it('estimated and realized accuracy, precision, recall and F1', async (t) => {
+  it('estimated and realized accuracy, precision, recall, F1 and specificity', async (t) => {
     if (skipped) return t.skip('no prometheus');
     const a = (await monitor.analyze()) as WindowAnalysis;
     assert.ok(a.estimated && a.realized);
-    for (const metric of ['accuracy', 'precision', 'recall', 'f1'] as const) {
+    for (const metric of ['accuracy', 'precision', 'recall', 'f1', 'specificity'] as const) {
       const estimated = await scalar(`churnwatch:model_performance:1h{kind="estimated", metric="${metric}"}`);
       const realized = await scalar(`churnwatch:model_performance:1h{kind="realized", metric="${metric}"}`);
       close(estimated!, a.estimated[metric], `estimated ${metric}`);

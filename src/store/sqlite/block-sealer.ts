@@ -12,8 +12,9 @@ import type Database from 'better-sqlite3';
 import { yieldToEventLoop } from '../query-range.js';
 import { READ_CREATED_AT, READ_LABEL, READ_LABEL_OBSERVED_AT, type StoreLayout } from '../store-layout.js';
 import { compareIds } from './assemble-columns.js';
-import { encodeBlock, runFromRows } from './column-block.js';
+import { type ColumnRun, encodeBlock, F64_CREATED_AT, runFromRows } from './column-block.js';
 import { FEATURE_BATCH_COLUMNS, featureFiller } from './feature-batches.js';
+import { type PackedSegment, sortedRunFromPacked } from './packed-run.js';
 import { sealColumns, sealRowid, sealUserKey, UNSEALED } from './seal-row.js';
 import type { StatementCache } from './statement-cache.js';
 import { UnsealedTail } from './unsealed-tail.js';
@@ -120,7 +121,6 @@ export function createBlockSealer(
    * case) are recorded as that range; others are listed one by one in prediction_block_rows.
    */
   function writeBlock(rows: unknown[][], through: number): void {
-    const s = statements();
     const current = layout();
     const readId = current.readId;
     const rowidAt = sealRowid(current);
@@ -146,16 +146,42 @@ export function createBlockSealer(
         rowOrder![i] = k;
       });
     }
-    const stored = encodeBlock(runFromRows(sorted, current));
-    const first = sorted[0]!;
-    const last = sorted.at(-1)!;
+    storeBlock(
+      runFromRows(sorted, current),
+      sorted.map((row) => row[rowidAt] as number),
+      sorted.map((row) => row[userKeyAt] as number | null),
+      rowOrder,
+      through,
+      contiguous,
+      lastRowid,
+    );
+  }
+
+  /**
+   * Stores a run (key order) as a block: its row, labels and user index, and moves the watermark (see
+   * writeBlock). `rowids` and `keys` are per sorted row; `rowOrder` maps rowid order to it, if moved.
+   */
+  function storeBlock(
+    run: ColumnRun,
+    rowids: ArrayLike<number>,
+    keys: readonly (number | null)[],
+    rowOrder: Int32Array | null,
+    through: number,
+    contiguous: boolean,
+    lastRowid: number,
+  ): void {
+    const s = statements();
+    const current = layout();
+    const n = run.rowCount;
+    const stored = encodeBlock(run);
+    const createdAt = run.f64[F64_CREATED_AT]!;
     const blockId = Number(
       s.insertBlock.run(
-        rows.length,
-        first[READ_CREATED_AT],
-        last[READ_CREATED_AT],
-        first[readId],
-        last[readId],
+        n,
+        createdAt[0],
+        createdAt[n - 1],
+        run.id(0),
+        run.id(n - 1),
         stored.dictionaries,
         stored.data,
         stored.ids,
@@ -167,19 +193,34 @@ export function createBlockSealer(
       ).lastInsertRowid,
     );
     s.insertBlockLabels.run(blockId, stored.labels);
-    users().indexBlock(
-      blockId,
-      sorted.map((row) => row[userKeyAt] as number | null),
-      sorted.map((row) => row[rowidAt] as number),
-    );
+    users().indexBlock(blockId, keys, rowids);
     if (contiguous) {
       s.setSealedThrough.run(lastRowid);
       return;
     }
-    sorted.forEach((row, i) => {
-      s.insertBlockRow.run(row[rowidAt], blockId, i);
-    });
+    for (let i = 0; i < n; i++) s.insertBlockRow.run(rowids[i], blockId, i);
     s.setSealedThrough.run((s.firstUnsealed.get(through) ?? lastRowid + 1) - 1);
+  }
+
+  /**
+   * Seals the first `n` tail rows straight from the packed rows they were inserted from, when they all
+   * are (the normal case); false when they are not, and nothing was written.
+   */
+  function sealPacked(from: UnsealedTail, n: number): boolean {
+    const segments: PackedSegment[] = [];
+    for (const { part, from: at, count } of from.segments(n)) {
+      if (!part.packed) return false;
+      segments.push({ packed: part.packed, from: at, count });
+    }
+    const { through } = from;
+    // Labels a join set since the insert, by position in the tail.
+    const labels = new Map<number, readonly [number, number | null]>();
+    for (const [rowid, label, observedAt] of statements().labelsInRange.all(through, through + n))
+      labels.set(rowid - through - 1, [label, observedAt]);
+    const sorted = sortedRunFromPacked(segments, layout(), labels);
+    if (!sorted) return false;
+    storeBlock(sorted.run, sorted.rowids, sorted.keys, sorted.rowOrder, through, true, through + n);
+    return true;
   }
 
   function sealBlock(partial = false): boolean {
@@ -195,7 +236,12 @@ export function createBlockSealer(
     if (tail) {
       if (tail.count < least) return false;
       const { through } = tail;
-      const rows = tail.peek(Math.min(tail.count, blockRows));
+      const n = Math.min(tail.count, blockRows);
+      if (sealPacked(tail, n)) {
+        tail.drop(n);
+        return true;
+      }
+      const rows = tail.peek(n);
       for (const [rowid, label, observedAt] of s.labelsInRange.all(through, through + rows.length)) {
         const row = rows[rowid - through - 1]!;
         row[READ_LABEL] = label;

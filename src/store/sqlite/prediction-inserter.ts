@@ -119,6 +119,7 @@ export function createPredictionInserter(
     const part: TailPart = {
       count: 0,
       row: (k) => sealRow(current, kept, k, firstRowid + k, Number.isNaN(keys[k]!) ? null : keys[k]!),
+      packed: { layout: current, rows: kept, keys, firstRowid },
     };
     tail?.append(part);
     const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {

@@ -10,11 +10,22 @@
  * scavenges and into the old generation, most of the writer thread's time in GC (docs/performance.md).
  */
 
+import type { PackedRows } from './packed-run.js';
+
 /** Consecutive tail rows: read back as arrays, or still packed as inserted (made into arrays on demand). */
 export interface TailPart {
   count: number;
   /** Row k of the part as a seal row (a fresh array for packed rows). */
   row(k: number): unknown[];
+  /** The rows as inserted, when they are still packed: sealing copies them into columns directly. */
+  readonly packed?: PackedRows;
+}
+
+/** Rows [from, from + count) of a tail part. */
+export interface TailSegment {
+  readonly part: TailPart;
+  readonly from: number;
+  readonly count: number;
 }
 
 export class UnsealedTail {
@@ -41,6 +52,21 @@ export class UnsealedTail {
   grow(part: TailPart, count: number): void {
     part.count += count;
     this.count += count;
+  }
+
+  /** The first `n` rows as the parts that hold them; the tail is left as it is. */
+  segments(n: number): TailSegment[] {
+    const out: TailSegment[] = [];
+    let left = n;
+    let skip = this.skip;
+    for (const part of this.parts) {
+      if (left === 0) break;
+      const count = Math.min(left, part.count - skip);
+      if (count > 0) out.push({ part, from: skip, count });
+      left -= count;
+      skip = 0;
+    }
+    return out;
   }
 
   /** The first `n` rows as seal rows; the tail is left as it is. */

@@ -40,7 +40,7 @@ function later(a: TargetRow | undefined, b: TargetRow | undefined): TargetRow | 
 
 export interface UserIndex {
   /** Appends a sealed block's (user_key, rowid) pairs; null keys (no user id) are left out. */
-  indexBlock(blockId: number, keys: readonly (number | null)[], rowids: readonly number[]): void;
+  indexBlock(blockId: number, keys: readonly (number | null)[], rowids: ArrayLike<number>): void;
   /**
    * A lookup for one batch of feedback: the unsealed rows of the batch's users are read once, here.
    * It answers the latest prediction of `userId` made at or before `observedAt`.
