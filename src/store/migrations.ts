@@ -244,6 +244,28 @@ CREATE TABLE prediction_block_trims (
 );`,
     postgres: FEEDBACK_BY_PREDICTION,
   },
+  {
+    // Under batch load the SQLite writer thread spent most of a prediction's CPU on its 26-column row.
+    // A write transaction now stores its rows' features once, as one BLOB of columns (the encoding of a
+    // block's feature columns), and each row only its fixed values and (feature_batch, feature_row);
+    // its feature columns stay NULL (sqlite/feature-batches.ts). first_rowid, the rowid the batch's
+    // first row got, tells retention whether any of its rows remain. Rows written before keep
+    // feature_batch NULL and their features in their columns. PostgreSQL: nothing to do.
+    version: 10,
+    name: 'sqlite feature batches',
+    sqlite: `CREATE TABLE prediction_feature_batches (
+  id INTEGER PRIMARY KEY,
+  first_rowid INTEGER NOT NULL,
+  row_count INTEGER NOT NULL,
+  numeric_columns INTEGER NOT NULL,
+  categorical_columns INTEGER NOT NULL,
+  dictionaries TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+ALTER TABLE predictions ADD COLUMN feature_batch INTEGER;
+ALTER TABLE predictions ADD COLUMN feature_row INTEGER;`,
+    postgres: '',
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

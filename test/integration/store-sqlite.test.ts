@@ -18,6 +18,7 @@ import {
 } from '../../src/store/prediction-store.contract.js';
 import type {
   LoggedPrediction,
+  PredictionColumns,
   PredictionRecord,
   PredictionStore,
 } from '../../src/store/prediction-store.js';
@@ -848,7 +849,7 @@ describe('migration from schema version 6 (before the feature registry)', () => 
 });
 
 describe('sqlite store with a very wide schema', () => {
-  it('stores 1,500 features: fewer rows per INSERT (32,766 parameters at most), blocks and tail read back', async () => {
+  it('stores 1,500 features: narrow rows, features in their batch, blocks and tail read back', async () => {
     const features: FeatureSpec[] = Array.from({ length: 1500 }, (_, i) => ({
       name: `feature ${i}`,
       kind: i % 3 ? 'numeric' : 'categorical',
@@ -1092,7 +1093,9 @@ describe('sqlite retention', () => {
           const steady = peaks[2]!;
           for (const peak of peaks.slice(3))
             assert.ok(peak <= steady * 1.1, `${name}: peaks ${peaks.join(', ')} pages, not flat`);
-          assert.ok(peaks[6]! < peaks[0]! * 4, `${name}: peaks ${peaks.join(', ')}`);
+          // Day 0 is 8,000 unsealed rows (narrow, their features in feature batches); a steady day holds
+          // 2.5 days, most of them sealed: rows and blocks (3.9x day 0 before feature batches, 4.1x after).
+          assert.ok(peaks[6]! < peaks[0]! * 4.5, `${name}: peaks ${peaks.join(', ')}`);
           // Shortened to the last tenth of a day: a new file gives the pages back, an older one keeps them free.
           const before = pages();
           await store.dropPredictions(7 * DAY - 0.1 * DAY);
@@ -1109,5 +1112,255 @@ describe('sqlite retention', () => {
           await store.close();
         }
       }
+    }));
+});
+
+describe('sqlite feature batches (migration 10)', () => {
+  /** A prediction whose features vary with `i`: some missing, categories of several values. */
+  function varied(id: string, createdAt: number, i: number): PredictionRecord {
+    const base = prediction(id, createdAt);
+    return {
+      ...base,
+      score: (i % 10) / 10,
+      features: {
+        ...base.features,
+        MONTANT: i % 3 === 0 ? null : i * 1.5,
+        REVENUE: -i - 0.5,
+        REGION: i % 2 ? 'THIES' : null,
+        TOP_PACK: `pack ${i % 4}`,
+      },
+    };
+  }
+
+  /** A read row's features in readColumns' columns at row i. */
+  function columnFeatures(columns: PredictionColumns, names: readonly string[], i: number) {
+    return Object.fromEntries(
+      names.map((name) => {
+        const c = columns.features.columns.get(name);
+        assert.ok(c, name);
+        if (c.kind === 'numeric') return [name, Number.isNaN(c.values[i]!) ? null : c.values[i]];
+        return [name, c.codes[i]! < 0 ? null : c.dictionary[c.codes[i]!]];
+      }),
+    );
+  }
+
+  /** readPredictions and readColumns both hold exactly `records`, each with its own features. */
+  async function assertReadsBack(store: PredictionStore, records: readonly PredictionRecord[]) {
+    const want = new Map(
+      records.map((r) => [
+        r.id,
+        Object.fromEntries(EXPRESSO_FEATURE_NAMES.map((name) => [name, r.features[name] ?? null])),
+      ]),
+    );
+    const rows = await readBothWays(store);
+    assert.deepEqual(rows.map((r) => r.id).sort(), [...want.keys()].sort());
+    for (const row of rows) {
+      assert.deepEqual(row.features, want.get(row.id), row.id);
+      const record = records.find((r) => r.id === row.id)!;
+      assert.deepEqual(
+        [row.createdAt, row.score, row.userId],
+        [record.createdAt, record.score, record.userId],
+      );
+    }
+    const columns = await store.readColumns();
+    rows.forEach((row, i) => {
+      assert.deepEqual(columnFeatures(columns, EXPRESSO_FEATURE_NAMES, i), row.features, row.id);
+    });
+  }
+
+  /** Rows by where their features are: [in their own columns, in a feature batch]. */
+  function whereFeatures(path: string): [number, number] {
+    const db = new Database(path, { readonly: true });
+    try {
+      const own = db.prepare('SELECT count(*) FROM predictions WHERE feature_batch IS NULL').pluck().get();
+      const batched = db
+        .prepare('SELECT count(*) FROM predictions WHERE feature_batch IS NOT NULL AND montant IS NULL')
+        .pluck()
+        .get();
+      return [own as number, batched as number];
+    } finally {
+      db.close();
+    }
+  }
+
+  it('reads rows written before it and after it alike, unsealed, sealed, and sealed from the table after a restart', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v9.db');
+      const v9 = oldDatabase(path, 9);
+      const old = Array.from({ length: 8 }, (_, i) => varied(`o${i}`, 1000 + ((i * 3) % 8) * 10, i));
+      const insertOld = v9.db.prepare(
+        `INSERT INTO predictions (${INSERT_COLUMNS.join(', ')}, user_key)
+         VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}, churnwatch_user_key(?))`,
+      );
+      for (const record of old) {
+        const row = insertParameters(record);
+        insertOld.run(...row, row[2]);
+      }
+      v9.db.close();
+
+      const first = createSqliteStore({ path, blockRows: 5 });
+      await first.migrate();
+      // migrate() sealed 5 old rows from the table; 3 stay unsealed.
+      const before = Array.from({ length: 6 }, (_, i) => varied(`n${i}`, 2000 + (i % 3) * 7, 10 + i));
+      await first.insertRows(toPredictionRows(before));
+      assert.deepEqual(whereFeatures(path), [8, 6]);
+      await assertReadsBack(first, [...old, ...before]);
+      await first.close();
+
+      // A fresh start has no tail: the 4 unsealed rows (narrow, their features in a batch) are read from
+      // the table, by readColumns and, once the next insert completes a block, by sealing.
+      const second = createSqliteStore({ path, blockRows: 5 });
+      await second.migrate();
+      await assertReadsBack(second, [...old, ...before]);
+      const after = Array.from({ length: 3 }, (_, i) => varied(`m${i}`, 1500 + i, 20 + i));
+      await second.insertRows(toPredictionRows(after));
+      const check = new Database(path, { readonly: true });
+      assert.equal(check.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 3);
+      check.close();
+      await assertReadsBack(second, [...old, ...before, ...after]);
+      await second.close();
+    }));
+
+  it('leaves the places of skipped duplicates unused and reads the rest from theirs', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'dup.db');
+      const store = createSqliteStore({ path, blockRows: 4 });
+      await store.migrate();
+      const kept = [varied('a', 1000, 1), varied('b', 1001, 2)];
+      await store.insertRows(toPredictionRows(kept));
+      // a, b and a second x are skipped: the tail is dropped, and sealing reads the rows back.
+      const batch = [
+        varied('x', 1100, 3),
+        varied('a', 1101, 4),
+        varied('y', 1102, 5),
+        varied('b', 1103, 6),
+        varied('x', 1104, 7),
+        varied('z', 1105, 8),
+      ];
+      await store.insertRows(toPredictionRows(batch));
+      // Only duplicates: no batch is left behind.
+      await store.insertRows(toPredictionRows([varied('a', 1200, 9), varied('z', 1201, 10)]));
+      const db = new Database(path, { readonly: true });
+      try {
+        assert.deepEqual(
+          db.prepare('SELECT id, feature_batch, feature_row FROM predictions ORDER BY rowid').raw().all(),
+          [
+            ['a', 1, 0],
+            ['b', 1, 1],
+            ['x', 2, 0],
+            ['y', 2, 2],
+            ['z', 2, 5],
+          ],
+        );
+        assert.deepEqual(
+          db.prepare('SELECT id, row_count, first_rowid FROM prediction_feature_batches').raw().all(),
+          [
+            [1, 2, 1],
+            [2, 6, 3],
+          ],
+        );
+        assert.equal(db.prepare('SELECT count(*) FROM prediction_blocks').pluck().get(), 1);
+      } finally {
+        db.close();
+      }
+      await assertReadsBack(store, [...kept, batch[0]!, batch[2]!, batch[5]!]);
+      await store.close();
+    }));
+
+  it('deletes a feature batch with the last of its rows', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'retention.db');
+      const store = createSqliteStore({ path, blockRows: 3 });
+      await store.migrate();
+      const batches = [[1000, 1001, 1002, 1003], [2000, 2001, 2600, 2601], [3000, 3001, 3002], [9000]].map(
+        (times, b) => times.map((t, i) => varied(`b${b}-${i}`, t, b * 10 + i)),
+      );
+      for (const batch of batches) await store.insertRows(toPredictionRows(batch));
+      const stored = () => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return [
+            db.prepare('SELECT id FROM prediction_feature_batches ORDER BY id').pluck().all(),
+            db.prepare('SELECT DISTINCT feature_batch FROM predictions ORDER BY 1').pluck().all(),
+          ];
+        } finally {
+          db.close();
+        }
+      };
+      assert.deepEqual(stored(), [
+        [1, 2, 3, 4],
+        [1, 2, 3, 4],
+      ]);
+      // Half of batch 2 goes: it stays, for the rows it still holds.
+      assert.equal((await store.dropPredictions(2500)).predictions, 6);
+      assert.deepEqual(stored(), [
+        [2, 3, 4],
+        [2, 3, 4],
+      ]);
+      await assertReadsBack(store, [...batches[1]!.slice(2), ...batches[2]!, ...batches[3]!]);
+      assert.equal((await store.dropPredictions(3001.5)).predictions, 4);
+      assert.deepEqual(stored(), [
+        [3, 4],
+        [3, 4],
+      ]);
+      await assertReadsBack(store, [batches[2]![2]!, ...batches[3]!]);
+      await store.close();
+    }));
+
+  it('reads features registered after a batch was written as missing, unsealed and sealed', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'grown.db');
+      const small: FeatureSpec[] = [
+        { name: 'x', kind: 'numeric' },
+        { name: 'c', kind: 'categorical' },
+      ];
+      const wide: FeatureSpec[] = [
+        ...small,
+        { name: 'y', kind: 'numeric' },
+        { name: 'd', kind: 'categorical' },
+      ];
+      const names = ['x', 'c', 'y', 'd'];
+      const a = createSqliteStore({ path, blockRows: 100, features: small });
+      await a.migrate();
+      const aRows = [0, 1, 2].map((i) => ({
+        ...prediction(`a${i}`, 1000 + i),
+        features: { x: i, c: i ? `c${i}` : null },
+      }));
+      await a.insertRows(toPredictionRows(aRows, a.rowLayout));
+      const b = createSqliteStore({ path, blockRows: 100, features: wide });
+      await b.migrate();
+      const bRows = [0, 1].map((i) => ({
+        ...prediction(`b${i}`, 2000 + i),
+        features: { x: 10 + i, c: 'cb', y: i ? 0.5 : null, d: `d${i}` },
+      }));
+      await b.insertRows(toPredictionRows(bRows, b.rowLayout));
+      const want = [
+        ...aRows.map((r) => ({ ...r.features, y: null, d: null })),
+        ...bRows.map((r) => r.features),
+      ];
+      const check = async (store: PredictionStore, what: string) => {
+        const rows = await readAll(store);
+        assert.deepEqual(
+          rows.map((r) => r.features),
+          want,
+          what,
+        );
+        const columns = await store.readColumns();
+        assert.deepEqual(
+          rows.map((_, i) => columnFeatures(columns, names, i)),
+          want,
+          what,
+        );
+      };
+      // a reads with the registry as it now is: b's features too.
+      await check(a, 'unsealed, read by the store with fewer features');
+      await check(b, 'unsealed, read by the store with more');
+      await a.close();
+      await b.close();
+      // Sealed from the table by a store with the small schema: the registry's columns, all of them.
+      const sealer = createSqliteStore({ path, blockRows: 2, features: small });
+      await sealer.migrate();
+      await check(sealer, 'sealed');
+      await sealer.close();
     }));
 });

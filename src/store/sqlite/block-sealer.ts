@@ -13,6 +13,7 @@ import { yieldToEventLoop } from '../query-range.js';
 import { READ_CREATED_AT, READ_LABEL, READ_LABEL_OBSERVED_AT, type StoreLayout } from '../store-layout.js';
 import { compareIds } from './assemble-columns.js';
 import { type ColumnRun, encodeBlock, F64_CREATED_AT, runFromRows } from './column-block.js';
+import { FEATURE_BATCH_COLUMNS, featureFiller } from './feature-batches.js';
 import { type PackedSegment, sortedRunFromPacked } from './packed-run.js';
 import { sealColumns, sealRowid, sealUserKey, UNSEALED } from './seal-row.js';
 import type { StatementCache } from './statement-cache.js';
@@ -77,21 +78,27 @@ export function createBlockSealer(
 
   let tail: UnsealedTail | undefined;
 
-  // The unsealed rows as seal rows of the current layout, prepared again when it changes.
-  let unsealed: { layout: StoreLayout; statement: Database.Statement } | undefined;
+  // The unsealed rows as seal rows of the current layout, prepared again when it changes; their
+  // features read from their feature batches where they have one.
+  let unsealed: { layout: StoreLayout; statement: Database.Statement; batchAt: number } | undefined;
   function unsealedRows(through: number): unknown[][] {
     const current = layout();
     if (unsealed?.layout !== current) {
+      const columns = sealColumns(current);
       unsealed = {
         layout: current,
         statement: db
           .prepare(
-            `SELECT ${sealColumns(current).join(', ')} FROM predictions NOT INDEXED WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
+            `SELECT ${[...columns, ...FEATURE_BATCH_COLUMNS].join(', ')} FROM predictions NOT INDEXED
+             WHERE ${UNSEALED} ORDER BY rowid LIMIT ?`,
           )
           .raw(),
+        batchAt: columns.length,
       };
     }
-    return unsealed.statement.all(through, blockRows) as unknown[][];
+    const rows = unsealed.statement.all(through, blockRows) as unknown[][];
+    featureFiller(db, current)(rows, unsealed.batchAt);
+    return rows;
   }
 
   /** The unsealed rows as a tail, when they are the contiguous rowids after the watermark. */

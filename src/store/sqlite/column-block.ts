@@ -131,6 +131,126 @@ function dataBytes(n: number, numeric: number, categorical: number): number {
   return n * ((F64_FIRST_FEATURE + numeric) * 8 + (CODE_FIRST_FEATURE + categorical) * 4 + 1);
 }
 
+/**
+ * Copies n rows of each Float64 column, then of each Int32 column, into `out` from `at`, one column
+ * after the other: the layout of a block's data and of a feature batch (feature-batches.ts). Returns
+ * the offset after them.
+ */
+function packColumns(
+  out: Uint8Array,
+  at: number,
+  f64: readonly Float64Array[],
+  codes: readonly Int32Array[],
+  n: number,
+): number {
+  for (const column of f64) {
+    out.set(new Uint8Array(column.buffer, column.byteOffset, n * 8), at);
+    at += n * 8;
+  }
+  for (const column of codes) {
+    out.set(new Uint8Array(column.buffer, column.byteOffset, n * 4), at);
+    at += n * 4;
+  }
+  return at;
+}
+
+/**
+ * Views on what packColumns wrote (`stored` Float64 then Int32 columns of n rows from `at` in
+ * `buffer`), without the first `skip` rows: the first `wanted` of each kind, those beyond the stored
+ * ones as missing (NaN, -1). `end` is the offset after the stored columns.
+ */
+function viewColumns(
+  buffer: ArrayBuffer,
+  at: number,
+  n: number,
+  skip: number,
+  stored: { readonly f64: number; readonly codes: number },
+  wanted: { readonly f64: number; readonly codes: number },
+): { f64: Float64Array[]; codes: Int32Array[]; end: number } {
+  const kept = n - skip;
+  const f64: Float64Array[] = [];
+  for (let c = 0; c < stored.f64; c++, at += n * 8)
+    if (c < wanted.f64) f64.push(new Float64Array(buffer, at + skip * 8, kept));
+  if (f64.length < wanted.f64) {
+    const missing = new Float64Array(kept).fill(Number.NaN);
+    while (f64.length < wanted.f64) f64.push(missing);
+  }
+  const codes: Int32Array[] = [];
+  for (let c = 0; c < stored.codes; c++, at += n * 4)
+    if (c < wanted.codes) codes.push(new Int32Array(buffer, at + skip * 4, kept));
+  if (codes.length < wanted.codes) {
+    const missing = new Int32Array(kept).fill(-1);
+    while (codes.length < wanted.codes) codes.push(missing);
+  }
+  return { f64, codes, end: at };
+}
+
+/**
+ * The dictionaries JSON of `stored` code columns as the first `wanted` of them, empty ones for those
+ * beyond the stored ones (their codes are all missing).
+ */
+function parseDictionaries(json: string, stored: number, wanted: number, what: string): string[][] {
+  const dictionaries = JSON.parse(json) as string[][];
+  if (dictionaries.length !== stored) throw new RangeError(`${what} dictionaries do not match its columns`);
+  dictionaries.length = Math.min(stored, wanted);
+  while (dictionaries.length < wanted) dictionaries.push([]);
+  return dictionaries;
+}
+
+/** The feature columns of a feature batch: the registered ones of each kind, in registration order. */
+export interface FeatureColumns {
+  readonly rowCount: number;
+  /** NaN = missing. */
+  readonly numeric: readonly Float64Array[];
+  /** Codes into `dictionaries`; -1 = missing. */
+  readonly categorical: readonly Int32Array[];
+  readonly dictionaries: readonly (readonly string[])[];
+}
+
+/**
+ * A feature batch's data BLOB: its numeric then its categorical columns, as in a block's data (the
+ * same packColumns), without the block's fixed columns.
+ */
+export function encodeFeatureColumns(columns: FeatureColumns): Uint8Array {
+  const n = columns.rowCount;
+  const data = new Uint8Array(n * (columns.numeric.length * 8 + columns.categorical.length * 4));
+  packColumns(data, 0, columns.numeric, columns.categorical, n);
+  return data;
+}
+
+/**
+ * A stored feature batch as the feature columns of `layout`: like decodeBlock, the stored columns are
+ * a prefix of the registry's, so those registered later read as missing and those registered after
+ * `layout` was read are left out.
+ */
+export function decodeFeatureColumns(
+  n: number,
+  shape: BlockShape,
+  data: Uint8Array,
+  dictionaries: string,
+  layout: StoreLayout,
+): FeatureColumns {
+  const expected = n * (shape.numeric * 8 + shape.categorical * 4);
+  if (data.length !== expected)
+    throw new RangeError(`feature batch data holds ${data.length} bytes, expected ${expected}`);
+  const { buffer, offset } = aligned(data);
+  const wanted = { f64: layout.numeric.length, codes: layout.categorical.length };
+  const { f64, codes } = viewColumns(
+    buffer,
+    offset,
+    n,
+    0,
+    { f64: shape.numeric, codes: shape.categorical },
+    wanted,
+  );
+  return {
+    rowCount: n,
+    numeric: f64,
+    categorical: codes,
+    dictionaries: parseDictionaries(dictionaries, shape.categorical, wanted.codes, 'feature batch'),
+  };
+}
+
 /** The labels BLOB of a run: observed-at times then labels. */
 export function encodeLabels(label: Int8Array, labelObservedAt: Float64Array): Uint8Array {
   const n = label.length;
@@ -172,15 +292,7 @@ export function encodeBlock(run: ColumnRun): StoredBlock {
   const data = new Uint8Array(
     dataBytes(n, run.f64.length - F64_FIRST_FEATURE, run.codes.length - CODE_FIRST_FEATURE),
   );
-  let at = 0;
-  for (const column of run.f64) {
-    data.set(new Uint8Array(column.buffer, column.byteOffset, n * 8), at);
-    at += n * 8;
-  }
-  for (const column of run.codes) {
-    data.set(new Uint8Array(column.buffer, column.byteOffset, n * 4), at);
-    at += n * 4;
-  }
+  const at = packColumns(data, 0, run.f64, run.codes, n);
   data.set(run.predictedClass.subarray(0, n), at);
   return {
     data,
@@ -219,33 +331,11 @@ export function decodeBlock(
     throw new RangeError(`block trims ${trimmed} of its ${n} rows`);
   const kept = n - trimmed;
   const { buffer, offset } = aligned(block.data);
-  const f64Count = f64Columns(layout);
-  const codeCount = codeColumns(layout);
-  const storedF64 = F64_FIRST_FEATURE + shape.numeric;
-  const storedCodes = CODE_FIRST_FEATURE + shape.categorical;
-  let at = offset;
-  const f64: Float64Array[] = [];
-  for (let c = 0; c < storedF64; c++, at += n * 8)
-    if (c < f64Count) f64.push(new Float64Array(buffer, at + trimmed * 8, kept));
-  if (f64.length < f64Count) {
-    const missing = new Float64Array(kept).fill(Number.NaN);
-    while (f64.length < f64Count) f64.push(missing);
-  }
-  const codes: Int32Array[] = [];
-  for (let c = 0; c < storedCodes; c++, at += n * 4)
-    if (c < codeCount) codes.push(new Int32Array(buffer, at + trimmed * 4, kept));
-  const predictedClass = new Uint8Array(buffer, at + trimmed, kept);
-  const dictionaries = JSON.parse(block.dictionaries) as string[][];
-  if (dictionaries.length !== storedCodes)
-    throw new RangeError('block dictionaries do not match its columns');
-  dictionaries.length = Math.min(storedCodes, codeCount);
-  if (codes.length < codeCount) {
-    const missing = new Int32Array(kept).fill(-1);
-    while (codes.length < codeCount) {
-      codes.push(missing);
-      dictionaries.push([]);
-    }
-  }
+  const stored = { f64: F64_FIRST_FEATURE + shape.numeric, codes: CODE_FIRST_FEATURE + shape.categorical };
+  const wanted = { f64: f64Columns(layout), codes: codeColumns(layout) };
+  const { f64, codes, end } = viewColumns(buffer, offset, n, trimmed, stored, wanted);
+  const predictedClass = new Uint8Array(buffer, end + trimmed, kept);
+  const dictionaries = parseDictionaries(block.dictionaries, stored.codes, wanted.codes, 'block');
   const labels = decodeLabels(block.labels, n);
   let ids: string[] | undefined;
   const allIds = (): string[] => {

@@ -15,6 +15,7 @@ import { type StoreLayout, storeLayout } from '../store-layout.js';
 import { readRegistry } from './apply-migrations.js';
 import { assembleColumns, type RunFilter } from './assemble-columns.js';
 import { type ColumnRun, decodeBlock, runFromRows, runRowColumns } from './column-block.js';
+import { FEATURE_BATCH_COLUMNS, featureFiller } from './feature-batches.js';
 import { limitStart, rangeConditions } from './range-conditions.js';
 import { UNSEALED } from './seal-row.js';
 import { IN_MEMORY, openReadConnection } from './sqlite-connection.js';
@@ -121,25 +122,32 @@ async function readUnsealed(
     .prepare<[], number>('SELECT sealed_through FROM prediction_seal_state')
     .pluck()
     .get()!;
+  const columns = runRowColumns(layout);
   const rows = conn
     .prepare(
-      `SELECT ${runRowColumns(layout).join(', ')} FROM predictions NOT INDEXED
+      `SELECT ${[...columns, ...FEATURE_BATCH_COLUMNS].join(', ')} FROM predictions NOT INDEXED
        WHERE ${[UNSEALED, ...where].join(' AND ')} ORDER BY created_at, id`,
     )
     .raw();
-  const runs: ColumnRun[] = [];
+  const pages: unknown[][][] = [];
   let page: unknown[][] = [];
   for (const row of rows.iterate(sealedThrough, ...params) as IterableIterator<unknown[]>) {
     page.push(row);
     if (page.length >= pageSize) {
-      runs.push(runFromRows(page, layout));
+      pages.push(page);
       page = [];
       // The iterator holds the reader connection, which nothing else uses meanwhile (one read at a time).
       await pace(pageSize);
     }
   }
-  if (page.length > 0) runs.push(runFromRows(page, layout));
-  return runs;
+  if (page.length > 0) pages.push(page);
+  // Features from the rows' feature batches, each read once: only now, as no other statement runs on
+  // the connection while the iterator holds it.
+  const fill = featureFiller(conn, layout);
+  return pages.map((rows) => {
+    fill(rows, columns.length);
+    return runFromRows(rows, layout);
+  });
 }
 
 export function createColumnReader(

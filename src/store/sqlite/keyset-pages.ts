@@ -1,11 +1,13 @@
 /**
  * readPredictions on SQLite: read rows (store-layout.ts) in (created_at, id) order, page by page, each page
- * a keyset query after the last key of the one before, yielding to the event loop between pages.
+ * a keyset query after the last key of the one before, yielding to the event loop between pages. A
+ * row's features come from its feature batch when it has one (feature-batches.ts).
  */
 import type Database from 'better-sqlite3';
 import type { PredictionQuery } from '../prediction-store.js';
 import { DEFAULT_OBJECT_PAGE, yieldToEventLoop } from '../query-range.js';
 import { READ_CREATED_AT, type StoreLayout } from '../store-layout.js';
+import { FEATURE_BATCH_COLUMNS, featureFiller } from './feature-batches.js';
 import { limitStart, rangeConditions } from './range-conditions.js';
 
 const AFTER_KEY = '(created_at > ? OR (created_at = ? AND id > ?))';
@@ -26,7 +28,9 @@ export async function* keysetPages(
     where.push(FROM_KEY);
     params.push(start[0], start[0], start[1]);
   }
-  const base = `SELECT ${layout.readColumns.join(', ')} FROM predictions`;
+  const base = `SELECT ${[...layout.readColumns, ...FEATURE_BATCH_COLUMNS].join(', ')} FROM predictions`;
+  // Batches are never changed and their ids never given twice, so one cache serves every page.
+  const fill = featureFiller(db, layout);
   const first = db
     .prepare(`${base} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ?`)
     .raw();
@@ -36,6 +40,7 @@ export async function* keysetPages(
   let remaining = query.limit ?? Number.POSITIVE_INFINITY;
   let rows = first.all(...params, Math.min(pageSize, remaining)) as unknown[][];
   while (rows.length > 0) {
+    fill(rows, layout.readColumns.length);
     remaining -= rows.length;
     yield rows;
     if (rows.length < pageSize || remaining <= 0) return;

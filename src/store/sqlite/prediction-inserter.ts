@@ -1,49 +1,55 @@
 /**
- * The write path for predictions: one immediate transaction per batch of PredictionRows, multi-row
- * INSERT OR IGNORE statements (ids already stored are skipped), the rows kept packed in the sealer's
- * unsealed tail, and the blocks the batch completed sealed before it commits.
+ * The write path for predictions: one immediate transaction per batch of PredictionRows, the batch's
+ * features as one feature batch (feature-batches.ts), then narrow multi-row INSERT OR IGNORE
+ * statements (ids already stored are skipped), the rows kept packed in the sealer's unsealed tail, and
+ * the blocks the batch completed sealed before it commits.
  */
 import type Database from 'better-sqlite3';
 import type { PredictionRows } from '../prediction-store.js';
+import { FIXED_INSERT_COLUMNS } from '../row-layout.js';
 import { type InsertValue, insertValue, userKey } from '../store-columns.js';
 import type { StoreLayout } from '../store-layout.js';
 import type { BlockSealer } from './block-sealer.js';
+import { encodeFeatureColumns } from './column-block.js';
+import { FEATURE_BATCH_COLUMNS, featureColumns } from './feature-batches.js';
 import { sealRow } from './seal-row.js';
 import type { StatementCache } from './statement-cache.js';
 import type { TailPart } from './unsealed-tail.js';
 
 /**
  * Rows per INSERT statement: 32 rows per statement instead of one cut the writer's CPU time per row by
- * about 9% (fewer crossings from JS into SQLite; docs/performance.md). Fewer for a wide schema: a
- * statement takes at most SQLITE_MAX_VARIABLE_NUMBER (32,766) parameters.
+ * about 9% (fewer crossings from JS into SQLite; docs/performance.md). Rows are narrow whatever the
+ * schema (their features are in the feature batch), far below SQLite's 32,766 parameters a statement.
  */
 const ROWS_PER_INSERT = 32;
-const MAX_PARAMETERS = 32_766;
 
-/** Rows per multi-row INSERT for rows of `width` parameters. */
-function rowsPerInsert(width: number): number {
-  return Math.max(1, Math.min(ROWS_PER_INSERT, Math.floor(MAX_PARAMETERS / width)));
-}
-
-/** Where the user id is among a row's insert values (store-columns.ts FIXED_INSERT_COLUMNS). */
+/** Where the user id is among a row's insert values (row-layout.ts FIXED_INSERT_COLUMNS). */
 const USER_ID_PARAMETER = 2;
+/** The columns of a row as inserted: the fixed values, the user key (migration 3), its feature batch. */
+const INSERT_COLUMNS = [...FIXED_INSERT_COLUMNS, 'user_key', ...FEATURE_BATCH_COLUMNS];
+const FIXED_VALUES = FIXED_INSERT_COLUMNS.length;
+/** Parameters per row, and where the user key is among them. */
+const ROW_WIDTH = INSERT_COLUMNS.length;
+const USER_KEY_PARAMETER = FIXED_VALUES;
 
 /**
- * Copies row `r`'s parameters and user key into `params` from `at`, as the INSERT statements take them:
- * the layout's insert values, then the user key (migration 3).
+ * Copies row `r`'s parameters into `params` from `at`, as the INSERT statements take them: the fixed
+ * values, the user key, then its feature batch and its position there.
  */
 function rowParameters(
   layout: StoreLayout,
   rows: PredictionRows,
   r: number,
+  batch: number,
   params: InsertValue[],
   at: number,
 ): void {
-  const values = layout.insertColumns.length;
   const rowLayout = layout.rows;
-  for (let c = 0; c < values; c++) params[at + c] = insertValue(rowLayout, rows, r, c);
+  for (let c = 0; c < FIXED_VALUES; c++) params[at + c] = insertValue(rowLayout, rows, r, c);
   const userId = params[at + USER_ID_PARAMETER];
-  params[at + values] = typeof userId === 'string' ? userKey(userId) : null;
+  params[at + USER_KEY_PARAMETER] = typeof userId === 'string' ? userKey(userId) : null;
+  params[at + FIXED_VALUES + 1] = batch;
+  params[at + FIXED_VALUES + 2] = r;
 }
 
 /**
@@ -59,22 +65,46 @@ export function createPredictionInserter(
   afterInsert: (rows: PredictionRows, layout: StoreLayout) => void,
 ): (rows: PredictionRows) => void {
   const statements = cache.define((db) => {
-    const columns = layout().insertColumns;
-    const row = `(${columns.map(() => '?').join(', ')}, ?)`;
+    const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
     const insert = (rows: number) =>
       db.prepare(
-        `INSERT OR IGNORE INTO predictions (${columns.join(', ')}, user_key) VALUES ${Array(rows).fill(row).join(', ')}`,
+        `INSERT OR IGNORE INTO predictions (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`,
       );
-    const many = rowsPerInsert(columns.length + 1);
-    return { insertOne: insert(1), insertMany: insert(many), many };
+    const many = ROWS_PER_INSERT;
+    return {
+      insertOne: insert(1),
+      insertMany: insert(many),
+      many,
+      maxRowid: db.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM predictions').pluck(),
+      insertBatch: db.prepare(
+        `INSERT INTO prediction_feature_batches
+         (first_rowid, row_count, numeric_columns, categorical_columns, dictionaries, data)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      dropBatch: db.prepare<[number]>('DELETE FROM prediction_feature_batches WHERE id = ?'),
+    };
   });
 
   const insertBatch = db.transaction((rows: PredictionRows) => {
     const s = statements();
     const current = layout();
-    // Parameters per row: the insert values, then the user key.
-    const rowWidth = current.insertColumns.length + 1;
-    const userKeyParameter = current.insertColumns.length;
+    const rowWidth = ROW_WIDTH;
+    const userKeyParameter = USER_KEY_PARAMETER;
+    // The features first, once for the batch: each row then names its place in it. Rows skipped as
+    // duplicates leave their place unused. The batch's rows get the rowids after the largest (this
+    // transaction holds the write lock), so first_rowid is where they start.
+    const features = featureColumns(current, rows);
+    const batch = Number(
+      s.insertBatch.run(
+        s.maxRowid.get()! + 1,
+        rows.count,
+        current.numeric.length,
+        current.categorical.length,
+        JSON.stringify(features.dictionaries),
+        encodeFeatureColumns(features),
+      ).lastInsertRowid,
+    );
+    let stored = 0;
     let tail = sealer.tail();
     // s.many rows per statement while they last, then one at a time.
     const perInsert = s.many;
@@ -93,6 +123,7 @@ export function createPredictionInserter(
     };
     tail?.append(part);
     const inserted = (from: number, count: number, params: InsertValue[], info: Database.RunResult) => {
+      stored += info.changes;
       if (!tail) return;
       // Every row inserted, at the next rowids: they join the tail. Otherwise it is no longer known.
       if (info.changes !== count || Number(info.lastInsertRowid) !== tail.nextRowid + count - 1) {
@@ -108,13 +139,15 @@ export function createPredictionInserter(
     };
     let r = 0;
     for (; r + perInsert <= rows.count; r += perInsert) {
-      for (let k = 0; k < perInsert; k++) rowParameters(current, rows, r + k, many, k * rowWidth);
+      for (let k = 0; k < perInsert; k++) rowParameters(current, rows, r + k, batch, many, k * rowWidth);
       inserted(r, perInsert, many, s.insertMany.run(many));
     }
     for (; r < rows.count; r++) {
-      rowParameters(current, rows, r, one, 0);
+      rowParameters(current, rows, r, batch, one, 0);
       inserted(r, 1, one, s.insertOne.run(one));
     }
+    // Every id was stored already: no row refers to the batch, which retention would never find.
+    if (stored === 0) s.dropBatch.run(batch);
     afterInsert(rows, current);
     // Seal what this batch completed (normally at most one block), so the unsealed tail that
     // readColumns reads row by row stays under blockRows.

@@ -1,7 +1,7 @@
 /**
  * Retention on SQLite (docs/feedback.md, "Retention"): the predictions made before a cutoff go, with
- * the feedback resolved to them, one small immediate transaction per step so the writer's other work
- * (inserts, joins) runs between steps.
+ * the feedback resolved to them and the feature batches (feature-batches.ts) no row left refers to, one
+ * small immediate transaction per step so the writer's other work (inserts, joins) runs between steps.
  *
  * Every deletion goes through a column block, so readPredictions (rows) and readColumns (blocks) always
  * agree. A block holds its rows in (created_at, id) order, so its old rows are a prefix: a step deletes
@@ -110,6 +110,18 @@ export function createSqliteRetention(
     dropPredictions: db.prepare<[string]>(
       'DELETE FROM predictions WHERE id IN (SELECT value FROM json_each(?))',
     ),
+    featureBatches: db
+      .prepare<[string], number>(
+        `SELECT DISTINCT feature_batch FROM predictions
+         WHERE id IN (SELECT value FROM json_each(?)) AND feature_batch IS NOT NULL`,
+      )
+      .pluck(),
+    // A batch's rows got the rowids from first_rowid on, with no other row among them, and rowids are
+    // never given twice: the first row left from first_rowid on is the batch's while it has any.
+    dropFeatureBatch: db.prepare<[number]>(
+      `DELETE FROM prediction_feature_batches AS b WHERE b.id = ? AND coalesce((SELECT p.feature_batch
+         FROM predictions p WHERE p.rowid >= b.first_rowid ORDER BY p.rowid LIMIT 1), -1) <> b.id`,
+    ),
     trim: db.prepare<[number, number, number, string]>(
       `INSERT INTO prediction_block_trims (block_id, trimmed_rows, first_created_at, first_id)
        VALUES (?, ?, ?, ?) ON CONFLICT (block_id) DO UPDATE SET trimmed_rows = excluded.trimmed_rows,
@@ -149,7 +161,9 @@ export function createSqliteRetention(
     const doomed = JSON.stringify(ids.slice(start, end));
     const feedback = s.dropFeedback.run(doomed).changes;
     s.unlistRows.run(doomed);
+    const batches = s.featureBatches.all(doomed);
     const predictions = s.dropPredictions.run(doomed).changes;
+    for (const batch of batches) s.dropFeatureBatch.run(batch);
     if (end < block.row_count) s.trim.run(block.id, end, createdAt[end]!, ids[end]!);
     else if (block.id < s.newestBlock.get()!) dropBlock(block.id);
     else s.trim.run(block.id, end, createdAt[end - 1]!, ids[end - 1]!);
