@@ -10,12 +10,7 @@
  * numbers for numeric features, strings for categorical ones, anything else counts as missing.
  */
 import type { RawFeatures } from '../data/feature-types.js';
-import {
-  numericValueOf,
-  type RecordBinner,
-  type RecordBins,
-  recordBinnerOf,
-} from '../model/record-binner.js';
+import { type RecordBinner, type RecordBins, recordBinnerOf } from '../model/record-binner.js';
 import type { ReferenceProfile } from '../model/reference-profile-types.js';
 import type { DriftWindow, FeatureWindow } from './drift-policy.js';
 
@@ -216,13 +211,35 @@ export class PredictionWindow {
     this.appendBinned(o, this.binner.bin([o.features], [o.score]), 0);
   }
 
+  /**
+   * Bins of `records` under this window's profile: those of `bins` (another profile's) binned again,
+   * else of the records' features, which must then be given.
+   */
+  binsOf(
+    records: readonly (Omit<WindowObservation, 'features'> & { features?: RawFeatures })[],
+    bins?: RecordBins,
+  ): RecordBins {
+    const scores = records.map((r) => r.score);
+    if (bins !== undefined) return this.binner.binAgain(bins, scores);
+    return this.binner.bin(
+      records.map((r, i) => {
+        if (!r.features) throw new TypeError(`prediction ${i} has neither features nor bins`);
+        return r.features;
+      }),
+      scores,
+    );
+  }
+
   /** Whether bins were made under this window's profile, so appendBinned can take them. */
   accepts(bins: RecordBins): boolean {
     return bins.binner === this.binner;
   }
 
-  /** append() with the observation's bins already computed: row `row` of `bins` (see accepts()). */
-  appendBinned(o: WindowObservation, bins: RecordBins, row: number): void {
+  /**
+   * append() with the observation's bins already computed: row `row` of `bins` (see accepts()). The
+   * numeric values come from the bins too, so the observation's features are not read.
+   */
+  appendBinned(o: Omit<WindowObservation, 'features'>, bins: RecordBins, row: number): void {
     if (bins.binner !== this.binner) throw new Error('bins of another profile given to the window');
     if (this.size === this.capacity) this.evictOldest();
     const slot = (this.head + this.size) % this.capacity;
@@ -234,12 +251,12 @@ export class PredictionWindow {
     this.label[slot] = -1;
     this.labelDelayMs[slot] = Number.NaN;
     this.ids[slot] = o.id;
-    const features = o.features;
     const base = row * this.binner.features.length;
     const featureBins = bins.features;
+    const values = bins.values;
     for (const s of this.numeric) {
       const bin = featureBins[base + s.column]!;
-      s.values[slot] = numericValueOf(features[s.name]);
+      s.values[slot] = values[base + s.column]!;
       s.bins[slot] = bin;
       s.counts[bin]! += 1;
     }
