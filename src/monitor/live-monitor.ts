@@ -76,11 +76,12 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
       // The server's own predictions, each new: appended without a lookup by id, with the bins the
       // server computed for its counters when they are of this window's profile, else binned here.
       const own = bins !== undefined && w.accepts(bins) ? bins : w.binsOf(records, bins);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        if (r.modelVersion !== version) continue;
-        w.appendBinned(r, own, i);
-      }
+      if (records.every((r) => r.modelVersion === version)) w.appendBinnedRows(records, own);
+      else
+        for (let i = 0; i < records.length; i++) {
+          const r = records[i]!;
+          if (r.modelVersion === version) w.appendBinned(r, own, i);
+        }
       if (w.options.maxAgeMs !== undefined) w.expire(clock());
     },
     observeFeedback(outcomes: readonly FeedbackOutcome[]) {
