@@ -7,7 +7,9 @@
  *
  * With --batch the same stages run on one 1,000-record request ({ "records": [...] }), as the route runs
  * them, and the figures are per record; the queue stage then also posts the packed rows to a worker
- * thread, as the SQLite store does (the structured clone is the main thread's cost).
+ * thread, as the SQLite store does (the structured clone is the main thread's cost). The stages marked
+ * "(columns)" are the route's batch path since the batch is read into columns once (record-columns.ts);
+ * the others are the record-object path they replaced, kept to compare.
  *
  * Usage: node --import tsx bench/predict-stages.bench.ts [--batch] [--models <dir holding latest>]
  */
@@ -27,7 +29,7 @@ import { recordFieldsOf } from '../src/server/record-fields.js';
 import { createBatchedWriter } from '../src/store/batched-writer.js';
 import { openStore } from '../src/store/open-store.js';
 import type { PredictionRecord } from '../src/store/prediction-store.js';
-import { rowLayout, toPredictionRows } from '../src/store/store-columns.js';
+import { columnsToPredictionRows, rowLayout, toPredictionRows } from '../src/store/store-columns.js';
 import { customerRequests } from '../test/helpers/server-harness.js';
 import { trainSmallModel } from '../test/helpers/train-small-model.js';
 
@@ -84,6 +86,10 @@ const records: PredictionRecord[] = inputs.map((one, i) => ({
 }));
 const record = records[0]!;
 const bins = binner.bin(featureList, scores);
+// The batch as the route reads it now: columns once (record-columns.ts), records without features.
+const columns = fields.columns(inputs, (i) => `body/records/${i}`);
+const scored = records.map(({ features: _, ...rest }) => rest);
+const columnBins = binner.binColumns(columns, scores);
 // A worker that drops what it is sent: the structured clone's cost to the sender is what is timed.
 const worker = args.batch
   ? new Worker("require('node:worker_threads').parentPort.on('message', () => {})", { eval: true })
@@ -103,11 +109,19 @@ const stages: [string, () => void][] = args.batch
           for (let i = 0; i < inputs.length; i++) sink = fields.canonical(inputs[i]!, `body/records/${i}`);
         },
       ],
+      ['canonicalisation (columns)', () => (sink = fields.columns(inputs, (i) => `body/records/${i}`))],
       ['scoring', () => (sink = model.scoreRecords(featureList))],
+      ['scoring (columns)', () => (sink = model.scoreTable(columns.table))],
       ['binning (shared by metrics and monitor)', () => (sink = binner.bin(featureList, scores))],
+      ['binning (columns)', () => (sink = binner.binColumns(columns, scores))],
       ['metrics (counters)', () => recorder.recordBatch(records, bins)],
       ['live monitor (window push)', () => monitor.observePredictions(records, bins)],
+      ['live monitor (window push, column bins)', () => monitor.observePredictions(scored, columnBins)],
       ['queue (the store rows)', () => (sink = toPredictionRows(records, layout))],
+      [
+        'queue (the store rows, from columns)',
+        () => (sink = columnsToPredictionRows(scored, columns, layout)),
+      ],
       ['queue (posting them to a worker)', () => worker!.postMessage(toPredictionRows(records, layout))],
       [
         'id',

@@ -8,7 +8,6 @@
  * count is bounded by (features x bins) per model version.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RawFeatures } from '../data/feature-types.js';
 import type { ChurnModel, ValidationMetrics } from '../model/churn-model.js';
 import { type RecordBins, recordBinnerOf } from '../model/record-binner.js';
 import { cbpeCalibrator } from '../stats/cbpe-calibration.js';
@@ -19,7 +18,6 @@ import { registerDriftCalibrationGauges } from './drift-calibration-gauges.js';
 
 /** What the recorder reads of a scored record besides its bins. */
 export interface ScoredRecord {
-  readonly features: RawFeatures;
   readonly score: number;
   readonly predictedClass: 0 | 1;
 }

@@ -53,6 +53,9 @@ export interface ChurnModel {
   scoreRecord(features: RawFeatures): number;
   /** Calibrated probabilities for many records (no per-row allocation). */
   scoreRecords(records: readonly RawFeatures[]): Float64Array;
-  /** Calibrated probabilities for a columnar table read from CSV. */
+  /**
+   * Calibrated probabilities for a columnar table: a CSV read, or a /predict batch's columns
+   * (record-columns.ts); the same, to the bit, as scoreRecords of the same rows.
+   */
   scoreTable(table: ColumnarTable): Float64Array;
 }

@@ -6,6 +6,7 @@
 import type { ColumnarTable } from '../data/columnar-table.js';
 import type { DatasetSchema } from '../data/dataset-schema.js';
 import type { RawFeatures } from '../data/feature-types.js';
+import { scoringNumber } from '../data/record-columns.js';
 import {
   type BinnedForest,
   compileBinnedForest,
@@ -101,13 +102,11 @@ export function createGbdtChurnModel(
    * categories as their rank; NaN when missing, unparseable or a category never seen in training.
    */
   const encodedValue = (features: RawFeatures, f: number): number => {
-    const raw = (features as Record<string, number | string | null | undefined>)[encoders[f]!.name];
+    const raw = features[encoders[f]!.name];
     const rank = ranks[f];
+    if (!rank) return scoringNumber(raw);
     if (raw === null || raw === undefined || raw === '') return Number.NaN;
-    if (rank) return rank.get(String(raw)) ?? Number.NaN;
-    if (typeof raw === 'number') return raw;
-    const v = Number(raw);
-    return Number.isFinite(v) ? v : Number.NaN;
+    return rank.get(String(raw)) ?? Number.NaN;
   };
 
   const fill = (features: RawFeatures) => {

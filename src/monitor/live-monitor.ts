@@ -10,10 +10,10 @@ import { Gauge, type Registry } from 'prom-client';
 import { METRICS } from '../metrics/catalogue.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { RecordBins } from '../model/record-binner.js';
-import type { FeedbackOutcome, PredictionRecord } from '../store/prediction-store.js';
+import type { FeedbackOutcome } from '../store/prediction-store.js';
 import { DEFAULT_DRIFT_POLICY, type DriftPolicyOptions } from './drift-policy.js';
 import { type AnalysisSource, cachedAnalysis, registerMonitorGauges } from './monitor-gauges.js';
-import type { PredictionObserver } from './prediction-observer.js';
+import type { ObservedPrediction, PredictionObserver } from './prediction-observer.js';
 import { analyzeWindow, type WindowAnalysis } from './window-analysis.js';
 import { PredictionWindow, type WindowOptions } from './windows.js';
 
@@ -68,20 +68,20 @@ export function createLiveMonitor(options: LiveMonitorOptions = {}): LiveMonitor
   );
 
   return {
-    observePredictions(records: readonly PredictionRecord[], bins?: RecordBins) {
+    observePredictions(records: readonly ObservedPrediction[], bins?: RecordBins) {
       const model = getModel?.();
       if (!model) return;
       const w = windowFor(model);
       const version = model.info.version;
       // The server's own predictions, each new: appended without a lookup by id, with the bins the
-      // server computed for its counters when they are of this window's profile.
-      const binned = bins !== undefined && w.accepts(bins);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        if (r.modelVersion !== version) continue;
-        if (binned) w.appendBinned(r, bins, i);
-        else w.append(r);
-      }
+      // server computed for its counters when they are of this window's profile, else binned here.
+      const own = bins !== undefined && w.accepts(bins) ? bins : w.binsOf(records, bins);
+      if (records.every((r) => r.modelVersion === version)) w.appendBinnedRows(records, own);
+      else
+        for (let i = 0; i < records.length; i++) {
+          const r = records[i]!;
+          if (r.modelVersion === version) w.appendBinned(r, own, i);
+        }
       if (w.options.maxAgeMs !== undefined) w.expire(clock());
     },
     observeFeedback(outcomes: readonly FeedbackOutcome[]) {

@@ -186,6 +186,28 @@ describe('PredictionWindow', () => {
       for (const [i, o] of batch.entries()) given.appendBinned(o, bins, i);
     }
     assert.deepEqual(given.snapshot(), own.snapshot());
+    // A whole request at a time (appendBinnedRows), in requests that wrap the ring, evict, and one
+    // larger than the window; with a label joined in between, so that evicting indexed rows counts.
+    const sizes = [100, 170, 230, 60, 600, 300];
+    const rowWise = new PredictionWindow(profile, 'v1', { maxRows: 500 });
+    const whole = new PredictionWindow(profile, 'v1', { maxRows: 500 });
+    let start = 0;
+    for (const size of sizes) {
+      const batch = [...obs, ...obs]
+        .slice(start, start + size)
+        .map((o, i) => ({ ...o, id: `r${start + i}` }));
+      const bins = recordBinnerOf(profile).bin(
+        batch.map((o) => o.features),
+        batch.map((o) => o.score),
+      );
+      for (const [i, o] of batch.entries()) rowWise.appendBinned(o, bins, i);
+      whole.appendBinnedRows(batch, bins);
+      assert.equal(whole.setLabel(`r${start + 1}`, 1, 5), rowWise.setLabel(`r${start + 1}`, 1, 5));
+      assert.deepEqual(whole.snapshot(), rowWise.snapshot());
+      assert.equal(whole.labeled, rowWise.labeled);
+      start += size;
+    }
+    assert.equal(whole.rows, 500);
     // Bins of another profile (another model) are refused, never counted in the wrong bins.
     const other = buildReferenceProfile(reference.table, FEATURES, reference.scores, 0.5, {
       ...DEFAULT_PROFILE_OPTIONS,

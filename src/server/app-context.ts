@@ -3,10 +3,12 @@
  * batched writer, the metrics and the optional observer. Routes read `models.current` once per
  * request, so a reload never changes the model under a request that has started.
  */
+
+import type { RecordColumns } from '../data/record-columns.js';
 import type { ModelRecorder, ServerMetrics } from '../metrics/create-metrics.js';
 import type { ChurnModel } from '../model/churn-model.js';
 import type { PredictionObserver } from '../monitor/prediction-observer.js';
-import type { PredictionRecord, PredictionStore } from '../store/prediction-store.js';
+import type { PredictionRecord, PredictionStore, ScoredPrediction } from '../store/prediction-store.js';
 import type { ServeConfig } from './config.js';
 
 export interface LoadedModel {
@@ -25,6 +27,8 @@ export interface ModelSlot {
 export interface PredictionWriter {
   /** Queues records; false when the queue is full (the request gets 503, nothing queued). */
   enqueue(records: readonly PredictionRecord[]): boolean;
+  /** The same for records whose features are `columns` (row r is records[r]). */
+  enqueueColumns(records: readonly ScoredPrediction[], columns: RecordColumns): boolean;
   /** True once everything queued before the call is written; false after `timeoutMs` (`--ack commit`). */
   committed(timeoutMs: number): Promise<boolean>;
   /** Writes everything queued so far. */

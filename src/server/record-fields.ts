@@ -3,8 +3,10 @@
  * spellings name which feature or the customer id (field-names.ts), and the canonicalisation of one
  * validated record, the per-record hot path.
  */
+import type { CategoricalColumn, Column, NumericColumn } from '../data/columnar-table.js';
 import type { DatasetSchema, FeatureSchema } from '../data/dataset-schema.js';
-import type { RawFeatures } from '../data/feature-types.js';
+import type { FeatureValue, RawFeatures } from '../data/feature-types.js';
+import { type RecordColumns, scoringNumber } from '../data/record-columns.js';
 import { givenTwice, spellingTable } from './field-names.js';
 
 /** The customer id's name in every schema, beside the schema's own id column (Expresso's is user_id). */
@@ -26,9 +28,16 @@ export interface RecordFields {
    * feature or the id) given under two spellings is refused with CW_PREDICT_DUPLICATE_FIELD.
    */
   canonical(input: InputRecord, where: string): RawFeatures;
+  /**
+   * The features of validated records as columns (record-columns.ts): the same values `canonical` gives,
+   * the same refusal of a field given twice; `where(i)` names record i in it.
+   */
+  columns(inputs: readonly InputRecord[], where: (row: number) => string): RecordColumns;
   /** The record's customer id under any of its spellings, or null. */
   userIdOf(input: InputRecord): string | null;
 }
+
+const NO_OFF_TYPE: ReadonlyMap<string, ReadonlyMap<number, FeatureValue>> = new Map();
 
 export function recordFieldsOf(schema: DatasetSchema): RecordFields {
   const features = schema.features;
@@ -51,6 +60,14 @@ export function recordFieldsOf(schema: DatasetSchema): RecordFields {
   // of cleared, so any number of fields costs the same as a bit mask did for 17.
   const stamps = new Int32Array(n + 1);
   let generation = 0;
+  const nextGeneration = (): number => {
+    if (++generation === 0x7fffffff) {
+      stamps.fill(0);
+      generation = 1;
+    }
+    return generation;
+  };
+  const numeric = Uint8Array.from(features, (f) => (f.kind === 'numeric' ? 1 : 0));
 
   // The refusal names the two spellings sent, in the order the field lists them (the error path only).
   const duplicate = (input: InputRecord, i: number, key: string, where: string) => {
@@ -68,11 +85,7 @@ export function recordFieldsOf(schema: DatasetSchema): RecordFields {
     idSpellings,
     canonical(input, where) {
       const out: Record<string, unknown> = { ...template };
-      if (++generation === 0x7fffffff) {
-        stamps.fill(0);
-        generation = 1;
-      }
-      const g = generation;
+      const g = nextGeneration();
       for (const key in input) {
         const i = index.get(key);
         if (i === undefined) continue; // unreachable after validation (unknown fields are refused)
@@ -81,6 +94,96 @@ export function recordFieldsOf(schema: DatasetSchema): RecordFields {
         if (i < n) out[names[i]!] = input[key] ?? null;
       }
       return out as RawFeatures;
+    },
+    columns(inputs, where) {
+      const rows = inputs.length;
+      // Per feature: numbers (NaN = missing), or codes (-1 = missing) into a dictionary of this request.
+      const values: (Float64Array | undefined)[] = new Array(n);
+      const codes: (Int32Array | undefined)[] = new Array(n);
+      const dictionaries: string[][] = new Array(n);
+      const codeOf: Map<string, number>[] = new Array(n);
+      for (let f = 0; f < n; f++) {
+        if (numeric[f] === 1) values[f] = new Float64Array(rows).fill(Number.NaN);
+        else {
+          codes[f] = new Int32Array(rows).fill(-1);
+          dictionaries[f] = [];
+          codeOf[f] = new Map();
+        }
+      }
+      let offType: Map<string, Map<number, FeatureValue>> | undefined;
+      const given = (f: number, r: number, raw: FeatureValue) => {
+        offType ??= new Map();
+        let cells = offType.get(names[f]!);
+        if (!cells) {
+          cells = new Map();
+          offType.set(names[f]!, cells);
+        }
+        cells.set(r, raw);
+      };
+      // The records of a batch mostly list the same names in the same order, and JSON.parse gives
+      // equal names as one string: the k-th name of the record before, compared by identity, spares the
+      // lookup of the spelling.
+      const lastKey: (string | undefined)[] = [];
+      const lastField: (number | undefined)[] = [];
+      for (let r = 0; r < rows; r++) {
+        const input = inputs[r]!;
+        const g = nextGeneration();
+        let k = 0;
+        for (const key in input) {
+          let i: number | undefined;
+          if (lastKey[k] === key) i = lastField[k];
+          else {
+            i = index.get(key);
+            lastKey[k] = key;
+            lastField[k] = i;
+          }
+          k++;
+          if (i === undefined) continue; // unreachable after validation (unknown fields are refused)
+          if (stamps[i] === g) throw duplicate(input, i, key, where(r));
+          stamps[i] = g;
+          if (i >= n) continue;
+          const raw = input[key] as FeatureValue;
+          if (raw === null || raw === undefined) continue;
+          if (numeric[i] === 1) {
+            if (typeof raw === 'number') values[i]![r] = raw;
+            else {
+              values[i]![r] = scoringNumber(raw);
+              given(i, r, raw);
+            }
+            continue;
+          }
+          let text: string;
+          if (typeof raw === 'string') text = raw;
+          else {
+            text = String(raw);
+            given(i, r, raw);
+          }
+          const map = codeOf[i]!;
+          let code = map.get(text);
+          if (code === undefined) {
+            code = dictionaries[i]!.length;
+            dictionaries[i]!.push(text);
+            map.set(text, code);
+          }
+          codes[i]![r] = code;
+        }
+      }
+      const columns = new Map<string, Column>();
+      for (let f = 0; f < n; f++) {
+        const name = names[f]!;
+        columns.set(
+          name,
+          numeric[f] === 1
+            ? ({ kind: 'numeric', name, values: values[f]! } satisfies NumericColumn)
+            : ({
+                kind: 'categorical',
+                name,
+                codes: codes[f]!,
+                dictionary: dictionaries[f]!,
+              } satisfies CategoricalColumn),
+        );
+      }
+      return { table: { rowCount: rows, header: names, columns }, offType: offType ?? NO_OFF_TYPE };
     },
     userIdOf(input) {
       for (const key of idSpellings) {

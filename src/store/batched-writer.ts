@@ -15,8 +15,20 @@
  * after flushIntervalMs. What arrives while a write runs goes into the next one, so concurrent requests
  * share a transaction (group commit) and a lone client waits one write, not the flush interval.
  */
-import type { PredictionRecord, PredictionRows, PredictionStore } from './prediction-store.js';
-import { concatRows, EXPRESSO_ROWS, sliceRows, toPredictionRows } from './store-columns.js';
+import type { RecordColumns } from '../data/record-columns.js';
+import type {
+  PredictionRecord,
+  PredictionRows,
+  PredictionStore,
+  ScoredPrediction,
+} from './prediction-store.js';
+import {
+  columnsToPredictionRows,
+  concatRows,
+  EXPRESSO_ROWS,
+  sliceRows,
+  toPredictionRows,
+} from './store-columns.js';
 
 export interface BatchedWriterOptions {
   /** Records held at most (queued plus in flight); beyond that enqueue refuses. Default 10,000. */
@@ -38,6 +50,8 @@ export interface BatchedWriterOptions {
 export interface BatchedWriter {
   /** Queues all records, or none and returns false when they do not fit (the caller answers 503). */
   enqueue(records: readonly PredictionRecord[]): boolean;
+  /** enqueue() of records whose features are `columns` (row r is records[r]): the same rows, packed by column. */
+  enqueueColumns(records: readonly ScoredPrediction[], columns: RecordColumns): boolean;
   /**
    * Resolves true once every record queued before the call is written, false when `timeoutMs` passes
    * first (the records stay queued and may be written later); starts the next write at once.
@@ -130,6 +144,13 @@ export function createBatchedWriter(
   const commitWaiters: CommitWaiter[] = [];
 
   const hasRoom = (count: number) => !closed && queued + count <= maxQueue;
+
+  function queueRows(rows: PredictionRows): void {
+    queue.push(rows);
+    queued += rows.count;
+    acceptedTotal += rows.count;
+    schedule();
+  }
 
   /** Lets waiters in, oldest first, while there is room for the next one. */
   function admitWaiters(): void {
@@ -277,11 +298,13 @@ export function createBatchedWriter(
       if (!hasRoom(records.length)) return false;
       if (records.length === 0) return true;
       // Converted (and validated) first, so a bad record throws here and queues nothing.
-      const rows = toPredictionRows(records, layout);
-      queue.push(rows);
-      queued += rows.count;
-      acceptedTotal += rows.count;
-      schedule();
+      queueRows(toPredictionRows(records, layout));
+      return true;
+    },
+    enqueueColumns(records, columns) {
+      if (!hasRoom(records.length)) return false;
+      if (records.length === 0) return true;
+      queueRows(columnsToPredictionRows(records, columns, layout));
       return true;
     },
     committed(timeoutMs) {

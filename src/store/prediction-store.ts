@@ -31,6 +31,9 @@ export interface PredictionRecord {
   readonly predictedClass: 0 | 1;
 }
 
+/** A prediction without its features (a batch's features travel as columns: record-columns.ts). */
+export type ScoredPrediction = Omit<PredictionRecord, 'features'>;
+
 /**
  * Predictions as their insert values (row-layout.ts: the fixed values, then the model's features),
  * packed row by row into one Float64Array for the numbers (NaN = null) and one array for the texts:

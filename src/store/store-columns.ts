@@ -3,7 +3,9 @@
  * store's RowLayout (row-layout.ts: the model's features). Which SQL column a feature is stored in is
  * the database's business (store-layout.ts, feature-registry.ts).
  */
-import type { PredictionRecord, PredictionRows } from './prediction-store.js';
+import type { FeatureValue } from '../data/feature-types.js';
+import type { RecordColumns } from '../data/record-columns.js';
+import type { PredictionRecord, PredictionRows, ScoredPrediction } from './prediction-store.js';
 import {
   CREATED_AT_SLOT,
   EXPRESSO_ROWS,
@@ -18,21 +20,18 @@ import {
 
 export { EXPRESSO_FEATURES, EXPRESSO_ROWS, type RowLayout, rowLayout } from './row-layout.js';
 
-function numericValue(record: PredictionRecord, feature: string): number | null {
-  const value = record.features[feature];
+/** A numeric feature's value as stored: null when missing; text parsed, refused when it is no number. */
+function storedNumber(value: FeatureValue, id: string, feature: string): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return Number.isNaN(value) ? null : value;
   const parsed = value.trim() === '' ? Number.NaN : Number(value);
   if (Number.isNaN(parsed)) {
-    throw new TypeError(
-      `prediction ${record.id}: feature ${feature} must be a number or null, got "${value}"`,
-    );
+    throw new TypeError(`prediction ${id}: feature ${feature} must be a number or null, got "${value}"`);
   }
   return parsed;
 }
 
-function categoricalValue(record: PredictionRecord, feature: string): string | null {
-  const value = record.features[feature];
+function storedText(value: FeatureValue): string | null {
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? value : String(value);
 }
@@ -57,15 +56,19 @@ export function userKey(userId: string): number {
 /** One insert value: a number, a text, or null. */
 export type InsertValue = string | number | null;
 
-/** Records as PredictionRows in `layout`, validated: a bad record throws and nothing is returned. */
-export function toPredictionRows(
-  records: readonly PredictionRecord[],
-  layout: RowLayout = EXPRESSO_ROWS,
-): PredictionRows {
-  const { numberWidth, textWidth, numericNames, categoricalNames } = layout;
+/**
+ * PredictionRows for `records` with their fixed values written (the features left to the caller),
+ * validated: a bad record throws and nothing is returned.
+ */
+function fixedRows(
+  records: readonly ScoredPrediction[],
+  layout: RowLayout,
+): { count: number; numbers: Float64Array; texts: (string | null)[] } {
+  const { numberWidth, textWidth } = layout;
   const numbers = new Float64Array(records.length * numberWidth);
   const texts: (string | null)[] = new Array(records.length * textWidth);
-  records.forEach((record, r) => {
+  for (let r = 0; r < records.length; r++) {
+    const record = records[r]!;
     if (typeof record.id !== 'string' || record.id === '')
       throw new TypeError('prediction id must be a non-empty string');
     if (!Number.isFinite(record.createdAt))
@@ -82,12 +85,81 @@ export function toPredictionRows(
     numbers[n + CREATED_AT_SLOT] = record.createdAt;
     numbers[n + SCORE_SLOT] = record.score;
     numbers[n + PREDICTED_CLASS_SLOT] = record.predictedClass;
-    for (let f = 0; f < numericNames.length; f++)
-      numbers[n + FIRST_FEATURE_SLOT + f] = numericValue(record, numericNames[f]!) ?? Number.NaN;
-    for (let f = 0; f < categoricalNames.length; f++)
-      texts[t + FIRST_FEATURE_SLOT + f] = categoricalValue(record, categoricalNames[f]!);
-  });
+  }
   return { count: records.length, numbers, texts };
+}
+
+/** Records as PredictionRows in `layout`, validated: a bad record throws and nothing is returned. */
+export function toPredictionRows(
+  records: readonly PredictionRecord[],
+  layout: RowLayout = EXPRESSO_ROWS,
+): PredictionRows {
+  const { numberWidth, textWidth, numericNames, categoricalNames } = layout;
+  const rows = fixedRows(records, layout);
+  const { numbers, texts } = rows;
+  for (let r = 0; r < records.length; r++) {
+    const { id, features } = records[r]!;
+    const n = r * numberWidth + FIRST_FEATURE_SLOT;
+    const t = r * textWidth + FIRST_FEATURE_SLOT;
+    for (let f = 0; f < numericNames.length; f++)
+      numbers[n + f] = storedNumber(features[numericNames[f]!], id, numericNames[f]!) ?? Number.NaN;
+    for (let f = 0; f < categoricalNames.length; f++)
+      texts[t + f] = storedText(features[categoricalNames[f]!]);
+  }
+  return rows;
+}
+
+/**
+ * toPredictionRows of the records whose features `columns` holds (row r of the columns is records[r]),
+ * value for value, read a column at a time.
+ */
+export function columnsToPredictionRows(
+  records: readonly ScoredPrediction[],
+  columns: RecordColumns,
+  layout: RowLayout = EXPRESSO_ROWS,
+): PredictionRows {
+  const { numberWidth, textWidth, numericNames, categoricalNames } = layout;
+  const { table, offType } = columns;
+  if (table.rowCount !== records.length)
+    throw new RangeError(`${records.length} predictions given with columns of ${table.rowCount} rows`);
+  const rows = fixedRows(records, layout);
+  const { numbers, texts } = rows;
+  const count = records.length;
+  for (let f = 0; f < numericNames.length; f++) {
+    const name = numericNames[f]!;
+    const column = table.columns.get(name);
+    const at = FIRST_FEATURE_SLOT + f;
+    // The store's layout and the request's columns are both the model's schema: their kinds agree.
+    // fixedRows left the feature slots 0: a feature the columns lack is missing.
+    if (column?.kind !== 'numeric') {
+      if (column)
+        throw new TypeError(`feature ${name} is numeric in the store and categorical in the request`);
+      for (let r = 0; r < count; r++) numbers[r * numberWidth + at] = Number.NaN;
+      continue;
+    }
+    const values = column.values;
+    for (let r = 0; r < count; r++) numbers[r * numberWidth + at] = values[r]!;
+    // Text given for a number is parsed by the store's rule, not the scorers' (or refused).
+    for (const [r, raw] of offType.get(name) ?? [])
+      numbers[r * numberWidth + at] = storedNumber(raw, records[r]!.id, name) ?? Number.NaN;
+  }
+  for (let f = 0; f < categoricalNames.length; f++) {
+    const name = categoricalNames[f]!;
+    const column = table.columns.get(name);
+    const at = FIRST_FEATURE_SLOT + f;
+    if (column?.kind !== 'categorical') {
+      if (column)
+        throw new TypeError(`feature ${name} is categorical in the store and numeric in the request`);
+      for (let r = 0; r < count; r++) texts[r * textWidth + at] = null;
+      continue;
+    }
+    const { codes, dictionary } = column;
+    for (let r = 0; r < count; r++) {
+      const code = codes[r]!;
+      texts[r * textWidth + at] = code < 0 ? null : dictionary[code]!;
+    }
+  }
+  return rows;
 }
 
 /** Insert value `c` (layout.names order) of row `r`. */

@@ -7,6 +7,7 @@
 import type { ColumnarTable } from '../../data/columnar-table.js';
 import type { DatasetSchema } from '../../data/dataset-schema.js';
 import type { RawFeatures } from '../../data/feature-types.js';
+import { scoringNumber } from '../../data/record-columns.js';
 import { sigmoid } from '../../stats/logistic.js';
 import { categoricalValues } from '../categorical-values.js';
 import type { ChurnModel, ModelInfo } from '../churn-model.js';
@@ -72,12 +73,10 @@ export function createXgboostChurnModel(
 
   /** What xgboost sees for feature f: the number, the category's code, NaN when missing or unknown. */
   const featureValue = (raw: RawFeatures[string], f: number): number => {
-    if (raw === null || raw === undefined || raw === '') return Number.NaN;
     const code = codes[f];
-    if (code) return code.get(String(raw)) ?? Number.NaN;
-    if (typeof raw === 'number') return raw;
-    const v = Number(raw);
-    return Number.isFinite(v) ? v : Number.NaN;
+    if (!code) return scoringNumber(raw);
+    if (raw === null || raw === undefined || raw === '') return Number.NaN;
+    return code.get(String(raw)) ?? Number.NaN;
   };
   /** Scores records[start, start + len) (len ≤ a block) into out, as probabilities. */
   const scoreBlock = (records: readonly RawFeatures[], start: number, len: number, out: Float64Array) => {
