@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Column, ColumnarTable } from '../data/columnar-table.js';
 import { createRng } from '../data/rng.js';
-import { compileBinnedForest } from './binned-scoring.js';
+import { blockScratch, compileBinnedForest, scoreBinnedOne } from './binned-scoring.js';
 import { type CompiledForest, compileForest, scoreVector } from './compiled-forest.js';
 import { binTable, type FeatureEncoder, fitEncoders } from './feature-encoder.js';
 import { DEFAULT_GBDT_PARAMS, trainGbdt } from './gbdt.js';
@@ -93,21 +93,30 @@ after(async () => {
   await pool.close();
 });
 
+/** Row i of a table as scoreVector takes it: numbers as given, categories by rank, NaN for missing or unseen. */
+function rowValues(
+  encoders: readonly FeatureEncoder[],
+  table: ColumnarTable,
+  i: number,
+  x: Float64Array,
+): void {
+  encoders.forEach((e, f) => {
+    const column = table.columns.get(e.name)!;
+    if (column.kind === 'numeric') x[f] = column.values[i]!;
+    else {
+      const code = column.codes[i]!;
+      const rank = code < 0 || e.kind !== 'categorical' ? -1 : e.categories.indexOf(column.dictionary[code]!);
+      x[f] = rank < 0 ? Number.NaN : rank + 1;
+    }
+  });
+}
+
 /** The per-record reference: a dense vector per row, categories by rank, NaN for missing or unseen. */
 function vectorMargins(forest: CompiledForest, encoders: readonly FeatureEncoder[], table: ColumnarTable) {
   const out = new Float64Array(table.rowCount);
   const x = new Float64Array(encoders.length);
   for (let i = 0; i < table.rowCount; i++) {
-    encoders.forEach((e, f) => {
-      const column = table.columns.get(e.name)!;
-      if (column.kind === 'numeric') x[f] = column.values[i]!;
-      else {
-        const code = column.codes[i]!;
-        const rank =
-          code < 0 || e.kind !== 'categorical' ? -1 : e.categories.indexOf(column.dictionary[code]!);
-        x[f] = rank < 0 ? Number.NaN : rank + 1;
-      }
-    });
+    rowValues(encoders, table, i, x);
     out[i] = scoreVector(forest, x);
   }
   return out;
@@ -141,6 +150,21 @@ describe('bin-space batch scoring', () => {
     const finite = makeTable(5000, 7, [...TRAIN_CATEGORIES, 'unseen']);
     assertSameBits(tableMargins(parts, finite), referenceTableMargins(parts, finite), 'fast vs raw batch');
     assertSameBits(await pool.margins(parts, table), fast, 'two threads vs one');
+  });
+
+  it('scores one row at a time (scoreBinnedOne) bit for bit as scoreVector, reusing one buffer', () => {
+    const binned = compileBinnedForest(parts.forest, parts.encoders)!;
+    const table = awkwardTable(parts.encoders);
+    const expected = vectorMargins(parts.forest, parts.encoders, table);
+    const categorical = Uint8Array.from(parts.encoders, (e) => (e.kind === 'categorical' ? 1 : 0));
+    const scratch = blockScratch(binned);
+    const x = new Float64Array(parts.encoders.length);
+    const got = new Float64Array(table.rowCount);
+    for (let i = 0; i < table.rowCount; i++) {
+      rowValues(parts.encoders, table, i, x);
+      got[i] = scoreBinnedOne(binned, x, categorical, scratch);
+    }
+    assertSameBits(got, expected, 'one row vs scoreVector');
   });
 
   it('bins on the used thresholds only, exactly, for any row count', async () => {

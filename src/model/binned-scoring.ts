@@ -216,6 +216,62 @@ export function scoreBinnedRows(
   }
 }
 
+/**
+ * The margin of one row whose values are given as scoreVector takes them (numbers as given, categories
+ * as their rank, NaN when missing or unseen), through the bin-space walk: one 4-byte word per step
+ * instead of the raw table's six arrays, so a lone record in a busy server (its caches taken by HTTP
+ * between requests) touches a fraction of the cache lines. `categorical[f]` is 1 for a categorical
+ * feature; `scratch` is a block buffer the caller keeps (blockScratch): nothing is allocated per call.
+ * Bit-identical to scoreVector (tested).
+ */
+export function scoreBinnedOne(
+  forest: BinnedForest,
+  values: Float64Array,
+  categorical: Uint8Array,
+  scratch: Uint8Array,
+): number {
+  const nf = forest.featureCount;
+  const used = forest.columnUsed;
+  const block = forest.block;
+  for (let f = 0; f < nf; f++) {
+    const needHi = used[nf + f] === 1;
+    if (used[f] !== 1 && !needHi) continue;
+    const v = values[f]!;
+    const bounds = forest.bounds[f]!;
+    let bin: number;
+    if (categorical[f] === 1)
+      bin = Number.isNaN(v) ? 0 : v; // a category's rank is its bin
+    else {
+      let p = 0;
+      for (let step = (bounds.length + 1) >> 1; step > 0; step >>= 1)
+        p += +(bounds[p + step - 1]! < v) * step;
+      bin = p + +!Number.isNaN(v);
+    }
+    scratch[f * block] = bin;
+    if (needHi) scratch[(nf + f) * block] = (bin - 1) & 255;
+  }
+  // walkBlock's walk of one row, without its per-block set-up; leaves added in tree order as there.
+  const { depth, splitStart, leafStart, split: S, leaf } = forest;
+  let margin = forest.baseScore;
+  for (let t = 0; t < depth.length; t++) {
+    const d = depth[t]!;
+    const s0 = splitStart[t]!;
+    let n = 0;
+    for (let k = 0; k < d; k++) {
+      const w = S[s0 + n]!;
+      n = 2 * n + 1 + (((w & 255) - scratch[w >> 8]!) >>> 31);
+    }
+    margin += leaf[leafStart[t]! - ((1 << d) - 1) + n]!;
+  }
+  return margin;
+}
+
+/** The block buffer scoreBinnedOne needs for this forest. */
+export function blockScratch(forest: BinnedForest): Uint8Array {
+  return new Uint8Array(2 * forest.featureCount * forest.block);
+}
+
+
 function fillBlock(
   forest: BinnedForest,
   columns: readonly ScoringColumn[],

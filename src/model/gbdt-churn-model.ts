@@ -9,8 +9,10 @@ import type { RawFeatures } from '../data/feature-types.js';
 import { scoringNumber } from '../data/record-columns.js';
 import {
   type BinnedForest,
+  blockScratch,
   compileBinnedForest,
   type ScoringColumn,
+  scoreBinnedOne,
   scoreBinnedRows,
   scoringColumns,
 } from './binned-scoring.js';
@@ -96,6 +98,9 @@ export function createGbdtChurnModel(
     e.kind === 'categorical' ? new Map(e.categories.map((c, i) => [c, i + 1])) : undefined,
   );
   const x = new Float64Array(encoders.length);
+  const categorical = Uint8Array.from(encoders, (e) => (e.kind === 'categorical' ? 1 : 0));
+  // scoreRecord's block buffer for the bin-space walk, made on first use.
+  let scratch: Uint8Array | undefined;
 
   /**
    * What the forest compares for feature f of a record: numbers as given or parsed from text,
@@ -135,13 +140,21 @@ export function createGbdtChurnModel(
     });
   };
 
+  /** The margin of the record `fill` put in x: the bin-space walk when the forest has one (scoreBinnedOne). */
+  const marginOfFilled = (): number => {
+    const binned = binnedForestOf(parts);
+    if (!binned) return scoreVector(forest, x);
+    scratch ??= blockScratch(binned);
+    return scoreBinnedOne(binned, x, categorical, scratch);
+  };
+
   const model: ChurnModel = {
     info,
     schema,
     profile,
     scoreRecord(features) {
       fill(features);
-      return calibrate(calibrator, scoreVector(forest, x));
+      return calibrate(calibrator, marginOfFilled());
     },
     scoreRecords(records) {
       const n = records.length;
@@ -156,7 +169,7 @@ export function createGbdtChurnModel(
       }
       for (let i = 0; i < n; i++) {
         fill(records[i]!);
-        out[i] = calibrate(calibrator, scoreVector(forest, x));
+        out[i] = calibrate(calibrator, marginOfFilled());
       }
       return out;
     },
