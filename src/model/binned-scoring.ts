@@ -271,7 +271,6 @@ export function blockScratch(forest: BinnedForest): Uint8Array {
   return new Uint8Array(2 * forest.featureCount * forest.block);
 }
 
-
 function fillBlock(
   forest: BinnedForest,
   columns: readonly ScoringColumn[],
