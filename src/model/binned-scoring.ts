@@ -236,18 +236,12 @@ export function scoreBinnedOne(
   for (let f = 0; f < nf; f++) {
     const needHi = used[nf + f] === 1;
     if (used[f] !== 1 && !needHi) continue;
-    const v = values[f]!;
-    const bounds = forest.bounds[f]!;
-    let bin: number;
-    if (categorical[f] === 1)
-      bin = Number.isNaN(v) ? 0 : v; // a category's rank is its bin
-    else {
-      let p = 0;
-      for (let step = (bounds.length + 1) >> 1; step > 0; step >>= 1)
-        p += +(bounds[p + step - 1]! < v) * step;
-      bin = p + +!Number.isNaN(v);
-    }
-    scratch[f * block] = bin;
+    const at = f * block;
+    if (categorical[f] === 1) {
+      const v = values[f]!;
+      scratch[at] = Number.isNaN(v) ? 0 : v; // a category's rank is its bin
+    } else binNumeric(values, forest.bounds[f]!, f, 1, scratch, at);
+    const bin = scratch[at]!;
     if (needHi) scratch[(nf + f) * block] = (bin - 1) & 255;
   }
   // walkBlock's walk of one row, without its per-block set-up; leaves added in tree order as there.

@@ -82,18 +82,53 @@ export interface StoredBlock {
   readonly ids: string;
 }
 
+/** A run's columns being filled: n rows of `layout`, labels empty, categories coded as they come. */
+export interface RunBuilder {
+  readonly f64: Float64Array[];
+  readonly codes: Int32Array[];
+  readonly dictionaries: Dictionary[];
+  readonly predictedClass: Uint8Array;
+  readonly label: Int8Array;
+  readonly labelObservedAt: Float64Array;
+  readonly ids: string[];
+}
+
+/** Empty columns for n rows of `layout` (no label: -1 and NaN). */
+export function runBuilder(layout: StoreLayout, n: number): RunBuilder {
+  const codeCount = codeColumns(layout);
+  return {
+    f64: Array.from({ length: f64Columns(layout) }, () => new Float64Array(n)),
+    codes: Array.from({ length: codeCount }, () => new Int32Array(n)),
+    dictionaries: Array.from({ length: codeCount }, () => new Dictionary()),
+    predictedClass: new Uint8Array(n),
+    label: new Int8Array(n).fill(-1),
+    labelObservedAt: new Float64Array(n).fill(Number.NaN),
+    ids: new Array(n),
+  };
+}
+
+/** The run a builder's filled columns make. */
+export function builtRun(b: RunBuilder): ColumnRun {
+  const { ids } = b;
+  return {
+    rowCount: ids.length,
+    f64: b.f64,
+    codes: b.codes,
+    dictionaries: b.dictionaries.map((d) => d.values),
+    predictedClass: b.predictedClass,
+    label: b.label,
+    labelObservedAt: b.labelObservedAt,
+    id: (i) => ids[i]!,
+    ids: () => ids,
+  };
+}
+
 /** Read rows (runRowColumns of `layout`), already in (created_at, id) order, as a run. */
 export function runFromRows(rows: readonly (readonly unknown[])[], layout: StoreLayout): ColumnRun {
-  const n = rows.length;
-  const codeCount = codeColumns(layout);
+  const b = runBuilder(layout, rows.length);
+  const { f64, codes, dictionaries, predictedClass, label, labelObservedAt, ids } = b;
+  const codeCount = codes.length;
   const readId = layout.readId;
-  const f64 = Array.from({ length: f64Columns(layout) }, () => new Float64Array(n));
-  const codes = Array.from({ length: codeCount }, () => new Int32Array(n));
-  const dictionaries = Array.from({ length: codeCount }, () => new Dictionary());
-  const predictedClass = new Uint8Array(n);
-  const label = new Int8Array(n);
-  const labelObservedAt = new Float64Array(n);
-  const ids: string[] = new Array(n);
   const numeric = layout.numeric.length;
   rows.forEach((row, i) => {
     f64[F64_CREATED_AT]![i] = row[READ_CREATED_AT] as number;
@@ -113,17 +148,7 @@ export function runFromRows(rows: readonly (readonly unknown[])[], layout: Store
     }
     ids[i] = row[readId] as string;
   });
-  return {
-    rowCount: n,
-    f64,
-    codes,
-    dictionaries: dictionaries.map((d) => d.values),
-    predictedClass,
-    label,
-    labelObservedAt,
-    id: (i) => ids[i]!,
-    ids: () => ids,
-  };
+  return builtRun(b);
 }
 
 /** Bytes of the data BLOB of n rows with these numeric and categorical feature columns. */

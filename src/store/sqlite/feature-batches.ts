@@ -14,6 +14,7 @@ import { Dictionary } from '../prediction-columns-builder.js';
 import type { PredictionRows } from '../prediction-store.js';
 import { READ_FIRST_FEATURE, type StoreLayout } from '../store-layout.js';
 import { decodeFeatureColumns, type FeatureColumns } from './column-block.js';
+import { packedFeatureSlots } from './packed-run.js';
 
 /** Selected after a read's own columns: the row's batch (NULL: features in its columns) and position. */
 export const FEATURE_BATCH_COLUMNS = ['feature_batch', 'feature_row'] as const;
@@ -24,24 +25,23 @@ export const FEATURE_BATCH_COLUMNS = ['feature_batch', 'feature_row'] as const;
  */
 export function featureColumns(layout: StoreLayout, rows: PredictionRows): FeatureColumns {
   const n = rows.count;
-  const { numberWidth, textWidth, slotAt } = layout.rows;
+  const { numberWidth, textWidth } = layout.rows;
   const { numbers, texts } = rows;
-  const fromInsert = layout.readFromInsert;
-  const numeric = layout.numeric.map((_, f) => {
+  const slots = packedFeatureSlots(layout);
+  if (!slots) throw new TypeError('a registered feature and the row it is packed from differ in kind');
+  const numeric = Array.from(slots.numeric, (slot) => {
     const column = new Float64Array(n);
-    const c = fromInsert[READ_FIRST_FEATURE + f]!;
     // Packed numbers hold NaN for a missing value already.
-    if (c < 0) column.fill(Number.NaN);
-    else for (let r = 0, at = slotAt[c]!; r < n; r++, at += numberWidth) column[r] = numbers[at]!;
+    if (slot < 0) column.fill(Number.NaN);
+    else for (let r = 0, at = slot; r < n; r++, at += numberWidth) column[r] = numbers[at]!;
     return column;
   });
   const dictionaries: string[][] = [];
-  const categorical = layout.categorical.map((_, g) => {
+  const categorical = Array.from(slots.categorical, (slot) => {
     const column = new Int32Array(n);
-    const c = fromInsert[READ_FIRST_FEATURE + layout.numeric.length + g]!;
     const dictionary = new Dictionary();
-    if (c < 0) column.fill(-1);
-    else for (let r = 0, at = slotAt[c]!; r < n; r++, at += textWidth) column[r] = dictionary.code(texts[at]);
+    if (slot < 0) column.fill(-1);
+    else for (let r = 0, at = slot; r < n; r++, at += textWidth) column[r] = dictionary.code(texts[at]);
     dictionaries.push(dictionary.values);
     return column;
   });

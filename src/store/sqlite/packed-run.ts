@@ -5,7 +5,6 @@
  * columns are permuted once. Codes are assigned in key order, so the block holds exactly what
  * runFromRows makes of the same rows as seal rows (tested).
  */
-import { Dictionary } from '../prediction-columns-builder.js';
 import type { PredictionRows } from '../prediction-store.js';
 import {
   CREATED_AT_SLOT,
@@ -17,14 +16,14 @@ import {
 import { READ_FIRST_FEATURE, type StoreLayout } from '../store-layout.js';
 import { compareIds } from './assemble-columns.js';
 import {
+  builtRun,
   CODE_FIRST_FEATURE,
   CODE_MODEL_VERSION,
   type ColumnRun,
-  codeColumns,
   F64_CREATED_AT,
   F64_FIRST_FEATURE,
   F64_SCORE,
-  f64Columns,
+  runBuilder,
 } from './column-block.js';
 
 /** Rows of one insert, as the tail keeps them: packed in the store's row layout, with their user keys. */
@@ -57,10 +56,11 @@ export interface SortedPackedRun {
 /**
  * Where each read feature of `layout` sits in packed rows: for the numeric features their slot in the
  * numbers, for the categorical ones in the texts; -1 for a registered feature the rows lack (missing).
- * Undefined when a feature's kind and its slot disagree (never for a layout the store made; the caller
- * then takes the seal-row path).
+ * Undefined when a feature's kind and its slot disagree (never for a layout the store made).
  */
-function featureSlots(layout: StoreLayout): { numeric: Int32Array; categorical: Int32Array } | undefined {
+export function packedFeatureSlots(
+  layout: StoreLayout,
+): { numeric: Int32Array; categorical: Int32Array } | undefined {
   const { slotText, slotAt } = layout.rows;
   const slots = (count: number, first: number, text: number) => {
     const out = new Int32Array(count);
@@ -87,7 +87,7 @@ export function sortedRunFromPacked(
   labels: ReadonlyMap<number, readonly [label: number, observedAt: number | null]>,
 ): SortedPackedRun | undefined {
   if (segments.some((s) => s.packed.layout !== layout)) return undefined;
-  const slots = featureSlots(layout);
+  const slots = packedFeatureSlots(layout);
   if (!slots) return undefined;
   let n = 0;
   for (const s of segments) n += s.count;
@@ -128,13 +128,8 @@ export function sortedRunFromPacked(
     }
   }
 
-  const f64 = Array.from({ length: f64Columns(layout) }, () => new Float64Array(n));
-  const codes = Array.from({ length: codeColumns(layout) }, () => new Int32Array(n));
-  const dictionaries = Array.from({ length: codes.length }, () => new Dictionary());
-  const predictedClass = new Uint8Array(n);
-  const label = new Int8Array(n).fill(-1);
-  const labelObservedAt = new Float64Array(n).fill(Number.NaN);
-  const sortedIds: string[] = new Array(n);
+  const b = runBuilder(layout, n);
+  const { f64, codes, dictionaries, predictedClass, label, labelObservedAt, ids: sortedIds } = b;
   const rowids = new Float64Array(n);
   const keys: (number | null)[] = new Array(n);
   const rowOrder = moved ? new Int32Array(n) : null;
@@ -174,17 +169,7 @@ export function sortedRunFromPacked(
     keys[s] = Number.isNaN(key) ? null : key;
   }
   return {
-    run: {
-      rowCount: n,
-      f64,
-      codes,
-      dictionaries: dictionaries.map((d) => d.values),
-      predictedClass,
-      label,
-      labelObservedAt,
-      id: (s) => sortedIds[s]!,
-      ids: () => sortedIds,
-    },
+    run: builtRun(b),
     rowids,
     keys,
     rowOrder,
