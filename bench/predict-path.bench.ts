@@ -13,12 +13,20 @@
  * store having written everything, is divided by the requests wrk completed.
  *
  * Usage: node --import tsx bench/predict-path.bench.ts [--base <ref>] [--rounds 16] [--seconds 2]
- *          [--batch] [--inject] [--only new|old|bare] [--models <models dir holding latest>]
+ *          [--batch] [--inject] [--only new|old|bare] [--threads] [--models <models dir holding latest>]
  * --inject loads the servers with Fastify's inject in this process instead of wrk over loopback.
  * With --only, one server runs (for `node --cpu-prof`); see docs/performance.md for the stage table.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +44,7 @@ const { values: args } = parseArgs({
     batch: { type: 'boolean', default: false },
     inject: { type: 'boolean', default: false },
     only: { type: 'string' },
+    threads: { type: 'boolean', default: false },
     models: { type: 'string' },
   },
 });
@@ -176,6 +185,43 @@ function mainThreadMicros(): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
+/** CPU µs of every thread of this process by thread id, with its name (/proc/self/task). */
+function threadMicros(): Map<number, { name: string; micros: number }> {
+  const out = new Map<number, { name: string; micros: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      out.set(Number(tid), { name, micros: (Number(fields[11]) + Number(fields[12])) * 10_000 });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/**
+ * --threads: each thread's CPU per request and its busy share of the round's wall time, the threads
+ * that used under 2 % of the wall left out. A thread near 100 % busy paces the server.
+ */
+function reportThreads(
+  target: string,
+  before: Map<number, { name: string; micros: number }>,
+  after: Map<number, { name: string; micros: number }>,
+  wallMs: number,
+  requests: number,
+): void {
+  const parts: string[] = [];
+  for (const [tid, { name, micros }] of after) {
+    const used = micros - (before.get(tid)?.micros ?? 0);
+    if (used < wallMs * 1000 * 0.02) continue;
+    const busy = (used / (wallMs * 1000)) * 100;
+    parts.push(`${name}/${tid} ${(used / requests).toFixed(1)} µs (${busy.toFixed(0)} %)`);
+  }
+  process.stdout.write(`  ${target} threads: ${parts.join(', ')}\n`);
+}
+
 /**
  * `connections` closed loops of app.inject for `seconds` (--inject): the same requests without the
  * sockets, whose kernel time and batching under load move the per-request CPU of wrk runs most.
@@ -232,6 +278,8 @@ async function main(): Promise<void> {
     const perRequest = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     // The main thread's part of it (the rest is the writer thread, other workers and the GC's helpers).
     const mainPerRequest = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+    // Records answered per second of the round's wall time, the store's catching up included.
+    const recordRate = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     // Every request each server answered, warm-up included: a CPU profile's stage times divide by it.
     const served = new Map<string, number>(targets.map((t) => [t.name, 0]));
     // Warm-up: every server's hot path compiled before anything counts.
@@ -244,8 +292,13 @@ async function main(): Promise<void> {
         const t = targets[(round + k) % targets.length]!;
         const cpu0 = cpuMicros();
         const main0 = mainThreadMicros();
+        const threads0 = args.threads ? threadMicros() : undefined;
+        const wall0 = performance.now();
         const run = await load(t, seconds);
         await t.settle();
+        recordRate.get(t.name)!.push((run.requests * records) / ((performance.now() - wall0) / 1000));
+        if (threads0)
+          reportThreads(t.name, threads0, threadMicros(), performance.now() - wall0, run.requests);
         const cpu = cpuMicros() - cpu0;
         mainPerRequest.get(t.name)!.push((mainThreadMicros() - main0) / run.requests);
         served.set(t.name, served.get(t.name)! + run.requests);
@@ -266,7 +319,7 @@ async function main(): Promise<void> {
         ? `, ${((served.get(t.name)! * records) / writes).toFixed(0)} records per store write`
         : '';
       process.stdout.write(
-        `  ${t.name.padEnd(5)} ${med(t.name).toFixed(1)}, main thread ${medMain(t.name).toFixed(1)}  (${served.get(t.name)} requests served in all${perWrite})\n`,
+        `  ${t.name.padEnd(5)} ${med(t.name).toFixed(1)}, main thread ${medMain(t.name).toFixed(1)}, ${median(recordRate.get(t.name)!).toFixed(0)} records/s  (${served.get(t.name)} requests served in all${perWrite})\n`,
       );
     }
     if (perRequest.has('old') && perRequest.has('new')) {
@@ -276,6 +329,10 @@ async function main(): Promise<void> {
       );
       const mains = mainPerRequest.get('new')!.map((n, i) => n / mainPerRequest.get('old')![i]!);
       process.stdout.write(`  new / old, main thread: median ${median(mains).toFixed(3)}\n`);
+      const rates = recordRate.get('new')!.map((n, i) => n / recordRate.get('old')![i]!);
+      process.stdout.write(
+        `  new / old, records per second: median ${median(rates).toFixed(3)} (${Math.min(...rates).toFixed(2)}–${Math.max(...rates).toFixed(2)})\n`,
+      );
     }
     if (perRequest.has('bare'))
       for (const name of ['new', 'old'].filter((n) => perRequest.has(n)))

@@ -100,8 +100,9 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = Object.freeze({
   adminToken: undefined,
   ...DEFAULT_CLIENT_ACCESS,
   logLevel: 'info',
-  // 10,000 queued and 5,000 per write keep the writer thread busy (the next write is queued while one
-  // runs) and the server's peak memory under overload under 300 MB: queued rows live long enough to be
+  // 10,000 queued and 5,000 per write keep the writer thread busy (the next write waits on the writer
+  // thread while one runs: batched-writer.ts postBehind) and the server's peak memory under overload
+  // under 300 MB: queued rows live long enough to be
   // promoted, and with 20,000 the peak RSS of the batch benchmark was up to ~80 MB higher. Since
   // migration 6, 2,500–10,000 rows per transaction write at the same rate (docs/performance.md).
   maxQueue: 10_000,

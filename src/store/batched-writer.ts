@@ -95,12 +95,22 @@ function release(array: Float64Array): void {
  */
 const RELEASE_MIN_BYTES = 32 * 1024;
 
-const EMPTY_ROWS: PredictionRows = { count: 0, numbers: new Float64Array(0), texts: [] };
+function releaseLarge(numbers: Float64Array): void {
+  if (numbers.byteLength >= RELEASE_MIN_BYTES) release(numbers);
+}
 
 interface RoomWaiter {
   readonly count: number;
   readonly resolve: (ok: boolean) => void;
   readonly timer: NodeJS.Timeout;
+}
+
+interface InFlightWrite {
+  readonly count: number;
+  readonly started: number;
+  readonly copy: Float64Array | undefined;
+  /** `written` false: refused unwritten because the write before it failed (insertRowsAfter). */
+  readonly done: Promise<{ written: boolean } | { error: unknown }>;
 }
 
 interface CommitWaiter {
@@ -113,7 +123,8 @@ interface CommitWaiter {
 }
 
 export function createBatchedWriter(
-  store: Pick<PredictionStore, 'insertRows'> & Partial<Pick<PredictionStore, 'rowLayout'>>,
+  store: Pick<PredictionStore, 'insertRows'> &
+    Partial<Pick<PredictionStore, 'rowLayout' | 'insertRowsAfter'>>,
   options: BatchedWriterOptions = {},
 ): BatchedWriter {
   // Rows are packed as the store takes them (its features); a bare insertRows takes Expresso's.
@@ -142,6 +153,12 @@ export function createBatchedWriter(
   let acceptedTotal = 0;
   let writtenTotal = 0;
   const commitWaiters: CommitWaiter[] = [];
+  // Writes posted to the store and not yet answered, oldest first (two at most), and how many of the
+  // queue's first records they hold. A failed write is retried from the queue's head.
+  const inFlight: InFlightWrite[] = [];
+  let sent = 0;
+  // A write failed: those behind it are refused, and nothing more is posted until all have answered.
+  let failing = false;
 
   const hasRoom = (count: number) => !closed && queued + count <= maxQueue;
 
@@ -190,10 +207,15 @@ export function createBatchedWriter(
   /**
    * The next write: after flushIntervalMs, or on the next turn of the event loop while a caller waits
    * for a commit (requests queued in the same turn share it). A write in progress takes whatever is
-   * queued when it ends (drain loops), so nothing is scheduled then.
+   * queued when it ends (drain loops), so nothing is scheduled then, unless a write can wait behind it
+   * (postBehind).
    */
   function schedule(): void {
-    if (draining || soon) return;
+    if (draining) {
+      postBehind();
+      return;
+    }
+    if (soon) return;
     if (commitWaiters.length > 0) {
       clearTimeout(timer);
       timer = undefined;
@@ -212,68 +234,116 @@ export function createBatchedWriter(
     });
   }
 
-  /** The oldest predictions, at most maxBatch, as one PredictionRows; the queue is left as it is. */
-  function head(): { rows: PredictionRows; chunks: number; taken: number } {
+  /**
+   * At most maxBatch predictions after the first `skip` of the queue (those already posted), as one
+   * PredictionRows; the queue is left as it is. `own` tells whether the rows are a copy made here,
+   * which nothing else holds once posted.
+   */
+  function head(skip: number): { rows: PredictionRows; own: boolean } {
     const parts: PredictionRows[] = [];
     let count = 0;
-    let chunks = 0;
-    let taken = 0;
+    let at = 0;
+    let sliced = false;
     for (const chunk of queue) {
-      const take = Math.min(chunk.count, maxBatch - count);
-      parts.push(take === chunk.count ? chunk : sliceRows(chunk, 0, take, layout));
-      count += take;
-      if (take < chunk.count) {
-        taken = take;
-        break;
+      if (at + chunk.count <= skip) {
+        at += chunk.count;
+        continue;
       }
-      chunks++;
+      const from = Math.max(0, skip - at);
+      const take = Math.min(chunk.count - from, maxBatch - count);
+      const whole = from === 0 && take === chunk.count;
+      sliced ||= !whole;
+      parts.push(whole ? chunk : sliceRows(chunk, from, from + take, layout));
+      at += chunk.count;
+      count += take;
       if (count === maxBatch) break;
     }
-    return { rows: concatRows(parts), chunks, taken };
+    return { rows: concatRows(parts), own: sliced || parts.length > 1 };
+  }
+
+  /** Takes the first `count` predictions, written, out of the queue; frees the large buffers. */
+  function dropWritten(count: number): void {
+    let chunks = 0;
+    let left = count;
+    while (chunks < queue.length && queue[chunks]!.count <= left) left -= queue[chunks++]!.count;
+    for (let c = 0; c < chunks; c++) releaseLarge(queue[c]!.numbers);
+    queue = queue.slice(chunks);
+    if (left > 0) {
+      const first = queue[0]!;
+      queue[0] = sliceRows(first, left, first.count, layout);
+      releaseLarge(first.numbers);
+    }
+  }
+
+  /**
+   * Posts the next write of what is queued and not yet posted. `behind`: another write is in flight, and
+   * the store runs this one after it, or not at all if that one fails (insertRowsAfter).
+   */
+  function post(behind: boolean): void {
+    const { rows, own } = head(sent);
+    const count = rows.count;
+    sent += count;
+    const started = performance.now();
+    const done =
+      behind && store.insertRowsAfter ? store.insertRowsAfter(rows) : store.insertRows(rows).then(() => true);
+    inFlight.push({
+      count,
+      started,
+      // A copy made here is garbage once the write has answered, written or not (a retry takes the
+      // queue's own rows again); the queue's rows stay until written.
+      copy: own ? rows.numbers : undefined,
+      done: done.then(
+        (written) => ({ written }),
+        (error: unknown) => ({ error }),
+      ),
+    });
+  }
+
+  /**
+   * With a store that runs writes in call order (insertRowsAfter), a second write is posted while one
+   * is in flight once it would be as large as that one: the store then starts it the moment the first
+   * ends instead of waiting for this thread to hear of it and post (up to a whole batch request of
+   * this thread's time). Records arriving slower than the store writes wait for the write in flight,
+   * as with any store, and go out together.
+   */
+  function postBehind(): void {
+    if (!store.insertRowsAfter || inFlight.length !== 1 || failing) return;
+    if (queued - sent >= Math.min(maxBatch, inFlight[0]!.count)) post(true);
   }
 
   async function drain(): Promise<void> {
     let failures = 0;
-    while (queued > 0) {
-      const taking = head();
-      const { chunks, taken } = taking;
-      let rows: PredictionRows | undefined = taking.rows;
-      taking.rows = EMPTY_ROWS;
-      const count = rows.count;
-      const batchNumbers = rows.numbers;
-      const started = performance.now();
-      try {
-        const write = store.insertRows(rows);
-        // Not held while the store works: the writer thread's store has copied the batch already,
-        // and a batch kept alive through a write of ~100 ms is promoted to the old generation
-        // (its 10,000-entry text array straight into large-object space) to wait for a mark-compact.
-        rows = undefined;
-        await write;
-      } catch (error) {
-        failures++;
-        options.onError?.(error);
+    for (;;) {
+      if (inFlight.length === 0) {
+        if (queued - sent === 0) return;
+        failing = false;
+        post(false);
+      }
+      postBehind();
+      const write = inFlight[0]!;
+      const outcome = await write.done;
+      inFlight.shift();
+      if (write.copy) releaseLarge(write.copy);
+      if ('error' in outcome || !outcome.written) {
+        // Every write after a failed one was refused unwritten (insertRowsAfter): all go again, in order.
+        if ('error' in outcome) {
+          failures++;
+          options.onError?.(outcome.error);
+        }
+        failing = true;
+        if (inFlight.length > 0) continue;
+        sent = 0;
         await sleep(Math.min(retryMaxMs, retryBaseMs * 2 ** (failures - 1)));
         wake = undefined;
         continue;
       }
       failures = 0;
       // Only now are they out of the queue: a failed write leaves them at its head, in order.
-      const written = new Set<Float64Array>();
-      const wrote = (numbers: Float64Array) => {
-        if (numbers.byteLength >= RELEASE_MIN_BYTES) written.add(numbers);
-      };
-      wrote(batchNumbers);
-      for (let c = 0; c < chunks; c++) wrote(queue[c]!.numbers);
-      queue = queue.slice(chunks);
-      if (taken > 0) {
-        wrote(queue[0]!.numbers);
-        queue[0] = sliceRows(queue[0]!, taken, queue[0]!.count, layout);
-      }
-      // Every array here came from toPredictionRows, sliceRows or concatRows in this writer.
-      for (const numbers of written) release(numbers);
-      queued -= count;
-      writtenTotal += count;
-      options.onFlush?.(count, (performance.now() - started) / 1000);
+      dropWritten(write.count);
+      sent -= write.count;
+      queued -= write.count;
+      writtenTotal += write.count;
+      options.onFlush?.(write.count, (performance.now() - write.started) / 1000);
       admitCommitWaiters();
       admitWaiters();
     }

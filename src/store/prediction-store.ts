@@ -193,6 +193,13 @@ export interface PredictionStore {
    */
   insertRows(rows: PredictionRows): Promise<void>;
   /**
+   * Only where writes run one at a time in call order (the SQLite writer thread): insertRows, run after
+   * the insertRows or insertRowsAfter call just before it, or not at all when that one failed (resolves
+   * false, nothing written). The batched writer posts the next write this way while one is still running,
+   * so the store starts it at once, and rows are never stored out of order.
+   */
+  insertRowsAfter?(rows: PredictionRows): Promise<boolean>;
+  /**
    * Which of `ids` the store holds. POST /log asks before it counts a record with a client's id, so a
    * retried record is acknowledged without being counted twice (docs/your-model.md). One primary-key
    * lookup per id.

@@ -707,6 +707,53 @@ describe('sqlite writer thread', () => {
       }
     }));
 
+  it('runs a write posted behind another after it, and refuses it unwritten when that one failed', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'after.db');
+      const writers: Worker[] = [];
+      const store = createThreadedSqliteStore(
+        { path, busyTimeoutMs: 5 },
+        { onWriterStarted: (w) => writers.push(w) },
+      );
+      const rowidOrder = () => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return db.prepare('SELECT id FROM predictions ORDER BY rowid').pluck().all();
+        } finally {
+          db.close();
+        }
+      };
+      try {
+        await store.migrate();
+        const rows = (id: string, at: number) => toPredictionRows([prediction(id, at)]);
+        // Another process holds the write lock: the first write fails, the one behind it is not tried.
+        const locker = new Database(path);
+        locker.exec('BEGIN IMMEDIATE');
+        const first = store.insertRows(rows('a', 1000));
+        const behind = store.insertRowsAfter!(rows('b', 2000));
+        await assert.rejects(first, /locked|busy/i);
+        assert.equal(await behind, false, 'refused: it would have been stored before the write ahead of it');
+        locker.exec('ROLLBACK');
+        locker.close();
+        // Retried in order: both written, the one behind after the first.
+        const again = store.insertRows(rows('a', 1000));
+        assert.equal(await store.insertRowsAfter!(rows('b', 2000)), true);
+        await again;
+        assert.deepEqual(rowidOrder(), ['a', 'b']);
+        // The writer thread died under the write ahead: the write behind it does not start a new one.
+        const lost = store.insertRows(rows('c', 3000));
+        await writers[0]!.terminate();
+        await assert.rejects(lost, /stopped|failed/);
+        assert.equal(await store.insertRowsAfter!(rows('d', 4000)), false);
+        assert.equal(writers.length, 1, 'no writer thread started for a write behind a lost one');
+        await store.insertRows(rows('c', 3000));
+        assert.equal(await store.insertRowsAfter!(rows('d', 4000)), true);
+        assert.deepEqual(rowidOrder(), ['a', 'b', 'c', 'd']);
+      } finally {
+        await store.close();
+      }
+    }));
+
   it('rebuilds errors from the writer thread with their code and message', () =>
     withTempDir(async (dir) => {
       const store = createThreadedSqliteStore({ path: join(dir, 'e.db') });

@@ -4,6 +4,7 @@ import type { SqliteStoreOptions } from './sqlite-store.js';
 export type WriterOperation =
   | 'migrate'
   | 'insertRows'
+  | 'insertRowsAfter'
   | 'recordFeedback'
   | 'joinPending'
   | 'dropPending'

@@ -12,12 +12,30 @@ const port = parentPort;
 if (!port) throw new Error('sqlite-writer-worker must run as a worker thread');
 const store = createSqliteStore(workerData as WriterData);
 
+// Whether the last insert failed: an insertRowsAfter behind it is then refused, unwritten, so the
+// batched writer's retry stores the rows in their order (prediction-store.ts insertRowsAfter).
+let lastInsertFailed = false;
+
+async function insert(rows: PredictionRows): Promise<void> {
+  try {
+    await store.insertRows(rows);
+    lastInsertFailed = false;
+  } catch (error) {
+    lastInsertFailed = true;
+    throw error;
+  }
+}
+
 async function run(request: WriterRequest): Promise<unknown> {
   switch (request.op) {
     case 'migrate':
       return store.migrate();
     case 'insertRows':
-      return store.insertRows(request.arg as PredictionRows);
+      return insert(request.arg as PredictionRows);
+    case 'insertRowsAfter':
+      if (lastInsertFailed) return false;
+      await insert(request.arg as PredictionRows);
+      return true;
     case 'recordFeedback':
       return store.recordFeedback(request.arg as FeedbackInput[]);
     case 'joinPending':

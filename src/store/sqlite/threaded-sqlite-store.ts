@@ -139,6 +139,10 @@ export function createThreadedSqliteStore(
     migrate: () => call<void>('migrate'),
     // Not async: an async function's frame would hold the rows until the write is done.
     insertRows: (rows) => (rows.count > 0 ? call<void>('insertRows', rows) : Promise.resolve()),
+    // The writer thread runs requests in arrival order, so a write posted behind another waits there.
+    // With no writer thread (the one running the write ahead died), it is refused: a new thread must not
+    // store it before the write ahead is retried.
+    insertRowsAfter: (rows) => (worker ? call<boolean>('insertRowsAfter', rows) : Promise.resolve(false)),
     recordFeedback: (items: readonly FeedbackInput[]) => call<FeedbackOutcome[]>('recordFeedback', items),
     joinPending: () => call<PendingJoin>('joinPending'),
     dropPending: (limits) => call<DroppedPending>('dropPending', limits),
