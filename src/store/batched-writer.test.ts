@@ -298,15 +298,16 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
             return written;
           },
         },
-        outageOptions(100, errors),
+        // Writes of a batch request's size and more go behind another (BEHIND_MIN_RECORDS).
+        { ...outageOptions(10_000, errors), maxBatch: 1000 },
       );
       await whileLocked(path, async () => {
-        assert.equal(writer.enqueue(records('r', 40)), true);
+        assert.equal(writer.enqueue(records('r', 4000)), true);
         await waitFor(() => errors.length >= 2, { what: 'two failed writes while the database is locked' });
         assert.ok(outcomes.includes(false), 'the write behind a failed one was refused');
-        assert.equal(writer.size, 40, 'nothing written, nothing dropped');
+        assert.equal(writer.size, 4000, 'nothing written, nothing dropped');
       });
-      assert.equal(writer.enqueue(records('s', 30)), true);
+      assert.equal(writer.enqueue(records('s', 3000)), true);
       await writer.flush();
       assert.ok(outcomes.includes(true), 'writes posted behind another were written');
       const db = new Database(path, { readonly: true });
@@ -314,7 +315,7 @@ describe('createBatchedWriter (on a real SQLite store)', () => {
       db.close();
       assert.deepEqual(
         stored,
-        [...records('r', 40), ...records('s', 30)].map((r) => r.id),
+        [...records('r', 4000), ...records('s', 3000)].map((r) => r.id),
         'every record once, stored in the order accepted',
       );
       await writer.close();
