@@ -16,9 +16,12 @@ export const IN_MEMORY = ':memory:';
 /**
  * Page cache per connection, KiB. The writer's cache holds the hot ends of the indexes; the reader
  * streams column blocks and needs little. Caches are part of the server's memory: 64 MiB each took the
- * serving process from 274 to 336 MB RSS under batch load with no measurable gain in insert rate.
+ * serving process from 274 to 336 MB RSS under batch load with no measurable gain in insert rate, and
+ * the writer's 16 MiB inserts a million rows as fast as its 32 MiB did (0.996 of the rows per CPU
+ * second, store-ab.bench.ts) while the server's peak under batch load stays below 300 MB with writes
+ * handed to the writer thread early (batched-writer.ts postBehind; docs/performance.md).
  */
-const WRITE_CACHE_KIB = 32_768;
+const WRITE_CACHE_KIB = 16_384;
 const READ_CACHE_KIB = 16_384;
 
 /**
