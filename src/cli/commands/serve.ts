@@ -127,7 +127,7 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
   const ack =
     config.ack === 'commit'
       ? `commit (answers once stored; ${config.commitTimeout / 1000}s timeout)`
-      : `queued (a crash loses up to ${config.flushIntervalMs} ms of predictions plus the write under way)`;
+      : `queued (a crash loses up to ${config.flushIntervalMs} ms of predictions plus the writes under way)`;
   const retention = config.retention === undefined ? 'off' : `${config.retention / 1000}s`;
   logger.info(
     {
