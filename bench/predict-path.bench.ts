@@ -179,21 +179,25 @@ function wrk(url: string, bodyFile: string, connections: number, seconds: number
   });
 }
 
-/** CPU µs of this process's main thread (tid = pid), from /proc (10 ms ticks: runs of seconds). */
-function mainThreadMicros(): number {
-  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+/** One thread of this process (/proc/self/task/<tid>/stat): its name and CPU µs (10 ms ticks: runs of seconds). */
+function taskCpu(tid: number | string): { name: string; micros: number } {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    micros: (Number(fields[11]) + Number(fields[12])) * 10_000,
+  };
 }
 
-/** CPU µs of every thread of this process by thread id, with its name (/proc/self/task). */
+/** CPU µs of this process's main thread (tid = pid). */
+const mainThreadMicros = (): number => taskCpu(process.pid).micros;
+
+/** CPU µs of every thread of this process by thread id, with its name. */
 function threadMicros(): Map<number, { name: string; micros: number }> {
   const out = new Map<number, { name: string; micros: number }>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      out.set(Number(tid), { name, micros: (Number(fields[11]) + Number(fields[12])) * 10_000 });
+      out.set(Number(tid), taskCpu(tid));
     } catch {
       // the thread ended between the listing and the read
     }
